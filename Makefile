@@ -1,0 +1,45 @@
+# Rehearse — build, test and demo on a fresh Debian machine with the Swift toolchain.
+#   make demo   synthesize a realistic OMD-D capture and inspect it
+#   make test   run the test suite (installs libpcap-dev / zlib headers when missing)
+SWIFT ?= swift
+CONFIG ?= release
+BIN = .build/$(CONFIG)/rehearse
+DEMO_DIR ?= out/demo
+
+.PHONY: all deps build test demo bench fuzz clean
+
+all: build
+
+# System libraries: libpcap (BPF filters) and zlib headers (gzip captures, compressed OMD-D).
+deps:
+	@missing=""; \
+	pkg-config --exists libpcap 2>/dev/null || [ -f /usr/include/pcap/pcap.h ] || missing="$$missing libpcap-dev"; \
+	[ -f /usr/include/zlib.h ] || missing="$$missing zlib1g-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel
+
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	$(BIN) synth --duration 5s --rate 200000 --channels 4 --seed 7 --fault B:gap@2s:5 --output $(DEMO_DIR)/omd-d.pcap
+	$(BIN) inspect $(DEMO_DIR)/omd-d.pcap
+	@echo "capture: $(DEMO_DIR)/omd-d.pcap (JSON: $(BIN) inspect --json $(DEMO_DIR)/omd-d.pcap)"
+
+bench: build
+	scripts/bench-inspect.sh
+
+fuzz:
+	scripts/fuzz-reader.sh 600
+
+clean:
+	rm -rf .build out

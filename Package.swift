@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Rehearse: replay captured exchange traffic against old and new trading platforms and measure them.
+/// Module layout and dependency rules: docs/ARCHITECTURE.md.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Rehearse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rehearse", targets: ["rehearse"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "MarketData", targets: ["MarketData"]),
+        .library(name: "Measure", targets: ["Measure"]),
+        .library(name: "Synth", targets: ["Synth"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // C: zlib (gzip captures, compressed OMD-D) and small helpers Swift cannot import.
+        .target(name: "CShims", linkerSettings: [.linkedLibrary("z")]),
+        // libpcap: BPF filters (pcap_compile + pcap_offline_filter).
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+
+        .target(name: "Capture", dependencies: ["CShims", "CPcap"], swiftSettings: strict),
+        .target(name: "MarketData", dependencies: ["Capture"], swiftSettings: strict),
+        .target(name: "Measure", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
+        .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
+        .target(
+            name: "RehearseCLI",
+            dependencies: [
+                "Capture", "MarketData", "Measure", "Synth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "rehearse", dependencies: ["RehearseCLI"], swiftSettings: strict),
+
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
+        .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
+        .testTarget(
+            name: "RehearseCLITests",
+            dependencies: ["RehearseCLI", "Capture", "Synth", "Measure"],
+            swiftSettings: strict
+        ),
+    ]
+)

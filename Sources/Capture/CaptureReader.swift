@@ -1,0 +1,181 @@
+/// Reads a classic pcap or pcapng capture (optionally gzip-compressed) packet by packet, in place.
+///
+/// ```swift
+/// var reader = try CaptureReader.open("feed.pcapng")
+/// while let packet = try reader.next() {
+///     // packet.timestamp (ns), packet.data (ByteView into the mapped file)
+/// }
+/// for warning in reader.warnings { print(warning) }   // e.g. a truncated last record
+/// ```
+///
+/// A regular file is memory-mapped and walked without copying or allocating per packet; pages the
+/// reader has passed are released from the process (not from the page cache), so memory stays flat
+/// whatever the capture's size. Gzip files and pipes stream through a sliding window.
+///
+/// Malformed input never traps: structural damage throws ``CaptureError`` naming the file and byte
+/// offset; a last record cut short by the end of the file ends the walk with a ``CaptureWarning``
+/// (``warnings``), keeping the packets before it, as tcpdump does.
+///
+/// Not thread-safe; one reader per thread. Noncopyable: it owns a cursor over the file.
+public struct CaptureReader: ~Copyable {
+    /// The path as given.
+    public let path: String
+    /// The container format.
+    public let format: CaptureFormat
+    /// Interfaces declared so far in the current section (the single implicit one for classic pcap).
+    public internal(set) var interfaces: [InterfaceDescription]
+    /// Every interface declared in the file so far, across sections.
+    public internal(set) var allInterfaces: [InterfaceDescription]
+    /// pcapng sections seen so far.
+    public internal(set) var sections: [SectionInfo]
+    /// Problems that did not stop the read.
+    public internal(set) var warnings: [CaptureWarning]
+    /// pcapng blocks skipped by length (name resolution, statistics, custom and unknown blocks).
+    @usableFromInline var _blocksSkipped: Int
+    public var blocksSkipped: Int { _blocksSkipped }
+
+    @usableFromInline let source: CaptureSource
+    @usableFromInline var base: UnsafeRawPointer?
+    @usableFromInline var windowStart: Int
+    @usableFromInline var windowEnd: Int
+    /// Offset of the next record or block.
+    @usableFromInline var position: Int
+    @usableFromInline var finished: Bool
+    @usableFromInline var releaseMark: Int
+    // Classic pcap
+    @usableFromInline var bigEndian: Bool
+    @usableFromInline var fractionMultiplier: Int64
+    @usableFromInline var recordHeaderLength: Int
+    @usableFromInline var snapLimit: Int
+    @usableFromInline var pcapLinkType: LinkType
+
+    @usableFromInline static let releaseStep = 32 << 20
+
+    /// Opens and validates the file header (or first Section Header Block).
+    /// - Parameter releaseBehind: release passed pages from memory (right for one sequential pass;
+    ///   pass false when the same mapping is read again, e.g. looped replay).
+    public static func open(_ path: String, releaseBehind: Bool = true) throws(CaptureError) -> CaptureReader {
+        let source = try CaptureSource(path: path, releaseBehind: releaseBehind)
+        guard try source.ensure(0, 4) else {
+            throw CaptureError(source.windowEnd == 0 ? .emptyFile : .truncatedHeader, path: path, offset: 0,
+                               source.windowEnd == 0 ? "the capture has no bytes" :
+                               "the file is \(source.windowEnd) bytes long, too short for any capture header")
+        }
+        let format = try Self.detectFormat(source, path: path)
+        var reader = CaptureReader(path: path, source: source, format: format)
+        switch format {
+        case .pcap(let ns, let be, let modified):
+            try reader.readPcapHeader(nanosecond: ns, bigEndian: be, modified: modified)
+        case .pcapng:
+            try reader.readSectionHeader(at: 0)
+        }
+        return reader
+    }
+
+    private init(path: String, source: CaptureSource, format: CaptureFormat) {
+        self.path = path
+        self.source = source
+        self.format = format
+        self.interfaces = []
+        self.allInterfaces = []
+        self.sections = []
+        self.warnings = []
+        self._blocksSkipped = 0
+        self.windowStart = 0
+        self.windowEnd = 0
+        self.position = 0
+        self.finished = false
+        self.releaseMark = CaptureReader.releaseStep
+        self.bigEndian = false
+        self.fractionMultiplier = 1000
+        self.recordHeaderLength = 16
+        self.snapLimit = 0
+        self.pcapLinkType = LinkType.ethernet
+        syncWindow()
+    }
+
+    static func detectFormat(_ source: CaptureSource, path: String) throws(CaptureError) -> CaptureFormat {
+        let magic = ByteView(unsafeStart: source.base, count: source.windowEnd - source.windowStart).getUInt32LE(at: 0)!
+        switch magic {
+        case 0xA1B2_C3D4: return .pcap(nanosecond: false, bigEndian: false, modified: false)
+        case 0xD4C3_B2A1: return .pcap(nanosecond: false, bigEndian: true, modified: false)
+        case 0xA1B2_3C4D: return .pcap(nanosecond: true, bigEndian: false, modified: false)
+        case 0x4D3C_B2A1: return .pcap(nanosecond: true, bigEndian: true, modified: false)
+        case 0xA1B2_CD34: return .pcap(nanosecond: false, bigEndian: false, modified: true)
+        case 0x34CD_B2A1: return .pcap(nanosecond: false, bigEndian: true, modified: true)
+        case 0x0A0D_0D0A: return .pcapng
+        default:
+            let hex = String(magic.byteSwapped, radix: 16, uppercase: false)
+            throw CaptureError(.unknownFormat, path: path, offset: 0,
+                               "not a pcap, pcapng or gzip file (first bytes 0x\(String(repeating: "0", count: 8 - hex.count))\(hex))")
+        }
+    }
+
+    /// The next packet, or nil at the end of the capture (check ``warnings`` for a truncated tail).
+    @inlinable
+    public mutating func next() throws(CaptureError) -> CapturedPacket? {
+        if _slowPath(position >= releaseMark) {
+            source.release(upTo: position)
+            releaseMark = position &+ Self.releaseStep
+        }
+        if format.isPcapng { return try nextPcapng() }
+        return try nextPcap()
+    }
+
+    /// Bytes of the (uncompressed) capture consumed so far.
+    public var bytesConsumed: Int { position }
+    /// The file's size when known up front (uncompressed regular files).
+    public var fileSize: Int? { source.knownLength }
+    /// Progress through the file in [0, 1], when the size is known (compressed files: by compressed bytes).
+    public var fractionRead: Double? {
+        if let length = source.knownLength { return length == 0 ? 1 : Double(position) / Double(length) }
+        return nil
+    }
+    /// True when the capture was gzip-compressed.
+    public var isCompressed: Bool { source.isCompressed }
+
+    // MARK: - Window plumbing
+
+    @inlinable @inline(__always)
+    mutating func syncWindow() {
+        base = source.base
+        windowStart = source.windowStart
+        windowEnd = source.windowEnd
+    }
+
+    /// The bytes from absolute offset `at` to the end of the window.
+    @inlinable @inline(__always)
+    func window(at offset: Int) -> ByteView {
+        ByteView(unsafeStart: base.unsafelyUnwrapped + (offset &- windowStart), count: windowEnd &- offset)
+    }
+
+    /// Makes `count` bytes at `offset` available; false at the end of the data.
+    @inlinable
+    mutating func fill(_ offset: Int, _ count: Int) throws(CaptureError) -> Bool {
+        let ok = try source.ensure(offset, count)
+        syncWindow()
+        return ok
+    }
+
+    /// Ends the walk at `offset`: clean when no byte remains, otherwise a truncated-last-record warning.
+    @usableFromInline
+    mutating func finish(at offset: Int, needed: Int, what: String) -> CapturedPacket? {
+        finished = true
+        let have = windowEnd - offset
+        if have > 0 {
+            warnings.append(CaptureWarning(.truncatedLastRecord, path: path, offset: offset,
+                                           "truncated \(what): needs \(needed) bytes, only \(have) remain; \(have) bytes ignored"))
+        }
+        if source.compressionTruncated {
+            warnings.append(CaptureWarning(.truncatedCompression, path: path, offset: windowEnd,
+                                           "the gzip stream ends early (no trailer): the file was cut short"))
+        }
+        position = windowEnd
+        return nil
+    }
+
+    @usableFromInline
+    func error(_ kind: CaptureError.Kind, _ offset: Int, _ detail: String) -> CaptureError {
+        CaptureError(kind, path: path, offset: offset, detail)
+    }
+}

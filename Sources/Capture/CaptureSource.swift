@@ -1,0 +1,243 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CShims
+
+/// Where a reader's bytes come from: a memory-mapped regular file (zero-copy, the normal case) or a
+/// stream (gzip-compressed file, pipe) decompressed or read into a sliding window.
+///
+/// The reader sees one contiguous window `[windowStart, windowEnd)` of the (uncompressed) capture at
+/// `base`. For a mapped file the window is the whole file and never moves. For a stream, ``ensure(_:_:)``
+/// slides the window forward; views into the old window are invalid afterwards.
+///
+/// This file and `ByteView.swift` are the only places in `Capture` that do pointer arithmetic.
+@usableFromInline
+final class CaptureSource {
+    @usableFromInline let path: String
+    @usableFromInline private(set) var base: UnsafeRawPointer?
+    @usableFromInline private(set) var windowStart: Int = 0
+    @usableFromInline private(set) var windowEnd: Int = 0
+    /// True when no byte exists beyond `windowEnd`.
+    @usableFromInline private(set) var exhausted = false
+    /// Whether the bytes came through gzip decompression.
+    let isCompressed: Bool
+
+    private var fd: Int32 = -1
+    // Mapped file
+    private var mapping: UnsafeMutableRawPointer?
+    private var mappingLength = 0
+    private var releasedUpTo = 0
+    private let releaseBehind: Bool
+    // Stream
+    private var buffer: UnsafeMutableRawPointer?
+    private var bufferCapacity = 0
+    private var input: UnsafeMutableRawPointer?
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var inputEOF = false
+    private var compressedConsumed = 0
+    private var inflater: OpaquePointer?
+    private var memberEnded = false
+    /// Set when the gzip stream ends early (the reader turns it into a warning).
+    private(set) var compressionTruncated = false
+
+    /// The largest single record a stream window grows to hold (larger ones are reported as corrupt).
+    @usableFromInline static let maxRecordLength = 256 << 20
+    private static let inputChunk = 1 << 20
+    private static let initialWindow = 4 << 20
+
+    /// Opens `path`. Regular uncompressed files are mapped; gzip files and non-regular files are streamed.
+    /// - Parameter releaseBehind: drop pages the reader has moved past from this process's memory
+    ///   (they stay in the page cache), so memory does not grow with the capture. Use for single passes.
+    init(path: String, releaseBehind: Bool = true) throws(CaptureError) {
+        self.path = path
+        self.releaseBehind = releaseBehind
+        let fd = path == "-" ? dup(0) : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw CaptureError(.unreadable, path: path, offset: nil, "cannot open: \(Self.errnoText())")
+        }
+        self.fd = fd
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let text = Self.errnoText()
+            close(fd)
+            throw CaptureError(.unreadable, path: path, offset: nil, "cannot stat: \(text)")
+        }
+        let isRegular = (st.st_mode & S_IFMT) == S_IFREG
+        if isRegular && st.st_size == 0 {
+            close(fd)
+            throw CaptureError(.emptyFile, path: path, offset: nil, "the file is empty")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw CaptureError(.unreadable, path: path, offset: nil, "is a directory")
+        }
+        var gzip = false
+        if isRegular {
+            var magic: (UInt8, UInt8) = (0, 0)
+            let got = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) }
+            gzip = got == 2 && magic.0 == 0x1f && magic.1 == 0x8b
+        }
+        isCompressed = gzip
+        if isRegular && !gzip {
+            let length = Int(st.st_size)
+            guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+                let text = Self.errnoText()
+                close(fd)
+                throw CaptureError(.unreadable, path: path, offset: nil, "cannot map: \(text)")
+            }
+            _ = madvise(p, length, MADV_SEQUENTIAL)
+            mapping = p
+            mappingLength = length
+            base = UnsafeRawPointer(p)
+            windowEnd = length
+            exhausted = true
+        } else {
+            buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.initialWindow, alignment: 64)
+            bufferCapacity = Self.initialWindow
+            base = UnsafeRawPointer(buffer)
+            input = UnsafeMutableRawPointer.allocate(byteCount: Self.inputChunk, alignment: 64)
+            if !isRegular {
+                // A pipe may carry gzip too: peek by filling the input buffer first.
+                try fillInput()
+                if inputEnd - inputStart >= 2,
+                   input!.load(fromByteOffset: 0, as: UInt8.self) == 0x1f,
+                   input!.load(fromByteOffset: 1, as: UInt8.self) == 0x8b {
+                    gzip = true
+                }
+            }
+            if gzip {
+                guard let z = rh_inflate_create(31) else {
+                    throw CaptureError(.unreadable, path: path, offset: nil, "cannot start zlib")
+                }
+                inflater = z
+            }
+            _ = try ensure(0, 1)
+        }
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, mappingLength) }
+        buffer?.deallocate()
+        input?.deallocate()
+        if let inflater { rh_inflate_destroy(inflater) }
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Total length when known up front (mapped files), used for progress.
+    var knownLength: Int? { mapping != nil ? mappingLength : nil }
+
+    /// Compressed bytes consumed so far (gzip), or the window position, for progress.
+    var inputPosition: Int { inflater != nil ? compressedConsumed : windowEnd }
+
+    /// Makes `[offset, offset + count)` part of the window when the data exists.
+    /// Returns false when the capture ends before `offset + count`.
+    /// `offset` never moves backwards between calls for a stream source.
+    @usableFromInline
+    func ensure(_ offset: Int, _ count: Int) throws(CaptureError) -> Bool {
+        if offset &+ count <= windowEnd { return true }
+        if exhausted { return false }
+        return try slide(offset, count)
+    }
+
+    private func slide(_ offset: Int, _ count: Int) throws(CaptureError) -> Bool {
+        precondition(offset >= windowStart, "stream source moved backwards")
+        guard count <= Self.maxRecordLength else { return false }
+        // Keep [offset, windowEnd): move it to the front.
+        let keep = windowEnd - offset
+        if keep > 0 && offset > windowStart {
+            memmove(buffer!, buffer! + (offset - windowStart), keep)
+        }
+        windowStart = offset
+        windowEnd = offset + max(keep, 0)
+        if count > bufferCapacity {
+            var capacity = bufferCapacity
+            while capacity < count { capacity *= 2 }
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+            grown.copyMemory(from: buffer!, byteCount: windowEnd - windowStart)
+            buffer!.deallocate()
+            buffer = grown
+            bufferCapacity = capacity
+        }
+        base = UnsafeRawPointer(buffer)
+        while windowEnd - windowStart < bufferCapacity {
+            let produced = try produce(into: buffer! + (windowEnd - windowStart), capacity: bufferCapacity - (windowEnd - windowStart))
+            if produced == 0 { exhausted = true; break }
+            windowEnd += produced
+        }
+        return offset + count <= windowEnd
+    }
+
+    /// Produces uncompressed bytes; 0 means end of data.
+    private func produce(into out: UnsafeMutableRawPointer, capacity: Int) throws(CaptureError) -> Int {
+        while true {
+            if inputStart == inputEnd && !inputEOF { try fillInput() }
+            let available = inputEnd - inputStart
+            guard let inflater else {
+                // Plain stream: copy through.
+                if available == 0 { return 0 }
+                let n = min(available, capacity)
+                out.copyMemory(from: input! + inputStart, byteCount: n)
+                inputStart += n
+                return n
+            }
+            if available == 0 {
+                if inputEOF {
+                    if !memberEnded { compressionTruncated = true }
+                    return 0
+                }
+                continue
+            }
+            if memberEnded {
+                // Concatenated gzip members: a new member follows.
+                _ = rh_inflate_reset(inflater)
+                memberEnded = false
+            }
+            var used = 0, made = 0
+            let rc = rh_inflate_step(inflater, input! + inputStart, available, &used, out, capacity, &made)
+            inputStart += used
+            compressedConsumed += used
+            if rc == RH_Z_STREAM_END { memberEnded = true }
+            else if rc != RH_Z_OK && rc != RH_Z_BUF_ERROR {
+                let message = rh_zstream_message(inflater).map { String(cString: $0) } ?? "zlib error \(rc)"
+                throw CaptureError(.corruptCompression, path: path, offset: nil,
+                                   "corrupt gzip data near compressed byte \(compressedConsumed): \(message)")
+            }
+            if made > 0 { return made }
+            if used == 0 && rc == RH_Z_BUF_ERROR && inputEOF && inputStart == inputEnd {
+                compressionTruncated = true
+                return 0
+            }
+        }
+    }
+
+    private func fillInput() throws(CaptureError) {
+        inputStart = 0
+        inputEnd = 0
+        while true {
+            let n = read(fd, input!, Self.inputChunk)
+            if n > 0 { inputEnd = n; return }
+            if n == 0 { inputEOF = true; return }
+            if errno == EINTR { continue }
+            throw CaptureError(.unreadable, path: path, offset: nil, "read failed: \(Self.errnoText())")
+        }
+    }
+
+    /// Tells the source that nothing before `offset` will be read again in this pass, so a mapped
+    /// file's pages before it can leave this process's resident set.
+    @usableFromInline
+    func release(upTo offset: Int) {
+        guard releaseBehind, let mapping else { return }
+        let page = 1 << 16
+        let end = offset & ~(page - 1)
+        guard end > releasedUpTo else { return }
+        _ = madvise(mapping + releasedUpTo, end - releasedUpTo, MADV_DONTNEED)
+        releasedUpTo = end
+    }
+
+    static func errnoText() -> String {
+        String(cString: strerror(errno))
+    }
+}

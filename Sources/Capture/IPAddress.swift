@@ -1,0 +1,193 @@
+/// An IPv4 or IPv6 address stored inline (two words), cheap to hash and compare.
+/// IPv4 addresses keep their 32 bits in `low` with `high` = 0 and `isV6` = false.
+@frozen
+public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+    public var isV6: Bool
+
+    @inlinable public init(v4: UInt32) {
+        high = 0
+        low = UInt64(v4)
+        isV6 = false
+    }
+    @inlinable public init(v6High: UInt64, low: UInt64) {
+        high = v6High
+        self.low = low
+        isV6 = true
+    }
+    public static let zero = IPAddress(v4: 0)
+
+    /// The IPv4 address as a host-order integer (0 for IPv6).
+    @inlinable public var v4: UInt32 { isV6 ? 0 : UInt32(truncatingIfNeeded: low) }
+
+    /// True for 224.0.0.0/4 and ff00::/8.
+    public var isMulticast: Bool {
+        isV6 ? (high >> 56) == 0xff : (v4 >> 28) == 0xE
+    }
+
+    /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::` compression).
+    public init?(_ text: String) {
+        if !text.contains(":") {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 4 else { return nil }
+            var value: UInt32 = 0
+            for part in parts {
+                guard !part.isEmpty, part.count <= 3, let byte = UInt8(part) else { return nil }
+                value = value << 8 | UInt32(byte)
+            }
+            self.init(v4: value)
+            return
+        }
+        let halves = Self.splitOnDoubleColon(text)
+        guard halves.count <= 2 else { return nil }
+        func groups(_ s: String) -> [UInt16]? {
+            if s.isEmpty { return [] }
+            var result: [UInt16] = []
+            for g in s.split(separator: ":", omittingEmptySubsequences: false) {
+                guard !g.isEmpty, g.count <= 4, let v = UInt16(g, radix: 16) else { return nil }
+                result.append(v)
+            }
+            return result
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        let tail = halves.count == 2 ? groups(halves[1]) : []
+        guard let tail else { return nil }
+        let missing = 8 - head.count - tail.count
+        guard halves.count == 2 ? missing >= 1 : missing == 0 else { return nil }
+        let all = head + Array(repeating: 0, count: halves.count == 2 ? missing : 0) + tail
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<4 { hi = hi << 16 | UInt64(all[i]) }
+        for i in 4..<8 { lo = lo << 16 | UInt64(all[i]) }
+        self.init(v6High: hi, low: lo)
+    }
+
+    private static func splitOnDoubleColon(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var previousColon = false
+        for ch in text {
+            if ch == ":" && previousColon {
+                current.removeLast()
+                parts.append(current)
+                current = ""
+                previousColon = false
+                continue
+            }
+            previousColon = ch == ":"
+            current.append(ch)
+        }
+        parts.append(current)
+        return parts
+    }
+
+    public var description: String {
+        if !isV6 {
+            let v = v4
+            return "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)"
+        }
+        var groups: [UInt16] = []
+        for i in (0..<4).reversed() { groups.append(UInt16(truncatingIfNeeded: high >> (UInt64(i) * 16))) }
+        for i in (0..<4).reversed() { groups.append(UInt16(truncatingIfNeeded: low >> (UInt64(i) * 16))) }
+        // Longest run of zeros (length ≥ 2) becomes "::".
+        var bestStart = -1, bestLength = 0, i = 0
+        while i < 8 {
+            if groups[i] == 0 {
+                var j = i
+                while j < 8 && groups[j] == 0 { j += 1 }
+                if j - i > bestLength && j - i >= 2 { bestStart = i; bestLength = j - i }
+                i = j
+            } else { i += 1 }
+        }
+        func hex(_ range: Range<Int>) -> String { groups[range].map { String($0, radix: 16) }.joined(separator: ":") }
+        if bestStart < 0 { return hex(0..<8) }
+        return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+    }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        (a.isV6 ? 1 : 0, a.high, a.low) < (b.isV6 ? 1 : 0, b.high, b.low)
+    }
+}
+
+/// An IP address and port, as printed `1.2.3.4:5` or `[::1]:5`.
+public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+    public init(address: IPAddress, port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+    /// Parses `A.B.C.D:PORT` or `[V6]:PORT`.
+    public init?(_ text: String) {
+        let host: Substring, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard let address = IPAddress(String(host)), let port = UInt16(portText) else { return nil }
+        self.init(address: address, port: port)
+    }
+    public var description: String {
+        address.isV6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+}
+
+/// The transport 5-tuple a stream is keyed by.
+@frozen
+public struct FlowKey: Hashable, Sendable, Comparable {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    /// IP protocol number (17 UDP, 6 TCP, …).
+    public var ipProtocol: UInt8
+
+    @inlinable
+    public init(ipProtocol: UInt8, source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16) {
+        self.ipProtocol = ipProtocol
+        self.source = source
+        self.sourcePort = sourcePort
+        self.destination = destination
+        self.destinationPort = destinationPort
+    }
+
+    /// A cheap, well-mixed 64-bit hash for open-addressing tables on hot paths (not DoS-resistant;
+    /// the tables bound their probe length).
+    @inlinable
+    public var fastHash: UInt64 {
+        var h = source.low &* 0x9E37_79B9_7F4A_7C15
+        h ^= destination.low &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= (source.high ^ destination.high.rotateLeft(17)) &* 0x1656_67B1_9E37_79F9
+        h ^= UInt64(sourcePort) << 40 | UInt64(destinationPort) << 16 | UInt64(ipProtocol)
+        h ^= h >> 29
+        h &*= 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 32
+        return h
+    }
+
+    public var protocolName: String {
+        switch ipProtocol {
+        case 17: "udp"
+        case 6: "tcp"
+        case 1: "icmp"
+        case 58: "icmpv6"
+        default: "ip-\(ipProtocol)"
+        }
+    }
+
+    public static func < (a: FlowKey, b: FlowKey) -> Bool {
+        (a.destination, a.destinationPort, a.source, a.sourcePort, a.ipProtocol) <
+            (b.destination, b.destinationPort, b.source, b.sourcePort, b.ipProtocol)
+    }
+}
+
+extension UInt64 {
+    @inlinable func rotateLeft(_ n: UInt64) -> UInt64 { (self << n) | (self >> (64 - n)) }
+}

@@ -1,0 +1,1 @@
+public enum Rehearse { public static func main() {} }

@@ -1,0 +1,2 @@
+import RehearseCLI
+Rehearse.main()
