@@ -122,6 +122,13 @@ public struct CaptureReader: ~Copyable {
         return try nextPcap()
     }
 
+    /// A copyable snapshot of what the reader has learned about the file so far.
+    public var summary: CaptureSummary {
+        CaptureSummary(format: format, interfaces: interfaces, allInterfaces: allInterfaces, sections: sections,
+                       warnings: warnings, isCompressed: isCompressed, fileSize: fileSize, bytesConsumed: position,
+                       blocksSkipped: blocksSkipped)
+    }
+
     /// Bytes of the (uncompressed) capture consumed so far.
     public var bytesConsumed: Int { position }
     /// The file's size when known up front (uncompressed regular files).

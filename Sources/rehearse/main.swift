@@ -1,2 +1,3 @@
 import RehearseCLI
-Rehearse.main()
+
+Rehearse.mainExit()

@@ -1,0 +1,201 @@
+import Capture
+import MarketData
+
+/// Per-stream accumulation during an inspection.
+public struct StreamAccumulator: Sendable {
+    public let key: FlowKey
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var payloadBytes: UInt64 = 0
+    public var firstTimestamp: Int64 = .max
+    public var lastTimestamp: Int64 = .min
+    public var windows = RateWindows()
+    /// 0 undecided, 1 OMD, 2 not OMD.
+    var omdState: UInt8 = 0
+    var omdProbes: UInt8 = 0
+    /// Index into the inspector's OMD statistics when the stream carries OMD.
+    public internal(set) var omdIndex: Int = -1
+    var rejectedBeforeDetection: UInt64 = 0
+
+    init(key: FlowKey) { self.key = key }
+}
+
+/// Counters of what the decoder saw, over all packets.
+public struct DecodeCounts: Sendable, Equatable, Codable {
+    public var ipv4: UInt64 = 0
+    public var ipv6: UInt64 = 0
+    public var udp: UInt64 = 0
+    public var tcp: UInt64 = 0
+    public var otherTransport: UInt64 = 0
+    public var fragments: UInt64 = 0
+    public var notIP: UInt64 = 0
+    public var truncated: UInt64 = 0
+    public var malformed: UInt64 = 0
+    /// Packets whose timestamp is earlier than the packet before them.
+    public var timestampRegressions: UInt64 = 0
+    /// Packets the `--filter` expression rejected.
+    public var filteredOut: UInt64 = 0
+    /// Packets with a pcapng comment option.
+    public var commentedPackets: UInt64 = 0
+    /// Packets in streams beyond the stream limit (counted in totals, not per stream).
+    public var packetsBeyondStreamLimit: UInt64 = 0
+    public init() {}
+}
+
+/// Folds the packets of one capture into totals, per-stream figures with peak rates, and OMD
+/// accounting per stream. One `add` per packet; no allocation per packet once a stream is known.
+public struct CaptureInspector {
+    public struct Options {
+        /// Only packets that pass this BPF filter are counted.
+        public var filter: PacketFilter?
+        /// Decode UDP payloads as OMD where they look like OMD.
+        public var decodeOMD = true
+        /// Streams tracked individually; packets of further streams count in the totals only.
+        public var maximumStreams = 100_000
+        public init() {}
+    }
+
+    public let options: Options
+    public internal(set) var packets: UInt64 = 0
+    public internal(set) var bytes: UInt64 = 0
+    public internal(set) var capturedBytes: UInt64 = 0
+    public internal(set) var firstTimestamp: Int64 = .max
+    public internal(set) var lastTimestamp: Int64 = .min
+    var previousTimestamp: Int64 = .min
+    public var windows = RateWindows()
+    public var decode = DecodeCounts()
+    public internal(set) var linkTypes: [(LinkType, UInt64)] = []
+    public internal(set) var streams: [StreamAccumulator] = []
+    public internal(set) var omd: [OMDStreamStatistics] = []
+    var table = FlowTable()
+    let analyzer = OMDStreamAnalyzer()
+    var lastLinkIndex = -1
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    /// Accounts one packet.
+
+    public mutating func add(_ packet: CapturedPacket) {
+        if let filter = options.filter, !filter.matches(packet) {
+            decode.filteredOut &+= 1
+            return
+        }
+        let timestamp = packet.timestamp
+        let wire = packet.originalLength
+        packets &+= 1
+        bytes &+= UInt64(truncatingIfNeeded: wire)
+        capturedBytes &+= UInt64(truncatingIfNeeded: packet.data.count)
+        if timestamp < firstTimestamp { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        if _slowPath(timestamp < previousTimestamp) { decode.timestampRegressions &+= 1 }
+        previousTimestamp = timestamp
+        windows.add(timestamp, bytes: wire)
+        countLinkType(packet.linkType)
+        if _slowPath(!packet.options.isEmpty) { countOptions(packet) }
+
+        let decoded = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+        switch decoded.status {
+        case .transport: break
+        case .network:
+            countNetwork(decoded)
+            if decoded.isFragment { decode.fragments &+= 1 } else { decode.otherTransport &+= 1 }
+            return
+        case .notIP: decode.notIP &+= 1; return
+        case .truncated: decode.truncated &+= 1; return
+        case .malformed: decode.malformed &+= 1; return
+        }
+        countNetwork(decoded)
+        let isUDP = decoded.flow.ipProtocol == 17
+        if isUDP { decode.udp &+= 1 } else { decode.tcp &+= 1 }
+
+        let index: Int
+        if _slowPath(table.count >= options.maximumStreams) {
+            guard let found = table.find(decoded.flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
+            index = found
+        } else {
+            let (found, inserted) = table.findOrInsert(decoded.flow)
+            if _slowPath(inserted) { streams.append(StreamAccumulator(key: decoded.flow)) }
+            index = found
+        }
+        streams[index].packets &+= 1
+        streams[index].bytes &+= UInt64(truncatingIfNeeded: wire)
+        streams[index].payloadBytes &+= UInt64(truncatingIfNeeded: decoded.declaredPayloadLength)
+        if timestamp < streams[index].firstTimestamp { streams[index].firstTimestamp = timestamp }
+        if timestamp > streams[index].lastTimestamp { streams[index].lastTimestamp = timestamp }
+        streams[index].windows.add(timestamp, bytes: wire)
+
+        guard isUDP, options.decodeOMD else { return }
+        switch streams[index].omdState {
+        case 1:
+            analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
+                             into: &omd[streams[index].omdIndex])
+        case 0:
+            detectOMD(index, decoded, timestamp)
+        default:
+            return
+        }
+    }
+
+    @inline(__always)
+    mutating func countNetwork(_ decoded: DecodedPacket) {
+        if decoded.flow.source.isV6 { decode.ipv6 &+= 1 } else { decode.ipv4 &+= 1 }
+    }
+
+    @inline(__always)
+    mutating func countLinkType(_ linkType: LinkType) {
+        if _fastPath(lastLinkIndex >= 0 && linkTypes[lastLinkIndex].0 == linkType) {
+            linkTypes[lastLinkIndex].1 &+= 1
+            return
+        }
+        countLinkTypeSlow(linkType)
+    }
+
+
+    mutating func countLinkTypeSlow(_ linkType: LinkType) {
+        if let i = linkTypes.firstIndex(where: { $0.0 == linkType }) {
+            lastLinkIndex = i
+        } else {
+            linkTypes.append((linkType, 0))
+            lastLinkIndex = linkTypes.count - 1
+        }
+        linkTypes[lastLinkIndex].1 &+= 1
+    }
+
+
+    mutating func countOptions(_ packet: CapturedPacket) {
+        var options = PcapngOptions(packet.options, bigEndian: packet.optionsBigEndian)
+        while let option = options.next() {
+            if option.code == PcapngOptions.comment {
+                decode.commentedPackets &+= 1
+                break
+            }
+        }
+    }
+
+    /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
+    /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
+
+    mutating func detectOMD(_ index: Int, _ decoded: DecodedPacket, _ timestamp: Int64) {
+        if OMDStreamAnalyzer.looksLikeOMD(decoded.payload, declaredLength: decoded.declaredPayloadLength) {
+            streams[index].omdState = 1
+            streams[index].omdIndex = omd.count
+            var statistics = OMDStreamStatistics()
+            statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
+            omd.append(statistics)
+            analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
+                             into: &omd[omd.count - 1])
+        } else {
+            streams[index].omdProbes &+= 1
+            streams[index].rejectedBeforeDetection &+= 1
+            if streams[index].omdProbes >= 3 { streams[index].omdState = 2 }
+        }
+    }
+
+    /// Closes the rate windows; call once after the last packet.
+    public mutating func finish() {
+        windows.close()
+        for i in streams.indices { streams[i].windows.close() }
+    }
+}

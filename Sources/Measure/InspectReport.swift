@@ -1,0 +1,199 @@
+import Capture
+import MarketData
+
+/// `rehearse inspect --json` output. Schema: docs/json/inspect.md. Additive changes keep the version;
+/// anything that renames, removes or changes the meaning of a field bumps it.
+public struct InspectReport: Codable, Sendable {
+    public static let schemaVersion = "rehearse.inspect/1"
+    public var schema = InspectReport.schemaVersion
+    public var files: [FileReport]
+    public init(files: [FileReport]) { self.files = files }
+}
+
+/// A point in time: integer nanoseconds since 1970 and the same as ISO-8601 UTC text.
+public struct TimePoint: Codable, Sendable, Equatable {
+    public var ns: Int64
+    public var utc: String
+    public init(_ ns: Int64) {
+        self.ns = ns
+        utc = TimeFormat.iso8601(ns)
+    }
+}
+
+/// The busiest window of one size.
+public struct PeakReport: Codable, Sendable, Equatable {
+    public var windowNs: Int64
+    public var packets: UInt64
+    public var packetsPerSecond: Double
+    public var packetsStart: TimePoint
+    public var bytes: UInt64
+    public var bitsPerSecond: Double
+    public var bytesStart: TimePoint
+    init(_ w: PeakWindow) {
+        windowNs = w.size
+        packets = w.peakCount
+        packetsPerSecond = w.peakPacketsPerSecond
+        packetsStart = TimePoint(w.peakCountStart)
+        bytes = w.peakBytes
+        bitsPerSecond = w.peakBitsPerSecond
+        bytesStart = TimePoint(w.peakBytesStart)
+    }
+}
+
+public struct InterfaceReport: Codable, Sendable, Equatable {
+    public var index: Int
+    public var section: Int
+    public var linkType: UInt32
+    public var linkTypeName: String
+    public var snapLength: Int
+    /// Timestamp resolution in the file, e.g. "1e-9 s" or "2^-30 s".
+    public var timestampResolution: String
+    public var timestampOffsetSeconds: Int64
+    public var name: String?
+}
+
+public struct LinkTypeCount: Codable, Sendable, Equatable {
+    public var linkType: UInt32
+    public var name: String
+    public var packets: UInt64
+}
+
+public struct IssueReport: Codable, Sendable, Equatable {
+    public var kind: String
+    public var offset: Int?
+    public var message: String
+}
+
+public struct TypeCount: Codable, Sendable, Equatable {
+    public var type: UInt16
+    public var name: String
+    public var count: UInt64
+}
+
+public struct GapReport: Codable, Sendable, Equatable {
+    public var first: UInt32
+    public var last: UInt32
+    public var size: UInt64
+    public var detectedAt: TimePoint
+}
+
+public struct SequenceReport: Codable, Sendable, Equatable {
+    public var nextExpected: UInt64?
+    public var gaps: UInt64
+    public var gapMessages: UInt64
+    public var missingMessages: UInt64
+    public var recoveredMessages: UInt64
+    public var reorderedPackets: UInt64
+    public var duplicatePackets: UInt64
+    public var duplicateMessages: UInt64
+    public var resets: UInt64
+    public var unannouncedResets: UInt64
+    public var staleHeartbeats: UInt64
+    /// The first gaps (at most 100 here; `gaps` counts all).
+    public var gapList: [GapReport]
+}
+
+public struct OMDReport: Codable, Sendable, Equatable {
+    public var packets: UInt64
+    public var dataPackets: UInt64
+    public var heartbeats: UInt64
+    public var messages: UInt64
+    public var compressedPackets: UInt64
+    public var messagesByType: [TypeCount]
+    public var unknownMessages: UInt64
+    public var unknownTypes: [TypeCount]
+    public var sequence: SequenceReport
+    public var errors: OMDErrorCounts
+    public var totalErrors: UInt64
+    public var disasterRecoverySignals: [UInt32]
+    public var firstSendTime: TimePoint?
+    public var lastSendTime: TimePoint?
+
+    public init(_ s: OMDStreamStatistics) {
+        packets = s.packets
+        dataPackets = s.sequence.statistics.packets
+        heartbeats = s.sequence.statistics.heartbeats
+        messages = s.sequence.statistics.messages
+        compressedPackets = s.compressedPackets
+        messagesByType = s.knownTypeCounts.map { TypeCount(type: $0.type, name: OMDMessageType.name($0.type), count: $0.count) }
+        unknownTypes = s.unknownTypeCounts.map { TypeCount(type: $0.type, name: OMDMessageType.name($0.type), count: $0.count) }
+        unknownMessages = unknownTypes.reduce(0) { $0 + $1.count }
+        let q = s.sequence.statistics
+        sequence = SequenceReport(
+            nextExpected: s.sequence.expected, gaps: q.gaps, gapMessages: q.gapMessages, missingMessages: q.missingMessages,
+            recoveredMessages: q.recoveredMessages, reorderedPackets: q.reorderedPackets, duplicatePackets: q.duplicatePackets,
+            duplicateMessages: q.duplicateMessages, resets: q.resets, unannouncedResets: q.unannouncedResets,
+            staleHeartbeats: q.staleHeartbeats,
+            gapList: s.sequence.gapHistory.prefix(100).map {
+                GapReport(first: $0.first, last: $0.last, size: $0.size, detectedAt: TimePoint($0.timestamp))
+            })
+        errors = s.errors
+        totalErrors = s.errors.total
+        disasterRecoverySignals = s.disasterRecoverySignals
+        firstSendTime = s.firstSendTime.map { TimePoint(Int64(bitPattern: $0)) }
+        lastSendTime = s.firstSendTime == nil ? nil : TimePoint(Int64(bitPattern: s.lastSendTime))
+    }
+}
+
+public struct StreamReport: Codable, Sendable, Equatable {
+    public var `protocol`: String
+    public var source: String
+    public var sourcePort: UInt16
+    public var destination: String
+    public var destinationPort: UInt16
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var payloadBytes: UInt64
+    public var first: TimePoint
+    public var last: TimePoint
+    public var spanNs: Int64
+    public var averagePacketsPerSecond: Double?
+    public var peaks: [PeakReport]
+    public var omd: OMDReport?
+}
+
+/// Everything `inspect` reports about one file.
+public struct FileReport: Codable, Sendable, Equatable {
+    public var path: String
+    /// "pcap" or "pcapng"; nil when the file could not be opened as either.
+    public var format: String?
+    public var formatDetail: String?
+    public var compressed: Bool
+    public var fileBytes: Int?
+    public var sections: Int
+    public var sectionComments: [String]
+    public var interfaces: [InterfaceReport]
+    public var linkTypes: [LinkTypeCount]
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var capturedBytes: UInt64
+    public var first: TimePoint?
+    public var last: TimePoint?
+    public var spanNs: Int64?
+    public var averagePacketsPerSecond: Double?
+    public var averageBitsPerSecond: Double?
+    public var peaks: [PeakReport]
+    public var decode: DecodeCounts
+    public var filter: String?
+    public var streams: [StreamReport]
+    public var omdTotals: OMDTotals?
+    public var warnings: [IssueReport]
+    /// Set when reading stopped on an error: every figure above covers the packets before it.
+    public var error: IssueReport?
+    /// True when `error` is set: the figures are partial.
+    public var partial: Bool
+}
+
+/// OMD figures summed over all OMD streams of a file.
+public struct OMDTotals: Codable, Sendable, Equatable {
+    public var streams: Int
+    public var packets: UInt64
+    public var heartbeats: UInt64
+    public var messages: UInt64
+    public var gaps: UInt64
+    public var missingMessages: UInt64
+    public var duplicateMessages: UInt64
+    public var resets: UInt64
+    public var unknownMessages: UInt64
+    public var errors: UInt64
+}

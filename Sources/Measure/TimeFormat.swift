@@ -1,0 +1,56 @@
+/// Formats integer nanoseconds since 1970 as ISO-8601 UTC with all nine fraction digits
+/// (`2026-11-25T12:00:00.123456789Z`), exactly, without floating point or Foundation.
+public enum TimeFormat {
+    public static func iso8601(_ nanoseconds: Int64) -> String {
+        var seconds = nanoseconds / 1_000_000_000
+        var fraction = nanoseconds % 1_000_000_000
+        if fraction < 0 { fraction += 1_000_000_000; seconds -= 1 }
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        var year = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        if month <= 2 { year += 1 }
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let s = String(v)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 9))Z"
+    }
+
+    /// A duration in nanoseconds for people: `1.234 567 s` style with a unit that fits.
+    public static func duration(_ nanoseconds: Int64) -> String {
+        let v = Double(nanoseconds)
+        switch abs(nanoseconds) {
+        case 0..<1_000: return "\(nanoseconds) ns"
+        case 1_000..<1_000_000: return format(v / 1e3, 3) + " µs"
+        case 1_000_000..<1_000_000_000: return format(v / 1e6, 3) + " ms"
+        default: return format(v / 1e9, 3) + " s"
+        }
+    }
+
+    /// Fixed-point text with `digits` decimals (no Foundation).
+    public static func format(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return "-" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e18 else { return String(value) }
+        let whole = Int64(scaled) / Int64(scale)
+        let fraction = Int64(scaled) % Int64(scale)
+        var text = (value < 0 && scaled > 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let f = String(fraction)
+            text += "." + String(repeating: "0", count: digits - f.count) + f
+        }
+        return text
+    }
+}

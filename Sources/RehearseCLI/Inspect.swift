@@ -1,0 +1,73 @@
+import ArgumentParser
+import Capture
+import Foundation
+import MarketData
+import Measure
+
+/// `rehearse inspect FILE…`: what is in a capture.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say what is in captures: format, packets, time span, streams with peak rates, OMD accounting.",
+        discussion: """
+        Reads classic pcap (µs/ns, either byte order), pcapng (any sections, interfaces, resolutions) \
+        and their .gz forms. Exit 0 when every file was read (warnings, e.g. a truncated last record, \
+        are printed); 3 when a file could not be read or is damaged (figures before the damage are \
+        still reported); 2 for a bad --filter.
+        """)
+
+    @Argument(help: "Capture files (pcap, pcapng, optionally .gz; - for standard input).")
+    var files: [String]
+
+    @Flag(help: "Print the report as JSON (schema rehearse.inspect/1, docs/json/inspect.md).")
+    var json = false
+
+    @Option(help: "Only count packets that match this BPF expression (tcpdump syntax).")
+    var filter: String?
+
+    @Option(help: "Streams to list (busiest first; 0 = all).")
+    var streams = 20
+
+    @Flag(help: "Do not decode UDP payloads as OMD.")
+    var noOmd = false
+
+    @Flag(inversion: .prefixedNo, help: "Show progress (default: only when stdout and stderr are terminals).")
+    var progress: Bool?
+
+    mutating func run() throws {
+        var options = CaptureInspector.Options()
+        options.decodeOMD = !noOmd
+        var reports: [FileReport] = []
+        for path in files {
+            if let filter {
+                let compiled = PacketFilter(expression: filter)
+                // Validate now (against Ethernet; other link types compile when first seen).
+                do { try compiled.prepare(for: linkTypeForValidation(path)) } catch {
+                    throw RehearseError(.usage, error.description)
+                }
+                options.filter = compiled
+            }
+            let display = (progress ?? ProgressDisplay.isInteractive) ? ProgressDisplay(label: path) : nil
+            display?.start()
+            let report = Inspection.inspect(path: path, options: options, progress: display?.counter)
+            display?.stop()
+            reports.append(report)
+            if !json { print(InspectText.render(report, maximumStreams: streams)) }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = try encoder.encode(InspectReport(files: reports))
+            print(String(decoding: data, as: UTF8.self))
+        }
+        for report in reports { for warning in report.warnings { printError("warning: \(warning.message)") } }
+        let failures = reports.compactMap(\.error)
+        if !failures.isEmpty {
+            throw RehearseError(.input, failures.map(\.message).joined(separator: "\nrehearse: "))
+        }
+    }
+
+    /// The first interface's link type, for validating the filter before the walk.
+    private func linkTypeForValidation(_ path: String) -> LinkType {
+        (try? CaptureReader.open(path).interfaces.first?.linkType) ?? .ethernet
+    }
+}

@@ -1,0 +1,116 @@
+import MarketData
+import Measure
+
+/// Renders a ``FileReport`` for people.
+enum InspectText {
+    static func render(_ r: FileReport, maximumStreams: Int) -> String {
+        var out: [String] = []
+        var head = r.path
+        if let detail = r.formatDetail { head += "  (\(detail)\(r.compressed ? ", gzip" : "")" }
+        if let size = r.fileBytes { head += ", \(Text.bytes(UInt64(size)))" }
+        if r.formatDetail != nil { head += ")" }
+        out.append(head)
+        if r.sections > 1 { out.append("  sections   \(r.sections)") }
+        for comment in r.sectionComments { out.append("  comment    \(comment)") }
+        for i in r.interfaces {
+            var line = "  interface  \(r.sections > 1 ? "s\(i.section)/" : "")\(i.index): \(i.linkTypeName) (\(i.linkType)), snaplen \(i.snapLength), timestamps \(i.timestampResolution)"
+            if i.timestampOffsetSeconds != 0 { line += " + \(i.timestampOffsetSeconds) s" }
+            if let name = i.name { line += ", \"\(name)\"" }
+            out.append(line)
+        }
+        if let filter = r.filter { out.append("  filter     \(filter)  (\(Text.count(r.decode.filteredOut)) packets filtered out)") }
+        out.append("  packets    \(Text.count(r.packets))   wire \(Text.bytes(r.bytes))   captured \(Text.bytes(r.capturedBytes))")
+        if let first = r.first, let last = r.last, let span = r.spanNs {
+            out.append("  first      \(first.utc)")
+            out.append("  last       \(last.utc)")
+            out.append("  span       \(TimeFormat.duration(span))")
+            out.append("  average    \(Text.rate(r.averagePacketsPerSecond)) pkt/s   \(Text.bits(r.averageBitsPerSecond))")
+        }
+        if !r.peaks.isEmpty {
+            let rows = r.peaks.map { p in
+                [windowName(p.windowNs), Text.count(p.packets), Text.rate(p.packetsPerSecond), Text.bits(p.bitsPerSecond), p.packetsStart.utc]
+            }
+            out.append("  peaks")
+            out.append(Text.table(["window", "packets", "pkt/s", "rate", "busiest window starts"], rows, numeric: [1, 2, 3])
+                .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        let d = r.decode
+        var decode = "  decode     IPv4 \(Text.count(d.ipv4)) · IPv6 \(Text.count(d.ipv6)) · UDP \(Text.count(d.udp)) · TCP \(Text.count(d.tcp))"
+        decode += " · other \(Text.count(d.otherTransport)) · fragments \(Text.count(d.fragments)) · non-IP \(Text.count(d.notIP))"
+        decode += " · truncated \(Text.count(d.truncated)) · malformed \(Text.count(d.malformed))"
+        if d.timestampRegressions > 0 { decode += " · timestamps going back \(Text.count(d.timestampRegressions))" }
+        if d.commentedPackets > 0 { decode += " · commented \(Text.count(d.commentedPackets))" }
+        if d.packetsBeyondStreamLimit > 0 { decode += " · beyond stream limit \(Text.count(d.packetsBeyondStreamLimit))" }
+        out.append(decode)
+
+        if !r.streams.isEmpty {
+            let sorted = r.streams.sorted { $0.packets > $1.packets }
+            let shown = maximumStreams > 0 ? Array(sorted.prefix(maximumStreams)) : sorted
+            out.append("")
+            out.append("streams (\(shown.count) of \(r.streams.count), busiest first; peak rates in pkt/s)")
+            let rows = shown.map { s -> [String] in
+                [s.protocol, endpoint(s.source, s.sourcePort), endpoint(s.destination, s.destinationPort), Text.count(s.packets),
+                 Text.bytes(s.bytes), Text.rate(s.averagePacketsPerSecond)] + s.peaks.map { Text.rate($0.packetsPerSecond) }
+            }
+            out.append(Text.table(["proto", "source", "destination", "packets", "bytes", "avg pkt/s", "peak 1s", "100ms", "10ms", "1ms"],
+                                  rows, numeric: [3, 4, 5, 6, 7, 8, 9]))
+        }
+        let omd = r.streams.filter { $0.omd != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
+        if !omd.isEmpty {
+            out.append("")
+            out.append("OMD (\(omd.count) streams)")
+            let rows = omd.map { s -> [String] in
+                let o = s.omd!
+                return [endpoint(s.destination, s.destinationPort), Text.count(o.packets), Text.count(o.heartbeats), Text.count(o.messages),
+                        Text.count(o.sequence.gaps), Text.count(o.sequence.missingMessages), Text.count(o.sequence.duplicateMessages),
+                        Text.count(o.sequence.reorderedPackets), Text.count(o.sequence.resets), Text.count(o.unknownMessages),
+                        Text.count(o.totalErrors)]
+            }
+            out.append(Text.table(["stream", "packets", "heartbeats", "messages", "gaps", "missing", "dup msgs", "reordered",
+                                   "resets", "unknown", "errors"], rows, numeric: Set(1...10)))
+            var byType: [UInt16: (String, UInt64)] = [:]
+            for s in omd {
+                for t in s.omd!.messagesByType + s.omd!.unknownTypes { byType[t.type, default: (t.name, 0)].1 += t.count }
+            }
+            out.append("  messages by type (all OMD streams)")
+            let typeRows = byType.sorted { $0.key < $1.key }.map { ["\($0.key)", $0.value.0, Text.count($0.value.1)] }
+            out.append(Text.table(["type", "name", "messages"], typeRows, numeric: [0, 2]).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            var gapLines: [String] = []
+            for s in omd {
+                for g in s.omd!.sequence.gapList.prefix(5) {
+                    gapLines.append("    \(endpoint(s.destination, s.destinationPort))  SN \(g.first)–\(g.last) (\(Text.count(g.size)) messages) detected \(g.detectedAt.utc)")
+                }
+                if s.omd!.sequence.gaps > 5 { gapLines.append("    \(endpoint(s.destination, s.destinationPort))  … \(Text.count(s.omd!.sequence.gaps - 5)) more gaps") }
+            }
+            if !gapLines.isEmpty {
+                out.append("  gaps")
+                out.append(contentsOf: gapLines)
+            }
+            var errorLines: [String] = []
+            for s in omd where s.omd!.totalErrors > 0 {
+                let e = s.omd!.errors
+                let parts: [(String, UInt64)] = [("truncated header", e.truncatedHeader), ("PktSize ≠ UDP payload", e.packetSizeMismatch),
+                                                 ("snapped", e.snappedPayload), ("MsgSize < 4", e.messageSizeTooSmall),
+                                                 ("message past PktSize", e.messageBeyondPacket), ("MsgCount mismatch", e.messageCountMismatch),
+                                                 ("message shorter than its type", e.shortMessage), ("inflate failed", e.decompressionFailed)]
+                errorLines.append("    \(endpoint(s.destination, s.destinationPort))  " +
+                                  parts.filter { $0.1 > 0 }.map { "\($0.0) \(Text.count($0.1))" }.joined(separator: " · "))
+            }
+            if !errorLines.isEmpty {
+                out.append("  malformed OMD")
+                out.append(contentsOf: errorLines)
+            }
+        }
+        for w in r.warnings { out.append("  warning: \(w.message)") }
+        if let e = r.error { out.append("  ERROR (figures above cover the packets before it): \(e.message)") }
+        return out.joined(separator: "\n")
+    }
+
+    static func endpoint(_ address: String, _ port: UInt16) -> String {
+        address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    static func windowName(_ ns: Int64) -> String {
+        ns >= 1_000_000_000 ? "\(ns / 1_000_000_000) s" : "\(ns / 1_000_000) ms"
+    }
+}

@@ -1,1 +1,0 @@
-public enum Rehearse { public static func main() {} }
