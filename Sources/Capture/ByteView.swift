@@ -42,50 +42,50 @@ public struct ByteView {
     }
 
     /// The byte at `offset`, or nil when out of range.
-    @inlinable public func getUInt8(at offset: Int) -> UInt8? {
+    @inlinable @inline(__always) public func getUInt8(at offset: Int) -> UInt8? {
         fits(offset, 1) ? load(offset, as: UInt8.self) : nil
     }
     /// Little-endian UInt16 at `offset`, or nil when out of range.
-    @inlinable public func getUInt16LE(at offset: Int) -> UInt16? {
+    @inlinable @inline(__always) public func getUInt16LE(at offset: Int) -> UInt16? {
         fits(offset, 2) ? UInt16(littleEndian: load(offset, as: UInt16.self)) : nil
     }
     /// Big-endian (network order) UInt16 at `offset`, or nil when out of range.
-    @inlinable public func getUInt16BE(at offset: Int) -> UInt16? {
+    @inlinable @inline(__always) public func getUInt16BE(at offset: Int) -> UInt16? {
         fits(offset, 2) ? UInt16(bigEndian: load(offset, as: UInt16.self)) : nil
     }
     /// Little-endian UInt32 at `offset`, or nil when out of range.
-    @inlinable public func getUInt32LE(at offset: Int) -> UInt32? {
+    @inlinable @inline(__always) public func getUInt32LE(at offset: Int) -> UInt32? {
         fits(offset, 4) ? UInt32(littleEndian: load(offset, as: UInt32.self)) : nil
     }
     /// Big-endian (network order) UInt32 at `offset`, or nil when out of range.
-    @inlinable public func getUInt32BE(at offset: Int) -> UInt32? {
+    @inlinable @inline(__always) public func getUInt32BE(at offset: Int) -> UInt32? {
         fits(offset, 4) ? UInt32(bigEndian: load(offset, as: UInt32.self)) : nil
     }
     /// Little-endian UInt64 at `offset`, or nil when out of range.
-    @inlinable public func getUInt64LE(at offset: Int) -> UInt64? {
+    @inlinable @inline(__always) public func getUInt64LE(at offset: Int) -> UInt64? {
         fits(offset, 8) ? UInt64(littleEndian: load(offset, as: UInt64.self)) : nil
     }
     /// Big-endian UInt64 at `offset`, or nil when out of range.
-    @inlinable public func getUInt64BE(at offset: Int) -> UInt64? {
+    @inlinable @inline(__always) public func getUInt64BE(at offset: Int) -> UInt64? {
         fits(offset, 8) ? UInt64(bigEndian: load(offset, as: UInt64.self)) : nil
     }
     /// UInt16 in the given byte order (`swapped` = opposite of little-endian), or nil when out of range.
-    @inlinable public func getUInt16(at offset: Int, bigEndian: Bool) -> UInt16? {
+    @inlinable @inline(__always) public func getUInt16(at offset: Int, bigEndian: Bool) -> UInt16? {
         bigEndian ? getUInt16BE(at: offset) : getUInt16LE(at: offset)
     }
     /// UInt32 in the given byte order, or nil when out of range.
-    @inlinable public func getUInt32(at offset: Int, bigEndian: Bool) -> UInt32? {
+    @inlinable @inline(__always) public func getUInt32(at offset: Int, bigEndian: Bool) -> UInt32? {
         bigEndian ? getUInt32BE(at: offset) : getUInt32LE(at: offset)
     }
 
     /// The sub-view `[offset, offset + count)`, or nil when any of it is out of range. Shares storage.
-    @inlinable public func getSlice(at offset: Int, count length: Int) -> ByteView? {
+    @inlinable @inline(__always) public func getSlice(at offset: Int, count length: Int) -> ByteView? {
         guard fits(offset, length) else { return nil }
         return ByteView(unsafeStart: length == 0 ? nil : base.unsafelyUnwrapped + offset, count: length)
     }
 
     /// The sub-view from `offset` to the end, or nil when `offset` is past the end.
-    @inlinable public func getSlice(from offset: Int) -> ByteView? {
+    @inlinable @inline(__always) public func getSlice(from offset: Int) -> ByteView? {
         getSlice(at: offset, count: count &- offset)
     }
 

@@ -1,10 +1,10 @@
 /// pcapng block types (draft-ietf-opsawg-pcapng).
 @usableFromInline enum BlockType {
-    @usableFromInline static let sectionHeader: UInt32 = 0x0A0D_0D0A
-    @usableFromInline static let interfaceDescription: UInt32 = 1
-    @usableFromInline static let obsoletePacket: UInt32 = 2
-    @usableFromInline static let simplePacket: UInt32 = 3
-    @usableFromInline static let enhancedPacket: UInt32 = 6
+    @usableFromInline static var sectionHeader: UInt32 { 0x0A0D_0D0A }
+    @usableFromInline static var interfaceDescription: UInt32 { 1 }
+    @usableFromInline static var obsoletePacket: UInt32 { 2 }
+    @usableFromInline static var simplePacket: UInt32 { 3 }
+    @usableFromInline static var enhancedPacket: UInt32 { 6 }
 }
 
 extension CaptureReader {

@@ -49,7 +49,7 @@ public struct CaptureReader: ~Copyable {
     @usableFromInline var snapLimit: Int
     @usableFromInline var pcapLinkType: LinkType
 
-    @usableFromInline static let releaseStep = 32 << 20
+    @usableFromInline static var releaseStep: Int { 33_554_432 }
 
     /// Opens and validates the file header (or first Section Header Block).
     /// - Parameter releaseBehind: release passed pages from memory (right for one sequential pass;

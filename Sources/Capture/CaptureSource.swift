@@ -44,7 +44,7 @@ final class CaptureSource {
     private(set) var compressionTruncated = false
 
     /// The largest single record a stream window grows to hold (larger ones are reported as corrupt).
-    @usableFromInline static let maxRecordLength = 256 << 20
+    @usableFromInline static var maxRecordLength: Int { 268_435_456 }
     private static let inputChunk = 1 << 20
     private static let initialWindow = 4 << 20
 

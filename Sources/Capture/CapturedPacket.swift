@@ -8,8 +8,6 @@ public struct CapturedPacket {
     public var timestamp: Int64
     /// Length of the packet on the wire (may exceed `data.count` when the capture was snapped).
     public var originalLength: Int
-    /// Link-layer header type of the interface the packet was captured on.
-    public var linkType: LinkType
     /// pcapng interface index within its section (0 for classic pcap).
     public var interfaceIndex: Int
     /// The captured bytes, starting at the link-layer header.
@@ -20,6 +18,8 @@ public struct CapturedPacket {
     public var dataOffset: Int
     /// Raw pcapng packet options (comments, flags, …); empty for classic pcap. Read with ``PcapngOptions``.
     public var options: ByteView
+    /// Link-layer header type of the interface the packet was captured on.
+    public var linkType: LinkType
     /// Byte order of `options` (the section's).
     public var optionsBigEndian: Bool
 

@@ -1,22 +1,28 @@
-/// An IPv4 or IPv6 address stored inline (two words), cheap to hash and compare.
-/// IPv4 addresses keep their 32 bits in `low` with `high` = 0 and `isV6` = false.
+/// An IPv4 or IPv6 address stored inline in two words, cheap to hash and compare.
+/// IPv4 addresses are kept in their IPv4-mapped IPv6 form (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2), so an
+/// IPv6 packet that carries a v4-mapped address is reported as the IPv4 address it maps.
 @frozen
 public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    @inlinable @inline(__always)
+    public static func == (a: IPAddress, b: IPAddress) -> Bool {
+        a.low == b.low && a.high == b.high
+    }
+
     public var high: UInt64
     public var low: UInt64
-    public var isV6: Bool
 
-    @inlinable public init(v4: UInt32) {
+    @inlinable @inline(__always) public init(v4: UInt32) {
         high = 0
-        low = UInt64(v4)
-        isV6 = false
+        low = 0x0000_FFFF_0000_0000 | UInt64(v4)
     }
-    @inlinable public init(v6High: UInt64, low: UInt64) {
+    @inlinable @inline(__always) public init(v6High: UInt64, low: UInt64) {
         high = v6High
         self.low = low
-        isV6 = true
     }
-    public static let zero = IPAddress(v4: 0)
+    @inlinable public static var zero: IPAddress { IPAddress(v4: 0) }
+
+    /// False for IPv4 (and IPv4-mapped) addresses.
+    @inlinable public var isV6: Bool { high != 0 || low >> 32 != 0xFFFF }
 
     /// The IPv4 address as a host-order integer (0 for IPv6).
     @inlinable public var v4: UInt32 { isV6 ? 0 : UInt32(truncatingIfNeeded: low) }
@@ -139,37 +145,48 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The transport 5-tuple a stream is keyed by.
+/// The transport 5-tuple a stream is keyed by (five words: aligned, cheap to copy and compare).
 @frozen
 public struct FlowKey: Hashable, Sendable, Comparable {
+    @inlinable @inline(__always)
+    public static func == (a: FlowKey, b: FlowKey) -> Bool {
+        a.source == b.source && a.destination == b.destination && a.meta == b.meta
+    }
+
     public var source: IPAddress
     public var destination: IPAddress
-    public var sourcePort: UInt16
-    public var destinationPort: UInt16
-    /// IP protocol number (17 UDP, 6 TCP, …).
-    public var ipProtocol: UInt8
+    /// sourcePort << 32 | destinationPort << 16 | protocol.
+    @usableFromInline var meta: UInt64
 
-    @inlinable
+    public var sourcePort: UInt16 {
+        @inlinable get { UInt16(truncatingIfNeeded: meta >> 32) }
+        @inlinable set { meta = (meta & 0x0000_0000_FFFF_FFFF) | UInt64(newValue) << 32 }
+    }
+    public var destinationPort: UInt16 {
+        @inlinable get { UInt16(truncatingIfNeeded: meta >> 16) }
+        @inlinable set { meta = (meta & 0xFFFF_FFFF_0000_FFFF) | UInt64(newValue) << 16 }
+    }
+    /// IP protocol number (17 UDP, 6 TCP, …).
+    public var ipProtocol: UInt8 {
+        @inlinable get { UInt8(truncatingIfNeeded: meta) }
+        @inlinable set { meta = (meta & ~0xFF) | UInt64(newValue) }
+    }
+
+    @inlinable @inline(__always)
     public init(ipProtocol: UInt8, source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16) {
-        self.ipProtocol = ipProtocol
         self.source = source
-        self.sourcePort = sourcePort
         self.destination = destination
-        self.destinationPort = destinationPort
+        meta = UInt64(sourcePort) << 32 | UInt64(destinationPort) << 16 | UInt64(ipProtocol)
     }
 
     /// A cheap, well-mixed 64-bit hash for open-addressing tables on hot paths (not DoS-resistant;
     /// the tables bound their probe length).
     @inlinable
     public var fastHash: UInt64 {
-        var h = source.low &* 0x9E37_79B9_7F4A_7C15
-        h ^= destination.low &* 0xC2B2_AE3D_27D4_EB4F
-        h ^= (source.high ^ destination.high.rotateLeft(17)) &* 0x1656_67B1_9E37_79F9
-        h ^= UInt64(sourcePort) << 40 | UInt64(destinationPort) << 16 | UInt64(ipProtocol)
-        h ^= h >> 29
+        var h = (source.low &+ source.high &* 31) &* 0x9E37_79B9_7F4A_7C15
+        h ^= destination.low &+ destination.high &* 31 &+ meta
         h &*= 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 32
-        return h
+        return h ^ (h >> 31)
     }
 
     public var protocolName: String {

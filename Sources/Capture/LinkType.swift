@@ -4,19 +4,19 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConver
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// BSD loopback: 4-byte address family in the capturing host's byte order.
-    public static let null = LinkType(rawValue: 0)
-    public static let ethernet = LinkType(rawValue: 1)
+    @inlinable public static var null: LinkType { LinkType(rawValue: 0) }
+    @inlinable public static var ethernet: LinkType { LinkType(rawValue: 1) }
     /// Raw IP, version from the first nibble.
-    public static let raw = LinkType(rawValue: 101)
+    @inlinable public static var raw: LinkType { LinkType(rawValue: 101) }
     /// OpenBSD loopback: 4-byte address family in network byte order.
-    public static let loop = LinkType(rawValue: 108)
-    public static let linuxSLL = LinkType(rawValue: 113)
-    public static let ipv4 = LinkType(rawValue: 228)
-    public static let ipv6 = LinkType(rawValue: 229)
-    public static let linuxSLL2 = LinkType(rawValue: 276)
+    @inlinable public static var loop: LinkType { LinkType(rawValue: 108) }
+    @inlinable public static var linuxSLL: LinkType { LinkType(rawValue: 113) }
+    @inlinable public static var ipv4: LinkType { LinkType(rawValue: 228) }
+    @inlinable public static var ipv6: LinkType { LinkType(rawValue: 229) }
+    @inlinable public static var linuxSLL2: LinkType { LinkType(rawValue: 276) }
     /// DLT_RAW as some BSDs wrote it into files (12, 14).
-    public static let rawBSD12 = LinkType(rawValue: 12)
-    public static let rawBSD14 = LinkType(rawValue: 14)
+    @inlinable public static var rawBSD12: LinkType { LinkType(rawValue: 12) }
+    @inlinable public static var rawBSD14: LinkType { LinkType(rawValue: 14) }
 
     public var name: String {
         switch self {

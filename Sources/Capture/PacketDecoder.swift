@@ -14,7 +14,7 @@ public struct DecodedPacket {
         /// A header that contradicts itself (IHL < 5, lengths that do not add up, bad IP version).
         case malformed
     }
-    public var status: Status
+    // Word-sized fields first, bytes last: copies stay aligned (no store-forwarding stalls).
     public var flow: FlowKey
     /// The transport payload (UDP datagram data, TCP segment data), bounded by the IP and UDP lengths
     /// (so Ethernet padding is excluded) and by the captured bytes.
@@ -22,23 +22,26 @@ public struct DecodedPacket {
     /// The payload length the headers declare (UDP length − 8, or IP-derived for TCP); larger than
     /// `payload.count` when the capture snapped the packet.
     public var declaredPayloadLength: Int
-    /// IPv4 fragment (MF set or offset ≠ 0) or IPv6 Fragment header present.
-    public var isFragment: Bool
-    /// Number of 802.1Q / 802.1ad tags skipped; `vlanID` is the outermost tag's VLAN id.
-    public var vlanTags: UInt8
-    public var vlanID: UInt16
-    /// TCP only: flags byte, sequence and acknowledgement numbers.
-    public var tcpFlags: UInt8
-    public var tcpSequence: UInt32
-    public var tcpAcknowledgement: UInt32
     /// Offset of the IP header within the packet data.
     public var networkOffset: Int
     /// Offset of the transport payload within the packet data.
     public var payloadOffset: Int
+    /// TCP only: sequence and acknowledgement numbers.
+    public var tcpSequence: UInt32
+    public var tcpAcknowledgement: UInt32
+    /// The outermost 802.1Q / 802.1ad tag's VLAN id.
+    public var vlanID: UInt16
+    public var status: Status
+    /// IPv4 fragment (MF set or offset ≠ 0) or IPv6 Fragment header present.
+    public var isFragment: Bool
+    /// Number of 802.1Q / 802.1ad tags skipped.
+    public var vlanTags: UInt8
+    /// TCP only: flags byte.
+    public var tcpFlags: UInt8
 
-    @inlinable init(status: Status) {
+    @inlinable @inline(__always) init(status: Status) {
         self.status = status
-        flow = FlowKey(ipProtocol: 0, source: .zero, sourcePort: 0, destination: .zero, destinationPort: 0)
+        flow = FlowKey(ipProtocol: 0, source: IPAddress(v4: 0), sourcePort: 0, destination: IPAddress(v4: 0), destinationPort: 0)
         payload = .empty
         declaredPayloadLength = 0
         isFragment = false
@@ -59,31 +62,32 @@ public struct DecodedPacket {
 /// (108, network byte order). Network: IPv4 (options; fragments recognised) and IPv6 (hop-by-hop,
 /// routing, fragment, destination options, AH and mobility extension headers). Transport: UDP, TCP.
 public enum PacketDecoder {
-    @inlinable
+    @inlinable @inline(__always)
     public static func decode(_ data: ByteView, linkType: LinkType) -> DecodedPacket {
+        // Raw values, not the `static let`s: those cost a lazy-initialisation check per packet.
         switch linkType.rawValue {
-        case LinkType.ethernet.rawValue: return ethernet(data)
-        case LinkType.linuxSLL.rawValue:
+        case 1: return ethernet(data)
+        case 113:
             guard let proto = data.getUInt16BE(at: 14) else { return DecodedPacket(status: .truncated) }
             return network(data, etherType: proto, at: 16)
-        case LinkType.linuxSLL2.rawValue:
+        case 276:
             guard let proto = data.getUInt16BE(at: 0), data.count >= 20 else { return DecodedPacket(status: .truncated) }
             return network(data, etherType: proto, at: 20)
-        case LinkType.raw.rawValue, LinkType.rawBSD12.rawValue, LinkType.rawBSD14.rawValue:
+        case 101, 12, 14:
             guard let first = data.getUInt8(at: 0) else { return DecodedPacket(status: .truncated) }
             switch first >> 4 {
             case 4: return ipv4(data, at: 0)
             case 6: return ipv6(data, at: 0)
             default: return DecodedPacket(status: .malformed)
             }
-        case LinkType.ipv4.rawValue: return ipv4(data, at: 0)
-        case LinkType.ipv6.rawValue: return ipv6(data, at: 0)
-        case LinkType.null.rawValue, LinkType.loop.rawValue:
+        case 228: return ipv4(data, at: 0)
+        case 229: return ipv6(data, at: 0)
+        case 0, 108:
             guard let le = data.getUInt32LE(at: 0), let be = data.getUInt32BE(at: 0) else {
                 return DecodedPacket(status: .truncated)
             }
             // NULL is in the capturing host's byte order, LOOP in network order: accept either.
-            let family = linkType == .loop ? be : (le < 0x10000 ? le : be)
+            let family = linkType.rawValue == 108 ? be : (le < 0x10000 ? le : be)
             switch family {
             case 2: return ipv4(data, at: 4)
             case 10, 24, 28, 30: return ipv6(data, at: 4)  // Linux, NetBSD/OpenBSD, FreeBSD, Darwin
@@ -94,7 +98,7 @@ public enum PacketDecoder {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func ethernet(_ data: ByteView) -> DecodedPacket {
         guard var etherType = data.getUInt16BE(at: 12) else { return DecodedPacket(status: .truncated) }
         var offset = 14
@@ -116,7 +120,7 @@ public enum PacketDecoder {
         return decoded
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func network(_ data: ByteView, etherType: UInt16, at offset: Int) -> DecodedPacket {
         switch etherType {
         case 0x0800: return ipv4(data, at: offset)
@@ -125,7 +129,7 @@ public enum PacketDecoder {
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func ipv4(_ data: ByteView, at offset: Int) -> DecodedPacket {
         guard let versionIHL = data.getUInt8(at: offset),
               let totalLength = data.getUInt16BE(at: offset + 2),
@@ -154,7 +158,7 @@ public enum PacketDecoder {
         return transport(data, decoded, at: transportOffset, length: transportLength)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func ipv6(_ data: ByteView, at offset: Int) -> DecodedPacket {
         guard let first = data.getUInt8(at: offset),
               let payloadLength = data.getUInt16BE(at: offset + 4),
@@ -213,7 +217,7 @@ public enum PacketDecoder {
     }
 
     /// Decodes UDP or TCP at `offset`; `length` is what the IP header says the transport occupies.
-    @inlinable
+    @inlinable @inline(__always)
     static func transport(_ data: ByteView, _ ip: DecodedPacket, at offset: Int, length: Int) -> DecodedPacket {
         var decoded = ip
         switch decoded.flow.ipProtocol {

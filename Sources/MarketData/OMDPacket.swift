@@ -11,7 +11,7 @@ public struct OMDPacket {
     public let bytes: ByteView
 
     /// Wraps a UDP payload; nil when it is shorter than the 16-byte header.
-    @inlinable
+    @inlinable @inline(__always)
     public init?(_ payload: ByteView) {
         guard payload.count >= Self.headerSize else { return nil }
         bytes = payload
@@ -76,7 +76,7 @@ public struct OMDMessages: IteratorProtocol, Sequence {
         remaining = expectedCount
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func next() -> OMDMessage? {
         guard remaining > 0 else {
             if offset < block.count && error == nil { error = .messageCountMismatch }

@@ -87,6 +87,26 @@ public struct OMDStreamAnalyzer {
         return messages.error == nil
     }
 
+    /// Second pass over a packet holding a Sequence Reset, a DR signal or a type ≥ 512 (rare).
+    @usableFromInline
+    func rareMessages(_ block: ByteView, _ count: Int, into s: inout OMDStreamStatistics) -> (UInt32, Int)? {
+        var reset: (UInt32, Int)?
+        var messages = OMDMessages(block: block, expectedCount: count)
+        var index = 0
+        while let message = messages.next() {
+            index += 1
+            let type = message.type
+            if type >= 512 {
+                s.otherTypeCounts[type, default: 0] &+= 1
+            } else if let r = SequenceReset(message) {
+                reset = (r.newSequenceNumber, count - index)
+            } else if let dr = DisasterRecoverySignal(message), s.disasterRecoverySignals.count < 1000 {
+                s.disasterRecoverySignals.append(dr.status)
+            }
+        }
+        return reset
+    }
+
     /// Accounts one UDP payload. `declaredLength` is the UDP length − 8.
     @inlinable
     public func process(_ payload: ByteView, declaredLength: Int, timestamp: Int64, into s: inout OMDStreamStatistics) {
@@ -119,27 +139,22 @@ public struct OMDStreamAnalyzer {
         }
         var messages = OMDMessages(block: block, expectedCount: count)
         var reset: (UInt32, Int)?
-        var index = 0
-        while let message = messages.next() {
-            index &+= 1
-            let type = message.type
-            if type < 512 {
-                s.typeCounts[Int(type)] &+= 1
-                if _slowPath(message.size < Int(minimumSizes[Int(type)])) {
-                    s.errors.shortMessage &+= 1
-                    continue
+        var short: UInt64 = 0
+        var rare = false
+        // One exclusive access to the counters per packet instead of one per message.
+        s.typeCounts.withUnsafeMutableBufferPointer { counts in
+            minimumSizes.withUnsafeBufferPointer { minimum in
+                while let message = messages.next() {
+                    let type = Int(message.type)
+                    guard type < 512, type < counts.count, type < minimum.count else { rare = true; continue }
+                    counts[type] &+= 1
+                    if _slowPath(message.size < Int(minimum[type])) { short &+= 1; continue }
+                    if _slowPath(type == 100 || type == 105) { rare = true }
                 }
-                if _slowPath(type == OMDMessageType.sequenceReset) {
-                    if let r = SequenceReset(message) { reset = (r.newSequenceNumber, count - index) }
-                } else if _slowPath(type == OMDMessageType.disasterRecoverySignal) {
-                    if let dr = DisasterRecoverySignal(message), s.disasterRecoverySignals.count < 1000 {
-                        s.disasterRecoverySignals.append(dr.status)
-                    }
-                }
-            } else {
-                s.otherTypeCounts[type, default: 0] &+= 1
             }
         }
+        s.errors.shortMessage &+= short
+        if _slowPath(rare) { reset = rareMessages(block, count, into: &s) }
         if let error = messages.error {
             switch error {
             case .messageSizeTooSmall: s.errors.messageSizeTooSmall &+= 1

@@ -63,8 +63,10 @@ public enum SequenceOutcome: Equatable, Sendable {
 /// No allocation per packet (gap history is bounded and only grows on gaps).
 public struct SequenceTracker: Sendable {
     /// Next expected SN (nil before the first packet).
-    public private(set) var expected: UInt64?
-    public private(set) var statistics = SequenceStatistics()
+    public var expected: UInt64? { _expected }
+    public var statistics: SequenceStatistics { _statistics }
+    @usableFromInline var _expected: UInt64?
+    @usableFromInline var _statistics = SequenceStatistics()
     /// The first ``gapHistoryLimit`` gaps, in order of detection.
     public private(set) var gapHistory: [SequenceGap] = []
     public static let gapHistoryLimit = 1000
@@ -74,7 +76,7 @@ public struct SequenceTracker: Sendable {
 
     private var openGaps: [(start: UInt64, end: UInt64)] = []  // half-open
     /// SN of the packet that carried the last reset, while no data has followed it.
-    private var resetPacketSequence: UInt64?
+    @usableFromInline var resetPacketSequence: UInt64?
 
     public init() {
         openGaps.reserveCapacity(Self.openGapCapacity + 2)
@@ -85,15 +87,30 @@ public struct SequenceTracker: Sendable {
     ///   - reset: when the packet carries a Sequence Reset: its NewSeqNo and how many messages follow it
     ///     in the same packet.
     ///   - timestamp: capture/receive time (recorded with gaps).
-    @discardableResult
+    @inlinable @inline(__always) @discardableResult
     public mutating func observe(sequenceNumber: UInt32, messageCount: Int, reset: (newSequenceNumber: UInt32, messagesAfter: Int)? = nil,
                                  timestamp: Int64 = 0) -> SequenceOutcome {
+        // The common case first: the next packet in order.
+        if _fastPath(reset == nil && messageCount > 0 && _expected == UInt64(sequenceNumber)) {
+            let count = UInt64(messageCount)
+            _statistics.packets &+= 1
+            _statistics.messages &+= count
+            _expected = UInt64(sequenceNumber) &+ count
+            resetPacketSequence = nil
+            return .inOrder
+        }
+        return observeSlow(sequenceNumber: sequenceNumber, messageCount: messageCount, reset: reset, timestamp: timestamp)
+    }
+
+    @usableFromInline
+    mutating func observeSlow(sequenceNumber: UInt32, messageCount: Int, reset: (newSequenceNumber: UInt32, messagesAfter: Int)?,
+                              timestamp: Int64) -> SequenceOutcome {
         let first = UInt64(sequenceNumber)
         if let reset {
-            statistics.packets &+= 1
-            statistics.messages &+= UInt64(messageCount)
-            statistics.resets &+= 1
-            expected = UInt64(reset.newSequenceNumber) + UInt64(reset.messagesAfter)
+            _statistics.packets &+= 1
+            _statistics.messages &+= UInt64(messageCount)
+            _statistics.resets &+= 1
+            _expected = UInt64(reset.newSequenceNumber) + UInt64(reset.messagesAfter)
             resetPacketSequence = reset.messagesAfter == 0 ? first : nil
             openGaps.removeAll(keepingCapacity: true)
             return .reset
@@ -101,66 +118,66 @@ public struct SequenceTracker: Sendable {
         if messageCount == 0 { return heartbeat(first, timestamp) }
         let count = UInt64(messageCount)
         let end = first + count
-        statistics.packets &+= 1
-        statistics.messages &+= count
+        _statistics.packets &+= 1
+        _statistics.messages &+= count
         resetPacketSequence = nil
-        guard let next = expected else {
-            expected = end
+        guard let next = _expected else {
+            _expected = end
             return .first
         }
         if first == next {
-            expected = end
+            _expected = end
             return .inOrder
         }
         if first > next {
             recordGap(from: next, to: first, timestamp: timestamp)
-            expected = end
+            _expected = end
             return .gap
         }
         // first < next: old messages, and maybe some new ones at the end.
         if end <= next && next - first > Self.restartDistance {
-            statistics.unannouncedResets &+= 1
+            _statistics.unannouncedResets &+= 1
             openGaps.removeAll(keepingCapacity: true)
-            expected = end
+            _expected = end
             return .unannouncedReset
         }
         let oldEnd = min(end, next)
         let recovered = fillOpenGaps(first, oldEnd)
         let duplicates = (oldEnd - first) - recovered
-        statistics.recoveredMessages &+= recovered
-        statistics.duplicateMessages &+= duplicates
-        if end > next { expected = end }
+        _statistics.recoveredMessages &+= recovered
+        _statistics.duplicateMessages &+= duplicates
+        if end > next { _expected = end }
         if recovered > 0 {
-            statistics.reorderedPackets &+= 1
+            _statistics.reorderedPackets &+= 1
             return duplicates > 0 ? .partialDuplicate : .reordered
         }
         if end <= next {
-            statistics.duplicatePackets &+= 1
+            _statistics.duplicatePackets &+= 1
             return .duplicate
         }
         return .partialDuplicate
     }
 
     private mutating func heartbeat(_ last: UInt64, _ timestamp: Int64) -> SequenceOutcome {
-        statistics.heartbeats &+= 1
-        guard let next = expected else {
-            expected = last + 1
+        _statistics.heartbeats &+= 1
+        guard let next = _expected else {
+            _expected = last + 1
             return .heartbeat
         }
         if last + 1 == next { return .heartbeat }
         if let resetSequence = resetPacketSequence, last == resetSequence || last + 1 == next { return .heartbeat }
         if last + 1 > next {
             recordGap(from: next, to: last + 1, timestamp: timestamp)
-            expected = last + 1
+            _expected = last + 1
             return .heartbeatGap
         }
-        statistics.staleHeartbeats &+= 1
+        _statistics.staleHeartbeats &+= 1
         return .staleHeartbeat
     }
 
     private mutating func recordGap(from start: UInt64, to end: UInt64, timestamp: Int64) {
-        statistics.gaps &+= 1
-        statistics.gapMessages &+= end - start
+        _statistics.gaps &+= 1
+        _statistics.gapMessages &+= end - start
         if gapHistory.count < Self.gapHistoryLimit {
             gapHistory.append(SequenceGap(first: UInt32(truncatingIfNeeded: start), last: UInt32(truncatingIfNeeded: end - 1), timestamp: timestamp))
         }

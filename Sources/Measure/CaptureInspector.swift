@@ -18,6 +18,18 @@ public struct StreamAccumulator: Sendable {
     var rejectedBeforeDetection: UInt64 = 0
 
     init(key: FlowKey) { self.key = key }
+
+    /// Counts one packet; returns the stream's OMD state and index (one array access per packet).
+    @inline(__always)
+    mutating func record(_ timestamp: Int64, wire: Int, payload: Int) -> (UInt8, Int) {
+        packets &+= 1
+        bytes &+= UInt64(truncatingIfNeeded: wire)
+        payloadBytes &+= UInt64(truncatingIfNeeded: payload)
+        if timestamp < firstTimestamp { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        windows.add(timestamp, bytes: wire)
+        return (omdState, omdIndex)
+    }
 }
 
 /// Counters of what the decoder saw, over all packets.
@@ -77,6 +89,7 @@ public struct CaptureInspector {
 
     /// Accounts one packet.
 
+    @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
         if let filter = options.filter, !filter.matches(packet) {
             decode.filteredOut &+= 1
@@ -119,18 +132,13 @@ public struct CaptureInspector {
             if _slowPath(inserted) { streams.append(StreamAccumulator(key: decoded.flow)) }
             index = found
         }
-        streams[index].packets &+= 1
-        streams[index].bytes &+= UInt64(truncatingIfNeeded: wire)
-        streams[index].payloadBytes &+= UInt64(truncatingIfNeeded: decoded.declaredPayloadLength)
-        if timestamp < streams[index].firstTimestamp { streams[index].firstTimestamp = timestamp }
-        if timestamp > streams[index].lastTimestamp { streams[index].lastTimestamp = timestamp }
-        streams[index].windows.add(timestamp, bytes: wire)
+        let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: decoded.declaredPayloadLength)
 
         guard isUDP, options.decodeOMD else { return }
-        switch streams[index].omdState {
+        switch state {
         case 1:
             analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
-                             into: &omd[streams[index].omdIndex])
+                             into: &omd[omdIndex])
         case 0:
             detectOMD(index, decoded, timestamp)
         default:

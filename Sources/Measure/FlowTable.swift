@@ -22,7 +22,7 @@ public struct FlowTable: Sendable {
 
     /// The index of `key`, inserting it (with index = previous count) when absent.
     /// Returns (index, inserted).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func findOrInsert(_ key: FlowKey) -> (index: Int, inserted: Bool) {
         var position = Int(truncatingIfNeeded: key.fastHash) & mask
         while true {
