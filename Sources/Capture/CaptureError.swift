@@ -23,8 +23,6 @@ public struct CaptureError: Error, Sendable, Equatable, CustomStringConvertible 
         case badByteOrderMagic
         /// A packet refers to an interface that no Interface Description Block declared.
         case undeclaredInterface
-        /// A pcapng block appears before any Section Header Block.
-        case blockOutsideSection
         /// An option runs past the end of its block.
         case badOption
         /// if_tsresol outside what can be converted to nanoseconds (10^-19 .. 1 s, 2^-63 .. 1 s).
