@@ -33,7 +33,7 @@ public final class PacketFilter {
     @discardableResult
     public func prepare(for linkType: LinkType) throws(CompileError) -> UnsafeMutablePointer<bpf_program> {
         if let found = programs.first(where: { $0.0 == linkType }) { return found.1 }
-        guard let dead = pcap_open_dead(Int32(bitPattern: linkType.rawValue), 262_144) else {
+        guard let dead = pcap_open_dead(Self.dlt(for: linkType), 262_144) else {
             throw CompileError(expression: expression, linkType: linkType, reason: "libpcap cannot open a handle for this link type")
         }
         defer { pcap_close(dead) }
@@ -48,7 +48,19 @@ public final class PacketFilter {
         return program
     }
 
-    /// True when the packet passes the filter. A link type the expression cannot compile for matches nothing.
+    /// libpcap compiles for a DLT_ value; files carry LINKTYPE_ values. They differ for raw IP
+    /// (LINKTYPE_RAW 101 is DLT_RAW 12 on Linux) and a few historical types; the rest are equal.
+    static func dlt(for linkType: LinkType) -> Int32 {
+        switch linkType.rawValue {
+        case 101: DLT_RAW
+        case 100: 11
+        case 102: 15
+        case 103: 16
+        default: Int32(bitPattern: linkType.rawValue)
+        }
+    }
+
+    /// True when the bytes pass the filter. A link type the expression cannot compile for matches nothing.
     @inlinable
     public func matches(_ packet: CapturedPacket) -> Bool {
         matches(data: packet.data, originalLength: packet.originalLength, linkType: packet.linkType)

@@ -1,0 +1,188 @@
+import Capture
+import MarketData
+import Testing
+
+func withView<R>(_ bytes: [UInt8], _ body: (ByteView) throws -> R) rethrows -> R {
+    try bytes.withUnsafeBytes { try body(ByteView(unsafeStart: $0.baseAddress, count: $0.count)) }
+}
+
+@Suite("OMD packets and messages")
+struct OMDDecodingTests {
+    /// A packet holding one message of every decoded type, fields set to recognisable values.
+    func everyType() -> [UInt8] {
+        var b = OMDPacketBuilder()
+        b.start(sequenceNumber: 77, sendTime: 1_767_575_700_123_000_000)
+        b.message(type: 100, length: 8) { $0.put32(at: 4, 5) }
+        b.message(type: 101, length: 16) { f in for (i, c) in "trader01".utf8.enumerated() { f.put8(at: 4 + i, c) } }
+        b.message(type: 102, length: 8) { $0.put8(at: 4, 5) }
+        b.message(type: 105, length: 8) { $0.put32(at: 4, 2) }
+        b.message(type: 201, length: 16) { $0.put16(at: 4, 3); $0.put32(at: 8, 10); $0.put32(at: 12, 20) }
+        b.message(type: 202, length: 16) { $0.put16(at: 4, 3); $0.put8(at: 6, 100); $0.put32(at: 8, 10); $0.put32(at: 12, 20) }
+        b.message(type: 203, length: 8) { $0.put32(at: 4, 999) }
+        b.message(type: 330, length: 32) {
+            $0.put32(at: 4, 1001); $0.put64(at: 8, 0xABCDEF); $0.putI32(at: 16, -5); $0.put32(at: 20, 7)
+            $0.put8(at: 24, 1); $0.put8(at: 25, 2); $0.put16(at: 26, 3); $0.put32(at: 28, 4)
+        }
+        b.message(type: 331, length: 32) { $0.put32(at: 4, 1001); $0.put64(at: 8, 0xABCDEF); $0.putI32(at: 16, 12); $0.put32(at: 20, 8); $0.put8(at: 24, 0) }
+        b.message(type: 332, length: 18) { $0.put32(at: 4, 1001); $0.put64(at: 8, 0xABCDEF); $0.put8(at: 16, 1) }
+        b.message(type: 335, length: 8) { $0.put32(at: 4, 1002) }
+        b.message(type: 336, length: 16) { $0.put32(at: 4, 1003); $0.putI32(at: 8, 50); $0.put8(at: 12, 2) }
+        b.message(type: 350, length: 56) {
+            $0.put32(at: 4, 1004); $0.put64(at: 8, 11); $0.putI32(at: 16, 300); $0.put64(at: 20, 12); $0.put32(at: 28, 13)
+            $0.put8(at: 32, 1); $0.put8(at: 33, 2); $0.put16(at: 34, 3); $0.put16(at: 36, 4); $0.put64(at: 40, 14); $0.put64(at: 48, 15)
+        }
+        b.message(type: 353, length: 12 + 48) {
+            $0.put32(at: 4, 1005); $0.put8(at: 11, 2)
+            $0.put64(at: 12, 100); $0.putI32(at: 20, 250); $0.put32(at: 24, 3); $0.put8(at: 28, 1); $0.put8(at: 30, 1); $0.put8(at: 31, 74)
+            $0.put64(at: 36, 200)
+        }
+        b.message(type: 356, length: 40) { $0.put64(at: 4, 21); $0.put32(at: 12, 22); $0.putI32(at: 16, 23); $0.put64(at: 20, 24); $0.put64(at: 28, 25); $0.put8(at: 36, 26) }
+        b.message(type: 364, length: 24) { $0.put32(at: 4, 1006); $0.putI32(at: 8, Int32(bitPattern: 0x8000_0000)); $0.put64(at: 16, 31) }
+        b.message(type: 321, length: 12) { $0.put32(at: 4, 1007); $0.put8(at: 8, 1); $0.put8(at: 9, 4) }
+        b.message(type: 30, length: 32) { $0.put32(at: 4, 700); $0.put64(at: 8, 41); $0.putI32(at: 16, 42); $0.put32(at: 20, 43); $0.put16(at: 24, 1); $0.put8(at: 26, 76); $0.putI32(at: 28, 2) }
+        b.message(type: 31, length: 32) { $0.put32(at: 4, 700); $0.put64(at: 8, 41); $0.putI32(at: 16, 44) }
+        b.message(type: 32, length: 20) { $0.put32(at: 4, 700); $0.put64(at: 8, 41); $0.put16(at: 16, 2) }
+        b.message(type: 50, length: 32) { $0.put32(at: 4, 700); $0.put32(at: 8, 51); $0.putI32(at: 12, 52); $0.put32(at: 16, 53); $0.put16(at: 20, 4); $0.put64(at: 24, 54) }
+        b.message(type: 53, length: 36) { $0.put32(at: 4, 700); $0.put8(at: 11, 1); $0.put64(at: 12, 61); $0.putI32(at: 20, 62); $0.put16(at: 28, 1); $0.put8(at: 30, 3) }
+        b.message(type: 999, length: 10)  // unknown type, skipped by MsgSize
+        b.finish()
+        return b.packet
+    }
+
+    @Test("every listed OMD-D and OMD-C type decodes into its typed view with its fields")
+    func typedViews() throws {
+        let bytes = everyType()
+        try withView(bytes) { view in
+            let packet = try #require(OMDPacket(view))
+            #expect(packet.packetSize == bytes.count)
+            #expect(packet.messageCount == 23)
+            #expect(packet.sequenceNumber == 77)
+            #expect(packet.sendTime == 1_767_575_700_123_000_000)
+            var decoded: [OMDDecodedMessage] = []
+            var messages = packet.messages
+            while let m = messages.next() { decoded.append(OMDDecodedMessage(m)) }
+            #expect(messages.error == nil)
+            #expect(decoded.count == 23)
+            var seen = 0
+            for d in decoded {
+                switch d {
+                case .sequenceReset(let m): #expect(m.newSequenceNumber == 5); seen += 1
+                case .logon(let m): #expect(m.username == "trader01"); seen += 1
+                case .logonResponse(let m): #expect(m.sessionStatus == 5); seen += 1
+                case .disasterRecoverySignal(let m): #expect(m.status == 2); seen += 1
+                case .retransmissionRequest(let m): #expect(m.channelID == 3 && m.beginSequenceNumber == 10 && m.endSequenceNumber == 20); seen += 1
+                case .retransmissionResponse(let m): #expect(m.status == 100 && m.endSequenceNumber == 20); seen += 1
+                case .refreshComplete(let m): #expect(m.lastSequenceNumber == 999); seen += 1
+                case .addOrder(let m):
+                    #expect(m.orderbookID == 1001 && m.orderID == 0xABCDEF && m.price == -5 && m.quantity == 7)
+                    #expect(m.side == 1 && m.lotType == 2 && m.orderType == 3 && m.orderBookPosition == 4); seen += 1
+                case .modifyOrder(let m): #expect(m.price == 12 && m.quantity == 8 && m.side == 0); seen += 1
+                case .deleteOrder(let m): #expect(m.orderID == 0xABCDEF && m.side == 1); seen += 1
+                case .orderbookClear(let m): #expect(m.orderbookID == 1002); seen += 1
+                case .quoteRequest(let m): #expect(m.numberOfLots == 50 && m.bidAskFlag == 2); seen += 1
+                case .trade(let m):
+                    #expect(m.orderbookID == 1004 && m.orderID == 11 && m.price == 300 && m.tradeID == 12 && m.comboGroupID == 13)
+                    #expect(m.side == 1 && m.dealType == 2 && m.tradeCondition == 3 && m.dealInfo == 4 && m.quantity == 14 && m.tradeTime == 15); seen += 1
+                case .aggregateOrderBookUpdate(let m):
+                    #expect(m.entryCount == 2 && !m.isTruncated)
+                    #expect(m.entry(0)?.aggregateQuantity == 100 && m.entry(0)?.price == 250 && m.entry(0)?.numberOfOrders == 3)
+                    #expect(m.entry(0)?.side == 1 && m.entry(0)?.priceLevel == 1 && m.entry(0)?.updateAction == 74)
+                    #expect(m.entry(1)?.aggregateQuantity == 200 && m.entry(2) == nil); seen += 1
+                case .tradeAmendment(let m): #expect(m.tradeID == 21 && m.comboGroupID == 22 && m.price == 23 && m.quantity == 24 && m.tradeTime == 25 && m.tradeState == 26); seen += 1
+                case .calculatedOpeningPrice(let m): #expect(m.price == omdNullInt32 && m.quantity == 31); seen += 1
+                case .seriesStatus(let m): #expect(m.suspension == 1 && m.seriesStatus == 4); seen += 1
+                case .securitiesAddOrder(let m): #expect(m.securityCode == 700 && m.orderID == 41 && m.price == 42 && m.quantity == 43 && m.side == 1 && m.orderType == 76 && m.orderBookPosition == 2); seen += 1
+                case .securitiesModifyOrder(let m): #expect(m.price == 44); seen += 1
+                case .securitiesDeleteOrder(let m): #expect(m.side == 2); seen += 1
+                case .securitiesTrade(let m): #expect(m.tradeID == 51 && m.price == 52 && m.quantity == 53 && m.tradeType == 4 && m.tradeTime == 54); seen += 1
+                case .securitiesAggregateOrderBookUpdate(let m): #expect(m.entry(0)?.aggregateQuantity == 61 && m.entry(0)?.side == 1 && m.entry(0)?.priceLevel == 3); seen += 1
+                case .unknown(let m): #expect(m.type == 999 && m.size == 10); seen += 1
+                case .short: Issue.record("no message here is short")
+                }
+            }
+            #expect(seen == 23)
+        }
+    }
+
+    @Test("framing errors: MsgSize 0, message past PktSize, MsgCount mismatch; short known types")
+    func framing() throws {
+        func packet(_ messages: [(UInt16, Int)], count: UInt8? = nil, patch: ((inout [UInt8]) -> Void)? = nil) -> [UInt8] {
+            var b = OMDPacketBuilder()
+            b.start(sequenceNumber: 1, sendTime: 0)
+            for (type, length) in messages { b.message(type: type, length: length) }
+            b.finish()
+            var bytes = b.packet
+            if let count { bytes[2] = count }
+            patch?(&bytes)
+            return bytes
+        }
+        func error(_ bytes: [UInt8]) -> OMDFramingError? {
+            withView(bytes) { v in
+                var m = OMDPacket(v)!.messages
+                while m.next() != nil {}
+                return m.error
+            }
+        }
+        #expect(error(packet([(330, 32), (332, 18)])) == nil)
+        #expect(error(packet([(330, 32)]) { $0[16] = 0; $0[17] = 0 }) == .messageSizeTooSmall)
+        #expect(error(packet([(330, 32)]) { $0[16] = 200 }) == .messageBeyondPacket)
+        #expect(error(packet([(330, 32), (332, 18)], count: 3)) == .messageCountMismatch)
+        #expect(error(packet([(330, 32), (332, 18)], count: 1)) == .messageCountMismatch)
+        // A known type shorter than its layout decodes as .short, and its view refuses it.
+        let short = packet([(330, 20)])
+        withView(short) { v in
+            var m = OMDPacket(v)!.messages
+            let message = m.next()!
+            if case .short = OMDDecodedMessage(message) {} else { Issue.record("expected .short") }
+            #expect(AddOrder(message) == nil)
+        }
+        #expect(withView([1, 2, 3]) { OMDPacket($0) } == nil)
+    }
+
+    @Test("compressed OMD-D packets inflate; a corrupt block is counted, not fatal")
+    func compressed() {
+        var b = OMDPacketBuilder()
+        b.start(sequenceNumber: 10, sendTime: 0)
+        for i in 0..<20 { b.message(type: 330, length: 32) { $0.put64(at: 8, UInt64(i)) } }
+        b.finish()
+        b.compressMessageBlock { ZlibInflater.deflate($0) }
+        let bytes = b.packet
+        #expect(bytes[3] == 1)
+        #expect(bytes.count < 16 + 20 * 32)
+        let analyzer = OMDStreamAnalyzer()
+        var s = OMDStreamStatistics()
+        withView(bytes) { analyzer.process($0, declaredLength: bytes.count, timestamp: 0, into: &s) }
+        #expect(s.compressedPackets == 1)
+        #expect(s.typeCounts[330] == 20)
+        #expect(s.errors.total == 0)
+        #expect(s.sequence.expected == 30)
+        var corrupt = bytes
+        corrupt[20] ^= 0xff
+        corrupt[21] ^= 0xff
+        withView(corrupt) { analyzer.process($0, declaredLength: corrupt.count, timestamp: 0, into: &s) }
+        #expect(s.errors.decompressionFailed == 1)
+    }
+
+    @Test("the analyzer counts malformed packets and unknown types without stopping")
+    func analyzerErrors() {
+        let analyzer = OMDStreamAnalyzer()
+        var s = OMDStreamStatistics()
+        var b = OMDPacketBuilder()
+        b.start(sequenceNumber: 1, sendTime: 0)
+        b.message(type: 330, length: 32)
+        b.message(type: 999, length: 12)
+        b.message(type: 600, length: 8)
+        b.message(type: 332, length: 10)  // shorter than its 18-byte layout
+        b.finish()
+        let good = b.packet
+        withView(good) { analyzer.process($0, declaredLength: good.count, timestamp: 0, into: &s) }
+        withView(good) { analyzer.process($0, declaredLength: good.count + 4, timestamp: 0, into: &s) }  // PktSize ≠ UDP length
+        withView([1, 2, 3, 4]) { analyzer.process($0, declaredLength: 4, timestamp: 0, into: &s) }
+        #expect(s.errors.shortMessage == 2)
+        #expect(s.errors.packetSizeMismatch == 1)
+        #expect(s.errors.truncatedHeader == 1)
+        #expect(s.unknownTypeCounts.map(\.type) == [600, 999])
+        #expect(s.unknownMessages == 4)
+        #expect(s.knownTypeCounts.first { $0.type == 330 }?.count == 2)
+    }
+}
