@@ -108,7 +108,8 @@ public struct OMDSynthesizer {
                 scratch.start(sequenceNumber: 1, sendTime: sendTime(start))
                 scratch.message(type: OMDMessageType.sequenceReset, length: 8) { $0.put32(at: 4, 1) }
                 scratch.finish()
-                emit(li, ch, at: start + Int64(ch) * 1000 + Int64(li) * 5000, packet: scratch, data: false, firstSequence: 1)
+                emit(li, ch, at: start + Int64(ch) * 1000 + Int64(li) * 5000, packet: scratch, data: true, firstSequence: 1)
+                lines[li][ch].lastSentSequence = 0  // the reset's own SN does not count: the next message is SN 1
             }
         }
         var auctions = (c.auctions ?? (0..<c.channels).map { c.effectiveDuration * 3 / 10 + Int64($0) * 7_000_000 })

@@ -1,0 +1,107 @@
+import Capture
+import Foundation
+import MarketData
+import Measure
+import Synth
+import Testing
+
+@Suite("Inspection of synthesized captures with injected faults")
+struct InspectionTests {
+    func temporary(_ name: String) -> String { NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)" }
+
+    @Test("gaps, duplicates, reordering and pauses are found exactly where synth put them",
+          arguments: [CaptureFileFormat.pcap, .pcapng])
+    func faults(format: CaptureFileFormat) throws {
+        var c = SynthConfiguration()
+        c.seed = 11
+        c.channels = 3
+        c.duration = 2_000_000_000
+        c.rate = 30_000
+        c.format = format
+        c.faults = [SynthFault("B0:gap@500ms:4")!, SynthFault("A1:dup@700ms:3")!, SynthFault("B2:reorder@900ms:2")!,
+                    SynthFault("A0:pause@1200ms:50ms")!]
+        let path = temporary("faults.\(format.rawValue)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let summary = try OMDSynthesizer.generate(c, to: path)
+        let report = Inspection.inspect(path: path)
+        #expect(report.error == nil)
+        #expect(report.packets == UInt64(summary.packets))
+        #expect(report.streams.count == 6)
+        for line in summary.lines {
+            let destination = c.endpoint(line.line, channel: line.channel)
+            let stream = try #require(report.streams.first { $0.destination == destination.address.description && $0.destinationPort == destination.port })
+            let omd = try #require(stream.omd)
+            #expect(stream.packets == UInt64(line.packets))
+            #expect(omd.heartbeats == UInt64(line.heartbeats))
+            #expect(omd.messages == UInt64(line.messages))
+            #expect(omd.sequence.resets == 1)
+            #expect(omd.totalErrors == 0)
+            // Gaps: every dropped message is missing; nothing else is.
+            #expect(omd.sequence.missingMessages == UInt64(line.droppedMessages), "\(line.line.rawValue)\(line.channel)")
+            // A reordered packet opens a gap that its late arrival fills: counted as a gap event, not missing.
+            #expect(omd.sequence.gaps == UInt64((line.droppedPackets > 0 ? 1 : 0) + line.reorderedPackets), "\(line.line.rawValue)\(line.channel) \(omd.sequence.gapList)")
+            #expect(omd.sequence.duplicatePackets == UInt64(line.duplicatedPackets))
+            #expect(omd.sequence.reorderedPackets == UInt64(line.reorderedPackets))
+            for (type, count) in line.messagesByType {
+                #expect(omd.messagesByType.first { $0.type == type }?.count == UInt64(count))
+            }
+        }
+        // Line A and B of a channel carry the same messages (channel 2: reordering loses nothing).
+        let a0 = report.streams.first { $0.destination == "239.1.1.3" }!.omd!
+        let b0 = report.streams.first { $0.destination == "239.1.2.3" }!.omd!
+        #expect(a0.messagesByType == b0.messagesByType)
+    }
+
+    @Test("a damaged capture reports what came before the damage, marked partial")
+    func partial() throws {
+        var c = SynthConfiguration()
+        c.duration = 500_000_000
+        c.rate = 20_000
+        let path = temporary("partial.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try OMDSynthesizer.generate(c, to: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Find the 100th record and corrupt its captured length beyond the snapshot length.
+        var offset = 24
+        for _ in 0..<100 { offset += 16 + Int(UInt32(bytes[offset + 8]) | UInt32(bytes[offset + 9]) << 8 | UInt32(bytes[offset + 10]) << 16) }
+        bytes.replaceSubrange((offset + 8)..<(offset + 12), with: [0xff, 0xff, 0xff, 0x0f])
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let report = Inspection.inspect(path: path)
+        #expect(report.partial)
+        #expect(report.packets == 100)
+        #expect(report.error?.offset == offset)
+        #expect(report.error?.kind == "badCapturedLength")
+        #expect(!report.streams.isEmpty)
+    }
+
+    @Test("a BPF filter narrows every figure to the matching packets")
+    func filter() throws {
+        var c = SynthConfiguration()
+        c.duration = 300_000_000
+        c.channels = 2
+        let path = temporary("filter.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let summary = try OMDSynthesizer.generate(c, to: path)
+        var options = CaptureInspector.Options()
+        options.filter = PacketFilter(expression: "dst host 239.1.2.2")
+        let report = Inspection.inspect(path: path, options: options)
+        #expect(report.streams.count == 1)
+        #expect(report.packets == UInt64(summary.line(.b, channel: 1)!.packets))
+        #expect(report.decode.filteredOut == UInt64(summary.packets) - report.packets)
+    }
+
+    @Test("flow table: insert, find, grow")
+    func flowTable() {
+        var table = FlowTable(capacity: 2)
+        for i in 0..<5000 {
+            let key = FlowKey(ipProtocol: 17, source: IPAddress(v4: UInt32(i)), sourcePort: 1, destination: IPAddress(v4: 7), destinationPort: UInt16(i & 0xffff))
+            #expect(table.findOrInsert(key) == (i, true))
+        }
+        for i in stride(from: 0, to: 5000, by: 7) {
+            let key = FlowKey(ipProtocol: 17, source: IPAddress(v4: UInt32(i)), sourcePort: 1, destination: IPAddress(v4: 7), destinationPort: UInt16(i & 0xffff))
+            #expect(table.find(key) == i)
+            #expect(table.findOrInsert(key) == (i, false))
+        }
+        #expect(table.find(FlowKey(ipProtocol: 6, source: .zero, sourcePort: 0, destination: .zero, destinationPort: 0)) == nil)
+    }
+}
