@@ -55,7 +55,16 @@ public struct CaptureReader: ~Copyable {
     /// - Parameter releaseBehind: release passed pages from memory (right for one sequential pass;
     ///   pass false when the same mapping is read again, e.g. looped replay).
     public static func open(_ path: String, releaseBehind: Bool = true) throws(CaptureError) -> CaptureReader {
-        let source = try CaptureSource(path: path, releaseBehind: releaseBehind)
+        try open(source: CaptureSource(path: path, releaseBehind: releaseBehind), path: path)
+    }
+
+    /// Reads a capture held in memory. The caller keeps `bytes` alive and unchanged while the reader
+    /// (and any view it handed out) is in use. `name` stands for the path in errors.
+    public static func open(bytes: UnsafeRawBufferPointer, name: String = "<memory>") throws(CaptureError) -> CaptureReader {
+        try open(source: CaptureSource(memory: bytes, name: name), path: name)
+    }
+
+    private static func open(source: CaptureSource, path: String) throws(CaptureError) -> CaptureReader {
         guard try source.ensure(0, 4) else {
             throw CaptureError(source.windowEnd == 0 ? .emptyFile : .truncatedHeader, path: path, offset: 0,
                                source.windowEnd == 0 ? "the capture has no bytes" :

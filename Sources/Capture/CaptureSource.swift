@@ -118,6 +118,37 @@ final class CaptureSource {
         }
     }
 
+    /// Reads from memory the caller keeps alive for the source's lifetime (fuzzing, tests, embedded
+    /// captures). Plain captures are walked in place; gzip ones are inflated through the window.
+    init(memory: UnsafeRawBufferPointer, name: String) throws(CaptureError) {
+        path = name
+        releaseBehind = false
+        guard memory.count > 0, let start = memory.baseAddress else {
+            throw CaptureError(.emptyFile, path: name, offset: nil, "the capture is empty")
+        }
+        let gzip = memory.count >= 2 && memory[0] == 0x1f && memory[1] == 0x8b
+        isCompressed = gzip
+        if !gzip {
+            base = start
+            windowEnd = memory.count
+            exhausted = true
+            return
+        }
+        memoryInput = memory
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.initialWindow, alignment: 64)
+        bufferCapacity = Self.initialWindow
+        base = UnsafeRawPointer(buffer)
+        input = UnsafeMutableRawPointer.allocate(byteCount: Self.inputChunk, alignment: 64)
+        guard let z = rh_inflate_create(31) else {
+            throw CaptureError(.unreadable, path: name, offset: nil, "cannot start zlib")
+        }
+        inflater = z
+        _ = try ensure(0, 1)
+    }
+
+    private var memoryInput: UnsafeRawBufferPointer?
+    private var memoryOffset = 0
+
     deinit {
         if let mapping { munmap(mapping, mappingLength) }
         buffer?.deallocate()
@@ -216,6 +247,14 @@ final class CaptureSource {
     private func fillInput() throws(CaptureError) {
         inputStart = 0
         inputEnd = 0
+        if let memoryInput {
+            let n = min(Self.inputChunk, memoryInput.count - memoryOffset)
+            if n <= 0 { inputEOF = true; return }
+            input!.copyMemory(from: memoryInput.baseAddress! + memoryOffset, byteCount: n)
+            memoryOffset += n
+            inputEnd = n
+            return
+        }
         while true {
             let n = read(fd, input!, Self.inputChunk)
             if n > 0 { inputEnd = n; return }
