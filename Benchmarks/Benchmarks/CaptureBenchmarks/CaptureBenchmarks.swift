@@ -1,0 +1,77 @@
+import Benchmark
+import Capture
+import Foundation
+import MarketData
+import Measure
+import Synth
+
+/// A synthesized capture shared by the benchmarks (200 k packets, 4 channels, lines A and B).
+let capturePath: String = {
+    let path = NSTemporaryDirectory() + "rehearse-bench-200k.pcap"
+    if !FileManager.default.fileExists(atPath: path) {
+        var c = SynthConfiguration()
+        c.seed = 42
+        c.packetLimit = 200_000
+        c.rate = 200_000
+        _ = try? OMDSynthesizer.generate(c, to: path)
+    }
+    return path
+}()
+
+/// The UDP payloads of the capture, copied out once, for decoder-only benchmarks.
+let payloads: [[UInt8]] = {
+    var out: [[UInt8]] = []
+    guard var reader = try? CaptureReader.open(capturePath) else { return out }
+    while let p = try? reader.next(), out.count < 50_000 {
+        let d = PacketDecoder.decode(p.data, linkType: p.linkType)
+        if d.status == .transport { out.append(d.payload.bytes) }
+    }
+    return out
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    let perPacket = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
+        timeUnits: .microseconds,
+        warmupIterations: 2,
+        scalingFactor: .one,
+        maxDuration: .seconds(5),
+        maxIterations: 40,
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 64])]
+    )
+
+    // One iteration = open and walk the 200 k-packet capture: records + link/IP/UDP + OMD header.
+    Benchmark("Reader walk, 200k packets", configuration: perPacket) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var reader = try CaptureReader.open(capturePath)
+            var sum: UInt64 = 0
+            while let packet = try reader.next() {
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                if let omd = OMDPacket(d.payload) { sum &+= UInt64(omd.sequenceNumber) }
+            }
+            blackHole(sum)
+        }
+    }
+
+    // One iteration = the OMD analyzer over 50 k payloads (messages by type, errors, sequence).
+    Benchmark("OMD analyzer, 50k packets", configuration: perPacket) { benchmark in
+        let analyzer = OMDStreamAnalyzer()
+        var statistics = OMDStreamStatistics()
+        for _ in benchmark.scaledIterations {
+            for payload in payloads {
+                payload.withUnsafeBytes { raw in
+                    analyzer.process(ByteView(unsafeStart: raw.baseAddress, count: raw.count), declaredLength: raw.count,
+                                     timestamp: 0, into: &statistics)
+                }
+            }
+        }
+        blackHole(statistics.packets)
+    }
+
+    // One iteration = the whole `inspect` pass (streams, peaks, OMD) over the 200 k-packet capture.
+    Benchmark("Inspect, 200k packets", configuration: perPacket) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Inspection.inspect(path: capturePath).packets)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+// Benchmarks for Rehearse's hot paths (ordo-one/benchmark) and the probe used by scripts/bench-inspect.sh.
+//   cd Benchmarks && swift package benchmark            # in-process benchmarks
+//   swift build -c release --product reader-walk        # the reader-floor probe
+import PackageDescription
+
+let package = Package(
+    name: "RehearseBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Rehearse", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "CaptureBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "MarketData", package: "Rehearse"),
+                .product(name: "Measure", package: "Rehearse"),
+                .product(name: "Synth", package: "Rehearse"),
+            ],
+            path: "Benchmarks/CaptureBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "reader-walk",
+            dependencies: [
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "MarketData", package: "Rehearse"),
+            ],
+            path: "Sources/reader-walk",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)
