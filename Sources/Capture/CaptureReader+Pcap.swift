@@ -26,7 +26,7 @@ extension CaptureReader {
         position = 24
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func nextPcap() throws(CaptureError) -> CapturedPacket? {
         if _slowPath(finished) { return nil }
         let offset = position

@@ -116,7 +116,7 @@ extension CaptureReader {
         allInterfaces.append(interface)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func nextPcapng() throws(CaptureError) -> CapturedPacket? {
         while true {
             if _slowPath(finished) { return nil }

@@ -121,7 +121,7 @@ public struct CaptureReader: ~Copyable {
     }
 
     /// The next packet, or nil at the end of the capture (check ``warnings`` for a truncated tail).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func next() throws(CaptureError) -> CapturedPacket? {
         if _slowPath(position >= releaseMark) {
             source.release(upTo: position)

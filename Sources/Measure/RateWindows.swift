@@ -31,14 +31,11 @@ public struct RateWindows: Sendable {
     @usableFromInline var end: Int64 = .min       // end of the current 1 ms bucket
     @usableFromInline var count: UInt64 = 0
     @usableFromInline var bytes: UInt64 = 0
-    // Open buckets of the coarser levels: 10 ms, 100 ms, 1 s.
-    var counts: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    var byteCounts: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    var bucketIndex: (Int64, Int64, Int64) = (.min, .min, .min)
-    public private(set) var second = PeakWindow(size: 1_000_000_000)
-    public private(set) var hundredMilliseconds = PeakWindow(size: 100_000_000)
-    public private(set) var tenMilliseconds = PeakWindow(size: 10_000_000)
-    public private(set) var millisecond = PeakWindow(size: 1_000_000)
+    /// Peaks and open buckets, finest first: 1 ms, 10 ms, 100 ms, 1 s.
+    var peaks = [PeakWindow(size: 1_000_000), PeakWindow(size: 10_000_000), PeakWindow(size: 100_000_000),
+                 PeakWindow(size: 1_000_000_000)]
+    /// Open bucket (start, count, bytes) of the coarser levels 10 ms, 100 ms, 1 s (index 1…3).
+    var open: [(start: Int64, count: UInt64, bytes: UInt64)] = Array(repeating: (.min, 0, 0), count: 4)
 
     public init() {}
 
@@ -52,10 +49,7 @@ public struct RateWindows: Sendable {
     @usableFromInline
     mutating func roll(_ timestamp: Int64) {
         closeMillisecond()
-        let start = Self.floor(timestamp, 1_000_000)
-        end = start &+ 1_000_000
-        // Coarser buckets that the new millisecond no longer belongs to are closed.
-        closeLevels(for: start)
+        end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
     }
 
     private static func floor(_ t: Int64, _ size: Int64) -> Int64 {
@@ -64,55 +58,48 @@ public struct RateWindows: Sendable {
         return s
     }
 
+    /// Offers the closing 1 ms bucket and feeds it into the coarser levels.
     private mutating func closeMillisecond() {
         guard end != .min else { return }
         let start = end &- 1_000_000
-        millisecond.offer(count: count, bytes: bytes, start: start)
-        // Feed the 10 ms bucket the closing millisecond belongs to.
-        let i10 = Self.floor(start, 10_000_000)
-        if bucketIndex.0 != i10 { closeLevel0(); bucketIndex.0 = i10 }
-        counts.0 &+= count; byteCounts.0 &+= bytes
+        peaks[0].offer(count: count, bytes: bytes, start: start)
+        feed(level: 1, start: start, count: count, bytes: bytes)
         count = 0
         bytes = 0
     }
 
-    private mutating func closeLevels(for start: Int64) {
-        if bucketIndex.0 != .min && Self.floor(start, 10_000_000) != bucketIndex.0 { closeLevel0(); bucketIndex.0 = .min }
+    /// Adds a finer bucket starting at `start` to level `level`'s open bucket, closing that bucket
+    /// first (and cascading it upwards) when `start` lies beyond it.
+    private mutating func feed(level: Int, start: Int64, count: UInt64, bytes: UInt64) {
+        let bucket = Self.floor(start, peaks[level].size)
+        if open[level].start != bucket {
+            close(level: level)
+            open[level].start = bucket
+        }
+        open[level].count &+= count
+        open[level].bytes &+= bytes
     }
 
-    private mutating func closeLevel0() {
-        guard bucketIndex.0 != .min else { return }
-        tenMilliseconds.offer(count: counts.0, bytes: byteCounts.0, start: bucketIndex.0)
-        let i100 = Self.floor(bucketIndex.0, 100_000_000)
-        if bucketIndex.1 != i100 { closeLevel1(); bucketIndex.1 = i100 }
-        counts.1 &+= counts.0; byteCounts.1 &+= byteCounts.0
-        counts.0 = 0; byteCounts.0 = 0
-    }
-
-    private mutating func closeLevel1() {
-        guard bucketIndex.1 != .min else { return }
-        hundredMilliseconds.offer(count: counts.1, bytes: byteCounts.1, start: bucketIndex.1)
-        let i1s = Self.floor(bucketIndex.1, 1_000_000_000)
-        if bucketIndex.2 != i1s { closeLevel2(); bucketIndex.2 = i1s }
-        counts.2 &+= counts.1; byteCounts.2 &+= byteCounts.1
-        counts.1 = 0; byteCounts.1 = 0
-    }
-
-    private mutating func closeLevel2() {
-        guard bucketIndex.2 != .min else { return }
-        second.offer(count: counts.2, bytes: byteCounts.2, start: bucketIndex.2)
-        counts.2 = 0; byteCounts.2 = 0
+    private mutating func close(level: Int) {
+        let o = open[level]
+        guard o.start != .min else { return }
+        peaks[level].offer(count: o.count, bytes: o.bytes, start: o.start)
+        if level + 1 < peaks.count { feed(level: level + 1, start: o.start, count: o.count, bytes: o.bytes) }
+        open[level] = (.min, 0, 0)
     }
 
     /// Folds every open bucket into the peaks; call once after the last packet.
     public mutating func close() {
         closeMillisecond()
         end = .min
-        closeLevel0(); bucketIndex.0 = .min
-        closeLevel1(); bucketIndex.1 = .min
-        closeLevel2(); bucketIndex.2 = .min
+        for level in 1..<peaks.count { close(level: level) }
     }
 
+    public var second: PeakWindow { peaks[3] }
+    public var hundredMilliseconds: PeakWindow { peaks[2] }
+    public var tenMilliseconds: PeakWindow { peaks[1] }
+    public var millisecond: PeakWindow { peaks[0] }
+
     /// 1 s, 100 ms, 10 ms, 1 ms.
-    public var all: [PeakWindow] { [second, hundredMilliseconds, tenMilliseconds, millisecond] }
+    public var all: [PeakWindow] { peaks.reversed() }
 }
