@@ -35,10 +35,11 @@ seconds() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N); e
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A t
-names=(c_walk swift_walk inspect libpcap tcpdump)
+names=(c_walk swift_walk swift_decode inspect libpcap tcpdump)
 for r in $(seq 1 "$rounds"); do
   t[c_walk]+="$(seconds "$ref/pcapwalk" "$capture" mmap 1) "
   t[swift_walk]+="$(seconds "$walk" "$capture" 1) "
+  t[swift_decode]+="$(seconds "$walk" "$capture" 1 decode) "
   t[inspect]+="$(seconds "$rehearse" inspect "$capture") "
   t[libpcap]+="$(seconds "$ref/pcapread" "$capture" next 1) "
   t[tcpdump]+="$(seconds tcpdump -r "$capture" -w /dev/null) "
@@ -56,12 +57,14 @@ ratio() {  # median of per-round ratios a/b
 }
 echo "ratios (median of per-round ratios; > 1 means the first is faster):"
 echo "  swift reader walk vs C mmap walker:      $(ratio c_walk swift_walk)   (bar ≥ 0.8)"
+echo "  (swift walk with full link/IP/UDP decode: $(ratio c_walk swift_decode) of the C walker, which reads fixed offsets)"
 echo "  rehearse inspect vs libpcap next_ex:     $(ratio libpcap inspect)   (bar ≥ 2)"
 echo "  rehearse inspect vs tcpdump -w /dev/null: $(ratio tcpdump inspect)   (bar ≥ 4)"
 echo
 echo "in-process walk rates (each tool's own median over 5 reps):"
 "$ref/pcapwalk" "$capture" mmap 5 | grep 'Mpkt/s'
 "$walk" "$capture" 5 | grep RESULT
+"$walk" "$capture" 5 decode | grep RESULT
 echo
 warm
 /usr/bin/time -v "$rehearse" inspect "$capture" 2>&1 >/dev/null | grep -E "Maximum resident|Elapsed" | sed 's/^\s*/  rehearse inspect: /'

@@ -18,10 +18,12 @@ public enum Inspection {
         var failure: CaptureError?
         do {
             var tick = 0
-            while let packet = try reader.next() {
+            let progressOffset = { (packet: CapturedPacket) in progress?.set(completed: packet.recordOffset) }
+            try reader.forEachPacket { packet in
                 inspector.add(packet)
                 tick &+= 1
-                if _slowPath(tick & 0xFFFF == 0) { progress?.set(completed: reader.bytesConsumed) }
+                if _slowPath(tick & 0xFFFF == 0) { progressOffset(packet) }
+                return true
             }
         } catch {
             failure = error
