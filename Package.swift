@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "Measure", targets: ["Measure"]),
+        .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Synth", targets: ["Synth"]),
     ],
     dependencies: [
@@ -28,7 +29,8 @@ let package = Package(
 
         .target(name: "Capture", dependencies: ["CShims", "CPcap"], swiftSettings: strict),
         .target(name: "MarketData", dependencies: ["Capture"], swiftSettings: strict),
-        .target(name: "Measure", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
+        .target(name: "Transport", dependencies: ["CShims"], swiftSettings: strict),
+        .target(name: "Measure", dependencies: ["Capture", "MarketData", "Transport"], swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
@@ -42,6 +44,7 @@ let package = Package(
 
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(

@@ -5,7 +5,8 @@ extension CaptureReader {
     /// format, so a packet costs a few loads and compares. Records that need the slow path (a window
     /// refill for gzip or pipes, a truncated tail, pcapng blocks other than Enhanced Packet Blocks) go
     /// through ``next()``; results are identical to calling ``next()`` in a loop. The packet passed to
-    /// `body` is valid for the duration of the call (see ``ByteView`` for mapped files).
+    /// `body` is valid for the duration of the call (see ``ByteView`` for mapped files). Pages are
+    /// released one step (32 MiB) behind the cursor, so a consumer a little behind still finds them mapped.
     @inlinable @inline(__always)
     public mutating func forEachPacket(_ body: (CapturedPacket) -> Bool) throws(CaptureError) {
         while true {
@@ -44,7 +45,7 @@ extension CaptureReader {
                 recordOffset: offset, dataOffset: offset &+ headerLength)
             offset &+= headerLength &+ captured
             if _slowPath(offset >= releaseAt) {
-                source.release(upTo: offset)
+                source.release(upTo: offset &- Self.releaseStep)
                 releaseAt = offset &+ Self.releaseStep
             }
             if !body(packet) { return false }
@@ -89,7 +90,7 @@ extension CaptureReader {
                 optionsBigEndian: big)
             offset &+= length
             if _slowPath(offset >= releaseAt) {
-                source.release(upTo: offset)
+                source.release(upTo: offset &- Self.releaseStep)
                 releaseAt = offset &+ Self.releaseStep
             }
             if !body(packet) { return false }

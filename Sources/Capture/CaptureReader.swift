@@ -124,7 +124,7 @@ public struct CaptureReader: ~Copyable {
     @inlinable @inline(__always)
     public mutating func next() throws(CaptureError) -> CapturedPacket? {
         if _slowPath(position >= releaseMark) {
-            source.release(upTo: position)
+            source.release(upTo: position &- Self.releaseStep)
             releaseMark = position &+ Self.releaseStep
         }
         if format.isPcapng { return try nextPcapng() }
@@ -147,6 +147,14 @@ public struct CaptureReader: ~Copyable {
         if let length = source.knownLength { return length == 0 ? 1 : Double(position) / Double(length) }
         return nil
     }
+    /// The whole (uncompressed) capture as one view when its bytes stay put for the reader's lifetime
+    /// (a mapped file or an in-memory capture), so that offsets (`CapturedPacket.dataOffset`) can be
+    /// handed to another thread and resolved there. Nil for gzip files and pipes, whose window slides.
+    public var stableBytes: ByteView? {
+        guard source.isStable else { return nil }
+        return ByteView(unsafeStart: source.base, count: source.windowEnd)
+    }
+
     /// True when the capture was gzip-compressed.
     public var isCompressed: Bool { source.isCompressed }
 

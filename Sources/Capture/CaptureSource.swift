@@ -157,6 +157,9 @@ final class CaptureSource {
         if fd >= 0 { close(fd) }
     }
 
+    /// True when the bytes never move (mapped file or memory): views stay valid for the source's life.
+    var isStable: Bool { exhausted && windowStart == 0 && buffer == nil }
+
     /// Total length when known up front (mapped files), used for progress.
     var knownLength: Int? { mapping != nil ? mappingLength : nil }
 
@@ -271,7 +274,7 @@ final class CaptureSource {
         guard releaseBehind, let mapping else { return }
         let page = 1 << 16
         let end = offset & ~(page - 1)
-        guard end > releasedUpTo else { return }
+        guard offset > 0, end > releasedUpTo else { return }
         _ = madvise(mapping + releasedUpTo, end - releasedUpTo, MADV_DONTNEED)
         releasedUpTo = end
     }

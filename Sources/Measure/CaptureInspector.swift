@@ -81,6 +81,9 @@ public struct CaptureInspector {
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
     let analyzer = OMDStreamAnalyzer()
+    /// When set, OMD work is handed to another thread instead of being done here (see ``Inspection``).
+    /// Not reference counted per packet: ``Inspection`` keeps the queue alive for the whole pass.
+    unowned(unsafe) var omdQueue: OMDWorkQueue?
     var lastLinkIndex = -1
 
     public init(options: Options = Options()) {
@@ -137,10 +140,14 @@ public struct CaptureInspector {
         guard isUDP, options.decodeOMD else { return }
         switch state {
         case 1:
-            analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
-                             into: &omd[omdIndex])
+            if let queue = omdQueue {
+                queue.push(OMDWorkItem(packet, decoded, omdIndex: omdIndex))
+            } else {
+                analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
+                                 into: &omd[omdIndex])
+            }
         case 0:
-            detectOMD(index, decoded, timestamp)
+            detectOMD(index, packet, decoded, timestamp)
         default:
             return
         }
@@ -185,20 +192,35 @@ public struct CaptureInspector {
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
     /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
 
-    mutating func detectOMD(_ index: Int, _ decoded: DecodedPacket, _ timestamp: Int64) {
+    mutating func detectOMD(_ index: Int, _ packet: CapturedPacket, _ decoded: DecodedPacket, _ timestamp: Int64) {
         if OMDStreamAnalyzer.looksLikeOMD(decoded.payload, declaredLength: decoded.declaredPayloadLength) {
             streams[index].omdState = 1
             streams[index].omdIndex = omd.count
             var statistics = OMDStreamStatistics()
             statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
             omd.append(statistics)
-            analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
-                             into: &omd[omd.count - 1])
+            if let queue = omdQueue {
+                queue.push(OMDWorkItem(packet, decoded, omdIndex: omd.count - 1))
+            } else {
+                analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
+                                 into: &omd[omd.count - 1])
+            }
         } else {
             streams[index].omdProbes &+= 1
             streams[index].rejectedBeforeDetection &+= 1
             if streams[index].omdProbes >= 3 { streams[index].omdState = 2 }
         }
+    }
+
+    /// Takes the OMD statistics a pipeline worker gathered: the worker saw every OMD packet; the
+    /// inspector kept only what it counted before a stream was recognised as OMD.
+    mutating func mergeOMD(_ worker: [OMDStreamStatistics]) {
+        for index in omd.indices {
+            let rejected = omd[index].errors.packetSizeMismatch
+            if index < worker.count { omd[index] = worker[index] } else { omd[index] = OMDStreamStatistics() }
+            omd[index].errors.packetSizeMismatch &+= rejected
+        }
+        omdQueue = nil
     }
 
     /// Closes the rate windows; call once after the last packet.

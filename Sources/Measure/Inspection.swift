@@ -1,12 +1,18 @@
 import Capture
 import MarketData
+import Transport
 
 /// Runs a full inspection of one capture file: opens it, walks every packet through a
 /// ``CaptureInspector``, and builds the ``FileReport``. Never throws: a file that cannot be opened
 /// or that is damaged yields a report with `error` set and the figures gathered before the fault.
+///
+/// With two or more CPUs, a mapped (or in-memory) capture and OMD decoding on, the work runs as a
+/// two-stage pipeline: the calling thread reads, decodes and accounts streams and peaks; a pinned worker
+/// thread does the OMD accounting, fed 32-byte descriptors through a lock-free SPSC ring. Per-stream
+/// order is kept, so the figures are identical to the single-threaded pass (`pipelined: false`).
 public enum Inspection {
     public static func inspect(path: String, options: CaptureInspector.Options = .init(),
-                               progress: ProgressCounter? = nil) -> FileReport {
+                               progress: ProgressCounter? = nil, pipelined: Bool? = nil) -> FileReport {
         var inspector = CaptureInspector(options: options)
         var reader: CaptureReader
         do {
@@ -15,6 +21,17 @@ public enum Inspection {
             return report(path: path, reader: nil, inspector: &inspector, failure: error)
         }
         progress?.set(expected: reader.fileSize ?? 0)
+        var worker: OMDWorker?
+        var queue: OMDWorkQueue?
+        if pipelined ?? (PinnedThread.availableCPUs >= 2), options.decodeOMD, let bytes = reader.stableBytes {
+            let q = OMDWorkQueue()
+            let w = OMDWorker(queue: q, bytes: bytes)
+            w.start(cpu: 1)
+            PinnedThread.pinCurrentThread(to: 0)  // keep the producer off the worker's core
+            inspector.omdQueue = q
+            queue = q
+            worker = w
+        }
         var failure: CaptureError?
         do {
             var tick = 0
@@ -29,6 +46,11 @@ public enum Inspection {
             failure = error
         }
         progress?.set(completed: reader.bytesConsumed)
+        if let worker, let queue {
+            queue.finish()
+            let statistics = worker.join()
+            inspector.mergeOMD(statistics)
+        }
         return report(path: path, reader: reader.summary, inspector: &inspector, failure: failure)
     }
 

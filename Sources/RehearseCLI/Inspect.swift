@@ -30,8 +30,15 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
+    @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (default: 2 when the machine has two CPUs and the capture is a mapped file).")
+    var threads: Int?
+
     @Flag(inversion: .prefixedNo, help: "Show progress (default: only when stdout and stderr are terminals).")
     var progress: Bool?
+
+    mutating func validate() throws {
+        if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
+    }
 
     mutating func run() throws {
         var options = CaptureInspector.Options()
@@ -48,7 +55,8 @@ struct Inspect: ParsableCommand {
             }
             let display = (progress ?? ProgressDisplay.isInteractive) ? ProgressDisplay(label: path) : nil
             display?.start()
-            let report = Inspection.inspect(path: path, options: options, progress: display?.counter)
+            let report = Inspection.inspect(path: path, options: options, progress: display?.counter,
+                                            pipelined: threads.map { $0 >= 2 })
             display?.stop()
             reports.append(report)
             if !json { print(InspectText.render(report, maximumStreams: streams)) }

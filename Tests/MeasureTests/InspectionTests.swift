@@ -52,6 +52,24 @@ struct InspectionTests {
         #expect(a0.messagesByType == b0.messagesByType)
     }
 
+    @Test("the two-thread pipeline gives exactly the single-threaded figures", arguments: [CaptureFileFormat.pcap, .pcapng])
+    func pipelineMatches(format: CaptureFileFormat) throws {
+        var c = SynthConfiguration()
+        c.seed = 21
+        c.channels = 5
+        c.duration = 1_500_000_000
+        c.rate = 40_000
+        c.format = format
+        c.faults = [SynthFault("B:gap@300ms:7")!, SynthFault("A2:reorder@500ms:3")!, SynthFault("B4:dup@800ms:4")!]
+        let path = temporary("pipeline.\(format.rawValue)")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try OMDSynthesizer.generate(c, to: path)
+        let single = Inspection.inspect(path: path, pipelined: false)
+        let pipelined = Inspection.inspect(path: path, pipelined: true)
+        #expect(single.omdTotals?.gaps == 5 + 3)
+        #expect(single == pipelined)
+    }
+
     @Test("a damaged capture reports what came before the damage, marked partial")
     func partial() throws {
         var c = SynthConfiguration()

@@ -1,0 +1,2 @@
+#include "rh_zlib.h"
+#include "rh_thread.h"

@@ -1,0 +1,26 @@
+#define _GNU_SOURCE
+#include "rh_thread.h"
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+int rh_pin_current_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+int rh_available_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
+    return CPU_COUNT(&set);
+}
+
+void rh_name_current_thread(const char *name) {
+    char shortName[16];
+    strncpy(shortName, name, 15);
+    shortName[15] = 0;
+    pthread_setname_np(pthread_self(), shortName);
+}

@@ -1,0 +1,70 @@
+import Synchronization
+import Testing
+import Transport
+
+@Suite("SPSC ring")
+struct SPSCRingTests {
+    @Test("every capacity and start offset: fills, refuses when full, drains in order",
+          arguments: [1, 2, 3, 5, 16])
+    func wrapAround(capacity: Int) {
+        let ring = SPSCRing<Int>(capacity: capacity)
+        #expect(ring.capacity >= capacity && ring.capacity & (ring.capacity - 1) == 0)
+        var next = 0, expected = 0
+        for start in 0..<(ring.capacity * 2 + 1) {
+            // Advance the indices by `start` so every slot position is the first one once.
+            for _ in 0..<(start % ring.capacity) { #expect(ring.push(next)); next += 1; #expect(ring.pop() == expected); expected += 1 }
+            for _ in 0..<ring.capacity { #expect(ring.push(next)); next += 1 }
+            #expect(!ring.push(-1))
+            #expect(ring.count == ring.capacity)
+            for _ in 0..<ring.capacity { #expect(ring.pop() == expected); expected += 1 }
+            #expect(ring.pop() == nil)
+        }
+    }
+
+    @Test("batched mode publishes only on batch boundaries and publish()")
+    func batched() {
+        let ring = SPSCRing<Int>(capacity: 8)
+        for i in 0..<3 { #expect(ring.enqueue(i, batch: 4)) }
+        #expect(ring.dequeue(batch: 4) == nil)  // not published yet
+        #expect(ring.enqueue(3, batch: 4))       // fourth: published
+        for i in 0..<4 { #expect(ring.dequeue(batch: 4) == i) }
+        #expect(ring.enqueue(4, batch: 4))
+        ring.publish()
+        #expect(ring.dequeue(batch: 4) == 4)
+        // Slot 4 goes back to the producer only at a batch boundary or when the consumer finds the ring empty.
+        for i in 0..<7 { #expect(ring.enqueue(10 + i, batch: 4)) }
+        #expect(!ring.enqueue(17, batch: 4))
+        for i in 0..<7 { #expect(ring.dequeue(batch: 4) == 10 + i) }
+        #expect(ring.dequeue(batch: 4) == nil)  // empty: gives every slot back
+        for i in 0..<8 { #expect(ring.enqueue(20 + i, batch: 4)) }
+        #expect(!ring.enqueue(99, batch: 4))
+    }
+
+    @Test("two threads, millions of items: nothing lost, reordered or duplicated", arguments: [false, true])
+    func stress(batched: Bool) async {
+        let ring = SPSCRing<UInt64>(capacity: 1024)
+        let total: UInt64 = 3_000_000
+        let producer = Thread {
+            var i: UInt64 = 0
+            while i < total {
+                if batched ? ring.enqueue(i) : ring.push(i) { i += 1 } else { sched_yield() }
+            }
+            if batched { ring.publish() }
+        }
+        producer.start()
+        var expected: UInt64 = 0
+        var errors = 0
+        while expected < total {
+            if let value = batched ? ring.dequeue() : ring.pop() {
+                if value != expected { errors += 1 }
+                expected += 1
+            } else {
+                sched_yield()
+            }
+        }
+        #expect(errors == 0)
+        #expect(ring.pop() == nil)
+    }
+}
+
+import Foundation
