@@ -81,22 +81,38 @@ public struct CaptureInspector {
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
     let analyzer = OMDStreamAnalyzer()
-    /// When set, OMD work is handed to another thread instead of being done here (see ``Inspection``).
-    /// Not reference counted per packet: ``Inspection`` keeps the queue alive for the whole pass.
-    unowned(unsafe) var omdQueue: OMDWorkQueue?
+    /// When set, per-stream work is handed to another thread instead of being done here (see
+    /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
+    unowned(unsafe) var streamQueue: StreamWorkQueue?
     var lastLinkIndex = -1
+
+    let hasFilter: Bool
 
     public init(options: Options = Options()) {
         self.options = options
+        hasFilter = options.filter != nil
     }
 
     /// Accounts one packet.
-
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
-        if let filter = options.filter, !filter.matches(packet) {
+        guard let decoded = accountGlobal(packet) else { return }
+        if let queue = streamQueue {
+            queue.push(StreamWorkItem(packet, decoded))
+        } else {
+            accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
+                          declared: decoded.declaredPayloadLength, payload: decoded.payload)
+        }
+    }
+
+    /// File-wide figures (totals, peaks, link types, decode counts); returns the decoded packet when it
+    /// carries UDP or TCP (so it belongs to a stream).
+    @inline(__always)
+    mutating func accountGlobal(_ packet: CapturedPacket) -> DecodedPacket? {
+        // `hasFilter` first: reading the class reference itself costs a retain/release per packet.
+        if _slowPath(hasFilter), let filter = options.filter, !filter.matches(packet) {
             decode.filteredOut &+= 1
-            return
+            return nil
         }
         let timestamp = packet.timestamp
         let wire = packet.originalLength
@@ -117,37 +133,36 @@ public struct CaptureInspector {
         case .network:
             countNetwork(decoded)
             if decoded.isFragment { decode.fragments &+= 1 } else { decode.otherTransport &+= 1 }
-            return
-        case .notIP: decode.notIP &+= 1; return
-        case .truncated: decode.truncated &+= 1; return
-        case .malformed: decode.malformed &+= 1; return
+            return nil
+        case .notIP: decode.notIP &+= 1; return nil
+        case .truncated: decode.truncated &+= 1; return nil
+        case .malformed: decode.malformed &+= 1; return nil
         }
         countNetwork(decoded)
-        let isUDP = decoded.flow.ipProtocol == 17
-        if isUDP { decode.udp &+= 1 } else { decode.tcp &+= 1 }
+        if decoded.flow.ipProtocol == 17 { decode.udp &+= 1 } else { decode.tcp &+= 1 }
+        return decoded
+    }
 
+    /// Per-stream figures and OMD accounting for one UDP or TCP packet.
+    @inline(__always)
+    mutating func accountStream(_ flow: FlowKey, timestamp: Int64, wire: Int, declared: Int, payload: ByteView) {
         let index: Int
         if _slowPath(table.count >= options.maximumStreams) {
-            guard let found = table.find(decoded.flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
+            guard let found = table.find(flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
             index = found
         } else {
-            let (found, inserted) = table.findOrInsert(decoded.flow)
-            if _slowPath(inserted) { streams.append(StreamAccumulator(key: decoded.flow)) }
+            let (found, inserted) = table.findOrInsert(flow)
+            if _slowPath(inserted) { streams.append(StreamAccumulator(key: flow)) }
             index = found
         }
-        let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: decoded.declaredPayloadLength)
+        let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: declared)
 
-        guard isUDP, options.decodeOMD else { return }
+        guard flow.ipProtocol == 17, options.decodeOMD else { return }
         switch state {
         case 1:
-            if let queue = omdQueue {
-                queue.push(OMDWorkItem(packet, decoded, omdIndex: omdIndex))
-            } else {
-                analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
-                                 into: &omd[omdIndex])
-            }
+            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omdIndex])
         case 0:
-            detectOMD(index, packet, decoded, timestamp)
+            detectOMD(index, payload, declared, timestamp)
         default:
             return
         }
@@ -191,20 +206,14 @@ public struct CaptureInspector {
 
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
     /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
-
-    mutating func detectOMD(_ index: Int, _ packet: CapturedPacket, _ decoded: DecodedPacket, _ timestamp: Int64) {
-        if OMDStreamAnalyzer.looksLikeOMD(decoded.payload, declaredLength: decoded.declaredPayloadLength) {
+    mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64) {
+        if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             streams[index].omdState = 1
             streams[index].omdIndex = omd.count
             var statistics = OMDStreamStatistics()
             statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
             omd.append(statistics)
-            if let queue = omdQueue {
-                queue.push(OMDWorkItem(packet, decoded, omdIndex: omd.count - 1))
-            } else {
-                analyzer.process(decoded.payload, declaredLength: decoded.declaredPayloadLength, timestamp: timestamp,
-                                 into: &omd[omd.count - 1])
-            }
+            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omd.count - 1])
         } else {
             streams[index].omdProbes &+= 1
             streams[index].rejectedBeforeDetection &+= 1
@@ -212,15 +221,13 @@ public struct CaptureInspector {
         }
     }
 
-    /// Takes the OMD statistics a pipeline worker gathered: the worker saw every OMD packet; the
-    /// inspector kept only what it counted before a stream was recognised as OMD.
-    mutating func mergeOMD(_ worker: [OMDStreamStatistics]) {
-        for index in omd.indices {
-            let rejected = omd[index].errors.packetSizeMismatch
-            if index < worker.count { omd[index] = worker[index] } else { omd[index] = OMDStreamStatistics() }
-            omd[index].errors.packetSizeMismatch &+= rejected
-        }
-        omdQueue = nil
+    /// Takes the per-stream results a pipeline worker gathered (the producer counted file-wide figures).
+    mutating func merge(streamsFrom worker: CaptureInspector) {
+        streams = worker.streams
+        omd = worker.omd
+        table = worker.table
+        decode.packetsBeyondStreamLimit = worker.decode.packetsBeyondStreamLimit
+        streamQueue = nil
     }
 
     /// Closes the rate windows; call once after the last packet.

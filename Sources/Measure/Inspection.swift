@@ -6,10 +6,11 @@ import Transport
 /// ``CaptureInspector``, and builds the ``FileReport``. Never throws: a file that cannot be opened
 /// or that is damaged yields a report with `error` set and the figures gathered before the fault.
 ///
-/// With two or more CPUs, a mapped (or in-memory) capture and OMD decoding on, the work runs as a
-/// two-stage pipeline: the calling thread reads, decodes and accounts streams and peaks; a pinned worker
-/// thread does the OMD accounting, fed 32-byte descriptors through a lock-free SPSC ring. Per-stream
-/// order is kept, so the figures are identical to the single-threaded pass (`pipelined: false`).
+/// With two or more CPUs and a mapped (or in-memory) capture, the work runs as a two-stage pipeline:
+/// the calling thread (pinned to CPU 0) reads, decodes and keeps the file-wide figures; a worker pinned
+/// to CPU 1 keeps the per-stream figures and OMD accounting, fed 72-byte descriptors (flow key, time,
+/// lengths, payload offset) through a lock-free SPSC ring. Packet order is kept, so the figures are
+/// identical to the single-threaded pass (`pipelined: false`).
 public enum Inspection {
     public static func inspect(path: String, options: CaptureInspector.Options = .init(),
                                progress: ProgressCounter? = nil, pipelined: Bool? = nil) -> FileReport {
@@ -21,14 +22,14 @@ public enum Inspection {
             return report(path: path, reader: nil, inspector: &inspector, failure: error)
         }
         progress?.set(expected: reader.fileSize ?? 0)
-        var worker: OMDWorker?
-        var queue: OMDWorkQueue?
-        if pipelined ?? (PinnedThread.availableCPUs >= 2), options.decodeOMD, let bytes = reader.stableBytes {
-            let q = OMDWorkQueue()
-            let w = OMDWorker(queue: q, bytes: bytes)
+        var worker: StreamWorker?
+        var queue: StreamWorkQueue?
+        if pipelined ?? (PinnedThread.availableCPUs >= 2), let bytes = reader.stableBytes {
+            let q = StreamWorkQueue()
+            let w = StreamWorker(queue: q, bytes: bytes, options: options)
             w.start(cpu: 1)
             PinnedThread.pinCurrentThread(to: 0)  // keep the producer off the worker's core
-            inspector.omdQueue = q
+            inspector.streamQueue = q
             queue = q
             worker = w
         }
@@ -48,8 +49,7 @@ public enum Inspection {
         progress?.set(completed: reader.bytesConsumed)
         if let worker, let queue {
             queue.finish()
-            let statistics = worker.join()
-            inspector.mergeOMD(statistics)
+            inspector.merge(streamsFrom: worker.join())
         }
         return report(path: path, reader: reader.summary, inspector: &inspector, failure: failure)
     }

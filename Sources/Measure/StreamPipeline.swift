@@ -1,0 +1,105 @@
+import Capture
+import MarketData
+import Synchronization
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One packet's per-stream work, as a descriptor into the (stable) capture bytes: flow key, time,
+/// lengths and where the payload lies — 72 bytes, never a copy of the payload.
+public struct StreamWorkItem: BitwiseCopyable, Sendable {
+    public var flow: FlowKey
+    public var timestamp: Int64
+    public var payloadOffset: Int
+    public var wireLength: Int32
+    public var declaredLength: Int32
+    public var payloadLength: Int32
+
+    @inline(__always)
+    init(_ packet: CapturedPacket, _ decoded: DecodedPacket) {
+        flow = decoded.flow
+        timestamp = packet.timestamp
+        payloadOffset = packet.dataOffset &+ decoded.payloadOffset
+        wireLength = Int32(truncatingIfNeeded: packet.originalLength)
+        declaredLength = Int32(truncatingIfNeeded: decoded.declaredPayloadLength)
+        payloadLength = Int32(truncatingIfNeeded: decoded.payload.count)
+    }
+}
+
+/// The producer's end of the pipeline: a ring of work items and a "no more work" flag.
+final class StreamWorkQueue: Sendable {
+    let ring = SPSCRing<StreamWorkItem>(capacity: 1 << 15)
+    let finished = Atomic<Bool>(false)
+
+    /// Producer only. Waits (spinning, then yielding) while the worker is a full ring behind.
+    @inline(__always)
+    func push(_ item: StreamWorkItem) {
+        if _fastPath(ring.enqueue(item)) { return }
+        var spins = 0
+        while !ring.enqueue(item) {
+            spins += 1
+            if spins > 64 { sched_yield() }
+        }
+    }
+
+    /// Producer only. Publishes the last partial batch and tells the worker nothing more will come.
+    func finish() {
+        ring.publish()
+        finished.store(true, ordering: .releasing)
+    }
+}
+
+/// The consumer: per-stream accounting (flow table, counters, peaks, OMD) on its own pinned thread,
+/// in packet order. Its inspector is read by the producer only after `join()`.
+final class StreamWorker: @unchecked Sendable {
+    // Written by the worker thread only, once, as it ends; join() orders that write before any read.
+    private var result: CaptureInspector
+    private let queue: StreamWorkQueue
+    private let bytes: ByteView
+    private var thread: PinnedThread?
+
+    init(queue: StreamWorkQueue, bytes: ByteView, options: CaptureInspector.Options) {
+        self.queue = queue
+        self.bytes = bytes
+        result = CaptureInspector(options: options)
+    }
+
+    func start(cpu: Int) {
+        thread = PinnedThread.start(name: "rehearse-streams", cpu: cpu) { [self] in run() }
+    }
+
+    /// Waits for the worker to drain the ring after the producer called `finish()`.
+    func join() -> CaptureInspector {
+        thread?.join()
+        return result
+    }
+
+    private func run() {
+        // A local inspector: a class's stored `var` would pay a dynamic exclusivity check per access.
+        var inspector = result
+        defer { result = inspector }
+        var idle = 0
+        while true {
+            guard let item = queue.ring.dequeue() else {
+                // `finished` is stored after the last publish: seeing it, then an empty ring, means done.
+                if queue.finished.load(ordering: .acquiring) {
+                    if let item = queue.ring.dequeue() { account(item, &inspector); continue }
+                    return
+                }
+                idle += 1
+                if idle > 64 { sched_yield() }
+                continue
+            }
+            idle = 0
+            account(item, &inspector)
+        }
+    }
+
+    @inline(__always)
+    private func account(_ item: StreamWorkItem, _ inspector: inout CaptureInspector) {
+        let payload = bytes.getSlice(at: item.payloadOffset, count: Int(item.payloadLength)) ?? .empty
+        inspector.accountStream(item.flow, timestamp: item.timestamp, wire: Int(item.wireLength),
+                                declared: Int(item.declaredLength), payload: payload)
+    }
+}
