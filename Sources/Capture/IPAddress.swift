@@ -156,7 +156,15 @@ public struct FlowKey: Hashable, Sendable, Comparable {
     public var source: IPAddress
     public var destination: IPAddress
     /// sourcePort << 32 | destinationPort << 16 | protocol.
-    @usableFromInline var meta: UInt64
+    public var meta: UInt64
+
+    /// A key from its parts, `meta` as ``meta`` packs them.
+    @inlinable @inline(__always)
+    public init(source: IPAddress, destination: IPAddress, meta: UInt64) {
+        self.source = source
+        self.destination = destination
+        self.meta = meta
+    }
 
     public var sourcePort: UInt16 {
         @inlinable get { UInt16(truncatingIfNeeded: meta >> 32) }

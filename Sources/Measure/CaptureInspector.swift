@@ -83,7 +83,7 @@ public struct CaptureInspector {
     let analyzer = OMDStreamAnalyzer()
     /// When set, per-stream work is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
-    unowned(unsafe) var streamQueue: StreamWorkQueue?
+    var streamQueue: Unmanaged<StreamWorkQueue>?
     var lastLinkIndex = -1
 
     let hasFilter: Bool
@@ -98,7 +98,8 @@ public struct CaptureInspector {
     public mutating func add(_ packet: CapturedPacket) {
         guard let decoded = accountGlobal(packet) else { return }
         if let queue = streamQueue {
-            queue.push(StreamWorkItem(packet, decoded))
+            // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
+            queue._withUnsafeGuaranteedRef { $0.push(StreamWorkItem(packet, decoded)) }
         } else {
             accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
                           declared: decoded.declaredPayloadLength, payload: decoded.payload)

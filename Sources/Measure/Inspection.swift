@@ -29,7 +29,7 @@ public enum Inspection {
             let w = StreamWorker(queue: q, bytes: bytes, options: options)
             w.start(cpu: 1)
             PinnedThread.pinCurrentThread(to: 0)  // keep the producer off the worker's core
-            inspector.streamQueue = q
+            inspector.streamQueue = Unmanaged.passUnretained(q)
             queue = q
             worker = w
         }
@@ -50,6 +50,7 @@ public enum Inspection {
         if let worker, let queue {
             queue.finish()
             inspector.merge(streamsFrom: worker.join())
+            withExtendedLifetime(queue) {}
         }
         return report(path: path, reader: reader.summary, inspector: &inspector, failure: failure)
     }
