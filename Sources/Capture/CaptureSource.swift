@@ -22,7 +22,7 @@ final class CaptureSource {
     /// True when no byte exists beyond `windowEnd`.
     @usableFromInline private(set) var exhausted = false
     /// Whether the bytes came through gzip decompression.
-    let isCompressed: Bool
+    private(set) var isCompressed: Bool
 
     private var fd: Int32 = -1
     // Mapped file
@@ -113,6 +113,7 @@ final class CaptureSource {
                     throw CaptureError(.unreadable, path: path, offset: nil, "cannot start zlib")
                 }
                 inflater = z
+                isCompressed = true
             }
             _ = try ensure(0, 1)
         }

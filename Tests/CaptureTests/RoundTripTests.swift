@@ -153,3 +153,29 @@ struct RoundTripTests {
         #expect(result.warnings.contains { $0.kind == .truncatedCompression })
     }
 }
+
+@Suite("Standard input")
+struct StandardInputTests {
+    @Test("a gzip capture piped on standard input is detected by content and read whole")
+    func pipedGzip() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("p.pcap")
+        let writer = try CaptureWriter(path: path, format: .pcap)
+        for i in 0..<3000 { try writer.write(timestamp: Int64(i), bytes: udpFrame(payload: [UInt8](repeating: 7, count: i % 200))) }
+        try writer.close()
+        // A FIFO stands in for standard input: a non-regular file, read through the streaming window.
+        let fifo = dir.file("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let feeder = Process()
+        feeder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        feeder.arguments = ["-c", "gzip -c '\(path)' > '\(fifo)'"]
+        try feeder.run()
+        let result = try readAll(fifo)
+        feeder.waitUntilExit()
+        #expect(result.packets.count == 3000)
+        #expect(result.warnings.isEmpty)
+        let reader = try CaptureReader.open(path)
+        let compressed = reader.isCompressed
+        #expect(!compressed)
+    }
+}

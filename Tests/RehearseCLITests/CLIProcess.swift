@@ -19,9 +19,9 @@ struct CLI {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], directory: String = packageRoot) throws -> Result {
+    static func run(_ arguments: [String], directory: String = packageRoot, executable program: String = executable) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let out = Pipe(), err = Pipe()

@@ -71,6 +71,16 @@ struct CommandTests {
         #expect(result.stderr.contains("/nonexistent-dir/x.pcap"))
     }
 
+    @Test("a gzip capture piped on standard input (-) is detected and reported as compressed")
+    func standardInput() throws {
+        let result = try CLI.run(["-c", "gzip -c captures/omd-d-ab.pcap | '\(CLI.executable)' inspect --json -"], executable: "/bin/sh")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let file = (object?["files"] as? [[String: Any]])?.first
+        #expect(file?["compressed"] as? Bool == true)
+        #expect(file?["packets"] as? Int == 8351)
+    }
+
     @Test("--filter narrows inspect to matching packets")
     func filter() throws {
         let result = try CLI.run(["inspect", "--json", "--filter", "dst host 239.1.1.1", "captures/omd-d-ab.pcap"])
