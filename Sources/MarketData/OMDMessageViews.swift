@@ -170,12 +170,13 @@ public struct Trade: OMDMessageView {
     public var quantity: UInt64 { u64(40) }
     public var tradeTime: UInt64 { u64(48) }
 }
-/// 353 Aggregate Order Book Update: `entryCount` entries of 24 bytes after a 12-byte head.
-public struct AggregateOrderBookUpdate: OMDMessageView {
-    public static let messageType: UInt16 = 353, minimumSize = 12
-    public let bytes: ByteView
-    public init(unchecked bytes: ByteView) { self.bytes = bytes }
-    public var orderbookID: UInt32 { u32(4) }
+/// The shared layout of 353 (OMD-D) and 53 (OMD-C) Aggregate Order Book Update: a 12-byte head
+/// (book id at 4, NoEntries at 11) then NoEntries entries of 24 bytes.
+public protocol AggregateOrderBookView: OMDMessageView {}
+
+extension AggregateOrderBookView {
+    /// OrderbookID (OMD-D) or SecurityCode (OMD-C).
+    public var bookID: UInt32 { u32(4) }
     /// NoEntries as declared.
     public var declaredEntryCount: Int { Int(u8(11)) }
     /// Entries present in full (never more than declared nor than MsgSize allows).
@@ -184,16 +185,27 @@ public struct AggregateOrderBookUpdate: OMDMessageView {
     public var isTruncated: Bool { declaredEntryCount > entryCount }
     public func entry(_ index: Int) -> AggregateOrderBookEntry? {
         guard index >= 0, index < entryCount, let v = bytes.getSlice(at: 12 + 24 * index, count: 24) else { return nil }
-        return AggregateOrderBookEntry(bytes: v)
+        return AggregateOrderBookEntry(bytes: v, wideSide: Self.messageType == SecuritiesAggregateOrderBookUpdate.messageType)
     }
 }
-/// One price level of a 353 message.
+
+/// 353 Aggregate Order Book Update (OMD-D).
+public struct AggregateOrderBookUpdate: AggregateOrderBookView {
+    public static let messageType: UInt16 = 353, minimumSize = 12
+    public let bytes: ByteView
+    public init(unchecked bytes: ByteView) { self.bytes = bytes }
+    public var orderbookID: UInt32 { bookID }
+}
+
+/// One price level of a 353 or 53 message.
 public struct AggregateOrderBookEntry {
     public let bytes: ByteView
+    /// OMD-C's Side is a u16, OMD-D's a u8 followed by a filler.
+    let wideSide: Bool
     public var aggregateQuantity: UInt64 { bytes.getUInt64LE(at: 0) ?? 0 }
     public var price: Int32 { Int32(bitPattern: bytes.getUInt32LE(at: 8) ?? 0) }
     public var numberOfOrders: UInt32 { bytes.getUInt32LE(at: 12) ?? 0 }
-    public var side: UInt8 { bytes.getUInt8(at: 16) ?? 0 }
+    public var side: UInt16 { wideSide ? bytes.getUInt16LE(at: 16) ?? 0 : UInt16(bytes.getUInt8(at: 16) ?? 0) }
     /// 1–10, or 255.
     public var priceLevel: UInt8 { bytes.getUInt8(at: 18) ?? 0 }
     /// 0 new, 1 change, 2 delete, 74 clear.
@@ -278,29 +290,12 @@ public struct SecuritiesTrade: OMDMessageView {
     public var tradeType: Int16 { i16(20) }
     public var tradeTime: UInt64 { u64(24) }
 }
-/// OMD-C 53 Aggregate Order Book Update: entries of 24 bytes after a 12-byte head.
-public struct SecuritiesAggregateOrderBookUpdate: OMDMessageView {
+/// OMD-C 53 Aggregate Order Book Update (layout shared with 353; Side is a u16).
+public struct SecuritiesAggregateOrderBookUpdate: AggregateOrderBookView {
     public static let messageType: UInt16 = 53, minimumSize = 12
     public let bytes: ByteView
     public init(unchecked bytes: ByteView) { self.bytes = bytes }
-    public var securityCode: UInt32 { u32(4) }
-    public var declaredEntryCount: Int { Int(u8(11)) }
-    public var entryCount: Int { Swift.min(declaredEntryCount, (bytes.count - 12) / 24) }
-    public var isTruncated: Bool { declaredEntryCount > entryCount }
-    public func entry(_ index: Int) -> SecuritiesAggregateOrderBookEntry? {
-        guard index >= 0, index < entryCount, let v = bytes.getSlice(at: 12 + 24 * index, count: 24) else { return nil }
-        return SecuritiesAggregateOrderBookEntry(bytes: v)
-    }
-}
-/// One price level of an OMD-C 53 message.
-public struct SecuritiesAggregateOrderBookEntry {
-    public let bytes: ByteView
-    public var aggregateQuantity: UInt64 { bytes.getUInt64LE(at: 0) ?? 0 }
-    public var price: Int32 { Int32(bitPattern: bytes.getUInt32LE(at: 8) ?? 0) }
-    public var numberOfOrders: UInt32 { bytes.getUInt32LE(at: 12) ?? 0 }
-    public var side: UInt16 { bytes.getUInt16LE(at: 16) ?? 0 }
-    public var priceLevel: UInt8 { bytes.getUInt8(at: 18) ?? 0 }
-    public var updateAction: UInt8 { bytes.getUInt8(at: 19) ?? 0 }
+    public var securityCode: UInt32 { bookID }
 }
 
 /// Any decoded OMD message: switch over it to reach the typed view.
