@@ -4,6 +4,9 @@ import Measure
 /// Renders a ``FileReport`` for people.
 enum InspectText {
     static func render(_ r: FileReport, maximumStreams: Int) -> String {
+        if r.format == nil, let e = r.error {
+            return "\(r.path)\n  ERROR: \(e.message)"
+        }
         var out: [String] = []
         var head = r.path
         if let detail = r.formatDetail { head += "  (\(detail)\(r.compressed ? ", gzip" : "")" }
