@@ -13,7 +13,10 @@ work=${BENCH_DIR:-out/bench}
 capture="$work/omd-d-${packets}.pcap"
 mkdir -p "$work"
 
-command -v tcpdump >/dev/null || { echo "installing tcpdump"; apt-get install -y -qq tcpdump >/dev/null; }
+for tool in tcpdump bc; do
+  command -v "$tool" >/dev/null || { echo "installing $tool"; apt-get install -y -qq "$tool" >/dev/null; }
+done
+[ -f /usr/include/pcap/pcap.h ] || apt-get install -y -qq libpcap-dev >/dev/null
 swift build -c release --product rehearse >/dev/null
 (cd Benchmarks && swift build -c release --product reader-walk >/dev/null)
 make -s -C ../shared/bench/c OUT="$PWD/$work/refbin" >/dev/null
