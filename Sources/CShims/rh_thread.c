@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string.h>
+#include <errno.h>
 
 int rh_pin_current_thread(int cpu) {
     cpu_set_t set;
@@ -23,4 +24,14 @@ void rh_name_current_thread(const char *name) {
     strncpy(shortName, name, 15);
     shortName[15] = 0;
     pthread_setname_np(pthread_self(), shortName);
+}
+
+int rh_save_affinity(void *buffer, int size) {
+    if (size < (int)sizeof(cpu_set_t)) return EINVAL;
+    return pthread_getaffinity_np(pthread_self(), sizeof(cpu_set_t), (cpu_set_t *)buffer);
+}
+
+int rh_restore_affinity(const void *buffer, int size) {
+    if (size < (int)sizeof(cpu_set_t)) return EINVAL;
+    return pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), (const cpu_set_t *)buffer);
 }

@@ -28,12 +28,14 @@ public enum Inspection {
             let q = StreamWorkQueue()
             let w = StreamWorker(queue: q, bytes: bytes, options: options)
             w.start(cpu: 1)
-            PinnedThread.pinCurrentThread(to: 0)  // keep the producer off the worker's core
             inspector.streamQueue = Unmanaged.passUnretained(q)
             queue = q
             worker = w
         }
         var failure: CaptureError?
+        // The producer runs on CPU 0 (off the worker's core) while the pipeline runs; the calling
+        // thread gets its CPU set back afterwards.
+        let savedAffinity = worker == nil ? nil : PinnedThread.pinCurrentThread(to: 0, saving: ())
         do {
             var tick = 0
             let progressOffset = { (packet: CapturedPacket) in progress?.set(completed: packet.recordOffset) }
@@ -46,6 +48,7 @@ public enum Inspection {
         } catch {
             failure = error
         }
+        savedAffinity?.restore()
         progress?.set(completed: reader.bytesConsumed)
         if let worker, let queue {
             queue.finish()

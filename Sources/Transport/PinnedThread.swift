@@ -44,6 +44,33 @@ public final class PinnedThread: @unchecked Sendable {
         pthread_join(thread, nil)
     }
 
+    /// The calling thread's CPU set as it was before ``pinCurrentThread(to:saving:)``; `restore()` gives
+    /// it back, so a caller's thread is never left pinned.
+    public struct SavedAffinity {
+        fileprivate var mask: [UInt8]
+        /// Restores the saved CPU set on the calling thread (call it on the thread that pinned).
+        public func restore() {
+            _ = mask.withUnsafeBytes { rh_restore_affinity($0.baseAddress, Int32($0.count)) }
+        }
+    }
+
+    /// Pins the calling thread to `cpu` and returns what to restore afterwards (nil when the CPU does
+    /// not exist or the current set cannot be read; then nothing was changed).
+    public static func pinCurrentThread(to cpu: Int, saving: Void) -> SavedAffinity? {
+        var mask = [UInt8](repeating: 0, count: 128)
+        guard cpu < availableCPUs,
+              mask.withUnsafeMutableBytes({ rh_save_affinity($0.baseAddress, Int32($0.count)) }) == 0,
+              pinCurrentThread(to: cpu) else { return nil }
+        return SavedAffinity(mask: mask)
+    }
+
+    /// CPUs the calling thread may run on now.
+    public static var currentThreadCPUCount: Int {
+        var mask = [UInt8](repeating: 0, count: 128)
+        guard mask.withUnsafeMutableBytes({ rh_save_affinity($0.baseAddress, Int32($0.count)) }) == 0 else { return 0 }
+        return mask.reduce(0) { $0 + $1.nonzeroBitCount }
+    }
+
     /// Pins the calling thread to `cpu` (ignored when the CPU does not exist). Returns false on failure.
     @discardableResult
     public static func pinCurrentThread(to cpu: Int) -> Bool {

@@ -4,22 +4,29 @@ import MarketData
 import Measure
 import Synth
 import Testing
+import Transport
 
 @Suite("Inspection of synthesized captures with injected faults")
 struct InspectionTests {
+    func configuration(seed: UInt64, channels: Int, duration: Int64, rate: Double, format: CaptureFileFormat,
+                       faults: [String]) -> SynthConfiguration {
+        var c = SynthConfiguration()
+        c.seed = seed
+        c.channels = channels
+        c.duration = duration
+        c.rate = rate
+        c.format = format
+        c.faults = faults.map { SynthFault($0)! }
+        return c
+    }
+
     func temporary(_ name: String) -> String { NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)" }
 
     @Test("gaps, duplicates, reordering and pauses are found exactly where synth put them",
           arguments: [CaptureFileFormat.pcap, .pcapng])
     func faults(format: CaptureFileFormat) throws {
-        var c = SynthConfiguration()
-        c.seed = 11
-        c.channels = 3
-        c.duration = 2_000_000_000
-        c.rate = 30_000
-        c.format = format
-        c.faults = [SynthFault("B0:gap@500ms:4")!, SynthFault("A1:dup@700ms:3")!, SynthFault("B2:reorder@900ms:2")!,
-                    SynthFault("A0:pause@1200ms:50ms")!]
+        let c = configuration(seed: 11, channels: 3, duration: 2_000_000_000, rate: 30_000, format: format,
+                              faults: ["B0:gap@500ms:4", "A1:dup@700ms:3", "B2:reorder@900ms:2", "A0:pause@1200ms:50ms"])
         let path = temporary("faults.\(format.rawValue)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let summary = try OMDSynthesizer.generate(c, to: path)
@@ -54,18 +61,16 @@ struct InspectionTests {
 
     @Test("the two-thread pipeline gives exactly the single-threaded figures", arguments: [CaptureFileFormat.pcap, .pcapng])
     func pipelineMatches(format: CaptureFileFormat) throws {
-        var c = SynthConfiguration()
-        c.seed = 21
-        c.channels = 5
-        c.duration = 1_500_000_000
-        c.rate = 40_000
-        c.format = format
-        c.faults = [SynthFault("B:gap@300ms:7")!, SynthFault("A2:reorder@500ms:3")!, SynthFault("B4:dup@800ms:4")!]
+        let c = configuration(seed: 21, channels: 5, duration: 1_500_000_000, rate: 40_000, format: format,
+                              faults: ["B:gap@300ms:7", "A2:reorder@500ms:3", "B4:dup@800ms:4"])
         let path = temporary("pipeline.\(format.rawValue)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try OMDSynthesizer.generate(c, to: path)
         let single = Inspection.inspect(path: path, pipelined: false)
+        let cpusBefore = PinnedThread.currentThreadCPUCount
         let pipelined = Inspection.inspect(path: path, pipelined: true)
+        // The calling thread was pinned to CPU 0 for the pass and must get its CPU set back.
+        #expect(PinnedThread.currentThreadCPUCount == cpusBefore)
         #expect(single.omdTotals?.gaps == 5 + 3)
         #expect(single == pipelined)
     }
