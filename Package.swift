@@ -17,9 +17,11 @@ let package = Package(
         .library(name: "Measure", targets: ["Measure"]),
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Synth", targets: ["Synth"]),
+        .library(name: "Replay", targets: ["Replay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // C: zlib (gzip captures, compressed OMD-D) and small helpers Swift cannot import.
@@ -29,8 +31,11 @@ let package = Package(
 
         .target(name: "Capture", dependencies: ["CShims", "CPcap"], swiftSettings: strict),
         .target(name: "MarketData", dependencies: ["Capture"], swiftSettings: strict),
-        .target(name: "Transport", dependencies: ["CShims"], swiftSettings: strict),
+        .target(name: "Transport", dependencies: ["CShims", "Capture"], swiftSettings: strict),
         .target(name: "Measure", dependencies: ["Capture", "MarketData", "Transport"], swiftSettings: strict),
+        .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport",
+                                               .product(name: "Histogram", package: "hdrhistogram-swift")],
+                swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
@@ -44,8 +49,9 @@ let package = Package(
 
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",

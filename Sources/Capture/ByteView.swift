@@ -26,6 +26,10 @@ public struct ByteView {
     }
 
     /// An empty view.
+    /// Address of the first byte (nil when empty), for handing the bytes to a system call such as
+    /// sendmmsg without copying. Valid as long as the view is.
+    @inlinable public var unsafeStart: UnsafeRawPointer? { base }
+
     @inlinable public static var empty: ByteView { ByteView(unsafeStart: nil, count: 0) }
 
     /// True when the view holds no bytes.

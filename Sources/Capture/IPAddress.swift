@@ -116,7 +116,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
 }
 
 /// An IP address and port, as printed `1.2.3.4:5` or `[::1]:5`.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public static func < (a: Endpoint, b: Endpoint) -> Bool {
+        a.address != b.address ? a.address < b.address : a.port < b.port
+    }
     public var address: IPAddress
     public var port: UInt16
     public init(address: IPAddress, port: UInt16) {

@@ -1,2 +1,3 @@
 #include "rh_zlib.h"
 #include "rh_thread.h"
+#include "rh_net.h"

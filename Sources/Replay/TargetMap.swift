@@ -1,0 +1,106 @@
+import Capture
+
+/// Where captured streams go: the explicit mapping a replay needs before it sends anything.
+/// Captured destinations are never used as targets: every target is written by the user.
+///
+/// Text forms (`--to`, repeatable; several targets for one stream accumulate):
+/// - `239.1.1.1:51001=127.0.0.1:61001` — one captured destination to one target
+///   (`…=HOST:PORT,HOST:PORT` for several);
+/// - `*=127.0.0.1:61000` — every selected stream not mapped otherwise, to one target;
+/// - `each=127.0.0.1:61000` — every selected stream not mapped otherwise to its own port: the i-th
+///   stream in captured-destination order goes to port 61000 + i.
+public struct TargetMap: Sendable, Equatable {
+    public enum Rule: Sendable, Equatable {
+        case stream(Endpoint, [Endpoint])
+        case all([Endpoint])
+        case each(Endpoint)
+    }
+
+    public struct ParseError: Error, CustomStringConvertible, Sendable, Equatable {
+        public let text: String
+        public let reason: String
+        public var description: String { "--to \(text): \(reason)" }
+    }
+
+    public private(set) var rules: [Rule] = []
+
+    public init() {}
+
+    /// Parses and adds one `--to` value; an overlapping mapping is an error.
+    public mutating func add(_ text: String) throws(ParseError) {
+        guard let eq = text.firstIndex(of: "=") else {
+            throw ParseError(text: text, reason: "expected CAPTURED=TARGET (e.g. 239.1.1.1:51001=127.0.0.1:61001, *=HOST:PORT, each=HOST:PORT)")
+        }
+        let left = String(text[..<eq]).trimmedSpaces
+        let right = String(text[text.index(after: eq)...])
+        var targets: [Endpoint] = []
+        for part in right.split(separator: ",", omittingEmptySubsequences: false) {
+            let p = String(part).trimmedSpaces
+            guard let endpoint = Endpoint(p), endpoint.port != 0 else {
+                throw ParseError(text: text, reason: "\"\(p)\" is not HOST:PORT with a port above 0")
+            }
+            if targets.contains(endpoint) { throw ParseError(text: text, reason: "target \(p) is listed twice") }
+            targets.append(endpoint)
+        }
+        switch left {
+        case "*":
+            if rules.contains(where: { if case .all = $0 { true } else if case .each = $0 { true } else { false } }) {
+                throw ParseError(text: text, reason: "a second catch-all mapping (*= or each=) overlaps the first")
+            }
+            rules.append(.all(targets))
+        case "each":
+            guard targets.count == 1 else { throw ParseError(text: text, reason: "each= takes one HOST:BASEPORT") }
+            if rules.contains(where: { if case .all = $0 { true } else if case .each = $0 { true } else { false } }) {
+                throw ParseError(text: text, reason: "a second catch-all mapping (*= or each=) overlaps the first")
+            }
+            rules.append(.each(targets[0]))
+        default:
+            guard let captured = Endpoint(left) else {
+                throw ParseError(text: text, reason: "\"\(left)\" is not a captured destination ADDRESS:PORT, * or each")
+            }
+            for rule in rules {
+                if case .stream(let c, let t) = rule, c == captured, let same = targets.first(where: t.contains) {
+                    throw ParseError(text: text, reason: "\(captured) is already mapped to \(same)")
+                }
+            }
+            rules.append(.stream(captured, targets))
+        }
+    }
+
+    /// Targets of each captured destination (in the order given); destinations no rule covers get [].
+    /// `destinations` must be sorted; `each` numbers them in that order.
+    public func resolve(_ destinations: [Endpoint]) -> [[Endpoint]] {
+        var eachIndex = 0
+        return destinations.map { destination in
+            var targets: [Endpoint] = []
+            for rule in rules {
+                if case .stream(let c, let t) = rule, c == destination { targets += t }
+            }
+            if targets.isEmpty {
+                for rule in rules {
+                    switch rule {
+                    case .all(let t): targets = t
+                    case .each(let base):
+                        let port = Int(base.port) + eachIndex
+                        if port <= 65_535 { targets = [Endpoint(address: base.address, port: UInt16(port))] }
+                    case .stream: break
+                    }
+                }
+                eachIndex += 1
+            }
+            return targets
+        }
+    }
+
+    /// Captured destinations named explicitly.
+    public var explicitDestinations: [Endpoint] {
+        rules.compactMap { if case .stream(let c, _) = $0 { c } else { nil } }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces.
+    var trimmedSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
