@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth",
+                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -65,7 +65,9 @@ int rh_udp_bind(int family, const uint8_t *address, uint16_t port, int receive_b
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) return fail(fd);
-    if (receive_buffer > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(int)) < 0) return fail(fd);
+    if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) < 0) return fail(fd);
+    if (receive_buffer > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receive_buffer, sizeof(int)) < 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(int)) < 0) return fail(fd);
     struct sockaddr_storage s;
     socklen_t length = fill_address(&s, family, address, port);
     if (bind(fd, (struct sockaddr *)&s, length) < 0) return fail(fd);
@@ -134,7 +136,7 @@ int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_si
     struct mmsghdr headers[RH_MAX_BATCH];
     struct iovec vectors[RH_MAX_BATCH];
     struct sockaddr_storage sources[RH_MAX_BATCH];
-    char controls[RH_MAX_BATCH][64];
+    char controls[RH_MAX_BATCH][128];
     unsigned total = 0;
     for (int s = 0; s < fd_count && total < capacity; s++) {
         if (!(polls[s].revents & (POLLIN | POLLERR))) continue;
@@ -167,6 +169,8 @@ int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_si
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
                     struct timespec t; memcpy(&t, CMSG_DATA(c), sizeof t);
                     r->kernel_ns = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+                } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+                    memcpy(&r->drops, CMSG_DATA(c), sizeof r->drops);
                 }
             }
             if (sources[i].ss_family == AF_INET6) {

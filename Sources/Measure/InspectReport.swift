@@ -29,7 +29,7 @@ public struct PeakReport: Codable, Sendable, Equatable {
     public var bytes: UInt64
     public var bitsPerSecond: Double
     public var bytesStart: TimePoint
-    init(_ w: PeakWindow) {
+    public init(_ w: PeakWindow) {
         windowNs = w.size
         packets = w.peakCount
         packetsPerSecond = w.peakPacketsPerSecond

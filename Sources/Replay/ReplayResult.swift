@@ -60,4 +60,6 @@ public struct ReplayResult: Codable, Sendable {
     public var stoppedOnError: Bool
     public var unmappedPacketsDropped: UInt64
     public var streams: Int
+    /// The capture fault that ended the run early, if any (the figures cover what was sent before it).
+    public var error: String?
 }

@@ -33,6 +33,9 @@ public struct ReceivedDatagram {
     /// Kernel receive time, CLOCK_REALTIME ns (0 when the kernel gave none).
     public let kernelTime: Int64
     public let source: Endpoint
+    /// Datagrams the kernel dropped on this datagram's socket since it was opened (SO_RXQ_OVFL:
+    /// the receive buffer was full), as of this datagram.
+    public let kernelDrops: UInt32
 }
 
 /// UDP sockets bound to one or more endpoints (joined when multicast), received together with
@@ -82,9 +85,16 @@ public final class UDPReceiver: @unchecked Sendable {
         self.endpoints = endpoints
         descriptors = fds
         boundPorts = ports
+        Self.awaitKernelTimestamping()
         buffer = UnsafeMutableRawPointer.allocate(byteCount: slotSize * capacity, alignment: 64)
         info = UnsafeMutablePointer<rh_received>.allocate(capacity: capacity)
     }
+
+    /// The kernel turns receive timestamping on for the whole stack lazily (a deferred static-key
+    /// switch after the first SO_TIMESTAMPNS socket appears); datagrams that arrive before it is on are
+    /// stamped when read, not when they arrived. The first receiver of a process waits for it once.
+    /// (It is switched off the same lazy way when the last such socket closes, so every receiver waits.)
+    private static func awaitKernelTimestamping() { usleep(20_000) }
 
     deinit {
         for fd in descriptors { close(fd) }
@@ -121,6 +131,6 @@ public final class UDPReceiver: @unchecked Sendable {
         return ReceivedDatagram(
             payload: ByteView(unsafeStart: buffer + index * slotSize, count: kept), length: length,
             truncated: r.truncated != 0, endpointIndex: Int(r.socket_index), kernelTime: r.kernel_ns,
-            source: Endpoint(address: source, port: r.source_port))
+            source: Endpoint(address: source, port: r.source_port), kernelDrops: r.drops)
     }
 }

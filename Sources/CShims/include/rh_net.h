@@ -23,6 +23,8 @@ typedef struct {
     int64_t kernel_ns;
     uint8_t source[16];   /* IPv4 in the first 4 bytes, network order */
     uint16_t source_port;
+    /// Datagrams dropped on this socket since it opened (SO_RXQ_OVFL), as of this datagram.
+    uint32_t drops;
 } rh_received;
 
 /// Socket options for a sender.
@@ -38,8 +40,8 @@ typedef struct {
 /// Returns the descriptor or -errno.
 int rh_udp_connect(int family, const uint8_t *address, uint16_t port, const rh_sender_options *options);
 
-/// A UDP socket bound to addr:port with SO_TIMESTAMPNS on, SO_REUSEADDR, and the given receive buffer
-/// (0 = leave). Returns the descriptor or -errno.
+/// A UDP socket bound to addr:port with SO_TIMESTAMPNS and SO_RXQ_OVFL on, SO_REUSEADDR, and the given
+/// receive buffer (0 = leave; SO_RCVBUFFORCE is tried first so root gets more than rmem_max). Returns the descriptor or -errno.
 int rh_udp_bind(int family, const uint8_t *address, uint16_t port, int receive_buffer);
 
 /// Joins multicast group `group` on the interface with IPv4 address `interface_v4` (IPv4) or index

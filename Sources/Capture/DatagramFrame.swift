@@ -1,0 +1,30 @@
+/// Builds the IPv4 + UDP header (28 bytes, LINKTYPE_RAW framing) for a datagram received from a
+/// socket, so a receiver can write what it got as a capture other tools read.
+public enum DatagramFrame {
+    /// The header for `payloadLength` bytes from `source` to `destination` (IPv4 only; the checksum of
+    /// the UDP header is left 0, "none", as RFC 768 allows).
+    public static func ipv4UDPHeader(source: Endpoint, destination: Endpoint, payloadLength: Int) -> [UInt8] {
+        let total = 28 + payloadLength
+        var h = [UInt8](repeating: 0, count: 28)
+        h[0] = 0x45
+        h[2] = UInt8(truncatingIfNeeded: total >> 8); h[3] = UInt8(truncatingIfNeeded: total)
+        h[6] = 0x40  // don't fragment
+        h[8] = 64
+        h[9] = 17
+        let s = source.address.v4, d = destination.address.v4
+        for i in 0..<4 {
+            h[12 + i] = UInt8(truncatingIfNeeded: s >> (24 - 8 * i))
+            h[16 + i] = UInt8(truncatingIfNeeded: d >> (24 - 8 * i))
+        }
+        var sum: UInt32 = 0
+        for i in stride(from: 0, to: 20, by: 2) { sum += UInt32(h[i]) << 8 | UInt32(h[i + 1]) }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        let checksum = ~UInt16(sum)
+        h[10] = UInt8(checksum >> 8); h[11] = UInt8(checksum & 0xFF)
+        h[20] = UInt8(source.port >> 8); h[21] = UInt8(source.port & 0xFF)
+        h[22] = UInt8(destination.port >> 8); h[23] = UInt8(destination.port & 0xFF)
+        let udpLength = 8 + payloadLength
+        h[24] = UInt8(truncatingIfNeeded: udpLength >> 8); h[25] = UInt8(truncatingIfNeeded: udpLength)
+        return h
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Replay
+import Transport
+
+/// `rehearse replay CAPTURE --to MAP…`: send a capture's UDP streams to explicit targets on schedule.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Send a capture's UDP payloads to explicit targets at recorded speed, N× speed, a fixed rate or top speed.",
+        discussion: """
+        Captured destinations are never used: every selected stream needs a --to mapping, or the replay \
+        refuses to start and lists the unmapped streams. Forms: CAPTURED=HOST:PORT[,HOST:PORT…] \
+        (several targets each get every packet at the same deadline), *=HOST:PORT (all other streams), \
+        each=HOST:BASEPORT (the i-th other stream, in destination order, to BASEPORT+i). \
+        Exit codes: 0 ok · 2 bad options or mapping · 3 bad capture · 4 a target refused or a send failed.
+        """)
+
+    @Argument(help: "Capture file (.pcap, .pcapng, optionally .gz).")
+    var capture: String
+    @Option(name: .customLong("to"), help: "CAPTURED=TARGET mapping (repeatable).")
+    var mappings: [String] = []
+    @Flag(help: "Skip streams without a mapping instead of refusing to start.")
+    var dropUnmapped = false
+    @OptionGroup var pacing: PacingOptions
+    @Option(help: "Send only packets from this far into the capture (e.g. 30s).")
+    var from: String?
+    @Option(help: "Send only packets before this far into the capture (e.g. 90s).")
+    var until: String?
+    @Option(help: "Send only packets matching this BPF expression.")
+    var filter: String?
+    @Option(name: .customLong("stream"), help: "Send only this captured destination ADDRESS:PORT (repeatable).")
+    var streams: [String] = []
+    @OptionGroup var sender: SenderArguments
+    @Flag(help: "Print the result as JSON (schema rehearse.replay/1).")
+    var json = false
+
+    func run() throws {
+        var map = TargetMap()
+        for m in mappings {
+            do { try map.add(m) } catch { throw RehearseError(.usage, error.description) }
+        }
+        var selection = Selection()
+        selection.filter = filter
+        selection.from = try duration(from, "--from")
+        selection.to = try duration(until, "--until")
+        for s in streams {
+            guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
+            selection.streams.append(e)
+        }
+        var options = ReplayOptions()
+        options.pacing = try pacing.pacing()
+        options.loops = pacing.loop
+        try sender.apply(to: &options)
+        let plan: FeedPlan
+        do { plan = try FeedPlan(path: capture, selection: selection, map: map, dropUnmapped: dropUnmapped) } catch {
+            throw RehearseError(status(of: error), error.description)
+        }
+        let player: FeedPlayer
+        do { player = try FeedPlayer(plan: plan, options: options) } catch {
+            if case .target(let e) = error, !e.isTargetError { throw RehearseError(.usage, error.description) }
+            throw RehearseError(.target, error.description)
+        }
+        if !json { print(ReplayText.plan(plan, options)) }
+        var (result, failure) = runWithProgress(player, expected: plan.packets * options.loops)
+        result.error = failure?.description
+        if json {
+            print(try jsonText(result))
+        } else {
+            print(ReplayText.result(result))
+            if let failure { printError("rehearse: \(failure.description) (results above are up to that point)") }
+        }
+        if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
+        if result.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
+    }
+}
+
+/// Runs a player on its own thread while the calling thread draws progress and watches for Ctrl-C.
+func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, CaptureError?) {
+    Interrupts.install()
+    let control = ReplayControl()
+    let box = ResultBox()
+    let thread = PinnedThread.start(name: "rehearse-send", cpu: nil) {
+        box.set(player.run(control: control))
+    }
+    let interactive = ProgressDisplay.isInteractive
+    var drew = false
+    let started = Clock.monotonic()
+    while !box.isSet {
+        usleep(100_000)
+        if Interrupts.isRaised { control.stop() }
+        if interactive, let anchor = control.anchor {
+            let sent = control.sent
+            let seconds = Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9
+            let rate = Double(sent) / seconds
+            let eta = rate > 0 && expected > sent ? Double(expected - sent) / rate : 0
+            writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeText.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
+            drew = true
+        }
+    }
+    thread.join()
+    if drew { writeStandardError("\r\u{1B}[K") }
+    return box.value!
+}
+
+final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (ReplayResult, CaptureError?)?
+    func set(_ v: (ReplayResult, CaptureError?)) { lock.lock(); stored = v; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var value: (ReplayResult, CaptureError?)? { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Capture
+import Replay
+import Synchronization
+import Synth
+import Transport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--speed`, `--pps`, `--mbps`, `--max`, `--loop`: shared by replay and bench.
+struct PacingOptions: ParsableArguments {
+    @Option(help: "Replay at X times the recorded speed (any X > 0; default 1).")
+    var speed: Double?
+    @Option(help: "Replay at a fixed rate of N packets per second.")
+    var pps: Double?
+    @Option(help: "Replay at a fixed rate of N megabits per second (UDP payload bits).")
+    var mbps: Double?
+    @Flag(help: "Replay as fast as the sender can.")
+    var max = false
+    @Option(help: "Passes over the capture, on one continuous timeline.")
+    var loop: UInt64 = 1
+
+    func pacing() throws -> Pacing {
+        let chosen = [speed != nil, pps != nil, mbps != nil, max].filter { $0 }.count
+        guard chosen <= 1 else { throw RehearseError(.usage, "choose one of --speed, --pps, --mbps and --max") }
+        let pacing: Pacing = max ? .maximum : pps.map { .packetsPerSecond($0) } ?? mbps.map { .megabitsPerSecond($0) } ?? .speed(speed ?? 1)
+        guard Schedule(pacing) != nil else { throw RehearseError(.usage, "invalid rate \(pacing): it must be a finite number above 0") }
+        guard loop >= 1 else { throw RehearseError(.usage, "--loop must be at least 1") }
+        return pacing
+    }
+}
+
+/// Socket and sender-thread options shared by replay and bench.
+struct SenderArguments: ParsableArguments {
+    @Option(help: "Interface for multicast targets: its IPv4 address (e.g. 127.0.0.1) or name (e.g. lo). Multicast is never sent without it.")
+    var interface: String?
+    @Option(help: "Multicast TTL (hops).")
+    var ttl = 1
+    @Option(help: "Pin the sender thread to this CPU.")
+    var cpu: Int?
+    @Option(help: "Sleep until this long before each deadline, then spin (e.g. 200us).")
+    var spin = "200us"
+    @Option(help: "Most packets per sendmmsg call.")
+    var batch = 64
+    @Flag(help: "Stop at the first datagram that cannot be sent (default: count it and go on).")
+    var stopOnError = false
+
+    func apply(to options: inout ReplayOptions) throws {
+        guard let spin = Duration.parseNanoseconds(spin) else { throw RehearseError(.usage, "--spin \(self.spin): not a duration") }
+        guard (1...256).contains(batch) else { throw RehearseError(.usage, "--batch must be 1…256") }
+        guard (0...255).contains(ttl) else { throw RehearseError(.usage, "--ttl must be 0…255") }
+        if let cpu, !(0..<PinnedThread.availableCPUs).contains(cpu) {
+            throw RehearseError(.usage, "--cpu \(cpu): this machine has CPUs 0…\(PinnedThread.availableCPUs - 1)")
+        }
+        options.spin = spin
+        options.batch = batch
+        options.cpu = cpu
+        options.stopOnError = stopOnError
+        options.sender.multicastTTL = ttl
+        if let interface {
+            let resolved = try resolveInterface(interface)
+            options.sender.multicastInterface = resolved.address
+            options.sender.multicastInterfaceIndex = resolved.index
+        }
+    }
+}
+
+/// An interface given as an IPv4 address or a name.
+func resolveInterface(_ text: String) throws -> (address: IPAddress?, index: Int) {
+    if let address = IPAddress(text) {
+        guard !address.isV6 else { return (nil, 0) }
+        return (address, 0)
+    }
+    guard let index = interfaceIndex(named: text) else { throw RehearseError(.usage, "--interface \(text): no such interface") }
+    // An IPv4 multicast interface by name: its first IPv4 address.
+    var addresses: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&addresses) == 0 else { return (nil, index) }
+    defer { freeifaddrs(addresses) }
+    var cursor = addresses
+    while let entry = cursor {
+        if let name = entry.pointee.ifa_name, String(cString: name) == text, let a = entry.pointee.ifa_addr,
+           a.pointee.sa_family == sa_family_t(AF_INET) {
+            let v4 = a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
+            return (IPAddress(v4: v4), index)
+        }
+        cursor = entry.pointee.ifa_next
+    }
+    return (nil, index)
+}
+
+/// SIGINT / SIGTERM as a flag the command's main loop polls.
+enum Interrupts {
+    static let raised = Atomic<Bool>(false)
+    static var isRaised: Bool { raised.load(ordering: .relaxed) }
+
+    /// Installs handlers that only set the flag (async-signal-safe: one atomic store).
+    static func install() {
+        for s in [SIGINT, SIGTERM] {
+            signal(s) { _ in Interrupts.raised.store(true, ordering: .relaxed) }
+        }
+    }
+}
+
+/// Parses a duration option or fails with exit 2 naming it.
+func duration(_ text: String?, _ option: String) throws -> Int64? {
+    guard let text else { return nil }
+    guard let value = Duration.parseNanoseconds(text) else { throw RehearseError(.usage, "\(option) \(text): not a duration (e.g. 10s, 250ms)") }
+    return value
+}
+
+/// Exit status for a plan error.
+func status(of error: FeedPlan.PlanError) -> ExitStatus {
+    if case .capture = error { return .input }
+    return .usage
+}
