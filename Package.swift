@@ -36,11 +36,12 @@ let package = Package(
         .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
+        .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport",
+                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -52,6 +53,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",

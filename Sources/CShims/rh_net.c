@@ -125,12 +125,14 @@ int rh_sendmmsg(int fd, const rh_datagram *datagrams, unsigned count) {
 }
 
 int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_size, rh_received *info,
-                 unsigned capacity, int timeout_ms) {
+                 unsigned capacity, int64_t timeout_ns) {
     if (fd_count <= 0 || fd_count > 64) return -EINVAL;
     if (capacity > RH_MAX_BATCH) capacity = RH_MAX_BATCH;
     struct pollfd polls[64];
     for (int i = 0; i < fd_count; i++) { polls[i].fd = fds[i]; polls[i].events = POLLIN; polls[i].revents = 0; }
-    int ready = poll(polls, (nfds_t)fd_count, timeout_ms);
+    if (timeout_ns < 0) timeout_ns = 0;
+    struct timespec timeout = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+    int ready = ppoll(polls, (nfds_t)fd_count, &timeout, NULL);
     if (ready < 0) return errno == EINTR ? 0 : -errno;
     if (ready == 0) return 0;
     struct mmsghdr headers[RH_MAX_BATCH];

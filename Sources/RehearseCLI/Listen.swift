@@ -38,8 +38,8 @@ struct Listen: ParsableCommand {
         options.endpoints = try on.flatMap { try parseEndpoints($0, option: "--on") }
         guard !options.endpoints.isEmpty else { throw RehearseError(.usage, "give at least one --on ADDRESS:PORT") }
         guard options.endpoints.count <= 64 else { throw RehearseError(.usage, "at most 64 --on addresses") }
-        options.duration = try Rehearse_duration(duration, "--duration")
-        options.idle = try Rehearse_duration(idle, "--idle")
+        options.duration = try parseDurationOption(duration, "--duration")
+        options.idle = try parseDurationOption(idle, "--idle")
         options.count = count
         options.writePath = write
         options.decodeOMD = !noOmd
@@ -87,7 +87,6 @@ func parseEndpoints(_ text: String, option: String) throws -> [Endpoint] {
     return [e]
 }
 
-func Rehearse_duration(_ text: String?, _ option: String) throws -> Int64? { try duration(text, option) }
 
 final class ListenBox: @unchecked Sendable {
     typealias Value = (streams: [ListenStream], stop: ListenStop, elapsed: Int64, written: Int, error: String?)

@@ -43,8 +43,8 @@ struct ReplayCommand: ParsableCommand {
         }
         var selection = Selection()
         selection.filter = filter
-        selection.from = try duration(from, "--from")
-        selection.to = try duration(until, "--until")
+        selection.from = try parseDurationOption(from, "--from")
+        selection.to = try parseDurationOption(until, "--until")
         for s in streams {
             guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
             selection.streams.append(e)

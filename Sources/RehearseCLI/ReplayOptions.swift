@@ -103,7 +103,7 @@ enum Interrupts {
 }
 
 /// Parses a duration option or fails with exit 2 naming it.
-func duration(_ text: String?, _ option: String) throws -> Int64? {
+func parseDurationOption(_ text: String?, _ option: String) throws -> Int64? {
     guard let text else { return nil }
     guard let value = Duration.parseNanoseconds(text) else { throw RehearseError(.usage, "\(option) \(text): not a duration (e.g. 10s, 250ms)") }
     return value

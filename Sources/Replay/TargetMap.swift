@@ -8,7 +8,8 @@ import Capture
 ///   (`…=HOST:PORT,HOST:PORT` for several);
 /// - `*=127.0.0.1:61000` — every selected stream not mapped otherwise, to one target;
 /// - `each=127.0.0.1:61000` — every selected stream not mapped otherwise to its own port: the i-th
-///   stream in captured-destination order goes to port 61000 + i.
+///   stream in captured-destination order goes to port 61000 + i (several `each=` rules give every
+///   stream one target from each).
 public struct TargetMap: Sendable, Equatable {
     public enum Rule: Sendable, Equatable {
         case stream(Endpoint, [Endpoint])
@@ -50,9 +51,11 @@ public struct TargetMap: Sendable, Equatable {
             rules.append(.all(targets))
         case "each":
             guard targets.count == 1 else { throw ParseError(text: text, reason: "each= takes one HOST:BASEPORT") }
-            if rules.contains(where: { if case .all = $0 { true } else if case .each = $0 { true } else { false } }) {
-                throw ParseError(text: text, reason: "a second catch-all mapping (*= or each=) overlaps the first")
+            if rules.contains(where: { if case .all = $0 { true } else { false } }) {
+                throw ParseError(text: text, reason: "each= overlaps the catch-all *= mapping")
             }
+            if rules.contains(.each(targets[0])) { throw ParseError(text: text, reason: "each=\(targets[0]) is given twice") }
+            // Several each= rules: every stream gets one target from each (e.g. old and new platform).
             rules.append(.each(targets[0]))
         default:
             guard let captured = Endpoint(left) else {
@@ -82,7 +85,7 @@ public struct TargetMap: Sendable, Equatable {
                     case .all(let t): targets = t
                     case .each(let base):
                         let port = Int(base.port) + eachIndex
-                        if port <= 65_535 { targets = [Endpoint(address: base.address, port: UInt16(port))] }
+                        if port <= 65_535 { targets.append(Endpoint(address: base.address, port: UInt16(port))) }
                     case .stream: break
                     }
                 }

@@ -106,9 +106,15 @@ public final class UDPReceiver: @unchecked Sendable {
     /// Returns how many arrived (0 on timeout); read them with ``datagram(at:)``.
     @inline(__always)
     public func receive(timeoutMilliseconds: Int) throws(TransportError) -> Int {
+        try receive(timeoutNanoseconds: Int64(timeoutMilliseconds) * 1_000_000)
+    }
+
+    /// As ``receive(timeoutMilliseconds:)``, with a nanosecond timeout (0: only what is already there).
+    @inline(__always)
+    public func receive(timeoutNanoseconds: Int64) throws(TransportError) -> Int {
         let n = descriptors.withUnsafeBufferPointer { fds in
             rh_recv_many(fds.baseAddress, Int32(fds.count), buffer.assumingMemoryBound(to: UInt8.self),
-                         UInt32(slotSize), info, UInt32(capacity), Int32(timeoutMilliseconds))
+                         UInt32(slotSize), info, UInt32(capacity), timeoutNanoseconds)
         }
         if n < 0 {
             received = 0

@@ -62,10 +62,14 @@ public final class UDPSender: @unchecked Sendable {
 
     /// Sends one datagram (for tests and control paths).
     public func send(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { b in
-            var d = rh_datagram(base: b.baseAddress, length: UInt32(b.count))
-            return send(&d, count: 1)
-        }
+        bytes.withUnsafeBytes { send(bytes: $0) }
+    }
+
+    /// Sends one datagram from memory the caller owns. 1, or a negative errno.
+    @inline(__always)
+    public func send(bytes: UnsafeRawBufferPointer) -> Int {
+        var d = rh_datagram(base: bytes.baseAddress, length: UInt32(truncatingIfNeeded: bytes.count))
+        return send(&d, count: 1)
     }
 
     /// Largest batch per call.

@@ -236,6 +236,7 @@ struct ReplayLoopbackTests {
         #expect(throws: TargetMap.ParseError.self) { try m.add("each=127.0.0.1:1,127.0.0.1:2") }
         try m.add("each=127.0.0.1:7000")
         #expect(throws: TargetMap.ParseError.self) { try m.add("*=127.0.0.1:8000") }
+        #expect(throws: TargetMap.ParseError.self) { try m.add("each=127.0.0.1:7000") }
         let r = m.resolve([Endpoint("239.1.1.1:51001")!, Endpoint("239.1.1.2:51002")!, Endpoint("239.1.1.3:51003")!])
         #expect(r[1] == [Endpoint("127.0.0.1:7000")!])
         #expect(r[2] == [Endpoint("127.0.0.1:7001")!])

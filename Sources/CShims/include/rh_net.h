@@ -56,11 +56,11 @@ int rh_local_port(int fd);
 /// Returns how many were sent (≥ 1), or -errno when the first failed.
 int rh_sendmmsg(int fd, const rh_datagram *datagrams, unsigned count);
 
-/// Waits up to `timeout_ms` for any of `fd_count` sockets to be readable, then receives up to
+/// Waits up to `timeout_ns` (0: do not wait) for any of `fd_count` sockets to be readable, then receives up to
 /// `capacity` (≤ RH_MAX_BATCH) datagrams from the ready ones with recvmmsg, each into its own
 /// `slot_size`-byte slot of `buffer`. Returns the number received (0 on timeout) or -errno.
 int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_size, rh_received *info,
-                 unsigned capacity, int timeout_ms);
+                 unsigned capacity, int64_t timeout_ns);
 
 /// Index of the interface with this name, 0 when none.
 unsigned rh_interface_index(const char *name);

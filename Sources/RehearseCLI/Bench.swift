@@ -1,0 +1,130 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Replay
+import Transport
+
+/// `rehearse bench CAPTURE --old … --new …`: replay to both platforms at once and compare what comes back.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a feed capture to the old and the new platform at the same deadlines, receive both outputs, and compare loss and latency message by message.",
+        discussion: """
+        Channel i (the i-th selected stream in captured-destination order) is sent to the --old port + i \
+        and its output is expected on the --old-from port + i; likewise for --new. Every output message \
+        is matched by (channel, SeqNum) to its scheduled send time: latency is measured from the schedule \
+        (coordinated-omission correct), and the sender's own lateness is reported beside it. \
+        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a target refused, or a send failed.
+        """)
+
+    @Argument(help: "Feed capture (.pcap, .pcapng, optionally .gz).")
+    var capture: String
+    @Option(help: "HOST:PORT the old platform receives channel 0 on (channel i on PORT+i).")
+    var old: String?
+    @Option(help: "HOST:PORT the old platform's output for channel 0 arrives on (channel i on PORT+i).")
+    var oldFrom: String?
+    @Option(help: "HOST:PORT the new platform receives channel 0 on.")
+    var new: String?
+    @Option(help: "HOST:PORT the new platform's output for channel 0 arrives on.")
+    var newFrom: String?
+    @OptionGroup var pacing: PacingOptions
+    @Option(help: "Send only packets from this far into the capture.")
+    var from: String?
+    @Option(help: "Send only packets before this far into the capture.")
+    var until: String?
+    @Option(help: "Send only packets matching this BPF expression.")
+    var filter: String?
+    @Option(name: .customLong("stream"), help: "Send only this captured destination (repeatable).")
+    var streams: [String] = []
+    @Option(help: "After the last send, wait this long without an arrival before counting losses.")
+    var drain = "1s"
+    @Option(help: "Interface to join multicast outputs on: IPv4 address or name.")
+    var receiveInterface: String?
+    @OptionGroup var sender: SenderArguments
+    @Flag(help: "Print the result as JSON (schema rehearse.bench/1).")
+    var json = false
+
+    func run() throws {
+        var targets: [BenchTarget] = []
+        for (name, send, receive) in [("old", old, oldFrom), ("new", new, newFrom)] {
+            guard send != nil || receive != nil else { continue }
+            guard let s = send.flatMap(Endpoint.init), let r = receive.flatMap(Endpoint.init), s.port > 0, r.port > 0 else {
+                throw RehearseError(.usage, "--\(name) and --\(name)-from each need HOST:PORT")
+            }
+            targets.append(BenchTarget(name: name, send: s, receive: r))
+        }
+        guard !targets.isEmpty else { throw RehearseError(.usage, "give --old/--old-from, --new/--new-from, or both") }
+        guard pacing.loop == 1 else { throw RehearseError(.usage, "bench replays one pass (--loop is for replay)") }
+        var selection = Selection()
+        selection.filter = filter
+        selection.from = try parseDurationOption(from, "--from")
+        selection.to = try parseDurationOption(until, "--until")
+        for s in streams {
+            guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
+            selection.streams.append(e)
+        }
+        var options = ReplayOptions()
+        options.pacing = try pacing.pacing()
+        try sender.apply(to: &options)
+        var receive = ReceiverOptions()
+        if let receiveInterface { receive.multicastInterface = try resolveInterface(receiveInterface).address }
+        guard let drainNs = try parseDurationOption(drain, "--drain") else { throw RehearseError(.usage, "--drain") }
+        let bench: FeedBench
+        do { bench = try FeedBench(path: capture, selection: selection, targets: targets, options: options,
+                                   receiverOptions: receive, drain: drainNs) } catch {
+            switch error {
+            case .plan(let e): throw RehearseError(status(of: e), e.description)
+            case .expected(.capture(let e)): throw RehearseError(.input, e.description)
+            case .player(.target(let e)) where e.isTargetError: throw RehearseError(.target, e.description)
+            default: throw RehearseError(.usage, error.description)
+            }
+        }
+        if !json { print(ReplayText.plan(bench.plan, options)) }
+        Interrupts.install()
+        let control = ReplayControl()
+        let box = BenchBox()
+        let thread = Thread { box.set(bench.run(control: control)) }
+        thread.start()
+        while !box.isSet {
+            usleep(100_000)
+            if Interrupts.isRaised { control.stop() }
+        }
+        var (result, failure) = box.value!
+        result.replay.error = failure?.description
+        if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
+        if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
+        if result.replay.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
+    }
+}
+
+final class BenchBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (BenchResult, CaptureError?)?
+    func set(_ v: (BenchResult, CaptureError?)) { lock.lock(); stored = v; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var value: (BenchResult, CaptureError?)? { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+enum BenchText {
+    static func render(_ r: BenchResult) -> String {
+        var out = ReplayText.result(r.replay)
+        let names = r.sides.map(\.name)
+        func row(_ label: String, _ f: (BenchSideResult) -> String) -> [String] { [label] + r.sides.map(f) }
+        func d(_ v: UInt64) -> String { TimeText.duration(v) }
+        var rows: [[String]] = [
+            row("sent to") { $0.sendTo }, row("received on") { $0.receiveOn },
+            row("messages sent") { Text.count($0.messagesSent) }, row("received") { Text.count($0.messagesReceived) },
+            row("lost") { Text.count($0.messagesLost) }, row("duplicates") { Text.count($0.duplicateMessages) },
+            row("unexpected") { Text.count($0.unexpectedMessages) }, row("garbage") { Text.count($0.garbage) },
+            row("kernel drops") { Text.count($0.kernelDrops) }, row("throughput msg/s") { Text.rate($0.messagesPerSecond) },
+            row("latency p50") { d($0.latency.p50) }, row("p90") { d($0.latency.p90) }, row("p99") { d($0.latency.p99) },
+            row("p99.9") { d($0.latency.p999) }, row("p99.99") { d($0.latency.p9999) }, row("max") { d($0.latency.max) },
+        ]
+        if let ratios = r.latencyRatios {
+            rows.append(["new/old p50 · p99 · p99.9 · max",
+                         [ratios["p50"], ratios["p99"], ratios["p99.9"], ratios["max"]].map { String(format: "%.2f", $0 ?? 0) }.joined(separator: " · ")])
+        }
+        out += "\n\n" + Text.table([""] + names, rows, numeric: Set(1...max(1, names.count)))
+        out += "\n  latency = kernel receive time − scheduled send time (the sender's own lateness is above)"
+        return out
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Simulators
+import Synth
+import Transport
+
+/// `rehearse sim …`: reference platforms for demos and tests.
+struct Sim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a reference platform (market-data relay) with a latency and capacity profile and faults.",
+        subcommands: [SimFeed.self])
+}
+
+/// `rehearse sim feed --listen A --publish B --profile P`.
+struct SimFeed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed",
+        abstract: "A reference OMD market-data platform: receives packets and republishes their messages after a profiled delay behind a service-time capacity.",
+        discussion: """
+        Channel i is received on the i-th --listen port and published to the --publish port + i. Profiles: \
+        old (lognormal median 80 µs, 2.5 µs/message service, keeps packetisation) and new (lognormal median \
+        30 µs, 1 µs/message, re-packetises). Runs until --duration or Ctrl-C, then prints its counters.
+        """)
+
+    @Option(help: "ADDRESS:PORT or ADDRESS:FIRST-LAST to receive channels on.")
+    var listen: String
+    @Option(help: "ADDRESS:PORT channel 0 is published to (channel i to PORT+i).")
+    var publish: String
+    @Option(help: "Built-in profile: old or new.")
+    var profile = "new"
+    @Option(help: "Override the profile's per-message delay: fixed:50us, uniform:10us-80us or lognormal:40us,0.5.")
+    var delay: String?
+    @Option(help: "Override the profile's service time per message (e.g. 2us); capacity = 1 / service time.")
+    var serviceTime: String?
+    @Option(help: "Re-packetise output: yes or no (default: the profile's).")
+    var repacketise: String?
+    @Option(help: "Probability that an output packet is dropped.")
+    var drop = 0.0
+    @Option(help: "Probability that an output packet is sent twice.")
+    var duplicate = 0.0
+    @Option(help: "Probability that an output packet is sent after the next one.")
+    var reorder = 0.0
+    @Option(help: "Pause publishing: AT:FOR after the first packet, e.g. 2s:500ms.")
+    var pause: String?
+    @Option(help: "Stop after this long (default: until Ctrl-C).")
+    var duration: String?
+    @Option(help: "Interface for multicast publishing: IPv4 address or name.")
+    var interface: String?
+    @Option(help: "Multicast TTL.")
+    var ttl = 1
+    @Option(help: "Random seed for delays and faults.")
+    var seed: UInt64 = 1
+    @Flag(help: "Print the counters as JSON.")
+    var json = false
+
+    func run() throws {
+        let listenEndpoints = try parseEndpoints(listen, option: "--listen")
+        guard let base = Endpoint(publish), base.port > 0 else { throw RehearseError(.usage, "--publish \(publish): not ADDRESS:PORT") }
+        guard Int(base.port) + listenEndpoints.count - 1 <= 65_535 else { throw RehearseError(.usage, "--publish: port block past 65535") }
+        let publishEndpoints = listenEndpoints.indices.map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
+        guard var p = FeedProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
+        if let delay {
+            guard let d = DelayDistribution(delay, parseDuration: Duration.parseNanoseconds) else {
+                throw RehearseError(.usage, "--delay \(delay): use fixed:50us, uniform:10us-80us or lognormal:40us,0.5")
+            }
+            p.delay = d
+        }
+        if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
+        if let r = repacketise {
+            guard r == "yes" || r == "no" else { throw RehearseError(.usage, "--repacketise: yes or no") }
+            p.repacketise = r == "yes"
+        }
+        var faults = FeedFaults()
+        for (name, v) in [("--drop", drop), ("--duplicate", duplicate), ("--reorder", reorder)] where !(0...1).contains(v) {
+            throw RehearseError(.usage, "\(name) \(v): a probability 0…1")
+        }
+        faults.dropRate = drop
+        faults.duplicateRate = duplicate
+        faults.reorderRate = reorder
+        if let pause {
+            let parts = pause.split(separator: ":").map(String.init)
+            guard parts.count == 2, let at = Duration.parseNanoseconds(parts[0]), let length = Duration.parseNanoseconds(parts[1]) else {
+                throw RehearseError(.usage, "--pause \(pause): AT:FOR, e.g. 2s:500ms")
+            }
+            faults.pauseAt = at
+            faults.pauseFor = length
+        }
+        var send = SenderOptions()
+        send.multicastTTL = ttl
+        if let interface {
+            let r = try resolveInterface(interface)
+            send.multicastInterface = r.address
+            send.multicastInterfaceIndex = r.index
+        }
+        var receive = ReceiverOptions()
+        receive.multicastInterface = send.multicastInterface
+        let limit = try parseDurationOption(duration, "--duration")
+        let simulator: FeedSimulator
+        do {
+            simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
+                                          receiverOptions: receive, senderOptions: send, seed: seed)
+        } catch { throw RehearseError(.usage, error.description) }
+        Interrupts.install()
+        if !json {
+            print("sim feed (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
+                  + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
+        }
+        let box = SimBox()
+        let thread = Thread { box.set(simulator.run(duration: limit)) }
+        thread.start()
+        while !box.isSet {
+            usleep(50_000)
+            if Interrupts.isRaised { simulator.stop() }
+        }
+        let s = box.value!
+        if json { print(try jsonText(s)) } else {
+            print("in: \(Text.count(s.packetsIn)) packets, \(Text.count(s.messagesIn)) messages, \(Text.count(s.heartbeatsIn)) heartbeats, \(Text.count(s.garbageIn)) garbage")
+            print("out: \(Text.count(s.packetsOut)) packets, \(Text.count(s.messagesOut)) messages; dropped \(s.droppedPackets), duplicated \(s.duplicatedPackets), reordered \(s.reorderedPackets); queue max \(s.maximumQueue), overflows \(s.queueOverflows), send errors \(s.sendErrors)")
+        }
+    }
+}
+
+final class SimBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: FeedSimulatorStatistics?
+    func set(_ v: FeedSimulatorStatistics) { lock.lock(); stored = v; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var value: FeedSimulatorStatistics? { lock.lock(); defer { lock.unlock() }; return stored }
+}

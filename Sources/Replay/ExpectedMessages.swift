@@ -1,0 +1,102 @@
+import Capture
+import MarketData
+
+/// Every OMD message a replay will send, per channel (plan stream), keyed by sequence number, with its
+/// scheduled send time (ns after the run's anchor): what a receiver matches its messages against.
+/// Built before the run from the same schedule the player uses, so latency is measured from the
+/// *scheduled* send time (coordinated-omission correct) without the sender recording anything.
+public struct ExpectedMessages: Sendable {
+    /// Per channel: first sequence number and the scheduled offset of each number from it (`.min`
+    /// where the capture has no such message).
+    public private(set) var bases: [UInt32]
+    var offsets: [[Int64]]
+    /// Per channel: (packet index, messages) of each packet sent, to count what was sent when a run stops early.
+    var packets: [[(index: UInt32, messages: UInt16)]]
+    public private(set) var totalMessages: UInt64 = 0
+
+    public enum BuildError: Error, CustomStringConvertible, Sendable {
+        case capture(CaptureError)
+        case sequenceSpan(channel: Endpoint, span: UInt64)
+        public var description: String {
+            switch self {
+            case .capture(let e): return e.description
+            case .sequenceSpan(let c, let s):
+                return "stream \(c): sequence numbers span \(s) (more than 50 M, or a mid-capture reset); select a time window or stream"
+            }
+        }
+    }
+
+    /// Walks the plan once (no sending).
+    public init(plan: FeedPlan, schedule: Schedule) throws(BuildError) {
+        let count = plan.streams.count
+        var low = Array(repeating: UInt32.max, count: count)
+        var high = Array(repeating: UInt32(0), count: count)
+        let walker = PlanWalker(plan: plan, schedule: schedule)
+        do {
+            _ = try walker.walk(loops: 1) { stream, payload, _, _ in
+                guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
+                let first = p.sequenceNumber
+                low[stream] = min(low[stream], first)
+                high[stream] = max(high[stream], first &+ UInt32(p.messageCount) &- 1)
+                return true
+            }
+        } catch { throw .capture(error) }
+        bases = low.map { $0 == .max ? 0 : $0 }
+        offsets = []
+        for c in 0..<count {
+            let span = low[c] == .max ? 0 : UInt64(high[c] - low[c]) + 1
+            if span > 50_000_000 { throw .sequenceSpan(channel: plan.streams[c].destination, span: span) }
+            offsets.append(Array(repeating: .min, count: Int(span)))
+        }
+        packets = Array(repeating: [], count: count)
+        var index: UInt32 = 0
+        var total: UInt64 = 0
+        let bases = self.bases
+        var offsets = self.offsets
+        var packets = self.packets
+        do {
+            _ = try walker.walk(loops: 1) { stream, payload, offset, _ in
+                defer { index &+= 1 }
+                guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
+                let start = Int(p.sequenceNumber &- bases[stream])
+                var fresh: UInt16 = 0
+                for k in 0..<p.messageCount where offsets[stream][start + k] == .min {
+                    offsets[stream][start + k] = offset
+                    fresh &+= 1
+                }
+                total &+= UInt64(fresh)
+                packets[stream].append((index, fresh))
+                return true
+            }
+        } catch { throw .capture(error) }
+        self.offsets = offsets
+        self.packets = packets
+        totalMessages = total
+    }
+
+    /// The scheduled offset of message `sequence` on `channel`, or nil when the replay does not send it.
+    @inline(__always)
+    public func offset(channel: Int, sequence: UInt32) -> Int64? {
+        guard channel >= 0, channel < offsets.count else { return nil }
+        let i = Int(sequence &- bases[channel])
+        guard i >= 0, i < offsets[channel].count else { return nil }
+        let o = offsets[channel][i]
+        return o == .min ? nil : o
+    }
+
+    /// Slot of a message for received-once bookkeeping: (channel, index) or nil.
+    @inline(__always)
+    func slot(channel: Int, sequence: UInt32) -> Int? {
+        guard channel >= 0, channel < offsets.count else { return nil }
+        let i = Int(sequence &- bases[channel])
+        return i >= 0 && i < offsets[channel].count && offsets[channel][i] != .min ? i : nil
+    }
+
+    /// Distinct messages per channel in the first `packetsSent` packets of the run.
+    public func messagesSent(packetsSent: UInt64) -> [UInt64] {
+        packets.map { list in list.reduce(0) { $0 + (UInt64($1.index) < packetsSent ? UInt64($1.messages) : 0) } }
+    }
+
+    public var channelCount: Int { offsets.count }
+    func size(of channel: Int) -> Int { offsets[channel].count }
+}

@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Capture
+import Histogram
+import MarketData
+import Synchronization
+import Transport
+
+/// One platform under test in a bench: where the replay sends (channel i → `send` port + i) and where
+/// its output is received (channel i → `receive` port + i).
+public struct BenchTarget: Sendable, Equatable {
+    public var name: String
+    public var send: Endpoint
+    public var receive: Endpoint
+    public init(name: String, send: Endpoint, receive: Endpoint) {
+        self.name = name
+        self.send = send
+        self.receive = receive
+    }
+}
+
+/// What one platform delivered, matched message by message to what was sent.
+public struct BenchSideResult: Codable, Sendable {
+    public var name: String
+    public var sendTo: String
+    public var receiveOn: String
+    public var messagesSent: UInt64
+    /// Distinct sent messages that came back.
+    public var messagesReceived: UInt64
+    public var messagesLost: UInt64
+    public var duplicateMessages: UInt64
+    /// Messages whose (channel, SeqNum) was never sent (a platform's own messages, or a mismatch).
+    public var unexpectedMessages: UInt64
+    public var packetsReceived: UInt64
+    public var heartbeats: UInt64
+    /// Datagrams that are not OMD.
+    public var garbage: UInt64
+    public var kernelDrops: UInt64
+    /// Messages per second over the span of arrivals.
+    public var messagesPerSecond: Double
+    /// Receive time (kernel) − scheduled send time, per message.
+    public var latency: LatencySummary
+}
+
+/// The outcome of `rehearse bench` (schema `rehearse.bench/1`, docs/json/bench.md).
+public struct BenchResult: Codable, Sendable {
+    public var schema = "rehearse.bench/1"
+    public var replay: ReplayResult
+    public var sides: [BenchSideResult]
+    /// new ÷ old for p50, p90, p99, p99.9, max (below 1: the new platform is faster); nil without both.
+    public var latencyRatios: [String: Double]?
+}
+
+/// Receives one platform's output on a dedicated thread and matches every message to the schedule.
+final class BenchReceiver: @unchecked Sendable {
+    let target: BenchTarget
+    let receiver: UDPReceiver
+    let expected: ExpectedMessages
+    let stopFlag = Atomic<Bool>(false)
+    let lastArrival = Atomic<Int64>(0)
+    let matched = Atomic<UInt64>(0)
+    // Written by the receiving thread only; read after join().
+    var seen: [[UInt8]]
+    var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    var received: UInt64 = 0
+    var duplicates: UInt64 = 0
+    var unexpected: UInt64 = 0
+    var packets: UInt64 = 0
+    var heartbeats: UInt64 = 0
+    var garbage: UInt64 = 0
+    var drops: [UInt64]
+    var firstTime: Int64 = .max
+    var lastTime: Int64 = .min
+    var thread: PinnedThread?
+
+    init(target: BenchTarget, channels: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
+        self.target = target
+        self.expected = expected
+        let endpoints = (0..<channels).map { Endpoint(address: target.receive.address, port: target.receive.port &+ UInt16($0)) }
+        receiver = try UDPReceiver(endpoints: endpoints, options: options)
+        seen = (0..<channels).map { [UInt8](repeating: 0, count: expected.size(of: $0)) }
+        drops = Array(repeating: 0, count: channels)
+    }
+
+    func start(anchor: @escaping @Sendable () -> Int64?, offset: ClockOffset) {
+        thread = PinnedThread.start(name: "rehearse-recv") { [self] in run(anchor: anchor, offset: offset) }
+    }
+
+    func stop() { stopFlag.store(true, ordering: .relaxed) }
+    func join() { thread?.join() }
+
+    private func run(anchor: @Sendable () -> Int64?, offset: ClockOffset) {
+        var anchorRealtime: Int64?
+        while !stopFlag.load(ordering: .relaxed) {
+            guard let n = try? receiver.receive(timeoutMilliseconds: 20), n > 0 else { continue }
+            if anchorRealtime == nil, let a = anchor() { anchorRealtime = offset.realtime(fromMonotonic: a) }
+            for i in 0..<n {
+                guard let d = receiver.datagram(at: i) else { continue }
+                account(d, anchorRealtime)
+            }
+            lastArrival.store(Clock.monotonic(), ordering: .relaxed)
+            matched.store(received, ordering: .relaxed)
+        }
+    }
+
+    @inline(__always)
+    private func account(_ d: ReceivedDatagram, _ anchor: Int64?) {
+        let channel = d.endpointIndex
+        drops[channel] = max(drops[channel], UInt64(d.kernelDrops))
+        guard !d.truncated, let p = OMDPacket(d.payload), p.packetSize == d.length else { garbage &+= 1; return }
+        packets &+= 1
+        let time = d.kernelTime != 0 ? d.kernelTime : Clock.realtime()
+        if time < firstTime { firstTime = time }
+        if time > lastTime { lastTime = time }
+        if p.isHeartbeat { heartbeats &+= 1; return }
+        guard !p.isCompressed else { garbage &+= 1; return }
+        var messages = p.messages
+        var sequence = p.sequenceNumber
+        while messages.next() != nil {
+            defer { sequence &+= 1 }
+            guard let slot = expected.slot(channel: channel, sequence: sequence) else { unexpected &+= 1; continue }
+            if seen[channel][slot] != 0 { duplicates &+= 1; continue }
+            seen[channel][slot] = 1
+            received &+= 1
+            if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
+                let latency = time &- (anchor &+ scheduled)
+                _ = histogram.record(UInt64(min(max(latency, 0), 3_600_000_000_000)))
+            }
+        }
+        if messages.error != nil { garbage &+= 1 }
+    }
+
+    func result(messagesSent: UInt64) -> BenchSideResult {
+        let span = lastTime > firstTime ? lastTime - firstTime : 0
+        return BenchSideResult(
+            name: target.name, sendTo: target.send.description, receiveOn: target.receive.description,
+            messagesSent: messagesSent, messagesReceived: received,
+            messagesLost: messagesSent > received ? messagesSent - received : 0, duplicateMessages: duplicates,
+            unexpectedMessages: unexpected, packetsReceived: packets, heartbeats: heartbeats, garbage: garbage,
+            kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(received) * 1e9 / Double(span) : 0,
+            latency: LatencySummary(histogram))
+    }
+}
+
+/// Replays one capture to one or two platforms at the same deadlines, receives what each publishes,
+/// and matches every message by (channel, SeqNum) to its scheduled send time.
+public final class FeedBench: @unchecked Sendable {
+    public let plan: FeedPlan
+    public let targets: [BenchTarget]
+    let player: FeedPlayer
+    let expected: ExpectedMessages
+    let receivers: [BenchReceiver]
+    /// After the last send, wait this long without an arrival (or until everything came back).
+    public let drain: Int64
+
+    public enum SetupError: Error, CustomStringConvertible, Sendable {
+        case plan(FeedPlan.PlanError)
+        case player(FeedPlayer.SetupError)
+        case expected(ExpectedMessages.BuildError)
+        case receiver(TransportError)
+        case maximumPacing
+        public var description: String {
+            switch self {
+            case .plan(let e): return e.description
+            case .player(let e): return e.description
+            case .expected(let e): return e.description
+            case .receiver(let e): return e.description
+            case .maximumPacing:
+                return "bench measures latency from each packet's scheduled send time; use --speed, --pps or --mbps (not --max)"
+            }
+        }
+    }
+
+    public init(path: String, selection: Selection, targets: [BenchTarget], options: ReplayOptions,
+                receiverOptions: ReceiverOptions = ReceiverOptions(), drain: Int64 = 1_000_000_000) throws(SetupError) {
+        if case .maximum = options.pacing { throw .maximumPacing }
+        var map = TargetMap()
+        for t in targets {
+            do { try map.add("each=\(t.send)") } catch { throw .plan(.filter(error.description)) }
+        }
+        var single = options
+        single.loops = 1
+        do { plan = try FeedPlan(path: path, selection: selection, map: map, dropUnmapped: false) } catch { throw .plan(error) }
+        do { player = try FeedPlayer(plan: plan, options: single) } catch { throw .player(error) }
+        do { expected = try ExpectedMessages(plan: plan, schedule: player.schedule) } catch { throw .expected(error) }
+        var receivers: [BenchReceiver] = []
+        for t in targets {
+            do {
+                receivers.append(try BenchReceiver(target: t, channels: plan.streams.count, expected: expected, options: receiverOptions))
+            } catch { throw .receiver(error) }
+        }
+        self.receivers = receivers
+        self.targets = targets
+        self.drain = drain
+    }
+
+    /// Messages the run is expected to send (one pass).
+    public var expectedMessages: UInt64 { expected.totalMessages }
+
+    /// Runs the bench: receivers first, then the replay on the calling thread, then the drain.
+    public func run(control: ReplayControl = ReplayControl()) -> (BenchResult, CaptureError?) {
+        let offset = ClockOffset.measure()
+        for r in receivers { r.start(anchor: { control.anchor }, offset: offset) }
+        let (replay, failure) = player.run(control: control)
+        // Drain: until every sent message came back, or `drain` without an arrival, or a stop.
+        let sent = expected.messagesSent(packetsSent: replay.packets).reduce(0, +)
+        let drainStart = Clock.monotonic()
+        while !control.isStopRequested {
+            usleep(10_000)
+            let now = Clock.monotonic()
+            if receivers.allSatisfy({ $0.matched.load(ordering: .relaxed) >= sent }) { break }
+            let last = receivers.map { max($0.lastArrival.load(ordering: .relaxed), drainStart) }.max() ?? drainStart
+            if now - last >= drain { break }
+        }
+        for r in receivers { r.stop() }
+        for r in receivers { r.join() }
+        let sides = receivers.map { $0.result(messagesSent: sent) }
+        var ratios: [String: Double]?
+        if sides.count == 2 {
+            let o = sides[0].latency, n = sides[1].latency
+            func ratio(_ a: UInt64, _ b: UInt64) -> Double { a == 0 ? 0 : Double(b) / Double(a) }
+            ratios = ["p50": ratio(o.p50, n.p50), "p90": ratio(o.p90, n.p90), "p99": ratio(o.p99, n.p99),
+                      "p99.9": ratio(o.p999, n.p999), "max": ratio(o.max, n.max)]
+        }
+        return (BenchResult(replay: replay, sides: sides, latencyRatios: ratios), failure)
+    }
+}

@@ -1,0 +1,203 @@
+import Capture
+import MarketData
+import Synchronization
+import Transport
+
+/// Counters of a simulator run.
+public struct FeedSimulatorStatistics: Sendable, Codable, Equatable {
+    public var packetsIn: UInt64 = 0
+    public var messagesIn: UInt64 = 0
+    public var heartbeatsIn: UInt64 = 0
+    public var garbageIn: UInt64 = 0
+    public var packetsOut: UInt64 = 0
+    public var messagesOut: UInt64 = 0
+    public var droppedPackets: UInt64 = 0
+    public var duplicatedPackets: UInt64 = 0
+    public var reorderedPackets: UInt64 = 0
+    public var queueOverflows: UInt64 = 0
+    public var sendErrors: UInt64 = 0
+    public var maximumQueue: Int = 0
+}
+
+/// A reference market-data platform for demos and tests: receives OMD packets on N channel endpoints
+/// and republishes their messages, each after a delay drawn from its profile behind a single-server
+/// queue with the profile's service time, to the matching publish endpoint (channel i → publish port
+/// + i). Sequence numbers are kept (the platform's channel sequence), SendTime is the publish time.
+public final class FeedSimulator: @unchecked Sendable {
+    public let profile: FeedProfile
+    public let faults: FeedFaults
+    let receiver: UDPReceiver
+    let senders: [UDPSender]
+    let stopFlag = Atomic<Bool>(false)
+    var random: UInt64
+
+    /// A queued message: where its bytes are, its channel and sequence number, when it may go out.
+    struct Queued {
+        var offset: Int
+        var length: Int
+        var channel: Int
+        var sequence: UInt32
+        var release: Int64
+        /// Last message of its input packet (the packet boundary when not re-packetising).
+        var endsPacket: Bool
+    }
+
+    public init(listen: [Endpoint], publish: [Endpoint], profile: FeedProfile, faults: FeedFaults = FeedFaults(),
+                receiverOptions: ReceiverOptions = ReceiverOptions(), senderOptions: SenderOptions = SenderOptions(),
+                seed: UInt64 = 1) throws(TransportError) {
+        precondition(listen.count == publish.count, "one publish endpoint per listen endpoint")
+        self.profile = profile
+        self.faults = faults
+        receiver = try UDPReceiver(endpoints: listen, options: receiverOptions)
+        var senders: [UDPSender] = []
+        for p in publish { senders.append(try UDPSender(target: p, options: senderOptions)) }
+        self.senders = senders
+        random = seed | 1
+    }
+
+    /// Ports actually bound for listening.
+    public var listenPorts: [UInt16] { receiver.boundPorts }
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+    @inline(__always)
+    func unit() -> Double {
+        random ^= random << 13; random ^= random >> 7; random ^= random << 17
+        return Double(random >> 11) * 0x1.0p-53
+    }
+
+    /// Runs until `stop()` (or `duration` ns). Returns its counters.
+    public func run(duration: Int64? = nil) -> FeedSimulatorStatistics {
+        var stats = FeedSimulatorStatistics()
+        let arenaSize = 32 << 20
+        var arena = [UInt8](repeating: 0, count: arenaSize)
+        var arenaHead = 0
+        var queue: [Queued] = []
+        queue.reserveCapacity(1 << 16)
+        var queueStart = 0
+        var serverFree: Int64 = 0
+        var lastRelease: Int64 = 0
+        var builders = senders.map { _ in OMDPacketBuilder(maximumSize: max(64, profile.maximumPayload)) }
+        var building = Array(repeating: false, count: senders.count)
+        var lastSequence = Array(repeating: UInt32(0), count: senders.count)
+        var held: [(Int, [UInt8])] = []   // reordered packets waiting for the next one
+        let inflater = ZlibInflater()
+        let start = Clock.monotonic()
+        var firstArrival: Int64?
+
+        func send(_ channel: Int, _ builder: inout OMDPacketBuilder) {
+            builder.finish()
+            stats.packetsOut &+= 1
+            stats.messagesOut &+= UInt64(builder.messageCount)
+            if faults.dropRate > 0, unit() < faults.dropRate { stats.droppedPackets &+= 1; return }
+            if faults.reorderRate > 0, held.isEmpty, unit() < faults.reorderRate {
+                held.append((channel, builder.packet))
+                stats.reorderedPackets &+= 1
+                return
+            }
+            let copies = faults.duplicateRate > 0 && unit() < faults.duplicateRate ? 2 : 1
+            if copies == 2 { stats.duplicatedPackets &+= 1 }
+            for _ in 0..<copies {
+                let size = builder.size
+                let r = builder.storage.withUnsafeBytes { senders[channel].send(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
+                if r < 1 { stats.sendErrors &+= 1 }
+            }
+            for (c, bytes) in held { if senders[c].send(bytes) < 1 { stats.sendErrors &+= 1 } }
+            held.removeAll(keepingCapacity: true)
+        }
+
+        func publishReady(_ now: Int64) {
+            if let at = faults.pauseAt, let first = firstArrival, now >= first + at, now < first + at + faults.pauseFor { return }
+            var touched = false
+            while queueStart < queue.count, queue[queueStart].release <= now {
+                let m = queue[queueStart]
+                queueStart += 1
+                touched = true
+                if !building[m.channel] || !builders[m.channel].canAppend(m.length, limit: profile.maximumPayload) {
+                    if building[m.channel] { send(m.channel, &builders[m.channel]) }
+                    builders[m.channel].start(sequenceNumber: m.sequence, sendTime: UInt64(Clock.realtime()))
+                    building[m.channel] = true
+                }
+                builders[m.channel].appendEncoded(arena, range: m.offset..<(m.offset + m.length))
+                lastSequence[m.channel] = m.sequence
+                if m.endsPacket && !profile.repacketise {
+                    send(m.channel, &builders[m.channel])
+                    building[m.channel] = false
+                }
+            }
+            if touched && profile.repacketise {
+                for c in building.indices where building[c] {
+                    send(c, &builders[c])
+                    building[c] = false
+                }
+            }
+            if queueStart == queue.count { queue.removeAll(keepingCapacity: true); queueStart = 0 }
+            else if queueStart > 1 << 15 { queue.removeFirst(queueStart); queueStart = 0 }
+        }
+
+        while !stopFlag.load(ordering: .relaxed) {
+            let now = Clock.monotonic()
+            if let duration, now - start >= duration { break }
+            publishReady(now)
+            // Block until input arrives or the next message is due (never spin: the platform under test
+            // shares the machine with the sender and receivers).
+            let pending = queueStart < queue.count
+            let wait = pending ? min(max(queue[queueStart].release - now, 0), 10_000_000) : 10_000_000
+            let n: Int
+            do { n = try receiver.receive(timeoutNanoseconds: wait) } catch { break }
+            if n == 0 { continue }
+            let arrival = Clock.monotonic()
+            if firstArrival == nil { firstArrival = arrival }
+            for i in 0..<n {
+                guard let d = receiver.datagram(at: i), d.endpointIndex < senders.count,
+                      let packet = OMDPacket(d.payload), packet.packetSize == d.length, !d.truncated else {
+                    stats.garbageIn &+= 1
+                    continue
+                }
+                let channel = d.endpointIndex
+                stats.packetsIn &+= 1
+                if packet.isHeartbeat {
+                    stats.heartbeatsIn &+= 1
+                    var hb = OMDPacketBuilder(maximumSize: 16)
+                    hb.start(sequenceNumber: packet.sequenceNumber, sendTime: UInt64(Clock.realtime()))
+                    send(channel, &hb)
+                    continue
+                }
+                var block = packet.messageBlock
+                if packet.isCompressed {
+                    guard let inflated = inflater.inflate(block) else { stats.garbageIn &+= 1; continue }
+                    block = inflated
+                }
+                var messages = OMDMessages(block: block, expectedCount: packet.messageCount)
+                var sequence = packet.sequenceNumber
+                var index = 0
+                while let m = messages.next() {
+                    index += 1
+                    stats.messagesIn &+= 1
+                    if queue.count - queueStart >= profile.queueLimit { stats.queueOverflows &+= 1; sequence &+= 1; continue }
+                    if arenaHead + m.size > arenaSize { arenaHead = 0 }
+                    let offset = arenaHead
+                    arena.withUnsafeMutableBytes { dst in
+                        for k in 0..<m.size { dst[offset + k] = m.bytes.getUInt8(at: k)! }
+                    }
+                    arenaHead += m.size
+                    serverFree = max(serverFree, arrival) + profile.serviceTime
+                    let release = max(lastRelease, serverFree + profile.delay.draw(unit(), unit()))
+                    lastRelease = release
+                    queue.append(Queued(offset: offset, length: m.size, channel: channel, sequence: sequence, release: release,
+                                        endsPacket: index == packet.messageCount))
+                    sequence &+= 1
+                }
+                if messages.error != nil { stats.garbageIn &+= 1 }
+            }
+            stats.maximumQueue = max(stats.maximumQueue, queue.count - queueStart)
+        }
+        // Whatever is still queued goes out now (a clean shutdown publishes its backlog).
+        publishReady(.max)
+        return stats
+    }
+}
+
+extension OMDPacketBuilder {
+    /// Whether a message of `length` bytes still fits under `limit`.
+    func canAppend(_ length: Int, limit: Int) -> Bool { room(limit: limit) >= length }
+}
