@@ -1,5 +1,6 @@
 # Rehearse — build, test and demo on a fresh Debian machine with the Swift toolchain.
-#   make demo   synthesize a realistic OMD-D capture and inspect it
+#   make demo   synthesize a realistic OMD-D capture, inspect it, and bench the old and new reference
+#               platforms (sim feed) against it on loopback
 #   make test   run the test suite (installs libpcap-dev / zlib headers when missing)
 SWIFT ?= swift
 CONFIG ?= release
@@ -30,10 +31,7 @@ test: deps
 	$(SWIFT) test --skip-build --parallel
 
 demo: build
-	@mkdir -p $(DEMO_DIR)
-	$(BIN) synth --duration 5s --rate 200000 --channels 4 --seed 7 --fault B:gap@2s:5 --output $(DEMO_DIR)/omd-d.pcap
-	$(BIN) inspect $(DEMO_DIR)/omd-d.pcap
-	@echo "capture: $(DEMO_DIR)/omd-d.pcap (JSON: $(BIN) inspect --json $(DEMO_DIR)/omd-d.pcap)"
+	scripts/demo.sh $(BIN) $(DEMO_DIR)
 
 bench: build
 	scripts/bench-inspect.sh

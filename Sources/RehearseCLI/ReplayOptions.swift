@@ -94,11 +94,17 @@ enum Interrupts {
     static let raised = Atomic<Bool>(false)
     static var isRaised: Bool { raised.load(ordering: .relaxed) }
 
-    /// Installs handlers that only set the flag (async-signal-safe: one atomic store).
+    /// Installs handlers that only set the flag (async-signal-safe: one atomic store), and unblocks the
+    /// two signals: a process started by a supervisor or test runner may inherit them blocked, and would
+    /// then never hear Ctrl-C or a shutdown request.
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
         for s in [SIGINT, SIGTERM] {
             signal(s) { _ in Interrupts.raised.store(true, ordering: .relaxed) }
+            sigaddset(&set, s)
         }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 }
 

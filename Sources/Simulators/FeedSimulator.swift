@@ -12,7 +12,9 @@ public struct FeedSimulatorStatistics: Sendable, Codable, Equatable {
     public var packetsOut: UInt64 = 0
     public var messagesOut: UInt64 = 0
     public var droppedPackets: UInt64 = 0
+    public var droppedMessages: UInt64 = 0
     public var duplicatedPackets: UInt64 = 0
+    public var duplicatedMessages: UInt64 = 0
     public var reorderedPackets: UInt64 = 0
     public var queueOverflows: UInt64 = 0
     public var sendErrors: UInt64 = 0
@@ -88,14 +90,18 @@ public final class FeedSimulator: @unchecked Sendable {
             builder.finish()
             stats.packetsOut &+= 1
             stats.messagesOut &+= UInt64(builder.messageCount)
-            if faults.dropRate > 0, unit() < faults.dropRate { stats.droppedPackets &+= 1; return }
+            if faults.dropRate > 0, unit() < faults.dropRate {
+                stats.droppedPackets &+= 1
+                stats.droppedMessages &+= UInt64(builder.messageCount)
+                return
+            }
             if faults.reorderRate > 0, held.isEmpty, unit() < faults.reorderRate {
                 held.append((channel, builder.packet))
                 stats.reorderedPackets &+= 1
                 return
             }
             let copies = faults.duplicateRate > 0 && unit() < faults.duplicateRate ? 2 : 1
-            if copies == 2 { stats.duplicatedPackets &+= 1 }
+            if copies == 2 { stats.duplicatedPackets &+= 1; stats.duplicatedMessages &+= UInt64(builder.messageCount) }
             for _ in 0..<copies {
                 let size = builder.size
                 let r = builder.storage.withUnsafeBytes { senders[channel].send(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+/// A `rehearse` child process left running (a simulator or a listener) until stopped.
+final class Background: @unchecked Sendable {
+    let process = Process()
+    let out = Pipe()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = arguments
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// SIGINT (the user's Ctrl-C), then its output once it exits.
+    func interrupt() -> (Int32, String) {
+        process.interrupt()
+        return wait()
+    }
+
+    /// Its status and output once it exits; a process still running after `limit` seconds is killed and
+    /// the test fails (a hang must never stall the suite).
+    func wait(limit: Double = 20) -> (Int32, String) {
+        let deadline = Date().addingTimeInterval(limit)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            Issue.record("rehearse \(process.arguments ?? []) did not exit within \(limit) s; killed")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+func json(_ text: String) throws -> [String: Any] {
+    let start = try #require(text.firstIndex(of: "{"))
+    return try #require(try JSONSerialization.jsonObject(with: Data(text[start...].utf8)) as? [String: Any])
+}
+
+@Suite("replay, listen, sim feed and bench as processes", .serialized)
+struct ReplayCommandTests {
+    let directory = NSTemporaryDirectory() + "rehearse-cli-\(UUID().uuidString)"
+
+    func capture(_ name: String, channels: Int = 2, packets: Int = 2_000) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/" + name
+        let r = try CLI.run(["synth", "-o", path, "--channels", "\(channels)", "--packets", "\(packets)", "--rate", "40000", "--lines", "A"])
+        #expect(r.status == 0)
+        return path
+    }
+
+    @Test("bad options and mappings exit 2 with the reason; a bad capture exits 3; a refusing target exits 4")
+    func exitCodes() throws {
+        let path = try capture("codes.pcap")
+        var r = try CLI.run(["replay", path])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("239.1.1.1:51001") && r.stderr.contains("239.1.1.2:51002") && r.stderr.contains("--drop-unmapped"))
+        r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:9", "--speed", "0"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("above 0"))
+        r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:9", "--speed", "2", "--max"])
+        #expect(r.status == 2)
+        r = try CLI.run(["replay", path, "--to", "*=239.9.9.9:5000"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("multicast needs an explicit interface"))
+        r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:9", "--to", "*=127.0.0.1:10"])
+        #expect(r.status == 2)
+        r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:9", "--interface", "no-such-if0"])
+        #expect(r.status == 2)
+        r = try CLI.run(["replay", directory + "/missing.pcap", "--to", "*=127.0.0.1:9"])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("missing.pcap"))
+        // Port 9 (discard) has no listener on loopback: ICMP port unreachable → refused, exit 4.
+        r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:9", "--pps", "20000", "--json"])
+        #expect(r.status == 4)
+        let result = try json(r.stdout)
+        let targets = try #require(result["targets"] as? [[String: Any]])
+        #expect((targets[0]["refused"] as? Int ?? 0) > 0)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test("listen receives everything replay sends, per channel, with OMD sequence accounting and --write")
+    func replayToListen() throws {
+        let path = try capture("feed.pcap")
+        let port = 30_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let written = directory + "/listened.pcap"
+        let listener = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 1)", "--count", "2000", "--write", written, "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "4", "--json"])
+        #expect(r.status == 0)
+        let (status, output) = listener.wait()
+        #expect(status == 0)
+        let report = try json(output)
+        #expect(report["packets"] as? Int == 2_000)
+        #expect(report["stoppedBy"] as? String == "count")
+        let streams = try #require(report["streams"] as? [[String: Any]])
+        #expect(streams.count == 2)
+        for s in streams {
+            let omd = try #require(s["omd"] as? [String: Any])
+            let sequence = try #require(omd["sequence"] as? [String: Any])
+            #expect(sequence["gaps"] as? Int == 0)
+            #expect(s["garbage"] as? Int == 0)
+        }
+        let inspect = try CLI.run(["inspect", written, "--json"])
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("\"packets\" : 2000"))
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test("bench against two sim feed processes: conservation per side, and a Ctrl-C'd simulator reports")
+    func benchAgainstSimulators() throws {
+        let path = try capture("bench.pcap", channels: 2, packets: 3_000)
+        let base = 31_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let old = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base)-\(base + 1)", "--publish", "127.0.0.1:\(base + 2)", "--profile", "old", "--json"])
+        let new = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base + 4)-\(base + 5)", "--publish", "127.0.0.1:\(base + 6)", "--profile", "new", "--drop", "0.02", "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["bench", path, "--old", "127.0.0.1:\(base)", "--old-from", "127.0.0.1:\(base + 2)",
+                             "--new", "127.0.0.1:\(base + 4)", "--new-from", "127.0.0.1:\(base + 6)", "--speed", "2", "--drain", "500ms", "--json"])
+        let (oldStatus, oldOut) = old.interrupt()
+        let (newStatus, newOut) = new.interrupt()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(oldStatus == 0 && newStatus == 0)
+        let result = try json(r.stdout)
+        #expect(result["schema"] as? String == "rehearse.bench/1")
+        let sides = try #require(result["sides"] as? [[String: Any]])
+        #expect(sides.count == 2)
+        for side in sides {
+            let sent = side["messagesSent"] as? Int ?? -1, received = side["messagesReceived"] as? Int ?? -2, lost = side["messagesLost"] as? Int ?? -3
+            #expect(sent > 0 && received + lost == sent)
+        }
+        let newStats = try json(newOut)
+        #expect(sides[1]["messagesLost"] as? Int == newStats["droppedMessages"] as? Int)
+        #expect(sides[0]["messagesLost"] as? Int == 0)
+        #expect((try json(oldOut))["messagesIn"] as? Int == (newStats["messagesIn"] as? Int))
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

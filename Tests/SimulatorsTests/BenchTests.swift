@@ -1,0 +1,148 @@
+import Capture
+import MarketData
+import Foundation
+import Synchronization
+import Synth
+import Testing
+import Transport
+@testable import Replay
+@testable import Simulators
+
+/// Distinct blocks of 16 ports per test in this process (bench channels use consecutive ports).
+let nextPortBlock = Atomic<Int>(0)
+func portBlock() -> UInt16 {
+    let pid = Int(ProcessInfo.processInfo.processIdentifier)
+    return UInt16(20_000 + (pid % 500) * 64 + nextPortBlock.add(1, ordering: .relaxed).oldValue * 16 % 64)
+}
+
+func synthFeed(channels: Int, packets: Int, rate: Double, seed: UInt64 = 11) throws -> String {
+    var c = SynthConfiguration()
+    c.seed = seed
+    c.channels = channels
+    c.packetLimit = packets
+    c.rate = rate
+    c.lines = [.a]
+    let path = NSTemporaryDirectory() + "rehearse-bench-\(UUID().uuidString).pcap"
+    _ = try OMDSynthesizer.generate(c, to: path)
+    return path
+}
+
+/// A simulator on `listen`…+channels publishing to `publish`…, run on its own thread.
+final class RunningSimulator: @unchecked Sendable {
+    let simulator: FeedSimulator
+    private var stats: FeedSimulatorStatistics?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(listen: UInt16, publish: UInt16, channels: Int, profile: FeedProfile, faults: FeedFaults = FeedFaults()) throws {
+        let l = (0..<channels).map { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listen + UInt16($0)) }
+        let p = (0..<channels).map { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: publish + UInt16($0)) }
+        simulator = try FeedSimulator(listen: l, publish: p, profile: profile, faults: faults, seed: 5)
+        Thread.detachNewThread { [self] in
+            stats = simulator.run()
+            done.signal()
+        }
+    }
+
+    func stop() -> FeedSimulatorStatistics {
+        simulator.stop()
+        done.wait()
+        return stats!
+    }
+}
+
+@Suite("Bench against reference platforms", .serialized)
+struct BenchTests {
+    @Test("every sent message is received, lost or duplicated exactly once; faults show up as loss and duplicates; latency is at least the platform's delay")
+    func conservationAndFaults() throws {
+        let channels = 3
+        let path = try synthFeed(channels: channels, packets: 3_000, rate: 20_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let base = portBlock()
+        var oldProfile = FeedProfile.old
+        oldProfile.delay = .fixed(2_000_000)
+        var newProfile = FeedProfile.new
+        newProfile.delay = .fixed(200_000)
+        var faults = FeedFaults()
+        faults.dropRate = 0.05
+        faults.duplicateRate = 0.03
+        let old = try RunningSimulator(listen: base, publish: base + 4, channels: channels, profile: oldProfile)
+        let new = try RunningSimulator(listen: base + 8, publish: base + 12, channels: channels, profile: newProfile, faults: faults)
+        let local = IPAddress(v4: 0x7F00_0001)
+        let targets = [
+            BenchTarget(name: "old", send: Endpoint(address: local, port: base), receive: Endpoint(address: local, port: base + 4)),
+            BenchTarget(name: "new", send: Endpoint(address: local, port: base + 8), receive: Endpoint(address: local, port: base + 12)),
+        ]
+        var options = ReplayOptions()
+        options.pacing = .speed(2)
+        let bench = try FeedBench(path: path, selection: Selection(), targets: targets, options: options, drain: 300_000_000)
+        let (result, failure) = bench.run()
+        let oldStats = old.stop()
+        let newStats = new.stop()
+        #expect(failure == nil)
+        #expect(result.replay.packets == 3_000)
+        let (o, n) = (result.sides[0], result.sides[1])
+        for side in result.sides {
+            #expect(side.messagesSent == bench.expectedMessages)
+            #expect(side.messagesReceived + side.messagesLost == side.messagesSent, "conservation on \(side.name)")
+            #expect(side.unexpectedMessages == 0)
+            #expect(side.garbage == 0)
+        }
+        #expect(o.messagesLost == 0)
+        #expect(newStats.droppedPackets > 0)
+        #expect(n.messagesLost == newStats.droppedMessages, "every dropped message is counted lost, and nothing else")
+        #expect(n.duplicateMessages - o.duplicateMessages == newStats.duplicatedMessages)
+        #expect(oldStats.messagesIn == newStats.messagesIn)
+        // The fixed delay is a floor under every latency (deterministic, not a timing assertion).
+        #expect(o.latency.min >= 2_000_000)
+        #expect(n.latency.min >= 200_000)
+        #expect(o.latency.count == o.messagesReceived)
+        #expect(result.latencyRatios?["p50"] ?? 1 < 1)
+    }
+
+    @Test("bench refuses --max pacing, and an empty selection")
+    func refusals() throws {
+        let path = try synthFeed(channels: 1, packets: 50, rate: 10_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = ReplayOptions()
+        options.pacing = .maximum
+        let t = [BenchTarget(name: "old", send: Endpoint("127.0.0.1:9")!, receive: Endpoint("127.0.0.1:0")!)]
+        #expect(throws: FeedBench.SetupError.self) { try FeedBench(path: path, selection: Selection(), targets: t, options: options) }
+        options.pacing = .speed(1)
+        var selection = Selection()
+        selection.filter = "tcp"
+        #expect(throws: FeedBench.SetupError.self) { try FeedBench(path: path, selection: selection, targets: t, options: options) }
+    }
+
+    @Test("the simulator keeps packetisation when told to and re-packetises otherwise; garbage is counted")
+    func packetisationAndGarbage() throws {
+        let base = portBlock()
+        var profile = FeedProfile.old
+        profile.delay = .fixed(0)
+        let sim = try RunningSimulator(listen: base, publish: base + 4, channels: 1, profile: profile)
+        let receiver = try UDPReceiver(endpoints: [Endpoint(address: IPAddress(v4: 0x7F00_0001), port: base + 4)])
+        let sender = try UDPSender(target: Endpoint(address: IPAddress(v4: 0x7F00_0001), port: base))
+        #expect(sender.send([1, 2, 3, 4, 5]) == 1)  // garbage
+        let builder = OMDPacketBuilderForTests.packet(sequence: 10, messages: 3)
+        #expect(sender.send(builder) == 1)
+        var got: [(UInt32, Int)] = []
+        for _ in 0..<20 where got.isEmpty {
+            if try receiver.receive(timeoutMilliseconds: 100) > 0, let d = receiver.datagram(at: 0) {
+                got.append((d.payload.getUInt32LE(at: 4)!, Int(d.payload.getUInt8(at: 2)!)))
+            }
+        }
+        let stats = sim.stop()
+        #expect(stats.garbageIn == 1)
+        #expect(got.count == 1 && got[0] == (10, 3))
+    }
+}
+
+/// Minimal OMD packets for simulator tests.
+enum OMDPacketBuilderForTests {
+    static func packet(sequence: UInt32, messages: Int) -> [UInt8] {
+        var b = MarketData.OMDPacketBuilder(maximumSize: 1400)
+        b.start(sequenceNumber: sequence, sendTime: 1)
+        for _ in 0..<messages { _ = b.message(type: 9999, length: 8) }
+        b.finish()
+        return b.packet
+    }
+}

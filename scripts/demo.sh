@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The embedded default, on loopback only: synthesize an OMD-D capture, inspect it, start the reference
+# platforms `sim feed` old and new, replay the capture's line A into both at once with `bench`, and
+# print the side-by-side comparison. Everything stays on 127.0.0.1.
+#   scripts/demo.sh [BIN] [DIR]
+set -euo pipefail
+bin=${1:-.build/release/rehearse}
+dir=${2:-out/demo}
+mkdir -p "$dir"
+capture="$dir/omd-d.pcap"
+
+echo "== synth: 5 s of OMD-D, 4 channels, lines A and B, a 5-message gap on line B at 2 s"
+"$bin" synth --duration 5s --rate 100000 --channels 4 --seed 7 --fault B:gap@2s:5 --output "$capture"
+echo
+echo "== inspect"
+"$bin" inspect "$capture"
+echo
+echo "== sim feed old and new (reference platforms on loopback)"
+"$bin" sim feed --listen 127.0.0.1:41000-41003 --publish 127.0.0.1:41100 --profile old --json > "$dir/sim-old.json" &
+old=$!
+"$bin" sim feed --listen 127.0.0.1:42000-42003 --publish 127.0.0.1:42100 --profile new --json > "$dir/sim-new.json" &
+new=$!
+trap 'kill -INT $old $new 2>/dev/null || true' EXIT
+sleep 0.5
+echo
+echo "== bench: line A replayed at recorded speed into old and new at the same deadlines"
+status=0
+"$bin" bench "$capture" --filter "dst net 239.1.1.0/24" \
+  --old 127.0.0.1:41000 --old-from 127.0.0.1:41100 \
+  --new 127.0.0.1:42000 --new-from 127.0.0.1:42100 --speed 1 | tee "$dir/bench.txt" || status=$?
+"$bin" bench "$capture" --filter "dst net 239.1.1.0/24" --until 1s \
+  --old 127.0.0.1:41000 --old-from 127.0.0.1:41100 \
+  --new 127.0.0.1:42000 --new-from 127.0.0.1:42100 --speed 1 --json > "$dir/bench.json" || true
+kill -INT $old $new 2>/dev/null || true
+wait $old $new 2>/dev/null || true
+trap - EXIT
+echo
+echo "capture: $capture · bench: $dir/bench.txt and $dir/bench.json (schema rehearse.bench/1) · simulators: $dir/sim-*.json"
+exit $status
