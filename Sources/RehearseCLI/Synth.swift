@@ -22,6 +22,9 @@ struct Synth: ParsableCommand {
     @Option(help: "pcap or pcapng (default: from the output's extension).")
     var format: String?
 
+    @Flag(help: "Classic pcap with microsecond instead of nanosecond timestamps.")
+    var microseconds = false
+
     @Option(help: "Random seed: the same seed and options give the same capture.")
     var seed: UInt64 = 1
 
@@ -115,6 +118,10 @@ struct Synth: ParsableCommand {
             c.format = f
         } else {
             c.format = .fromExtension(output)
+        }
+        c.microsecondPcap = microseconds
+        if microseconds && c.format != .pcap {
+            throw RehearseError(.usage, "--microseconds applies to classic pcap only")
         }
         if let problem = c.validate() { throw RehearseError(.usage, problem) }
         return c

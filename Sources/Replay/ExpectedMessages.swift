@@ -98,5 +98,6 @@ public struct ExpectedMessages: Sendable {
     }
 
     public var channelCount: Int { offsets.count }
-    func size(of channel: Int) -> Int { offsets[channel].count }
+    /// Sequence-number slots of a channel.
+    public func size(of channel: Int) -> Int { offsets[channel].count }
 }

@@ -52,65 +52,33 @@ public struct BenchResult: Codable, Sendable {
     public var latencyRatios: [String: Double]?
 }
 
-/// Receives one platform's output on a dedicated thread and matches every message to the schedule.
-final class BenchReceiver: @unchecked Sendable {
-    let target: BenchTarget
-    let receiver: UDPReceiver
-    let expected: ExpectedMessages
-    let stopFlag = Atomic<Bool>(false)
-    let lastArrival = Atomic<Int64>(0)
-    let matched = Atomic<UInt64>(0)
-    // Written by the receiving thread only; read after join().
+/// Matches received OMD packets to the messages a replay sent: per message a table lookup, a
+/// received-once mark and a histogram record (no allocation). Latency = receive time − scheduled send time.
+public struct FeedMatcher: Sendable {
+    public let expected: ExpectedMessages
     var seen: [[UInt8]]
-    var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-    var received: UInt64 = 0
-    var duplicates: UInt64 = 0
-    var unexpected: UInt64 = 0
-    var packets: UInt64 = 0
-    var heartbeats: UInt64 = 0
-    var garbage: UInt64 = 0
-    var drops: [UInt64]
-    var firstTime: Int64 = .max
-    var lastTime: Int64 = .min
-    var thread: PinnedThread?
+    public private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
+                                                          numberOfSignificantValueDigits: .three)
+    public private(set) var received: UInt64 = 0
+    public private(set) var duplicates: UInt64 = 0
+    public private(set) var unexpected: UInt64 = 0
+    public private(set) var packets: UInt64 = 0
+    public private(set) var heartbeats: UInt64 = 0
+    public private(set) var garbage: UInt64 = 0
+    public private(set) var firstTime: Int64 = .max
+    public private(set) var lastTime: Int64 = .min
 
-    init(target: BenchTarget, channels: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
-        self.target = target
+    public init(expected: ExpectedMessages) {
         self.expected = expected
-        let endpoints = (0..<channels).map { Endpoint(address: target.receive.address, port: target.receive.port &+ UInt16($0)) }
-        receiver = try UDPReceiver(endpoints: endpoints, options: options)
-        seen = (0..<channels).map { [UInt8](repeating: 0, count: expected.size(of: $0)) }
-        drops = Array(repeating: 0, count: channels)
+        seen = (0..<expected.channelCount).map { [UInt8](repeating: 0, count: expected.size(of: $0)) }
     }
 
-    func start(anchor: @escaping @Sendable () -> Int64?, offset: ClockOffset) {
-        thread = PinnedThread.start(name: "rehearse-recv") { [self] in run(anchor: anchor, offset: offset) }
-    }
-
-    func stop() { stopFlag.store(true, ordering: .relaxed) }
-    func join() { thread?.join() }
-
-    private func run(anchor: @Sendable () -> Int64?, offset: ClockOffset) {
-        var anchorRealtime: Int64?
-        while !stopFlag.load(ordering: .relaxed) {
-            guard let n = try? receiver.receive(timeoutMilliseconds: 20), n > 0 else { continue }
-            if anchorRealtime == nil, let a = anchor() { anchorRealtime = offset.realtime(fromMonotonic: a) }
-            for i in 0..<n {
-                guard let d = receiver.datagram(at: i) else { continue }
-                account(d, anchorRealtime)
-            }
-            lastArrival.store(Clock.monotonic(), ordering: .relaxed)
-            matched.store(received, ordering: .relaxed)
-        }
-    }
-
+    /// Accounts one datagram received on `channel` at `time` (realtime ns); `anchor` is the run's first
+    /// deadline on the realtime clock (nil: not known yet, the message is counted without a latency).
     @inline(__always)
-    private func account(_ d: ReceivedDatagram, _ anchor: Int64?) {
-        let channel = d.endpointIndex
-        drops[channel] = max(drops[channel], UInt64(d.kernelDrops))
-        guard !d.truncated, let p = OMDPacket(d.payload), p.packetSize == d.length else { garbage &+= 1; return }
+    public mutating func account(channel: Int, payload: ByteView, length: Int, truncated: Bool, time: Int64, anchor: Int64?) {
+        guard !truncated, let p = OMDPacket(payload), p.packetSize == length else { garbage &+= 1; return }
         packets &+= 1
-        let time = d.kernelTime != 0 ? d.kernelTime : Clock.realtime()
         if time < firstTime { firstTime = time }
         if time > lastTime { lastTime = time }
         if p.isHeartbeat { heartbeats &+= 1; return }
@@ -130,16 +98,63 @@ final class BenchReceiver: @unchecked Sendable {
         }
         if messages.error != nil { garbage &+= 1 }
     }
+}
+
+/// Receives one platform's output on a dedicated thread and matches every message to the schedule.
+final class BenchReceiver: @unchecked Sendable {
+    let target: BenchTarget
+    let receiver: UDPReceiver
+    let stopFlag = Atomic<Bool>(false)
+    let lastArrival = Atomic<Int64>(0)
+    let matched = Atomic<UInt64>(0)
+    // Written by the receiving thread only; read after join().
+    var matcher: FeedMatcher
+    var drops: [UInt64]
+    var thread: PinnedThread?
+
+    init(target: BenchTarget, channels: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
+        self.target = target
+        let endpoints = (0..<channels).map { Endpoint(address: target.receive.address, port: target.receive.port &+ UInt16($0)) }
+        receiver = try UDPReceiver(endpoints: endpoints, options: options)
+        matcher = FeedMatcher(expected: expected)
+        drops = Array(repeating: 0, count: channels)
+    }
+
+    func start(anchor: @escaping @Sendable () -> Int64?, offset: ClockOffset) {
+        thread = PinnedThread.start(name: "rehearse-recv") { [self] in run(anchor: anchor, offset: offset) }
+    }
+
+    func stop() { stopFlag.store(true, ordering: .relaxed) }
+    func join() { thread?.join() }
+
+    private func run(anchor: @Sendable () -> Int64?, offset: ClockOffset) {
+        var anchorRealtime: Int64?
+        var m = matcher
+        defer { matcher = m }
+        while !stopFlag.load(ordering: .relaxed) {
+            guard let n = try? receiver.receive(timeoutMilliseconds: 20), n > 0 else { continue }
+            if anchorRealtime == nil, let a = anchor() { anchorRealtime = offset.realtime(fromMonotonic: a) }
+            for i in 0..<n {
+                guard let d = receiver.datagram(at: i) else { continue }
+                drops[d.endpointIndex] = max(drops[d.endpointIndex], UInt64(d.kernelDrops))
+                m.account(channel: d.endpointIndex, payload: d.payload, length: d.length, truncated: d.truncated,
+                          time: d.kernelTime != 0 ? d.kernelTime : Clock.realtime(), anchor: anchorRealtime)
+            }
+            lastArrival.store(Clock.monotonic(), ordering: .relaxed)
+            matched.store(m.received, ordering: .relaxed)
+        }
+    }
 
     func result(messagesSent: UInt64) -> BenchSideResult {
-        let span = lastTime > firstTime ? lastTime - firstTime : 0
+        let m = matcher
+        let span = m.lastTime > m.firstTime ? m.lastTime - m.firstTime : 0
         return BenchSideResult(
             name: target.name, sendTo: target.send.description, receiveOn: target.receive.description,
-            messagesSent: messagesSent, messagesReceived: received,
-            messagesLost: messagesSent > received ? messagesSent - received : 0, duplicateMessages: duplicates,
-            unexpectedMessages: unexpected, packetsReceived: packets, heartbeats: heartbeats, garbage: garbage,
-            kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(received) * 1e9 / Double(span) : 0,
-            latency: LatencySummary(histogram))
+            messagesSent: messagesSent, messagesReceived: m.received,
+            messagesLost: messagesSent > m.received ? messagesSent - m.received : 0, duplicateMessages: m.duplicates,
+            unexpectedMessages: m.unexpected, packetsReceived: m.packets, heartbeats: m.heartbeats, garbage: m.garbage,
+            kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : 0,
+            latency: LatencySummary(m.histogram))
     }
 }
 

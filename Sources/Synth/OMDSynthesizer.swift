@@ -85,6 +85,7 @@ public struct OMDSynthesizer {
     /// Generates the capture into `path`; returns what was written.
     public static func generate(_ configuration: SynthConfiguration, to path: String) throws(CaptureWriteError) -> SynthSummary {
         var options = CaptureWriter.Options(format: configuration.format)
+        options.pcapMicroseconds = configuration.microsecondPcap
         options.sectionComment = "rehearse synth seed=\(configuration.seed) channels=\(configuration.channels) rate=\(Int(configuration.rate))"
         let writer = try CaptureWriter(path: path, options: options,
                                        interfaces: [.init(linkType: .ethernet, snapLength: 65_535, name: "synth")])

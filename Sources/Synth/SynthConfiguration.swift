@@ -100,6 +100,8 @@ public struct SynthConfiguration: Sendable {
     public var sourcePort: UInt16 = 50_000
     public var lines: [FeedLine] = [.a, .b]
     public var format: CaptureFileFormat = .pcap
+    /// Classic pcap with microsecond timestamps (for tools that read only that, e.g. tcpreplay's peers).
+    public var microsecondPcap = false
     public var faults: [SynthFault] = []
     /// Auction uncross times (offsets from start, ns); nil = one per channel at 30 % of the run.
     public var auctions: [Int64]?
