@@ -34,5 +34,11 @@ let package = Package(
             path: "Sources/reader-walk",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        .executableTarget(
+            name: "spsc-ring",
+            dependencies: [.product(name: "Transport", package: "Rehearse")],
+            path: "Sources/spsc-ring",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

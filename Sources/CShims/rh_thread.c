@@ -35,3 +35,8 @@ int rh_restore_affinity(const void *buffer, int size) {
     if (size < (int)sizeof(cpu_set_t)) return EINVAL;
     return pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), (const cpu_set_t *)buffer);
 }
+
+#include <sys/prctl.h>
+int rh_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0) == 0 ? 0 : errno;
+}

@@ -39,8 +39,8 @@ struct SenderArguments: ParsableArguments {
     var ttl = 1
     @Option(help: "Pin the sender thread to this CPU.")
     var cpu: Int?
-    @Option(help: "Sleep until this long before each deadline, then spin (e.g. 200us).")
-    var spin = "200us"
+    @Option(help: "Sleep until this long before each deadline, then spin (e.g. 200us; default 2ms).")
+    var spin = "2ms"
     @Option(help: "Most packets per sendmmsg call.")
     var batch = 64
     @Flag(help: "Stop at the first datagram that cannot be sent (default: count it and go on).")

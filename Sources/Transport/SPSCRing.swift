@@ -122,3 +122,74 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     /// Elements waiting (approximate while both sides run).
     public var count: Int { tail.load(ordering: .acquiring) &- head.load(ordering: .acquiring) }
 }
+
+extension SPSCRing {
+    /// The producer's end: its own index and its cached view of the consumer's live in this value (in
+    /// registers inside a loop), so a push touches shared memory only to write the slot and publish.
+    /// One producer per ring (noncopyable: it cannot be duplicated by accident).
+    public struct Producer: ~Copyable {
+        @usableFromInline let ring: SPSCRing
+        @usableFromInline let slots: UnsafeMutablePointer<Element>
+        @usableFromInline let mask: Int
+        @usableFromInline let capacity: Int
+        @usableFromInline var tail: Int
+        @usableFromInline var cachedHead: Int
+
+        init(_ ring: SPSCRing) {
+            self.ring = ring
+            slots = ring.slots
+            mask = ring.mask
+            capacity = ring.capacity
+            tail = ring.tail.load(ordering: .relaxed)
+            cachedHead = ring.head.load(ordering: .acquiring)
+        }
+
+        /// Appends `element` and publishes it (release); false when the ring is full.
+        @inlinable @inline(__always)
+        public mutating func push(_ element: Element) -> Bool {
+            if tail &- cachedHead == capacity {
+                cachedHead = ring.head.load(ordering: .acquiring)
+                if tail &- cachedHead == capacity { return false }
+            }
+            (slots + (tail & mask)).initialize(to: element)
+            tail &+= 1
+            ring.tail.store(tail, ordering: .releasing)
+            return true
+        }
+    }
+
+    /// The consumer's end, the mirror of ``Producer``. One consumer per ring.
+    public struct Consumer: ~Copyable {
+        @usableFromInline let ring: SPSCRing
+        @usableFromInline let slots: UnsafeMutablePointer<Element>
+        @usableFromInline let mask: Int
+        @usableFromInline var head: Int
+        @usableFromInline var cachedTail: Int
+
+        init(_ ring: SPSCRing) {
+            self.ring = ring
+            slots = ring.slots
+            mask = ring.mask
+            head = ring.head.load(ordering: .relaxed)
+            cachedTail = ring.tail.load(ordering: .acquiring)
+        }
+
+        /// Removes the oldest element (acquire); nil when the ring is empty.
+        @inlinable @inline(__always)
+        public mutating func pop() -> Element? {
+            if head == cachedTail {
+                cachedTail = ring.tail.load(ordering: .acquiring)
+                if head == cachedTail { return nil }
+            }
+            let element = (slots + (head & mask)).pointee
+            head &+= 1
+            ring.head.store(head, ordering: .releasing)
+            return element
+        }
+    }
+
+    /// The producer's end. Take it once, on the producing thread; do not mix with ``push(_:)``/``enqueue(_:batch:)``.
+    public func makeProducer() -> Producer { Producer(self) }
+    /// The consumer's end. Take it once, on the consuming thread; do not mix with ``pop()``/``dequeue(batch:)``.
+    public func makeConsumer() -> Consumer { Consumer(self) }
+}

@@ -14,3 +14,9 @@ int rh_save_affinity(void *buffer, int size);
 /// Restores a mask saved by rh_save_affinity. 0 or an errno.
 int rh_restore_affinity(const void *buffer, int size);
 #endif
+#ifndef RH_THREAD_SLACK
+#define RH_THREAD_SLACK
+/// Sets the calling thread's timer slack (ns): how late the kernel may wake a sleeper to batch wakeups
+/// (default 50 µs). A pacing thread wants 1. Returns 0 or an errno.
+int rh_set_timer_slack(unsigned long nanoseconds);
+#endif
