@@ -35,6 +35,16 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "match-cost",
+            dependencies: [
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "MarketData", package: "Rehearse"),
+                .product(name: "Replay", package: "Rehearse"),
+            ],
+            path: "Sources/match-cost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "spsc-ring",
             dependencies: [.product(name: "Transport", package: "Rehearse")],
             path: "Sources/spsc-ring",

@@ -102,3 +102,8 @@ for loops in 1 10; do
   /usr/bin/time -f "  $loops loop(s): peak RSS %M KB, %e s" "$R" replay "$capture" --to "*=127.0.0.1:$port" --max --loop $loops --cpu 0 > /dev/null
   wait $pid || true
 done
+
+echo
+echo "== 5. measuring cost in bench: record + match per message (bar ≤ 100 ns)"
+(cd Benchmarks && swift build -c release --product match-cost >/dev/null)
+Benchmarks/.build/release/match-cost "$capture" 7
