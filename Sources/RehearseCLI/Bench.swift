@@ -93,6 +93,7 @@ struct Bench: ParsableCommand {
         if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
         if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
         if result.replay.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
+        if result.replay.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
 }
 

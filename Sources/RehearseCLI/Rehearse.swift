@@ -4,9 +4,10 @@ import Glibc
 #endif
 
 /// Exit codes (docs/ARCHITECTURE.md): 0 success, 1 a limit failed, 2 usage or configuration,
-/// 3 input (bad capture, unreadable file), 4 target (unreachable, refused, dropped).
+/// 3 input (bad capture, unreadable file), 4 target (unreachable, refused, dropped), 130 a replay or
+/// bench stopped by Ctrl-C / SIGTERM (its partial results are printed).
 public enum ExitStatus: Int32, Sendable {
-    case success = 0, limitFailed = 1, usage = 2, input = 3, target = 4
+    case success = 0, limitFailed = 1, usage = 2, input = 3, target = 4, interrupted = 130
 }
 
 /// An error a command reports to the user with a specific exit status.
@@ -26,7 +27,7 @@ public struct Rehearse: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rehearse",
         abstract: "Replay captured exchange traffic against old and new trading platforms and measure them.",
-        discussion: "Exit codes: 0 ok · 1 a limit failed · 2 usage or configuration · 3 bad input · 4 target error.",
+        discussion: "Exit codes: 0 ok · 1 a limit failed · 2 usage or configuration · 3 bad input · 4 target error · 130 replay/bench interrupted (partial results printed).",
         version: version,
         subcommands: [Inspect.self, Synth.self, ReplayCommand.self, Listen.self, Sim.self, Bench.self]
     )

@@ -73,6 +73,7 @@ struct ReplayCommand: ParsableCommand {
         }
         if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
         if result.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
+        if result.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
 }
 

@@ -128,3 +128,37 @@ struct InspectionTests {
         #expect(table.find(FlowKey(ipProtocol: 6, source: .zero, sourcePort: 0, destination: .zero, destinationPort: 0)) == nil)
     }
 }
+
+@Suite("Feed listener on loopback")
+struct FeedListenerTests {
+    @Test("garbage is counted and kept out of sequence tracking; a gap between OMD packets is found")
+    func garbageAndGaps() throws {
+        var options = ListenOptions()
+        options.endpoints = [Endpoint("127.0.0.1:0")!]
+        options.count = 4
+        options.duration = 5_000_000_000
+        let listener = try FeedListener(options: options)
+        let sender = try UDPSender(target: Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listener.boundPorts[0]))
+        func packet(_ sequence: UInt32, _ messages: Int) -> [UInt8] {
+            var b = OMDPacketBuilder(maximumSize: 1400)
+            b.start(sequenceNumber: sequence, sendTime: 1)
+            for _ in 0..<messages { _ = b.message(type: 9999, length: 8) }
+            b.finish()
+            return b.packet
+        }
+        #expect(sender.send(packet(1, 2)) == 1)
+        #expect(sender.send([0xde, 0xad, 0xbe, 0xef]) == 1)
+        #expect(sender.send(packet(3, 1)) == 1)
+        #expect(sender.send(packet(10, 1)) == 1)  // 4…9 missing
+        let (streams, stop, _, _, error) = listener.run()
+        #expect(error == nil)
+        #expect(stop == .count)
+        let s = try #require(streams.first)
+        #expect(s.packets == 4)
+        #expect(s.garbage == 1)
+        #expect(s.omd.packets == 3)
+        #expect(s.omd.sequence.statistics.gaps == 1)
+        #expect(s.omd.sequence.statistics.missingMessages == 6)
+        #expect(s.kernelDrops == 0)
+    }
+}

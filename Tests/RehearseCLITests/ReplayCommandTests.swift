@@ -82,6 +82,24 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("Ctrl-C in the middle of a replay: partial results, marked interrupted, exit 130")
+    func interruptedReplay() throws {
+        let path = try capture("interrupt.pcap", channels: 1, packets: 2_000)
+        let port = 32_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let sink = try Background(["listen", "--on", "127.0.0.1:\(port)", "--duration", "20s", "--json"])
+        usleep(300_000)
+        let replay = try Background(["replay", path, "--to", "*=127.0.0.1:\(port)", "--pps", "1000", "--json"])
+        usleep(700_000)
+        let (status, output) = replay.interrupt()
+        _ = sink.interrupt()
+        #expect(status == 130)
+        let result = try json(output)
+        #expect(result["interrupted"] as? Bool == true)
+        let sent = result["packets"] as? Int ?? 0
+        #expect(sent > 0 && sent < 2_000)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     @Test("listen receives everything replay sends, per channel, with OMD sequence accounting and --write")
     func replayToListen() throws {
         let path = try capture("feed.pcap")

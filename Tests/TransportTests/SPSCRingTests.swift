@@ -65,6 +65,62 @@ struct SPSCRingTests {
         #expect(errors == 0)
         #expect(ring.pop() == nil)
     }
+
+    @Test("producer and consumer ends: every capacity and start offset, full and empty at every wrap position",
+          arguments: [1, 2, 4, 8, 64])
+    func endsWrapAround(capacity: Int) {
+        let ring = SPSCRing<Int>(capacity: capacity)
+        var producer = ring.makeProducer()
+        var consumer = ring.makeConsumer()
+        var next = 0, expected = 0
+        for start in 0..<(ring.capacity * 2 + 1) {
+            for _ in 0..<(start % ring.capacity) {
+                let pushed = producer.push(next); next += 1
+                let popped = consumer.pop(); expected += 1
+                #expect(pushed && popped == expected - 1)
+            }
+            for _ in 0..<ring.capacity { let pushed = producer.push(next); next += 1; #expect(pushed) }
+            let overfull = producer.push(-1)
+            #expect(!overfull)
+            #expect(ring.count == ring.capacity)
+            for _ in 0..<ring.capacity { let popped = consumer.pop(); #expect(popped == expected); expected += 1 }
+            let empty = consumer.pop()
+            #expect(empty == nil)
+        }
+    }
+
+    @Test("producer and consumer ends on two threads, 20 million items: in order, none lost or repeated")
+    func endsStress() {
+        let ring = SPSCRing<UInt64>(capacity: 4096)
+        let total: UInt64 = 20_000_000
+        let producer = Thread {
+            var p = ring.makeProducer()
+            var i: UInt64 = 0
+            var spins = 0
+            while i < total {
+                if p.push(i) { i &+= 1; spins = 0 } else { spins += 1; if spins > 100 { sched_yield() } }
+            }
+        }
+        producer.start()
+        var consumer = ring.makeConsumer()
+        var expected: UInt64 = 0
+        var errors = 0
+        var spins = 0
+        while expected < total {
+            if let value = consumer.pop() {
+                if value != expected { errors += 1 }
+                expected &+= 1
+                spins = 0
+            } else {
+                spins += 1
+                if spins > 100 { sched_yield() }
+            }
+        }
+        #expect(errors == 0)
+        #expect(expected == total)
+        let empty = consumer.pop()
+        #expect(empty == nil)
+    }
 }
 
 import Foundation
