@@ -26,6 +26,19 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ReplayBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "MarketData", package: "Rehearse"),
+                .product(name: "Replay", package: "Rehearse"),
+                .product(name: "Synth", package: "Rehearse"),
+            ],
+            path: "Benchmarks/ReplayBenchmarks",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "reader-walk",
             dependencies: [
                 .product(name: "Capture", package: "Rehearse"),
