@@ -82,6 +82,25 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("multicast on loopback only: replay pinned to 127.0.0.1 with TTL 0, listen joined on 127.0.0.1")
+    func multicastLoopback() throws {
+        let path = try capture("mcast.pcap", channels: 2, packets: 600)
+        let port = 33_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let listener = try Background(["listen", "--on", "239.255.42.1:\(port)-\(port + 1)", "--interface", "127.0.0.1",
+                                       "--count", "600", "--duration", "20s", "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["replay", path, "--to", "each=239.255.42.1:\(port)", "--interface", "127.0.0.1", "--ttl", "0",
+                             "--speed", "8", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (status, output) = listener.wait()
+        #expect(status == 0)
+        let report = try json(output)
+        #expect(report["packets"] as? Int == 600)
+        let streams = try #require(report["streams"] as? [[String: Any]])
+        #expect(streams.map { $0["packets"] as? Int ?? 0 }.reduce(0, +) == 600)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     @Test("Ctrl-C in the middle of a replay: partial results, marked interrupted, exit 130")
     func interruptedReplay() throws {
         let path = try capture("interrupt.pcap", channels: 1, packets: 2_000)
