@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Transport", targets: ["Transport"]),
         .library(name: "Synth", targets: ["Synth"]),
         .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "OrderEntry", targets: ["OrderEntry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,6 +38,7 @@ let package = Package(
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
+        .target(name: "OrderEntry", dependencies: ["Capture"], swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "Capture"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",
