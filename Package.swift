@@ -39,7 +39,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
         .target(name: "OrderEntry", dependencies: ["Capture"], swiftSettings: strict),
-        .target(name: "Synth", dependencies: ["Capture", "MarketData"], swiftSettings: strict),
+        .target(name: "Synth", dependencies: ["Capture", "MarketData", "OrderEntry"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
             dependencies: [
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
-        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "Capture"], swiftSettings: strict),
+        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "Capture", "Synth"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",

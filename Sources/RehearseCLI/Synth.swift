@@ -76,6 +76,15 @@ struct Synth: ParsableCommand {
     @Flag(help: "Print the generator's summary as JSON.")
     var json = false
 
+    @Flag(help: "Generate FIX order-entry sessions over TCP instead of an OMD feed.")
+    var fix = false
+    @Option(help: "FIX sessions (with --fix).")
+    var sessions = 4
+    @Option(help: "Application messages per FIX session (with --fix).")
+    var orders = 500
+    @Option(help: "Average application messages per second per FIX session (with --fix).")
+    var orderRate: Double = 1_000
+
     func configuration() throws -> SynthConfiguration {
         var c = SynthConfiguration()
         c.seed = seed
@@ -128,6 +137,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
+        if fix { return try runFIX() }
         let c = try configuration()
         let started = DispatchTime.now().uptimeNanoseconds
         let summary: SynthSummary
@@ -151,6 +161,22 @@ struct Synth: ParsableCommand {
             print("    line \(l.line.rawValue) channel \(l.channel): dropped \(l.droppedPackets) packets (\(l.droppedMessages) messages), duplicated \(l.duplicatedPackets), reordered \(l.reorderedPackets), paused \(l.pausedPackets)")
         }
         print("  generated in \(TimeFormat.format(elapsed, 2)) s (\(Text.rate(Double(summary.packets) / max(elapsed, 1e-9))) packets/s)")
+    }
+    /// `synth --fix`: FIX client sessions as TCP.
+    func runFIX() throws {
+        guard sessions >= 1, sessions <= 1000 else { throw RehearseError(.usage, "--sessions: 1…1000") }
+        guard orders >= 1 else { throw RehearseError(.usage, "--orders: at least 1") }
+        guard orderRate > 0, orderRate.isFinite else { throw RehearseError(.usage, "--order-rate: above 0") }
+        var c = FIXSynthConfiguration()
+        c.seed = seed
+        c.sessions = sessions
+        c.ordersPerSession = orders
+        c.rate = orderRate
+        let summary: FIXSynthSummary
+        do { summary = try FIXSynthesizer.generate(c, to: output) } catch { throw RehearseError(.input, error.description) }
+        if json { print(try jsonText(summary)); return }
+        print("wrote \(output): \(Text.count(summary.packets)) packets, \(summary.sessions) FIX sessions to \(c.gateway)")
+        print("  client messages \(Text.count(summary.clientMessages)), gateway messages \(Text.count(summary.gatewayMessages)); split \(summary.splitMessages), coalesced \(summary.coalescedSegments), retransmitted \(summary.retransmissions); fills \(summary.fills), rejects \(summary.rejects)")
     }
 }
 
