@@ -58,6 +58,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "fix-parse",
+            dependencies: [
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "OrderEntry", package: "Rehearse"),
+            ],
+            path: "Sources/fix-parse",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "spsc-ring",
             dependencies: [.product(name: "Transport", package: "Rehearse")],
             path: "Sources/spsc-ring",
