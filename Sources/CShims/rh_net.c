@@ -189,3 +189,64 @@ int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_si
 }
 
 unsigned rh_interface_index(const char *name) { return if_nametoindex(name); }
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+
+static void no_delay(int fd) { int one = 1; setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); }
+
+int rh_tcp_listen(int family, const uint8_t *address, uint16_t port, int backlog) {
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -errno;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail(fd);
+    struct sockaddr_storage s;
+    socklen_t length = fill_address(&s, family, address, port);
+    if (bind(fd, (struct sockaddr *)&s, length) < 0) return fail(fd);
+    if (listen(fd, backlog) < 0) return fail(fd);
+    return fd;
+}
+
+int rh_tcp_accept(int fd) {
+    int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) return -errno;
+    no_delay(c);
+    return c;
+}
+
+int rh_tcp_connect(int family, const uint8_t *address, uint16_t port, int timeout_ms) {
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -errno;
+    no_delay(fd);
+    struct sockaddr_storage s;
+    socklen_t length = fill_address(&s, family, address, port);
+    if (connect(fd, (struct sockaddr *)&s, length) < 0) {
+        if (errno != EINPROGRESS) return fail(fd);
+        struct pollfd p = { fd, POLLOUT, 0 };
+        int r = poll(&p, 1, timeout_ms);
+        if (r == 0) { close(fd); return -ETIMEDOUT; }
+        if (r < 0) return fail(fd);
+        int error = 0; socklen_t el = sizeof error;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &el);
+        if (error) { close(fd); return -error; }
+    }
+    return fd;
+}
+
+long rh_tcp_send(int fd, const void *bytes, size_t length) {
+    ssize_t n = send(fd, bytes, length, MSG_NOSIGNAL);
+    return n < 0 ? -errno : n;
+}
+
+long rh_tcp_receive(int fd, void *buffer, size_t capacity) {
+    ssize_t n = recv(fd, buffer, capacity, 0);
+    return n < 0 ? -errno : n;
+}
+
+int rh_poll_ns(struct pollfd *fds, unsigned long count, int64_t timeout_ns) {
+    if (timeout_ns < 0) timeout_ns = 0;
+    struct timespec t = { (time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000) };
+    int r = ppoll(fds, (nfds_t)count, &t, NULL);
+    if (r < 0) return errno == EINTR ? 0 : -errno;
+    return r;
+}

@@ -65,3 +65,25 @@ int rh_recv_many(const int *fds, int fd_count, uint8_t *buffer, uint32_t slot_si
 /// Index of the interface with this name, 0 when none.
 unsigned rh_interface_index(const char *name);
 #endif
+
+#ifndef RH_NET_TCP
+#define RH_NET_TCP
+/// A non-blocking TCP listening socket on addr:port (SO_REUSEADDR). The descriptor or -errno.
+int rh_tcp_listen(int family, const uint8_t *address, uint16_t port, int backlog);
+/// Accepts one pending connection, non-blocking with TCP_NODELAY. The descriptor, or -errno (-EAGAIN: none).
+int rh_tcp_accept(int fd);
+/// Connects to addr:port within `timeout_ms`; the socket is returned non-blocking with TCP_NODELAY.
+/// The descriptor or -errno (-ETIMEDOUT, -ECONNREFUSED…).
+int rh_tcp_connect(int family, const uint8_t *address, uint16_t port, int timeout_ms);
+/// send() without SIGPIPE: bytes sent, or -errno (-EAGAIN when the socket buffer is full).
+long rh_tcp_send(int fd, const void *bytes, size_t length);
+/// recv(): bytes received, 0 at end of stream, or -errno (-EAGAIN when nothing is there).
+long rh_tcp_receive(int fd, void *buffer, size_t capacity);
+#endif
+
+#ifndef RH_NET_POLL
+#define RH_NET_POLL
+struct pollfd;
+/// ppoll with a nanosecond timeout (0: do not wait). Ready count, 0 on timeout, or -errno (EINTR → 0).
+int rh_poll_ns(struct pollfd *fds, unsigned long count, int64_t timeout_ns);
+#endif

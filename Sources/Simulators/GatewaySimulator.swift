@@ -1,0 +1,275 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Capture
+import OrderEntry
+import Synchronization
+import Transport
+
+/// How a reference FIX gateway behaves.
+public struct GatewayProfile: Sendable, Equatable {
+    public var name: String
+    /// Per-message latency after service.
+    public var delay: DelayDistribution
+    /// Time the gateway spends on each application message (its capacity), ns.
+    public var serviceTime: Int64
+    /// Application messages a session may send per second before they are rejected (0: no limit).
+    public var throttle: Int
+
+    public static let old = GatewayProfile(name: "old", delay: .lognormal(median: 250_000, sigma: 0.4), serviceTime: 20_000, throttle: 2_000)
+    public static let new = GatewayProfile(name: "new", delay: .lognormal(median: 80_000, sigma: 0.3), serviceTime: 5_000, throttle: 5_000)
+    public static let builtIn: [String: GatewayProfile] = ["old": old, "new": new]
+}
+
+/// Faults a gateway simulator injects.
+public struct GatewayFaults: Sendable, Equatable {
+    /// Drop every connection this long after the first logon (ns).
+    public var disconnectAt: Int64?
+    /// Stop answering at `stallAt` (after the first logon) for `stallFor`; requests queue meanwhile.
+    public var stallAt: Int64?
+    public var stallFor: Int64 = 0
+    /// Refuse every logon with this reason (Logout 58=reason).
+    public var rejectLogon: String?
+    public init() {}
+}
+
+/// Counters of a gateway simulator run.
+public struct GatewayStatistics: Sendable, Codable, Equatable {
+    public var connections = 0
+    public var logons = 0
+    public var rejectedLogons = 0
+    public var applicationMessages: UInt64 = 0
+    public var acks: UInt64 = 0
+    public var fills: UInt64 = 0
+    public var rejects: UInt64 = 0
+    public var throttled: UInt64 = 0
+    public var cancelRejects: UInt64 = 0
+    public var heartbeats: UInt64 = 0
+    public var framingErrors: UInt64 = 0
+    public var disconnects = 0
+}
+
+/// A reference FIX gateway for demos and tests: Logon, Logout, Heartbeat and TestRequest; New Order
+/// Single, Cancel and Cancel/Replace answered with Execution Reports (acks; fills from a price-time book
+/// per symbol; rejects), a per-session throttle, and answers released after a profiled delay behind a
+/// service-time queue. One thread, non-blocking sockets, `ppoll` with nanosecond timeouts.
+public final class GatewaySimulator: @unchecked Sendable {
+    public let profile: GatewayProfile
+    public let faults: GatewayFaults
+    let listener: TCPListener
+    let stopFlag = Atomic<Bool>(false)
+    var random: UInt64
+
+    struct Session {
+        var socket: TCPConnectionSocket
+        var parser = FIXStreamParser()
+        var output: [UInt8] = []
+        var loggedOn = false
+        var closing = false
+        var ourID = "HKATS"
+        var theirID = "CLIENT"
+        var beginString = "FIX.4.4"
+        var sequence = 1
+        var windowStart: Int64 = 0
+        var windowCount = 0
+    }
+
+    struct Resting { var price: Int; var quantity: Int; var clOrdID: String; var session: Int; var side: String }
+    struct Pending { var release: Int64; var session: Int; var type: String; var fields: [(Int, String)] }
+
+    public init(listen: Endpoint, profile: GatewayProfile, faults: GatewayFaults = GatewayFaults(), seed: UInt64 = 1) throws(TransportError) {
+        self.profile = profile
+        self.faults = faults
+        listener = try TCPListener(endpoint: listen)
+        random = seed | 1
+    }
+
+    /// The port it listens on.
+    public var port: UInt16 { listener.port }
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+    func unit() -> Double {
+        random ^= random << 13; random ^= random >> 7; random ^= random << 17
+        return Double(random >> 11) * 0x1.0p-53
+    }
+
+    /// Serves until `stop()` or `duration` ns.
+    public func run(duration: Int64? = nil) -> GatewayStatistics {
+        var stats = GatewayStatistics()
+        var sessions: [Session?] = []
+        var queue: [Pending] = []
+        var books: [String: [Resting]] = [:]
+        var serverFree: Int64 = 0
+        var lastRelease: Int64 = 0
+        var firstLogon: Int64?
+        var disconnected = false
+        let start = Clock.monotonic()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var execID = 0
+
+        func send(_ s: Int, _ type: String, _ fields: [(Int, String)]) {
+            guard var session = sessions[s] else { return }
+            var w = FIXWriter(beginString: session.beginString)
+            w.add(35, type); w.add(49, session.ourID); w.add(56, session.theirID); w.add(34, session.sequence)
+            w.add(52, "20260105-01:15:00.000")
+            for (t, v) in fields { w.add(t, v) }
+            session.sequence += 1
+            session.output += w.message()
+            sessions[s] = session
+        }
+
+        func handle(_ s: Int, _ m: FIXMessage, now: Int64) {
+            guard let type = m.messageType else { return }
+            func text(_ tag: Int) -> String { m.value(tag).map(FIXMessage.string) ?? "" }
+            if type == "A" {
+                sessions[s]!.theirID = text(49)
+                sessions[s]!.ourID = text(56).isEmpty ? "HKATS" : text(56)
+                sessions[s]!.beginString = m.beginString ?? "FIX.4.4"
+                if let reason = faults.rejectLogon {
+                    stats.rejectedLogons += 1
+                    send(s, "5", [(58, reason)])
+                    sessions[s]!.closing = true
+                    return
+                }
+                stats.logons += 1
+                sessions[s]!.loggedOn = true
+                if firstLogon == nil { firstLogon = now }
+                send(s, "A", [(98, "0"), (108, text(108).isEmpty ? "30" : text(108))])
+                return
+            }
+            guard sessions[s]!.loggedOn else { sessions[s]!.closing = true; return }
+            switch type {
+            case "0": stats.heartbeats += 1
+            case "1": send(s, "0", [(112, text(112))])
+            case "5": send(s, "5", []); sessions[s]!.closing = true
+            case "D", "F", "G":
+                stats.applicationMessages += 1
+                let id = text(11)
+                // Throttle: messages per aligned second per session.
+                let second = now / 1_000_000_000
+                if sessions[s]!.windowStart != second { sessions[s]!.windowStart = second; sessions[s]!.windowCount = 0 }
+                sessions[s]!.windowCount += 1
+                if profile.throttle > 0 && sessions[s]!.windowCount > profile.throttle {
+                    stats.throttled += 1
+                    stats.rejects += 1
+                    queue.append(Pending(release: now, session: s, type: "8",
+                                         fields: [(37, "NONE"), (11, id), (150, "8"), (39, "8"), (103, "99"), (58, "throttle exceeded")]))
+                    return
+                }
+                serverFree = max(serverFree, now) + profile.serviceTime
+                let release = max(lastRelease, serverFree + profile.delay.draw(unit(), unit()))
+                lastRelease = release
+                execID += 1
+                let symbol = text(55), side = text(54)
+                if type == "F" {
+                    let original = text(41)
+                    var found = false
+                    if var book = books[symbol], let i = book.firstIndex(where: { $0.clOrdID == original && $0.session == s }) {
+                        book.remove(at: i); books[symbol] = book; found = true
+                    }
+                    if found {
+                        stats.acks += 1
+                        queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (41, original), (17, "E\(execID)"), (150, "4"), (39, "4")]))
+                    } else {
+                        stats.cancelRejects += 1
+                        queue.append(Pending(release: release, session: s, type: "9", fields: [(37, "NONE"), (11, id), (41, original), (39, "8"), (434, "1"), (102, "1"), (58, "unknown order")]))
+                    }
+                    return
+                }
+                let price = Int(text(44)) ?? 0, quantity = Int(text(38)) ?? 0
+                if type == "D" && (price <= 0 || quantity <= 0 || symbol.isEmpty) {
+                    stats.rejects += 1
+                    queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "NONE"), (11, id), (17, "E\(execID)"), (150, "8"), (39, "8"), (58, "invalid order")]))
+                    return
+                }
+                if type == "G", var book = books[symbol], let i = book.firstIndex(where: { $0.clOrdID == text(41) && $0.session == s }) {
+                    book.remove(at: i); books[symbol] = book
+                }
+                stats.acks += 1
+                queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "E\(execID)"), (150, type == "G" ? "5" : "0"), (39, "0"), (55, symbol), (54, side)]))
+                // Price-time matching against the opposite side.
+                var book = books[symbol] ?? []
+                if let i = book.firstIndex(where: { $0.side != side && (side == "1" ? $0.price <= price : $0.price >= price) }) {
+                    let resting = book.remove(at: i)
+                    stats.fills += 2
+                    queue.append(Pending(release: release + 1_000, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "F\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
+                    queue.append(Pending(release: release + 1_000, session: resting.session, type: "8", fields: [(37, "R\(execID)"), (11, resting.clOrdID), (17, "G\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
+                } else {
+                    book.append(Resting(price: price, quantity: quantity, clOrdID: id, session: s, side: side))
+                }
+                books[symbol] = book
+            default:
+                break
+            }
+        }
+
+        while !stopFlag.load(ordering: .relaxed) {
+            let now = Clock.monotonic()
+            if let duration, now - start >= duration { break }
+            if let at = faults.disconnectAt, let first = firstLogon, !disconnected, now >= first + at {
+                disconnected = true
+                for i in sessions.indices where sessions[i] != nil { sessions[i]!.socket.close(); sessions[i] = nil; stats.disconnects += 1 }
+                queue.removeAll()
+            }
+            let stalled: Bool = {
+                guard let at = faults.stallAt, let first = firstLogon else { return false }
+                return now >= first + at && now < first + at + faults.stallFor
+            }()
+            // Release due answers (queue is in release order except throttle rejects, which are due now).
+            if !stalled {
+                queue.sort { $0.release < $1.release }
+                var released = 0
+                for p in queue where p.release <= now {
+                    released += 1
+                    if sessions[p.session] != nil { send(p.session, p.type, p.fields) }
+                }
+                queue.removeFirst(released)
+            }
+            // Write what is pending; close sessions that asked to.
+            for i in sessions.indices {
+                guard var session = sessions[i] else { continue }
+                if !session.output.isEmpty {
+                    let n = session.output.withUnsafeBytes { session.socket.send($0) }
+                    if n > 0 { session.output.removeFirst(n) } else if n != -Int(EAGAIN) { session.socket.close(); sessions[i] = nil; continue }
+                }
+                if session.closing && session.output.isEmpty { session.socket.close(); sessions[i] = nil; continue }
+                sessions[i] = session
+            }
+            // Wait for input, a connection, or the next release.
+            let nextRelease = stalled ? 1_000_000 : (queue.first.map { max(0, $0.release - now) } ?? 10_000_000)
+            var descriptors: [Int32] = [listener.descriptor]
+            var writable: [Bool] = [false]
+            var owners: [Int] = [-1]
+            for (i, s) in sessions.enumerated() where s != nil {
+                descriptors.append(s!.socket.descriptor); writable.append(!s!.output.isEmpty); owners.append(i)
+            }
+            let ready = waitForSockets(descriptors, writable: writable, timeoutNanoseconds: min(nextRelease, 10_000_000))
+            if ready[0] & 1 != 0 {
+                while let socket = listener.accept() {
+                    stats.connections += 1
+                    sessions.append(Session(socket: socket))
+                }
+            }
+            let arrival = Clock.monotonic()
+            for k in 1..<ready.count where ready[k] & 1 != 0 {
+                let i = owners[k]
+                guard sessions[i] != nil else { continue }
+                let n = buffer.withUnsafeMutableBytes { sessions[i]!.socket.receive(into: $0) }
+                if n == 0 || (n < 0 && n != -Int(EAGAIN)) { sessions[i]!.socket.close(); sessions[i] = nil; continue }
+                guard n > 0 else { continue }
+                var messages: [[UInt8]] = []
+                buffer.withUnsafeBytes { raw in
+                    sessions[i]!.parser.append(ByteView(unsafeStart: raw.baseAddress, count: n), timestamp: arrival) { m in
+                        messages.append(m.message.bytes.withUnsafeBytes { Array($0) })
+                    }
+                }
+                stats.framingErrors = sessions.compactMap { $0?.parser.errorCount }.reduce(0, +)
+                for bytes in messages {
+                    bytes.withUnsafeBytes { raw in handle(i, FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)), now: arrival) }
+                }
+            }
+        }
+        for i in sessions.indices { sessions[i]?.socket.close() }
+        return stats
+    }
+}
