@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["Capture"], swiftSettings: strict),
         .target(name: "Transport", dependencies: ["CShims", "Capture"], swiftSettings: strict),
         .target(name: "Measure", dependencies: ["Capture", "MarketData", "Transport"], swiftSettings: strict),
-        .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport",
+        .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport", "OrderEntry",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
-        .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "Capture", "Synth"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(

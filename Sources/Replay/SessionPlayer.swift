@@ -1,0 +1,350 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Capture
+import Histogram
+import OrderEntry
+import Synchronization
+import Transport
+
+/// How a gateway replay runs.
+public struct SessionReplayOptions: Sendable {
+    /// Original timing scaled by this (2 = twice as fast); nil with `maximumInFlight` = as fast as the window allows.
+    public var speed: Double? = 1
+    /// With `speed` nil: requests outstanding per session at most.
+    public var maximumInFlight = 16
+    /// CompIDs to log on with (default: the captured logon's).
+    public var senderCompID: String?
+    public var targetCompID: String?
+    /// Username (553) and password (554) for the logon.
+    public var username: String?
+    public var password: String?
+    /// A request without any answer after this long is a timeout (ns).
+    public var responseTimeout: Int64 = 5_000_000_000
+    /// Connection attempts per session (first connect and after a drop).
+    public var connectAttempts = 3
+    public var reconnectDelay: Int64 = 200_000_000
+    /// Waiting for every Logon answer (ns).
+    public var logonTimeout: Int64 = 5_000_000_000
+    public init() {}
+}
+
+/// Results for one message type.
+public struct MessageTypeResult: Codable, Sendable {
+    public var messageType: String
+    public var sent: UInt64 = 0
+    /// Requests with at least one answer (sent = answered + timeouts + lostToDisconnects).
+    public var answered: UInt64 = 0
+    public var acks: UInt64 = 0
+    public var fills: UInt64 = 0
+    public var rejects: UInt64 = 0
+    public var cancelRejects: UInt64 = 0
+    public var timeouts: UInt64 = 0
+    /// Requests lost with a dropped connection (never answered).
+    public var lostToDisconnects: UInt64 = 0
+    /// First response's receive time − the request's scheduled send time.
+    public var latency: LatencySummary
+}
+
+/// The outcome of a gateway replay (schema `rehearse.gateway/1`).
+public struct SessionReplayResult: Codable, Sendable {
+    public var schema = "rehearse.gateway/1"
+    public var capture: String
+    public var target: String
+    public var sessions: Int
+    public var sessionsLoggedOn: Int
+    public var halfCapturedSessions: Int
+    public var logonRejections: [String]
+    public var connectFailures: [String]
+    public var disconnects: Int
+    public var reconnects: Int
+    public var requests: UInt64
+    public var responses: UInt64
+    public var wallNs: Int64
+    public var requestsPerSecond: Double
+    /// Actual send − scheduled send, per request.
+    public var lateness: LatencySummary
+    public var byType: [MessageTypeResult]
+    public var rejectReasons: [String: UInt64]
+    public var captureFramingErrors: UInt64
+    public var interrupted: Bool
+}
+
+/// Replays captured FIX client sessions against a gateway: per session a TCP connection, a Logon with
+/// the configured CompIDs, the application messages at their deadlines (original timing × speed, on one
+/// timeline across sessions) or as fast as a max-in-flight window allows, with MsgSeqNum, SendingTime,
+/// CompIDs and ClOrdID (unique per run; OrigClOrdID follows) rewritten; TestRequests answered; a clean
+/// Logout. Every answer is matched by ClOrdID to its request: latency from the scheduled send time.
+public final class SessionPlayer: @unchecked Sendable {
+    public let plan: SessionPlan
+    public let target: Endpoint
+    public let options: SessionReplayOptions
+    let stopFlag = Atomic<Bool>(false)
+    let runID: String
+
+    public init(plan: SessionPlan, target: Endpoint, options: SessionReplayOptions, runID: String? = nil) {
+        self.plan = plan
+        self.target = target
+        self.options = options
+        self.runID = runID ?? String(UInt64(Clock.realtime()) % 100_000_000, radix: 36).uppercased()
+    }
+
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+    struct Live {
+        var socket: TCPConnectionSocket?
+        var parser = FIXStreamParser()
+        var output: [UInt8] = []
+        var sequence = 1
+        var loggedOn = false
+        var loggedOut = false
+        var next = 0               // next message index to send
+        var inFlight = 0
+        var sender: String
+        var targetID: String
+        var begin: String
+        var attempts = 0
+        var reconnectAt: Int64 = 0
+    }
+
+    struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool }
+
+    public func run() -> SessionReplayResult {
+        let types = ["D", "F", "G", "other"]
+        func typeIndex(_ t: String) -> Int { types.firstIndex(of: t) ?? 3 }
+        var results = types.map { MessageTypeResult(messageType: $0, latency: LatencySummary(Histogram<UInt64>(highestTrackableValue: 2))) }
+        var histograms = types.map { _ in Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three) }
+        var lateness = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        var outstanding: [String: Outstanding] = [:]
+        var rejectReasons: [String: UInt64] = [:]
+        var logonRejections: [String] = []
+        var connectFailures: [String] = []
+        var disconnects = 0, reconnects = 0, responses: UInt64 = 0, requests: UInt64 = 0
+        var live = plan.sessions.map { s in
+            Live(sender: options.senderCompID ?? s.senderCompID ?? "REHEARSE", targetID: options.targetCompID ?? s.targetCompID ?? "GATEWAY", begin: s.beginString)
+        }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+
+        func write(_ i: Int, _ type: String, _ fields: [(Int, String)]) {
+            var w = FIXWriter(beginString: live[i].begin)
+            w.add(35, type); w.add(49, live[i].sender); w.add(56, live[i].targetID); w.add(34, live[i].sequence)
+            w.add(52, FIXTime.now())
+            for (t, v) in fields { w.add(t, v) }
+            live[i].sequence += 1
+            live[i].output += w.message()
+        }
+
+        func connect(_ i: Int) -> Bool {
+            live[i].attempts += 1
+            do {
+                live[i].socket = try TCPConnectionSocket.connect(to: target)
+                live[i].parser = FIXStreamParser()
+                live[i].output = []
+                live[i].sequence = 1
+                live[i].loggedOn = false
+                var logon: [(Int, String)] = [(98, "0"), (108, "30")]
+                if live[i].attempts > 1 { logon.append((141, "Y")) }
+                if let u = options.username { logon.append((553, u)) }
+                if let p = options.password { logon.append((554, p)) }
+                write(i, "A", logon)
+                return true
+            } catch {
+                if live[i].attempts >= options.connectAttempts { connectFailures.append("session \(i + 1): \(error.description)") }
+                live[i].reconnectAt = Clock.monotonic() + options.reconnectDelay
+                return false
+            }
+        }
+
+        func flush(_ i: Int) {
+            guard let socket = live[i].socket, !live[i].output.isEmpty else { return }
+            let n = live[i].output.withUnsafeBytes { socket.send($0) }
+            if n > 0 { live[i].output.removeFirst(n) } else if n != -Int(EAGAIN) { drop(i) }
+        }
+
+        func drop(_ i: Int) {
+            live[i].socket?.close()
+            live[i].socket = nil
+            if !live[i].loggedOut { disconnects += 1 }
+            live[i].loggedOn = false
+            live[i].inFlight = 0
+            for (id, o) in outstanding where o.session == i && !o.answered {
+                results[o.type].lostToDisconnects += 1
+                outstanding[id] = nil
+            }
+            live[i].reconnectAt = Clock.monotonic() + options.reconnectDelay
+        }
+
+        /// Sends message `k` of session `i`, rewritten.
+        func sendApplication(_ i: Int, scheduled: Int64) {
+            let captured = plan.sessions[i].messages[live[i].next]
+            live[i].next += 1
+            var fields: [(Int, String)] = []
+            var clOrdID: String?
+            captured.bytes.withUnsafeBytes { raw in
+                var it = FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)).fields
+                while let f = it.next() {
+                    switch f.tag {
+                    case 8, 9, 10, 35, 34, 49, 56, 52, 122, 43, 97: continue
+                    case 11, 41:
+                        let mapped = "\(runID)-\(FIXMessage.string(f.value))"
+                        if f.tag == 11 { clOrdID = mapped }
+                        fields.append((f.tag, mapped))
+                    default:
+                        fields.append((f.tag, FIXMessage.string(f.value)))
+                    }
+                }
+            }
+            let t = typeIndex(captured.messageType)
+            write(i, captured.messageType, fields)
+            flush(i)
+            let now = Clock.monotonic()
+            _ = lateness.record(UInt64(min(max(0, now - scheduled), 3_600_000_000_000)))
+            results[t].sent += 1
+            requests += 1
+            if let id = clOrdID {
+                outstanding[id] = Outstanding(scheduled: scheduled, type: t, session: i, answered: false)
+                live[i].inFlight += 1
+            }
+        }
+
+        func received(_ i: Int, _ m: FIXMessage, at time: Int64) {
+            guard let type = m.messageType else { return }
+            func text(_ tag: Int) -> String? { m.value(tag).map(FIXMessage.string) }
+            switch type {
+            case "A": live[i].loggedOn = true
+            case "5":
+                if !live[i].loggedOn && !live[i].loggedOut {
+                    logonRejections.append("session \(i + 1): \(text(58) ?? "logout without a reason")")
+                    live[i].next = plan.sessions[i].messages.count
+                }
+                live[i].loggedOut = true
+                live[i].socket?.close(); live[i].socket = nil
+            case "1": write(i, "0", [(112, text(112) ?? "")])
+            case "8", "9", "j":
+                responses += 1
+                guard let id = text(11), var o = outstanding[id] else { return }
+                let execType = text(150) ?? ""
+                if type == "8" && execType == "F" { results[o.type].fills += 1 }
+                if o.answered { return }
+                o.answered = true
+                outstanding[id] = o
+                live[o.session].inFlight -= 1
+                results[o.type].answered += 1
+                _ = histograms[o.type].record(UInt64(min(max(0, time - o.scheduled), 3_600_000_000_000)))
+                if type == "9" { results[o.type].cancelRejects += 1; rejectReasons[text(58) ?? "cancel rejected", default: 0] += 1 }
+                else if type == "j" || execType == "8" { results[o.type].rejects += 1; rejectReasons[text(58) ?? "rejected", default: 0] += 1 }
+                else if execType != "F" { results[o.type].acks += 1 }
+            default: break
+            }
+        }
+
+        func poll(_ timeout: Int64) {
+            var descriptors: [Int32] = [], writable: [Bool] = [], owners: [Int] = []
+            for i in live.indices { if let s = live[i].socket { descriptors.append(s.descriptor); writable.append(!live[i].output.isEmpty); owners.append(i) } }
+            guard !descriptors.isEmpty else { usleep(UInt32(min(max(timeout / 1_000, 0), 10_000))); return }
+            let ready = waitForSockets(descriptors, writable: writable, timeoutNanoseconds: timeout)
+            let now = Clock.monotonic()
+            for (k, flags) in ready.enumerated() where flags != 0 {
+                let i = owners[k]
+                if flags & 2 != 0 { flush(i) }
+                guard flags & 1 != 0, let socket = live[i].socket else { continue }
+                let n = buffer.withUnsafeMutableBytes { socket.receive(into: $0) }
+                if n == 0 || (n < 0 && n != -Int(EAGAIN)) { drop(i); continue }
+                guard n > 0 else { continue }
+                var messages: [[UInt8]] = []
+                buffer.withUnsafeBytes { raw in
+                    live[i].parser.append(ByteView(unsafeStart: raw.baseAddress, count: n), timestamp: now) { m in
+                        messages.append(m.message.bytes.withUnsafeBytes { Array($0) })
+                    }
+                }
+                for bytes in messages {
+                    bytes.withUnsafeBytes { raw in received(i, FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)), at: now) }
+                }
+                flush(i)
+            }
+        }
+
+        // Connect and log on every session.
+        for i in live.indices { _ = connect(i) }
+        let logonDeadline = Clock.monotonic() + options.logonTimeout
+        while Clock.monotonic() < logonDeadline && !stopFlag.load(ordering: .relaxed) {
+            for i in live.indices { flush(i) }
+            if live.indices.allSatisfy({ live[$0].loggedOn || live[$0].socket == nil }) { break }
+            poll(1_000_000)
+        }
+        let loggedOn = live.filter(\.loggedOn).count
+        // The timeline: one anchor for all sessions.
+        let anchor = Clock.monotonic() + 2_000_000
+        let speed = options.speed
+        func deadline(_ i: Int) -> Int64 {
+            guard let speed else { return 0 }
+            let t = plan.sessions[i].messages[live[i].next].timestamp - plan.firstTime
+            return anchor + Int64(Double(t) / speed)
+        }
+        var interrupted = false
+        while true {
+            if stopFlag.load(ordering: .relaxed) { interrupted = true; break }
+            let now = Clock.monotonic()
+            var nextDue = Int64.max
+            var remaining = false
+            for i in live.indices {
+                if live[i].socket == nil && !live[i].loggedOut && live[i].next < plan.sessions[i].messages.count
+                    && live[i].attempts < options.connectAttempts && now >= live[i].reconnectAt {
+                    if connect(i) { reconnects += 1 }
+                }
+                guard live[i].loggedOn, live[i].socket != nil else {
+                    if !live[i].loggedOut && live[i].next < plan.sessions[i].messages.count && live[i].attempts < options.connectAttempts { remaining = true }
+                    continue
+                }
+                while live[i].next < plan.sessions[i].messages.count {
+                    remaining = true
+                    if speed == nil {
+                        guard live[i].inFlight < options.maximumInFlight else { break }
+                        sendApplication(i, scheduled: Clock.monotonic())
+                    } else {
+                        let due = deadline(i)
+                        if due > Clock.monotonic() { nextDue = min(nextDue, due); break }
+                        sendApplication(i, scheduled: due)
+                    }
+                }
+                if live[i].next < plan.sessions[i].messages.count { remaining = true }
+            }
+            if !remaining { break }
+            let wait = nextDue == .max ? 1_000_000 : max(0, nextDue - Clock.monotonic())
+            if wait > 200_000 { poll(min(wait - 150_000, 5_000_000)) } else { poll(0) }
+        }
+        // Drain answers, then log out.
+        let drainEnd = Clock.monotonic() + options.responseTimeout
+        while !interrupted && Clock.monotonic() < drainEnd && outstanding.values.contains(where: { !$0.answered }) {
+            if stopFlag.load(ordering: .relaxed) { interrupted = true; break }
+            poll(1_000_000)
+        }
+        let end = Clock.monotonic()
+        for i in live.indices where live[i].socket != nil && live[i].loggedOn { write(i, "5", []); flush(i) }
+        let logoutEnd = Clock.monotonic() + 1_000_000_000
+        while Clock.monotonic() < logoutEnd && live.contains(where: { $0.socket != nil && !$0.loggedOut }) { poll(10_000_000) }
+        for i in live.indices { live[i].socket?.close() }
+        for o in outstanding.values where !o.answered { results[o.type].timeouts += 1 }
+        for t in results.indices { results[t].latency = LatencySummary(histograms[t]) }
+        let wall = max(1, end - anchor)
+        return SessionReplayResult(
+            capture: plan.path, target: target.description, sessions: plan.sessions.count, sessionsLoggedOn: loggedOn,
+            halfCapturedSessions: plan.sessions.filter(\.halfCaptured).count, logonRejections: logonRejections,
+            connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
+            responses: responses, wallNs: wall, requestsPerSecond: Double(requests) * 1e9 / Double(wall),
+            lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 }, rejectReasons: rejectReasons,
+            captureFramingErrors: plan.framingErrors, interrupted: interrupted)
+    }
+}
+
+/// FIX UTCTimestamp text (YYYYMMDD-HH:MM:SS.sss) of the realtime clock.
+enum FIXTime {
+    static func now() -> String {
+        let ns = Clock.realtime()
+        var seconds = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ v: Int32, _ width: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, width - s.count)) + s }
+        return "\(pad(parts.tm_year + 1900, 4))\(pad(parts.tm_mon + 1, 2))\(pad(parts.tm_mday, 2))-\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ns / 1_000_000 % 1000), 3))"
+    }
+}

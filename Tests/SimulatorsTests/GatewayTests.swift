@@ -1,0 +1,114 @@
+import Capture
+import Foundation
+import OrderEntry
+import Synth
+import Testing
+import Transport
+@testable import Replay
+@testable import Simulators
+
+final class RunningGateway: @unchecked Sendable {
+    let simulator: GatewaySimulator
+    private var stats: GatewayStatistics?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(profile: GatewayProfile = .new, faults: GatewayFaults = GatewayFaults()) throws {
+        simulator = try GatewaySimulator(listen: Endpoint("127.0.0.1:0")!, profile: profile, faults: faults)
+        Thread.detachNewThread { [self] in
+            stats = simulator.run()
+            done.signal()
+        }
+    }
+
+    var endpoint: Endpoint { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: simulator.port) }
+
+    func stop() -> GatewayStatistics {
+        simulator.stop()
+        done.wait()
+        return stats!
+    }
+}
+
+func fixCapture(sessions: Int, orders: Int, rate: Double = 2_000) throws -> String {
+    var c = FIXSynthConfiguration()
+    c.seed = 5
+    c.sessions = sessions
+    c.ordersPerSession = orders
+    c.rate = rate
+    let path = NSTemporaryDirectory() + "rehearse-gw-\(UUID().uuidString).pcap"
+    _ = try FIXSynthesizer.generate(c, to: path)
+    return path
+}
+
+@Suite("Gateway replay against the reference gateway", .serialized)
+struct GatewayTests {
+    @Test("every request is answered and matched by ClOrdID; sent = answered + timeouts + lost")
+    func replayAllAnswered() throws {
+        let path = try fixCapture(sessions: 3, orders: 200)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try SessionPlan(path: path)
+        #expect(plan.sessions.count == 3)
+        #expect(plan.messageCount == 600)
+        let gateway = try RunningGateway()
+        var options = SessionReplayOptions()
+        options.speed = 20
+        let result = SessionPlayer(plan: plan, target: gateway.endpoint, options: options).run()
+        let stats = gateway.stop()
+        #expect(result.sessionsLoggedOn == 3)
+        #expect(stats.logons == 3)
+        #expect(result.requests == 600)
+        #expect(stats.applicationMessages == 600)
+        for t in result.byType {
+            #expect(t.sent == t.answered + t.timeouts + t.lostToDisconnects, "\(t.messageType)")
+            #expect(t.timeouts == 0)
+            #expect(t.latency.count == t.answered)
+        }
+        #expect(result.byType.map(\.answered).reduce(0, +) == 600)
+        #expect(Set(result.byType.map(\.messageType)).isSuperset(of: ["D", "F", "G"]))
+        // The profile's service time is a floor under every latency.
+        #expect(result.byType.allSatisfy { $0.latency.min >= 5_000 })
+    }
+
+    @Test("a refused logon is reported with the gateway's reason; a dropped connection is counted and its requests lost, not timed out")
+    func faults() throws {
+        let path = try fixCapture(sessions: 1, orders: 50)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try SessionPlan(path: path)
+        var reject = GatewayFaults()
+        reject.rejectLogon = "market closed"
+        let refusing = try RunningGateway(faults: reject)
+        let refused = SessionPlayer(plan: plan, target: refusing.endpoint, options: SessionReplayOptions()).run()
+        _ = refusing.stop()
+        #expect(refused.sessionsLoggedOn == 0)
+        #expect(refused.logonRejections.first?.contains("market closed") == true)
+        #expect(refused.requests == 0)
+
+        var drop = GatewayFaults()
+        drop.disconnectAt = 5_000_000
+        let dropping = try RunningGateway(faults: drop)
+        var options = SessionReplayOptions()
+        options.speed = 1
+        options.connectAttempts = 1
+        let dropped = SessionPlayer(plan: plan, target: dropping.endpoint, options: options).run()
+        _ = dropping.stop()
+        #expect(dropped.disconnects == 1)
+        let lost = dropped.byType.map(\.lostToDisconnects).reduce(0, +)
+        for t in dropped.byType { #expect(t.sent == t.answered + t.timeouts + t.lostToDisconnects) }
+        #expect(dropped.requests < 50 || lost > 0)
+
+        // Nothing listening: the connect failure names the endpoint.
+        let nowhere = try TCPListenerPort.free()
+        var once = SessionReplayOptions()
+        once.connectAttempts = 1
+        let unreachable = SessionPlayer(plan: plan, target: nowhere, options: once).run()
+        #expect(unreachable.connectFailures.first?.contains(nowhere.description) == true)
+    }
+}
+
+enum TCPListenerPort {
+    /// A loopback endpoint where nothing listens.
+    static func free() throws -> Endpoint {
+        let l = try Transport.TCPListener(endpoint: Endpoint("127.0.0.1:0")!)
+        return Endpoint(address: IPAddress(v4: 0x7F00_0001), port: l.port)
+    }
+}
