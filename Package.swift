@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators",
+                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

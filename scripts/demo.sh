@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The embedded default, on loopback only: synthesize an OMD-D capture, inspect it, start the reference
 # platforms `sim feed` old and new, replay the capture's line A into both at once with `bench`, and
-# print the side-by-side comparison. Everything stays on 127.0.0.1.
+# print the side-by-side comparison; then the gateway leg: FIX sessions from `synth --fix` replayed into
+# `sim gateway` old and new. Everything stays on 127.0.0.1.
 #   scripts/demo.sh [BIN] [DIR]
 set -euo pipefail
 bin=${1:-.build/release/rehearse}
@@ -34,6 +35,21 @@ status=0
 kill -INT $old $new 2>/dev/null || true
 wait $old $new 2>/dev/null || true
 trap - EXIT
+
 echo
-echo "capture: $capture · bench: $dir/bench.txt and $dir/bench.json (schema rehearse.bench/1) · simulators: $dir/sim-*.json"
+echo "== gateway leg: synth --fix (4 FIX sessions as TCP), sim gateway old and new, replay the sessions into both"
+fix="$dir/fix-sessions.pcap"
+"$bin" synth --fix --sessions 4 --orders 1000 --order-rate 2000 --seed 7 --output "$fix"
+"$bin" sim gateway --listen 127.0.0.1:43000 --profile old --json > "$dir/gateway-old.json" &
+gold=$!
+"$bin" sim gateway --listen 127.0.0.1:43001 --profile new --json > "$dir/gateway-new.json" &
+gnew=$!
+trap 'kill -INT $gold $gnew 2>/dev/null || true' EXIT
+sleep 0.5
+"$bin" gateway "$fix" --old 127.0.0.1:43000 --new 127.0.0.1:43001 --speed 1 | tee "$dir/gateway.txt" || status=$?
+kill -INT $gold $gnew 2>/dev/null || true
+wait $gold $gnew 2>/dev/null || true
+trap - EXIT
+echo
+echo "feed capture: $capture · bench: $dir/bench.txt, $dir/bench.json (rehearse.bench/1) · gateway: $dir/gateway.txt · simulators: $dir/sim-*.json, $dir/gateway-*.json"
 exit $status

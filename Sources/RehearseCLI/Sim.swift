@@ -8,8 +8,8 @@ import Transport
 /// `rehearse sim …`: reference platforms for demos and tests.
 struct Sim: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a reference platform (market-data relay) with a latency and capacity profile and faults.",
-        subcommands: [SimFeed.self])
+        abstract: "Run a reference platform (market-data relay or FIX gateway) with a latency and capacity profile and faults.",
+        subcommands: [SimFeed.self, SimGateway.self])
 }
 
 /// `rehearse sim feed --listen A --publish B --profile P`.
@@ -127,4 +127,89 @@ final class SimBox: @unchecked Sendable {
     func set(_ v: FeedSimulatorStatistics) { lock.lock(); stored = v; lock.unlock() }
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
     var value: FeedSimulatorStatistics? { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+/// `rehearse sim gateway --listen ADDR --profile P`.
+struct SimGateway: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "A reference FIX gateway: logon, heartbeats, orders, cancels and replaces answered with execution reports, fills from a price-time book, a per-session throttle.",
+        discussion: """
+        Profiles: old (lognormal median 250 µs, 20 µs per message, 2,000 messages/s per session) and new \
+        (lognormal median 80 µs, 5 µs per message, 5,000/s). Runs until --duration or Ctrl-C, then prints its counters.
+        """)
+
+    @Option(help: "ADDRESS:PORT to accept FIX sessions on.")
+    var listen: String
+    @Option(help: "Built-in profile: old or new.")
+    var profile = "new"
+    @Option(help: "Override the per-message delay: fixed:50us, uniform:10us-80us or lognormal:40us,0.5.")
+    var delay: String?
+    @Option(help: "Override the service time per message (e.g. 10us).")
+    var serviceTime: String?
+    @Option(help: "Messages per second per session before rejects (0: no throttle).")
+    var throttle: Int?
+    @Option(help: "Drop every connection this long after the first logon (e.g. 2s).")
+    var disconnectAt: String?
+    @Option(help: "Stop answering: AT:FOR after the first logon, e.g. 1s:500ms.")
+    var stall: String?
+    @Option(help: "Refuse every logon with this reason.")
+    var rejectLogon: String?
+    @Option(help: "Stop after this long (default: until Ctrl-C).")
+    var duration: String?
+    @Flag(help: "Print the counters as JSON.")
+    var json = false
+
+    func run() throws {
+        guard let endpoint = Endpoint(listen) else { throw RehearseError(.usage, "--listen \(listen): not ADDRESS:PORT") }
+        guard var p = GatewayProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
+        if let delay {
+            guard let d = DelayDistribution(delay, parseDuration: Duration.parseNanoseconds) else {
+                throw RehearseError(.usage, "--delay \(delay): use fixed:50us, uniform:10us-80us or lognormal:40us,0.5")
+            }
+            p.delay = d
+        }
+        if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
+        if let throttle {
+            guard throttle >= 0 else { throw RehearseError(.usage, "--throttle: 0 or more") }
+            p.throttle = throttle
+        }
+        var faults = GatewayFaults()
+        faults.disconnectAt = try parseDurationOption(disconnectAt, "--disconnect-at")
+        faults.rejectLogon = rejectLogon
+        if let stall {
+            let parts = stall.split(separator: ":").map(String.init)
+            guard parts.count == 2, let at = Duration.parseNanoseconds(parts[0]), let length = Duration.parseNanoseconds(parts[1]) else {
+                throw RehearseError(.usage, "--stall \(stall): AT:FOR, e.g. 1s:500ms")
+            }
+            faults.stallAt = at
+            faults.stallFor = length
+        }
+        let limit = try parseDurationOption(duration, "--duration")
+        let simulator: GatewaySimulator
+        do { simulator = try GatewaySimulator(listen: endpoint, profile: p, faults: faults) } catch {
+            throw RehearseError(.usage, error.description)
+        }
+        Interrupts.install()
+        if !json { print("sim gateway (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, throttle \(p.throttle)/s per session) on \(listen)") }
+        let box = GatewayBox()
+        let thread = Thread { box.set(simulator.run(duration: limit)) }
+        thread.start()
+        while !box.isSet {
+            usleep(50_000)
+            if Interrupts.isRaised { simulator.stop() }
+        }
+        let s = box.value!
+        if json { print(try jsonText(s)) } else {
+            print("connections \(s.connections), logons \(s.logons) (refused \(s.rejectedLogons)), application messages \(Text.count(s.applicationMessages)): acks \(s.acks), fills \(s.fills), rejects \(s.rejects) (throttled \(s.throttled)), cancel rejects \(s.cancelRejects); framing errors \(s.framingErrors), disconnects \(s.disconnects)")
+        }
+    }
+}
+
+final class GatewayBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: GatewayStatistics?
+    func set(_ v: GatewayStatistics) { lock.lock(); stored = v; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var value: GatewayStatistics? { lock.lock(); defer { lock.unlock() }; return stored }
 }

@@ -132,8 +132,11 @@ public struct FIXSynthesizer {
                     open.append(id)
                     requests.append(("G", id))
                 } else {
-                    payload += message(true, "D", [(11, id), (55, "HSIF6"), (54, rng.chance(0.5) ? "1" : "2"), (38, "\(rng.int(1...10))"),
-                                                   (44, "\(21_400 + rng.int(0...200))"), (40, "2")], at: t)
+                    // Mostly passive prices (buys below 21,500, sells above); a few cross and trade.
+                    let buy = rng.chance(0.5)
+                    let price = buy ? 21_500 - rng.int(-3...100) : 21_500 + rng.int(-3...100)
+                    payload += message(true, "D", [(11, id), (55, "HSIF6"), (54, buy ? "1" : "2"), (38, "\(rng.int(1...10))"),
+                                                   (44, "\(price)"), (40, "2")], at: t)
                     open.append(id)
                     requests.append(("D", id))
                 }

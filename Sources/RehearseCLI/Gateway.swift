@@ -1,0 +1,147 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Replay
+import Transport
+
+/// `rehearse gateway CAPTURE --old HOST:PORT --new HOST:PORT`: replay captured FIX sessions to gateways.
+struct Gateway: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay the FIX client sessions of a capture to the old and/or new order gateway and compare request → response latency per message type.",
+        discussion: """
+        Each captured client session gets its own connection and Logon (CompIDs from the capture or \
+        --sender-comp-id/--target-comp-id); MsgSeqNum, SendingTime, CompIDs and ClOrdID (unique per run, \
+        OrigClOrdID mapped alike) are rewritten. Requests go at their original times × --speed on one \
+        timeline across sessions, or as fast as --max-in-flight allows. Latency = first answer's receive \
+        time − the request's scheduled send time. Both gateways run at once, each from its own thread. \
+        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused the logon or could not be reached.
+        """)
+
+    @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz).")
+    var capture: String
+    @Option(help: "HOST:PORT of the old gateway.")
+    var old: String?
+    @Option(help: "HOST:PORT of the new gateway.")
+    var new: String?
+    @Option(help: "Original timing × this (default 1).")
+    var speed: Double?
+    @Option(help: "Instead of original timing: as fast as N outstanding requests per session allow.")
+    var maxInFlight: Int?
+    @Option(help: "SenderCompID (49) to log on with (default: the captured one).")
+    var senderCompId: String?
+    @Option(help: "TargetCompID (56) to log on with (default: the captured one).")
+    var targetCompId: String?
+    @Option(help: "Username (553) for the logon.")
+    var username: String?
+    @Option(help: "Password (554) for the logon.")
+    var password: String?
+    @Option(help: "A request with no answer after this long is a timeout.")
+    var timeout = "5s"
+    @Option(help: "Connection attempts per session (first connect and after a drop).")
+    var connectAttempts = 3
+    @Option(help: "Only packets matching this BPF expression (e.g. 'tcp port 9001').")
+    var filter: String?
+    @Flag(help: "Print the results as JSON (schema rehearse.gateway/1 per gateway).")
+    var json = false
+
+    func run() throws {
+        var targets: [(String, Endpoint)] = []
+        for (name, text) in [("old", old), ("new", new)] {
+            guard let text else { continue }
+            guard let e = Endpoint(text), e.port > 0 else { throw RehearseError(.usage, "--\(name) \(text): not HOST:PORT") }
+            targets.append((name, e))
+        }
+        guard !targets.isEmpty else { throw RehearseError(.usage, "give --old HOST:PORT, --new HOST:PORT, or both") }
+        var options = SessionReplayOptions()
+        if let maxInFlight {
+            guard maxInFlight >= 1, speed == nil else { throw RehearseError(.usage, "--max-in-flight (≥ 1) replaces --speed; give one of them") }
+            options.speed = nil
+            options.maximumInFlight = maxInFlight
+        } else {
+            let s = speed ?? 1
+            guard s > 0, s.isFinite else { throw RehearseError(.usage, "--speed must be a finite number above 0") }
+            options.speed = s
+        }
+        options.senderCompID = senderCompId
+        options.targetCompID = targetCompId
+        options.username = username
+        options.password = password
+        guard let t = try parseDurationOption(timeout, "--timeout"), t > 0 else { throw RehearseError(.usage, "--timeout") }
+        options.responseTimeout = t
+        guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
+        options.connectAttempts = connectAttempts
+        let plan: SessionPlan
+        do { plan = try SessionPlan(path: capture, filter: filter) } catch { throw RehearseError(.input, error.description) }
+        guard !plan.sessions.isEmpty else { throw RehearseError(.input, "\(capture): no FIX client sessions with application messages") }
+        if !json {
+            print("gateway replay \(capture): \(plan.sessions.count) sessions, \(Text.count(plan.messageCount)) requests"
+                  + (options.speed.map { ", original timing ×\($0)" } ?? ", max \(options.maximumInFlight) in flight per session"))
+            for (i, s) in plan.sessions.enumerated() where s.halfCaptured {
+                printError("rehearse: warning: session \(i + 1) (\(s.client) → \(s.server)) has no Logon in the capture; replayed from its first application message")
+            }
+            if plan.framingErrors > 0 {
+                printError("rehearse: warning: \(plan.framingErrors) malformed FIX messages in the capture were skipped, e.g. "
+                           + plan.errors.prefix(3).map { "connection \($0.connection + 1) \($0.direction == .clientToServer ? "client" : "gateway") stream offset \($0.error.streamOffset): \($0.error.kind.rawValue)" }.joined(separator: "; "))
+            }
+        }
+        Interrupts.install()
+        let players = targets.map { SessionPlayer(plan: plan, target: $0.1, options: options) }
+        let boxes = players.map { _ in SessionBox() }
+        for (player, box) in zip(players, boxes) { Thread { box.set(player.run()) }.start() }
+        while !boxes.allSatisfy(\.isSet) {
+            usleep(50_000)
+            if Interrupts.isRaised { players.forEach { $0.stop() } }
+        }
+        let results = boxes.map { $0.value! }
+        if json {
+            print(try jsonText(Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), results))))
+        } else {
+            print(GatewayText.render(names: targets.map(\.0), results))
+        }
+        if results.contains(where: { !$0.logonRejections.isEmpty || !$0.connectFailures.isEmpty }) {
+            let reasons = results.flatMap { $0.logonRejections + $0.connectFailures }
+            throw RehearseError(.target, reasons.prefix(4).joined(separator: "; "))
+        }
+        if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
+    }
+}
+
+final class SessionBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: SessionReplayResult?
+    func set(_ v: SessionReplayResult) { lock.lock(); stored = v; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
+    var value: SessionReplayResult? { lock.lock(); defer { lock.unlock() }; return stored }
+}
+
+enum GatewayText {
+    static func render(names: [String], _ results: [SessionReplayResult]) -> String {
+        func d(_ v: UInt64) -> String { TimeText.duration(v) }
+        var rows: [[String]] = []
+        func row(_ label: String, _ f: (SessionReplayResult) -> String) { rows.append([label] + results.map(f)) }
+        row("gateway") { $0.target }
+        row("sessions logged on") { "\($0.sessionsLoggedOn)/\($0.sessions)" }
+        row("requests sent") { Text.count($0.requests) }
+        row("requests/s") { Text.rate($0.requestsPerSecond) }
+        row("send lateness p50 · p99") { "\(d($0.lateness.p50)) · \(d($0.lateness.p99))" }
+        row("disconnects · reconnects") { "\($0.disconnects) · \($0.reconnects)" }
+        let types = Array(Set(results.flatMap { $0.byType.map(\.messageType) })).sorted()
+        for t in types {
+            func pick(_ r: SessionReplayResult) -> MessageTypeResult? { r.byType.first { $0.messageType == t } }
+            let label = ["D": "New Order Single", "F": "Cancel", "G": "Cancel/Replace"][t] ?? t
+            row("\(label) (\(t)) sent · answered") { pick($0).map { "\(Text.count($0.sent)) · \(Text.count($0.answered))" } ?? "-" }
+            row("  acks · fills · rejects") { pick($0).map { "\($0.acks) · \($0.fills) · \($0.rejects + $0.cancelRejects)" } ?? "-" }
+            row("  timeouts · lost to drops") { pick($0).map { "\($0.timeouts) · \($0.lostToDisconnects)" } ?? "-" }
+            row("  latency p50 · p99 · p99.9") { pick($0).map { "\(d($0.latency.p50)) · \(d($0.latency.p99)) · \(d($0.latency.p999))" } ?? "-" }
+            row("  max") { pick($0).map { d($0.latency.max) } ?? "-" }
+        }
+        var out = Text.table([""] + names, rows, numeric: [])
+        for (name, r) in zip(names, results) where !r.rejectReasons.isEmpty {
+            out += "\n  reject reasons (\(name)): " + r.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
+        }
+        for r in results where !r.logonRejections.isEmpty { out += "\n  logon refused by \(r.target): " + r.logonRejections.joined(separator: "; ") }
+        for r in results where !r.connectFailures.isEmpty { out += "\n  could not connect: " + r.connectFailures.joined(separator: "; ") }
+        out += "\n  latency = first answer's receive time − the request's scheduled send time"
+        return out
+    }
+}
