@@ -75,6 +75,48 @@ public final class GatewaySimulator: @unchecked Sendable {
     }
 
     struct Resting { var price: Int; var quantity: Int; var clOrdID: String; var session: Int; var side: String }
+
+    /// One symbol's resting orders: price levels per side (FIFO within a level) and an index by order.
+    struct Book {
+        var bids: [Int: [Resting]] = [:]
+        var asks: [Int: [Resting]] = [:]
+        var index: [String: (side: String, price: Int)] = [:]   // "session|ClOrdID"
+
+        static func key(_ session: Int, _ id: String) -> String { "\(session)|\(id)" }
+
+        mutating func add(_ r: Resting) {
+            if r.side == "1" { bids[r.price, default: []].append(r) } else { asks[r.price, default: []].append(r) }
+            index[Self.key(r.session, r.clOrdID)] = (r.side, r.price)
+        }
+
+        mutating func remove(session: Int, id: String) -> Bool {
+            guard let (side, price) = index.removeValue(forKey: Self.key(session, id)) else { return false }
+            if side == "1" {
+                bids[price]?.removeAll { $0.session == session && $0.clOrdID == id }
+                if bids[price]?.isEmpty == true { bids[price] = nil }
+            } else {
+                asks[price]?.removeAll { $0.session == session && $0.clOrdID == id }
+                if asks[price]?.isEmpty == true { asks[price] = nil }
+            }
+            return true
+        }
+
+        /// The oldest order at the best opposite price that an order on `side` at `price` crosses, removed.
+        mutating func match(side: String, price: Int) -> Resting? {
+            if side == "1" {
+                guard let best = asks.keys.min(), best <= price, var level = asks[best], !level.isEmpty else { return nil }
+                let r = level.removeFirst()
+                asks[best] = level.isEmpty ? nil : level
+                index[Self.key(r.session, r.clOrdID)] = nil
+                return r
+            }
+            guard let best = bids.keys.max(), best >= price, var level = bids[best], !level.isEmpty else { return nil }
+            let r = level.removeFirst()
+            bids[best] = level.isEmpty ? nil : level
+            index[Self.key(r.session, r.clOrdID)] = nil
+            return r
+        }
+    }
     struct Pending { var release: Int64; var session: Int; var type: String; var fields: [(Int, String)] }
 
     public init(listen: Endpoint, profile: GatewayProfile, faults: GatewayFaults = GatewayFaults(), seed: UInt64 = 1) throws(TransportError) {
@@ -98,7 +140,7 @@ public final class GatewaySimulator: @unchecked Sendable {
         var stats = GatewayStatistics()
         var sessions: [Session?] = []
         var queue: [Pending] = []
-        var books: [String: [Resting]] = [:]
+        var books: [String: Book] = [:]
         var serverFree: Int64 = 0
         var lastRelease: Int64 = 0
         var firstLogon: Int64?
@@ -163,10 +205,7 @@ public final class GatewaySimulator: @unchecked Sendable {
                 let symbol = text(55), side = text(54)
                 if type == "F" {
                     let original = text(41)
-                    var found = false
-                    if var book = books[symbol], let i = book.firstIndex(where: { $0.clOrdID == original && $0.session == s }) {
-                        book.remove(at: i); books[symbol] = book; found = true
-                    }
+                    let found = books[symbol]?.remove(session: s, id: original) ?? false
                     if found {
                         stats.acks += 1
                         queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (41, original), (17, "E\(execID)"), (150, "4"), (39, "4")]))
@@ -182,22 +221,17 @@ public final class GatewaySimulator: @unchecked Sendable {
                     queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "NONE"), (11, id), (17, "E\(execID)"), (150, "8"), (39, "8"), (58, "invalid order")]))
                     return
                 }
-                if type == "G", var book = books[symbol], let i = book.firstIndex(where: { $0.clOrdID == text(41) && $0.session == s }) {
-                    book.remove(at: i); books[symbol] = book
-                }
+                if type == "G" { _ = books[symbol]?.remove(session: s, id: text(41)) }
                 stats.acks += 1
                 queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "E\(execID)"), (150, type == "G" ? "5" : "0"), (39, "0"), (55, symbol), (54, side)]))
                 // Price-time matching against the opposite side.
-                var book = books[symbol] ?? []
-                if let i = book.firstIndex(where: { $0.side != side && (side == "1" ? $0.price <= price : $0.price >= price) }) {
-                    let resting = book.remove(at: i)
+                if let resting = books[symbol, default: Book()].match(side: side, price: price) {
                     stats.fills += 2
                     queue.append(Pending(release: release + 1_000, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "F\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
                     queue.append(Pending(release: release + 1_000, session: resting.session, type: "8", fields: [(37, "R\(execID)"), (11, resting.clOrdID), (17, "G\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
                 } else {
-                    book.append(Resting(price: price, quantity: quantity, clOrdID: id, session: s, side: side))
+                    books[symbol, default: Book()].add(Resting(price: price, quantity: quantity, clOrdID: id, session: s, side: side))
                 }
-                books[symbol] = book
             default:
                 break
             }

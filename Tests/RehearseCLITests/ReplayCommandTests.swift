@@ -101,6 +101,32 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("gateway replay against sim gateway processes: every request answered; a refused logon exits 4 with the reason")
+    func gatewayAgainstSimulators() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/fix.pcap"
+        #expect(try CLI.run(["synth", "--fix", "-o", path, "--sessions", "2", "--orders", "300", "--order-rate", "3000"]).status == 0)
+        let port = 34_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let gateway = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--profile", "new", "--json"])
+        let refusing = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 1)", "--reject-logon", "not in session", "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["gateway", path, "--new", "127.0.0.1:\(port)", "--speed", "5", "--json"])
+        let refused = try CLI.run(["gateway", path, "--old", "127.0.0.1:\(port + 1)", "--json"])
+        let (status, output) = gateway.interrupt()
+        _ = refusing.interrupt()
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(status == 0)
+        let result = try #require(try json(r.stdout)["new"] as? [String: Any])
+        #expect(result["requests"] as? Int == 600)
+        let types = try #require(result["byType"] as? [[String: Any]])
+        #expect(types.map { $0["answered"] as? Int ?? 0 }.reduce(0, +) == 600)
+        #expect(types.allSatisfy { $0["timeouts"] as? Int == 0 })
+        #expect((try json(output))["applicationMessages"] as? Int == 600)
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("not in session"))
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     @Test("Ctrl-C in the middle of a replay: partial results, marked interrupted, exit 130")
     func interruptedReplay() throws {
         let path = try capture("interrupt.pcap", channels: 1, packets: 2_000)
