@@ -127,6 +127,10 @@ public final class SessionPlayer: @unchecked Sendable {
             Live(sender: options.senderCompID ?? s.senderCompID ?? "REHEARSE", targetID: options.targetCompID ?? s.targetCompID ?? "GATEWAY", begin: s.beginString)
         }
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        let prepared = plan.sessions.map { session in session.messages.map { Self.prepare($0, runID: runID, typeIndex: typeIndex) } }
+        let beginFields = live.map { Array("8=\($0.begin)\u{01}".utf8) }
+        let compIDFields = live.map { Array("49=\($0.sender)\u{01}56=\($0.targetID)\u{01}".utf8) }
+        var clock = SendingTimeClock()
 
         func write(_ i: Int, _ type: String, _ fields: [(Int, String)]) {
             var w = FIXWriter(beginString: live[i].begin)
@@ -186,33 +190,19 @@ public final class SessionPlayer: @unchecked Sendable {
             live[i].reconnectAt = Clock.monotonic() + options.reconnectDelay
         }
 
-        /// Sends message `k` of session `i`, rewritten.
+        /// Sends the session's next request: the body was rewritten before the run; only the header's
+        /// MsgSeqNum and SendingTime, BodyLength and CheckSum are made now, straight into the output buffer.
         func sendApplication(_ i: Int, scheduled: Int64) {
-            let captured = plan.sessions[i].messages[live[i].next]
+            let p = prepared[i][live[i].next]
             live[i].next += 1
-            var fields: [(Int, String)] = []
-            var clOrdID: String?
-            captured.bytes.withUnsafeBytes { raw in
-                var it = FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)).fields
-                while let f = it.next() {
-                    switch f.tag {
-                    case 8, 9, 10, 35, 34, 49, 56, 52, 122, 43, 97: continue
-                    case 11, 41:
-                        let mapped = "\(runID)-\(FIXMessage.string(f.value))"
-                        if f.tag == 11 { clOrdID = mapped }
-                        fields.append((f.tag, mapped))
-                    default:
-                        fields.append((f.tag, FIXMessage.string(f.value)))
-                    }
-                }
-            }
-            let t = typeIndex(captured.messageType)
-            write(i, captured.messageType, fields)
+            appendMessage(&live[i].output, begin: beginFields[i], type: p.type, compIDs: compIDFields[i],
+                          sequence: live[i].sequence, time: &clock, body: p.body)
+            live[i].sequence += 1
             unsentDeadlines.append(scheduled)
-            results[t].sent += 1
+            results[p.typeIndex].sent += 1
             requests += 1
-            if let id = clOrdID {
-                outstanding[id] = Outstanding(scheduled: scheduled, type: t, session: i, answered: false)
+            if let id = p.clOrdID {
+                outstanding[id] = Outstanding(scheduled: scheduled, type: p.typeIndex, session: i, answered: false)
                 live[i].inFlight += 1
             }
         }
@@ -349,10 +339,99 @@ public final class SessionPlayer: @unchecked Sendable {
     }
 }
 
+/// A request rewritten before the run: MsgType field, the body after the standard header (ClOrdID and
+/// OrigClOrdID mapped to this run), and the run's ClOrdID.
+struct PreparedRequest {
+    var type: [UInt8]
+    var typeIndex: Int
+    var body: [UInt8]
+    var clOrdID: String?
+}
+
+extension SessionPlayer {
+    static func prepare(_ m: CapturedFIXMessage, runID: String, typeIndex: (String) -> Int) -> PreparedRequest {
+        var body: [UInt8] = []
+        var clOrdID: String?
+        m.bytes.withUnsafeBytes { raw in
+            var it = FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)).fields
+            while let f = it.next() {
+                switch f.tag {
+                case 8, 9, 10, 35, 34, 49, 56, 52, 122, 43, 97: continue
+                case 11, 41:
+                    let mapped = "\(runID)-\(FIXMessage.string(f.value))"
+                    if f.tag == 11 { clOrdID = mapped }
+                    body += Array("\(f.tag)=\(mapped)\u{01}".utf8)
+                default:
+                    body += Array("\(f.tag)=".utf8)
+                    f.value.withUnsafeBytes { body += $0 }
+                    body.append(0x01)
+                }
+            }
+        }
+        return PreparedRequest(type: Array("35=\(m.messageType)\u{01}".utf8), typeIndex: typeIndex(m.messageType), body: body, clOrdID: clOrdID)
+    }
+}
+
+/// SendingTime (52) text for the realtime clock, "YYYYMMDD-HH:MM:SS.sss": the date and time of day are
+/// formatted once per second, the milliseconds per call.
+struct SendingTimeClock {
+    private var second: Int64 = -1
+    private var prefix: [UInt8] = []
+
+    /// Appends `52=…<SOH>` for now.
+    mutating func append(to out: inout [UInt8]) {
+        let ns = Clock.realtime()
+        let s = ns / 1_000_000_000
+        if s != second {
+            second = s
+            let text = FIXTime.format(ns)
+            prefix = Array("52=\(text.prefix(18))".utf8)
+        }
+        out += prefix
+        let ms = Int(ns / 1_000_000 % 1000)
+        out.append(UInt8(0x30 + ms / 100)); out.append(UInt8(0x30 + ms / 10 % 10)); out.append(UInt8(0x30 + ms % 10))
+        out.append(0x01)
+    }
+}
+
+/// Appends a whole FIX message: BeginString, BodyLength, MsgType, CompIDs, MsgSeqNum, SendingTime, the
+/// prepared body and the CheckSum — no intermediate strings.
+func appendMessage(_ out: inout [UInt8], begin: [UInt8], type: [UInt8], compIDs: [UInt8], sequence: Int,
+                   time: inout SendingTimeClock, body: [UInt8]) {
+    // BodyLength: everything after "9=…<SOH>" up to the checksum; SendingTime is always 25 bytes.
+    var digits = 1
+    var v = sequence
+    while v >= 10 { v /= 10; digits += 1 }
+    let bodyLength = type.count + compIDs.count + 3 + digits + 1 + 25 + body.count
+    let start = out.count
+    out += begin
+    out += [0x39, 0x3D]  // 9=
+    appendDecimal(bodyLength, to: &out)
+    out.append(0x01)
+    out += type
+    out += compIDs
+    out += [0x33, 0x34, 0x3D]  // 34=
+    appendDecimal(sequence, to: &out)
+    out.append(0x01)
+    time.append(to: &out)
+    out += body
+    var sum = 0
+    for k in start..<out.count { sum &+= Int(out[k]) }
+    let c = sum & 0xFF
+    out += [0x31, 0x30, 0x3D, UInt8(0x30 + c / 100), UInt8(0x30 + c / 10 % 10), UInt8(0x30 + c % 10), 0x01]
+}
+
+@inline(__always)
+func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+    if value >= 10 { appendDecimal(value / 10, to: &out) }
+    out.append(UInt8(0x30 + value % 10))
+}
+
 /// FIX UTCTimestamp text (YYYYMMDD-HH:MM:SS.sss) of the realtime clock.
 enum FIXTime {
-    static func now() -> String {
-        let ns = Clock.realtime()
+    static func now() -> String { format(Clock.realtime()) }
+
+    static func format(_ ns: Int64) -> String {
         var seconds = time_t(ns / 1_000_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
