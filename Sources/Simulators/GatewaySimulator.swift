@@ -101,6 +101,13 @@ public final class GatewaySimulator: @unchecked Sendable {
             return true
         }
 
+        /// Cancel on disconnect: every resting order of `session` goes.
+        mutating func removeAll(session: Int) {
+            for (price, level) in bids { let kept = level.filter { $0.session != session }; bids[price] = kept.isEmpty ? nil : kept }
+            for (price, level) in asks { let kept = level.filter { $0.session != session }; asks[price] = kept.isEmpty ? nil : kept }
+            index = index.filter { !$0.key.hasPrefix("\(session)|") }
+        }
+
         /// The oldest order at the best opposite price that an order on `side` at `price` crosses, removed.
         mutating func match(side: String, price: Int) -> Resting? {
             if side == "1" {
@@ -148,6 +155,13 @@ public final class GatewaySimulator: @unchecked Sendable {
         let start = Clock.monotonic()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var execID = 0
+
+        /// Closes a session; its resting orders are cancelled (cancel on disconnect), as gateways do.
+        func closeSession(_ i: Int) {
+            sessions[i]?.socket.close()
+            sessions[i] = nil
+            for symbol in books.keys { books[symbol]!.removeAll(session: i) }
+        }
 
         func send(_ s: Int, _ type: String, _ fields: [(Int, String)]) {
             guard var session = sessions[s] else { return }
@@ -242,7 +256,7 @@ public final class GatewaySimulator: @unchecked Sendable {
             if let duration, now - start >= duration { break }
             if let at = faults.disconnectAt, let first = firstLogon, !disconnected, now >= first + at {
                 disconnected = true
-                for i in sessions.indices where sessions[i] != nil { sessions[i]!.socket.close(); sessions[i] = nil; stats.disconnects += 1 }
+                for i in sessions.indices where sessions[i] != nil { closeSession(i); stats.disconnects += 1 }
                 queue.removeAll()
             }
             let stalled: Bool = {
@@ -264,9 +278,9 @@ public final class GatewaySimulator: @unchecked Sendable {
                 guard var session = sessions[i] else { continue }
                 if !session.output.isEmpty {
                     let n = session.output.withUnsafeBytes { session.socket.send($0) }
-                    if n > 0 { session.output.removeFirst(n) } else if n != -Int(EAGAIN) { session.socket.close(); sessions[i] = nil; continue }
+                    if n > 0 { session.output.removeFirst(n) } else if n != -Int(EAGAIN) { sessions[i] = session; closeSession(i); continue }
                 }
-                if session.closing && session.output.isEmpty { session.socket.close(); sessions[i] = nil; continue }
+                if session.closing && session.output.isEmpty { sessions[i] = session; closeSession(i); continue }
                 sessions[i] = session
             }
             // Wait for input, a connection, or the next release.
@@ -289,7 +303,7 @@ public final class GatewaySimulator: @unchecked Sendable {
                 let i = owners[k]
                 guard sessions[i] != nil else { continue }
                 let n = buffer.withUnsafeMutableBytes { sessions[i]!.socket.receive(into: $0) }
-                if n == 0 || (n < 0 && n != -Int(EAGAIN)) { sessions[i]!.socket.close(); sessions[i] = nil; continue }
+                if n == 0 || (n < 0 && n != -Int(EAGAIN)) { closeSession(i); continue }
                 guard n > 0 else { continue }
                 var messages: [[UInt8]] = []
                 buffer.withUnsafeBytes { raw in
