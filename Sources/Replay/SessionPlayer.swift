@@ -106,6 +106,7 @@ public final class SessionPlayer: @unchecked Sendable {
         var begin: String
         var attempts = 0
         var reconnectAt: Int64 = 0
+        var lastSent: Int64 = 0
     }
 
     struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool }
@@ -169,7 +170,7 @@ public final class SessionPlayer: @unchecked Sendable {
         func flush(_ i: Int) {
             guard let socket = live[i].socket, !live[i].output.isEmpty else { return }
             let n = live[i].output.withUnsafeBytes { socket.send($0) }
-            if n > 0 { live[i].output.removeFirst(n) } else if n != -Int(EAGAIN) { drop(i) }
+            if n > 0 { live[i].output.removeFirst(n); live[i].lastSent = Clock.monotonic() } else if n != -Int(EAGAIN) { drop(i) }
             if !unsentDeadlines.isEmpty {
                 let now = Clock.monotonic()
                 for d in unsentDeadlines { _ = lateness.record(UInt64(min(max(0, now - d), 3_600_000_000_000))) }
@@ -292,6 +293,8 @@ public final class SessionPlayer: @unchecked Sendable {
                     && live[i].attempts < options.connectAttempts && now >= live[i].reconnectAt {
                     if connect(i) { reconnects += 1 }
                 }
+                // Keep a quiet session alive: a Heartbeat after HeartBtInt (30 s) without sending.
+                if live[i].loggedOn && now - live[i].lastSent > 30_000_000_000 { write(i, "0", []); flush(i) }
                 guard live[i].loggedOn, live[i].socket != nil else {
                     if !live[i].loggedOut && live[i].next < plan.sessions[i].messages.count && live[i].attempts < options.connectAttempts { remaining = true }
                     continue
