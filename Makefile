@@ -35,6 +35,8 @@ demo: build
 
 bench: build
 	scripts/bench-inspect.sh
+	scripts/bench-replay.sh
+	scripts/bench-gateway.sh
 
 fuzz:
 	scripts/fuzz-reader.sh 600
