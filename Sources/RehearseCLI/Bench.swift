@@ -13,6 +13,8 @@ struct Bench: ParsableCommand {
         and its output is expected on the --old-from port + i; likewise for --new. Every output message \
         is matched by (channel, SeqNum) to its scheduled send time: latency is measured from the schedule \
         (coordinated-omission correct), and the sender's own lateness is reported beside it. \
+        With --old/--new alone (no --old-from/--new-from) the capture (or a JSON Lines transaction log) \
+        holds FIX sessions, and bench replays them to the two gateways as `rehearse gateway` does. \
         Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a target refused, or a send failed.
         """)
 
@@ -44,6 +46,22 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
+        // Gateways: --old/--new without --old-from/--new-from replay FIX sessions (a capture or a
+        // transaction log) exactly as `rehearse gateway` does.
+        if oldFrom == nil && newFrom == nil && (old != nil || new != nil) {
+            var arguments = [capture]
+            if let old { arguments += ["--old", old] }
+            if let new { arguments += ["--new", new] }
+            if let speed = pacing.speed { arguments += ["--speed", "\(speed)"] }
+            if let filter { arguments += ["--filter", filter] }
+            if json { arguments.append("--json") }
+            guard pacing.pps == nil, pacing.mbps == nil, !pacing.max else {
+                throw RehearseError(.usage, "gateway bench paces by --speed (original timing); use `rehearse gateway --max-in-flight N` for top speed")
+            }
+            let gateway = try Gateway.parse(arguments)
+            try gateway.run()
+            return
+        }
         var targets: [BenchTarget] = []
         for (name, send, receive) in [("old", old, oldFrom), ("new", new, newFrom)] {
             guard send != nil || receive != nil else { continue }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import OrderEntry
 import Replay
 import Transport
 
@@ -17,7 +18,7 @@ struct Gateway: ParsableCommand {
         Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused the logon or could not be reached.
         """)
 
-    @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz).")
+    @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz), or a JSON Lines transaction log (.jsonl).")
     var capture: String
     @Option(help: "HOST:PORT of the old gateway.")
     var old: String?
@@ -71,7 +72,15 @@ struct Gateway: ParsableCommand {
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
         let plan: SessionPlan
-        do { plan = try SessionPlan(path: capture, filter: filter) } catch { throw RehearseError(.input, error.description) }
+        if TransactionLog.looksLikeLog(capture) {
+            do { plan = SessionPlan(log: try TransactionLog(path: capture)) } catch { throw RehearseError(.input, error.description) }
+            if !json && !plan.logErrors.isEmpty {
+                printError("rehearse: warning: \(plan.framingErrors) malformed lines in \(capture) were skipped, e.g. "
+                           + plan.logErrors.prefix(3).map(\.description).joined(separator: "; "))
+            }
+        } else {
+            do { plan = try SessionPlan(path: capture, filter: filter) } catch { throw RehearseError(.input, error.description) }
+        }
         guard !plan.sessions.isEmpty else { throw RehearseError(.input, "\(capture): no FIX client sessions with application messages") }
         if !json {
             print("gateway replay \(capture): \(plan.sessions.count) sessions, \(Text.count(plan.messageCount)) requests"
@@ -79,7 +88,7 @@ struct Gateway: ParsableCommand {
             for (i, s) in plan.sessions.enumerated() where s.halfCaptured {
                 printError("rehearse: warning: session \(i + 1) (\(s.client) → \(s.server)) has no Logon in the capture; replayed from its first application message")
             }
-            if plan.framingErrors > 0 {
+            if plan.framingErrors > 0 && !plan.errors.isEmpty {
                 printError("rehearse: warning: \(plan.framingErrors) malformed FIX messages in the capture were skipped, e.g. "
                            + plan.errors.prefix(3).map { "connection \($0.connection + 1) \($0.direction == .clientToServer ? "client" : "gateway") stream offset \($0.error.streamOffset): \($0.error.kind.rawValue)" }.joined(separator: "; "))
             }

@@ -59,4 +59,23 @@ public struct SessionPlan: Sendable {
     }
 
     public var messageCount: Int { sessions.reduce(0) { $0 + $1.messages.count } }
+
+    /// Sessions from a JSON Lines transaction log (`docs/formats/transaction-log.md`). Its malformed lines
+    /// are in `logErrors`.
+    public init(log: TransactionLog) {
+        path = log.path
+        sessions = log.sessions.map { name, messages in
+            PlannedSession(client: Endpoint(address: .zero, port: 0), server: Endpoint(address: .zero, port: 0),
+                           senderCompID: name, targetCompID: nil, beginString: "FIX.4.4",
+                           messages: messages.sorted { $0.timestamp < $1.timestamp }, halfCaptured: false)
+        }
+        firstTime = sessions.compactMap { $0.messages.first?.timestamp }.min() ?? 0
+        framingErrors = UInt64(log.errorCount)
+        errors = []
+        gapBytes = 0
+        logErrors = log.errors
+    }
+
+    /// Malformed lines of a transaction log (empty for captures).
+    public private(set) var logErrors: [TransactionLogError] = []
 }

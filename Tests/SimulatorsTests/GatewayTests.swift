@@ -105,6 +105,30 @@ struct GatewayTests {
     }
 }
 
+@Suite("Gateway replay from a transaction log", .serialized)
+struct TransactionLogReplayTests {
+    @Test("each log session logs on and its requests are answered and matched")
+    func replayLog() throws {
+        var lines: [String] = []
+        for i in 0..<40 {
+            let session = i % 2 == 0 ? "ALPHA" : "BETA"
+            lines.append("{\"time\": \(1_767_575_700_000_000_000 + i * 100_000), \"session\": \"\(session)\", \"type\": \"D\", \"payload\": \"11=O\(i)|55=HSIF6|54=1|38=1|44=\(21_400 + i)|40=2\"}")
+        }
+        let path = NSTemporaryDirectory() + "rehearse-log-\(UUID().uuidString).jsonl"
+        try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = SessionPlan(log: try TransactionLog(path: path))
+        #expect(plan.sessions.count == 2 && plan.messageCount == 40)
+        let gateway = try RunningGateway()
+        let result = SessionPlayer(plan: plan, target: gateway.endpoint, options: SessionReplayOptions()).run()
+        let stats = gateway.stop()
+        #expect(result.sessionsLoggedOn == 2)
+        #expect(stats.applicationMessages == 40)
+        #expect(result.byType.first?.answered == 40)
+        #expect(result.byType.first?.acks == 40)
+    }
+}
+
 enum TCPListenerPort {
     /// A loopback endpoint where nothing listens.
     static func free() throws -> Endpoint {
