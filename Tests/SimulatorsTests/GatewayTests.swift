@@ -136,3 +136,37 @@ enum TCPListenerPort {
         return Endpoint(address: IPAddress(v4: 0x7F00_0001), port: l.port)
     }
 }
+
+@Suite("Half-captured sessions")
+struct HalfCapturedTests {
+    @Test("a session whose start (SYN, Logon) was not captured is replayed from its first application message")
+    func noLogon() throws {
+        let full = try fixCapture(sessions: 1, orders: 60)
+        defer { try? FileManager.default.removeItem(atPath: full) }
+        let cut = NSTemporaryDirectory() + "rehearse-half-\(UUID().uuidString).pcap"
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        // Drop the handshake and both Logons (the first five packets).
+        var reader = try CaptureReader.open(full)
+        let writer = try CaptureWriter(path: cut, options: .init(format: .pcap), interfaces: [.init(linkType: LinkType(rawValue: 101))])
+        var index = 0
+        while let p = try reader.next() {
+            index += 1
+            if index > 5 { try p.data.withUnsafeBytes { try writer.write(timestamp: p.timestamp, data: $0) } }
+        }
+        try writer.close()
+        let plan = try SessionPlan(path: cut)
+        #expect(plan.sessions.count == 1)
+        #expect(plan.sessions[0].halfCaptured)
+        #expect(plan.sessions[0].messages.count == 60)
+        #expect(plan.sessions[0].senderCompID == nil)
+        let gateway = try RunningGateway()
+        var options = SessionReplayOptions()
+        options.speed = 10
+        options.senderCompID = "CLIENT1"
+        let result = SessionPlayer(plan: plan, target: gateway.endpoint, options: options).run()
+        _ = gateway.stop()
+        #expect(result.halfCapturedSessions == 1)
+        #expect(result.sessionsLoggedOn == 1)
+        #expect(result.byType.map(\.answered).reduce(0, +) == 60)
+    }
+}
