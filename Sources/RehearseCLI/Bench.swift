@@ -29,14 +29,7 @@ struct Bench: ParsableCommand {
     @Option(help: "HOST:PORT the new platform's output for channel 0 arrives on.")
     var newFrom: String?
     @OptionGroup var pacing: PacingOptions
-    @Option(help: "Send only packets from this far into the capture.")
-    var from: String?
-    @Option(help: "Send only packets before this far into the capture.")
-    var until: String?
-    @Option(help: "Send only packets matching this BPF expression.")
-    var filter: String?
-    @Option(name: .customLong("stream"), help: "Send only this captured destination (repeatable).")
-    var streams: [String] = []
+    @OptionGroup var select: SelectionArguments
     @Option(help: "After the last send, wait this long without an arrival before counting losses.")
     var drain = "1s"
     @Option(help: "Interface to join multicast outputs on: IPv4 address or name.")
@@ -53,7 +46,7 @@ struct Bench: ParsableCommand {
             if let old { arguments += ["--old", old] }
             if let new { arguments += ["--new", new] }
             if let speed = pacing.speed { arguments += ["--speed", "\(speed)"] }
-            if let filter { arguments += ["--filter", filter] }
+            if let filter = select.filter { arguments += ["--filter", filter] }
             if json { arguments.append("--json") }
             guard pacing.pps == nil, pacing.mbps == nil, !pacing.max else {
                 throw RehearseError(.usage, "gateway bench paces by --speed (original timing); use `rehearse gateway --max-in-flight N` for top speed")
@@ -72,14 +65,7 @@ struct Bench: ParsableCommand {
         }
         guard !targets.isEmpty else { throw RehearseError(.usage, "give --old/--old-from, --new/--new-from, or both") }
         guard pacing.loop == 1 else { throw RehearseError(.usage, "bench replays one pass (--loop is for replay)") }
-        var selection = Selection()
-        selection.filter = filter
-        selection.from = try parseDurationOption(from, "--from")
-        selection.to = try parseDurationOption(until, "--until")
-        for s in streams {
-            guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
-            selection.streams.append(e)
-        }
+        let selection = try select.selection()
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
         try sender.apply(to: &options)
@@ -97,30 +83,14 @@ struct Bench: ParsableCommand {
             }
         }
         if !json { print(ReplayText.plan(bench.plan, options)) }
-        Interrupts.install()
         let control = ReplayControl()
-        let box = BenchBox()
-        let thread = Thread { box.set(bench.run(control: control)) }
-        thread.start()
-        while !box.isSet {
-            usleep(100_000)
-            if Interrupts.isRaised { control.stop() }
-        }
-        var (result, failure) = box.value!
+        var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
         result.replay.error = failure?.description
         if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
         if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
         if result.replay.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
         if result.replay.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
-}
-
-final class BenchBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (BenchResult, CaptureError?)?
-    func set(_ v: (BenchResult, CaptureError?)) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: (BenchResult, CaptureError?)? { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
 enum BenchText {

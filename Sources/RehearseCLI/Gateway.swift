@@ -93,15 +93,14 @@ struct Gateway: ParsableCommand {
                            + plan.errors.prefix(3).map { "connection \($0.connection + 1) \($0.direction == .clientToServer ? "client" : "gateway") stream offset \($0.error.streamOffset): \($0.error.kind.rawValue)" }.joined(separator: "; "))
             }
         }
-        Interrupts.install()
+        // One thread per gateway, so both are driven at the same instants.
         let players = targets.map { SessionPlayer(plan: plan, target: $0.1, options: options) }
-        let boxes = players.map { _ in SessionBox() }
-        for (player, box) in zip(players, boxes) { Thread { box.set(player.run()) }.start() }
-        while !boxes.allSatisfy(\.isSet) {
-            usleep(50_000)
-            if Interrupts.isRaised { players.forEach { $0.stop() } }
-        }
-        let results = boxes.map { $0.value! }
+        let results = runInBackground({ () -> [SessionReplayResult] in
+            let boxes = players.map { _ in Box<SessionReplayResult>() }
+            let threads = zip(players, boxes).map { player, box in PinnedThread.start(name: "rehearse-fix") { box.set(player.run()) } }
+            threads.forEach { $0.join() }
+            return boxes.map { $0.value! }
+        }, onInterrupt: { players.forEach { $0.stop() } })
         if json {
             print(try jsonText(Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), results))))
         } else {
@@ -113,14 +112,6 @@ struct Gateway: ParsableCommand {
         }
         if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
     }
-}
-
-final class SessionBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: SessionReplayResult?
-    func set(_ v: SessionReplayResult) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: SessionReplayResult? { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
 enum GatewayText {

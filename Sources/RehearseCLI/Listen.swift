@@ -51,22 +51,15 @@ struct Listen: ParsableCommand {
         }
         let listener: FeedListener
         do { listener = try FeedListener(options: options) } catch { throw RehearseError(.usage, error.description) }
-        Interrupts.install()
         if !json {
             print("listening on " + options.endpoints.map(\.description).joined(separator: ", ") + " (Ctrl-C for the report)")
         }
-        let box = ListenBox()
-        let thread = Thread { box.set(listener.run()) }
-        thread.start()
         let interactive = ProgressDisplay.isInteractive
         var drew = false
-        while !box.isSet {
-            usleep(100_000)
-            if Interrupts.isRaised { listener.stop() }
+        let r = runInBackground({ listener.run() }, interval: 100_000, onInterrupt: listener.stop) {
             if interactive { writeStandardError("\rreceived \(Text.count(listener.received))   "); drew = true }
         }
         if drew { writeStandardError("\r\u{1B}[K") }
-        let r = box.value!
         let report = ListenReport(streams: r.streams, stop: r.stop, elapsed: r.elapsed, written: write == nil ? nil : r.written, error: r.error)
         if json { print(try jsonText(report)) } else { print(ListenText.render(report)) }
         if let e = r.error { throw RehearseError(.target, e) }
@@ -88,14 +81,6 @@ func parseEndpoints(_ text: String, option: String) throws -> [Endpoint] {
 }
 
 
-final class ListenBox: @unchecked Sendable {
-    typealias Value = (streams: [ListenStream], stop: ListenStop, elapsed: Int64, written: Int, error: String?)
-    private let lock = NSLock()
-    private var stored: Value?
-    func set(_ v: Value) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: Value? { lock.lock(); defer { lock.unlock() }; return stored }
-}
 
 enum ListenText {
     static func render(_ r: ListenReport) -> String {

@@ -24,14 +24,7 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Skip streams without a mapping instead of refusing to start.")
     var dropUnmapped = false
     @OptionGroup var pacing: PacingOptions
-    @Option(help: "Send only packets from this far into the capture (e.g. 30s).")
-    var from: String?
-    @Option(help: "Send only packets before this far into the capture (e.g. 90s).")
-    var until: String?
-    @Option(help: "Send only packets matching this BPF expression.")
-    var filter: String?
-    @Option(name: .customLong("stream"), help: "Send only this captured destination ADDRESS:PORT (repeatable).")
-    var streams: [String] = []
+    @OptionGroup var select: SelectionArguments
     @OptionGroup var sender: SenderArguments
     @Flag(help: "Print the result as JSON (schema rehearse.replay/1).")
     var json = false
@@ -41,14 +34,7 @@ struct ReplayCommand: ParsableCommand {
         for m in mappings {
             do { try map.add(m) } catch { throw RehearseError(.usage, error.description) }
         }
-        var selection = Selection()
-        selection.filter = filter
-        selection.from = try parseDurationOption(from, "--from")
-        selection.to = try parseDurationOption(until, "--until")
-        for s in streams {
-            guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
-            selection.streams.append(e)
-        }
+        let selection = try select.selection()
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
         options.loops = pacing.loop
@@ -81,14 +67,14 @@ struct ReplayCommand: ParsableCommand {
 func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, CaptureError?) {
     Interrupts.install()
     let control = ReplayControl()
-    let box = ResultBox()
+    let box = Box<(ReplayResult, CaptureError?)>()
     let thread = PinnedThread.start(name: "rehearse-send", cpu: nil) {
         box.set(player.run(control: control))
     }
     let interactive = ProgressDisplay.isInteractive
     var drew = false
     let started = Clock.monotonic()
-    while !box.isSet {
+    while box.value == nil {
         usleep(100_000)
         if Interrupts.isRaised { control.stop() }
         if interactive, let anchor = control.anchor {
@@ -105,13 +91,6 @@ func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, C
     return box.value!
 }
 
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (ReplayResult, CaptureError?)?
-    func set(_ v: (ReplayResult, CaptureError?)) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: (ReplayResult, CaptureError?)? { lock.lock(); defer { lock.unlock() }; return stored }
-}
 
 func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()

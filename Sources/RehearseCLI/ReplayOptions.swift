@@ -31,6 +31,30 @@ struct PacingOptions: ParsableArguments {
     }
 }
 
+/// `--from`, `--until`, `--filter`, `--stream`: which packets of a capture a replay or bench sends.
+struct SelectionArguments: ParsableArguments {
+    @Option(help: "Send only packets from this far into the capture (e.g. 30s).")
+    var from: String?
+    @Option(help: "Send only packets before this far into the capture (e.g. 90s).")
+    var until: String?
+    @Option(help: "Send only packets matching this BPF expression.")
+    var filter: String?
+    @Option(name: .customLong("stream"), help: "Send only this captured destination ADDRESS:PORT (repeatable).")
+    var streams: [String] = []
+
+    func selection() throws -> Selection {
+        var selection = Selection()
+        selection.filter = filter
+        selection.from = try parseDurationOption(from, "--from")
+        selection.to = try parseDurationOption(until, "--until")
+        for s in streams {
+            guard let e = Endpoint(s) else { throw RehearseError(.usage, "--stream \(s): not ADDRESS:PORT") }
+            selection.streams.append(e)
+        }
+        return selection
+    }
+}
+
 /// Socket and sender-thread options shared by replay and bench.
 struct SenderArguments: ParsableArguments {
     @Option(help: "Interface for multicast targets: its IPv4 address (e.g. 127.0.0.1) or name (e.g. lo). Multicast is never sent without it.")

@@ -60,12 +60,7 @@ struct SimFeed: ParsableCommand {
         guard Int(base.port) + listenEndpoints.count - 1 <= 65_535 else { throw RehearseError(.usage, "--publish: port block past 65535") }
         let publishEndpoints = listenEndpoints.indices.map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
         guard var p = FeedProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
-        if let delay {
-            guard let d = DelayDistribution(delay, parseDuration: Duration.parseNanoseconds) else {
-                throw RehearseError(.usage, "--delay \(delay): use fixed:50us, uniform:10us-80us or lognormal:40us,0.5")
-            }
-            p.delay = d
-        }
+        if let delay { p.delay = try parseDelay(delay) }
         if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
         if let r = repacketise {
             guard r == "yes" || r == "no" else { throw RehearseError(.usage, "--repacketise: yes or no") }
@@ -78,14 +73,7 @@ struct SimFeed: ParsableCommand {
         faults.dropRate = drop
         faults.duplicateRate = duplicate
         faults.reorderRate = reorder
-        if let pause {
-            let parts = pause.split(separator: ":").map(String.init)
-            guard parts.count == 2, let at = Duration.parseNanoseconds(parts[0]), let length = Duration.parseNanoseconds(parts[1]) else {
-                throw RehearseError(.usage, "--pause \(pause): AT:FOR, e.g. 2s:500ms")
-            }
-            faults.pauseAt = at
-            faults.pauseFor = length
-        }
+        if let pause { (faults.pauseAt, faults.pauseFor) = try parseAtFor(pause, "--pause") }
         var send = SenderOptions()
         send.multicastTTL = ttl
         if let interface {
@@ -101,19 +89,11 @@ struct SimFeed: ParsableCommand {
             simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
                                           receiverOptions: receive, senderOptions: send, seed: seed)
         } catch { throw RehearseError(.usage, error.description) }
-        Interrupts.install()
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
                   + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
         }
-        let box = SimBox()
-        let thread = Thread { box.set(simulator.run(duration: limit)) }
-        thread.start()
-        while !box.isSet {
-            usleep(50_000)
-            if Interrupts.isRaised { simulator.stop() }
-        }
-        let s = box.value!
+        let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
         if json { print(try jsonText(s)) } else {
             print("in: \(Text.count(s.packetsIn)) packets, \(Text.count(s.messagesIn)) messages, \(Text.count(s.heartbeatsIn)) heartbeats, \(Text.count(s.garbageIn)) garbage")
             print("out: \(Text.count(s.packetsOut)) packets, \(Text.count(s.messagesOut)) messages; dropped \(s.droppedPackets), duplicated \(s.duplicatedPackets), reordered \(s.reorderedPackets); queue max \(s.maximumQueue), overflows \(s.queueOverflows), send errors \(s.sendErrors)")
@@ -121,12 +101,21 @@ struct SimFeed: ParsableCommand {
     }
 }
 
-final class SimBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: FeedSimulatorStatistics?
-    func set(_ v: FeedSimulatorStatistics) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: FeedSimulatorStatistics? { lock.lock(); defer { lock.unlock() }; return stored }
+/// `--delay` text as a distribution.
+func parseDelay(_ text: String) throws -> DelayDistribution {
+    guard let d = DelayDistribution(text, parseDuration: Duration.parseNanoseconds) else {
+        throw RehearseError(.usage, "--delay \(text): use fixed:50us, uniform:10us-80us or lognormal:40us,0.5")
+    }
+    return d
+}
+
+/// `AT:FOR` (e.g. `2s:500ms`) as two durations in ns.
+func parseAtFor(_ text: String, _ option: String) throws -> (Int64, Int64) {
+    let parts = text.split(separator: ":").map(String.init)
+    guard parts.count == 2, let at = Duration.parseNanoseconds(parts[0]), let length = Duration.parseNanoseconds(parts[1]) else {
+        throw RehearseError(.usage, "\(option) \(text): AT:FOR, e.g. 2s:500ms")
+    }
+    return (at, length)
 }
 
 /// `rehearse sim gateway --listen ADDR --profile P`.
@@ -163,12 +152,7 @@ struct SimGateway: ParsableCommand {
     func run() throws {
         guard let endpoint = Endpoint(listen) else { throw RehearseError(.usage, "--listen \(listen): not ADDRESS:PORT") }
         guard var p = GatewayProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
-        if let delay {
-            guard let d = DelayDistribution(delay, parseDuration: Duration.parseNanoseconds) else {
-                throw RehearseError(.usage, "--delay \(delay): use fixed:50us, uniform:10us-80us or lognormal:40us,0.5")
-            }
-            p.delay = d
-        }
+        if let delay { p.delay = try parseDelay(delay) }
         if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
         if let throttle {
             guard throttle >= 0 else { throw RehearseError(.usage, "--throttle: 0 or more") }
@@ -177,39 +161,16 @@ struct SimGateway: ParsableCommand {
         var faults = GatewayFaults()
         faults.disconnectAt = try parseDurationOption(disconnectAt, "--disconnect-at")
         faults.rejectLogon = rejectLogon
-        if let stall {
-            let parts = stall.split(separator: ":").map(String.init)
-            guard parts.count == 2, let at = Duration.parseNanoseconds(parts[0]), let length = Duration.parseNanoseconds(parts[1]) else {
-                throw RehearseError(.usage, "--stall \(stall): AT:FOR, e.g. 1s:500ms")
-            }
-            faults.stallAt = at
-            faults.stallFor = length
-        }
+        if let stall { (faults.stallAt, faults.stallFor) = try parseAtFor(stall, "--stall") }
         let limit = try parseDurationOption(duration, "--duration")
         let simulator: GatewaySimulator
         do { simulator = try GatewaySimulator(listen: endpoint, profile: p, faults: faults) } catch {
             throw RehearseError(.usage, error.description)
         }
-        Interrupts.install()
         if !json { print("sim gateway (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, throttle \(p.throttle)/s per session) on \(listen)") }
-        let box = GatewayBox()
-        let thread = Thread { box.set(simulator.run(duration: limit)) }
-        thread.start()
-        while !box.isSet {
-            usleep(50_000)
-            if Interrupts.isRaised { simulator.stop() }
-        }
-        let s = box.value!
+        let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
         if json { print(try jsonText(s)) } else {
             print("connections \(s.connections), logons \(s.logons) (refused \(s.rejectedLogons)), application messages \(Text.count(s.applicationMessages)): acks \(s.acks), fills \(s.fills), rejects \(s.rejects) (throttled \(s.throttled)), cancel rejects \(s.cancelRejects); framing errors \(s.framingErrors), disconnects \(s.disconnects)")
         }
     }
-}
-
-final class GatewayBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: GatewayStatistics?
-    func set(_ v: GatewayStatistics) { lock.lock(); stored = v; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return stored != nil }
-    var value: GatewayStatistics? { lock.lock(); defer { lock.unlock() }; return stored }
 }
