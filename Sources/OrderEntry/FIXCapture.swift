@@ -21,8 +21,11 @@ public struct FIXCaptureScan: Sendable {
     public private(set) var errors: [(connection: Int, direction: TCPDirection, error: FIXStreamError)] = []
     public private(set) var errorCount: UInt64 = 0
     public private(set) var bytesLostToGaps: UInt64 = 0
+    /// The capture fault that ended the scan early (file and byte offset): everything before it is kept.
+    public private(set) var captureError: CaptureError?
 
-    /// Scans `path`; `filter` (BPF) selects packets first when given.
+    /// Scans `path`; `filter` (BPF) selects packets first when given. A capture that cannot be opened
+    /// throws; one damaged part-way keeps the sessions read before the fault (`captureError`).
     public init(path: String, filter: String? = nil) throws(CaptureError) {
         var reader = try CaptureReader.open(path)
         let bpf = filter.map(PacketFilter.init(expression:))
@@ -47,13 +50,17 @@ public struct FIXCaptureScan: Sendable {
                 break
             }
         }
-        try reader.forEachPacket { packet in
-            last = packet.timestamp
-            if let bpf, (try? bpf.prepare(for: packet.linkType)) == nil || !bpf.matches(packet) { return true }
-            let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-            guard d.status == .transport, d.flow.ipProtocol == 6 else { return true }
-            reassembler.add(d, timestamp: packet.timestamp, handle)
-            return true
+        do {
+            try reader.forEachPacket { packet in
+                last = packet.timestamp
+                if let bpf, (try? bpf.prepare(for: packet.linkType)) == nil || !bpf.matches(packet) { return true }
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                guard d.status == .transport, d.flow.ipProtocol == 6 else { return true }
+                reassembler.add(d, timestamp: packet.timestamp, handle)
+                return true
+            }
+        } catch {
+            captureError = error
         }
         reassembler.finish(timestamp: last, handle)
         connections = reassembler.connections

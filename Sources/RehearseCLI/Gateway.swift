@@ -81,6 +81,10 @@ struct Gateway: ParsableCommand {
         } else {
             do { plan = try SessionPlan(path: capture, filter: filter) } catch { throw RehearseError(.input, error.description) }
         }
+        if let e = plan.captureError {
+            guard !plan.sessions.isEmpty else { throw RehearseError(.input, e.description) }
+            printError("rehearse: warning: \(e.description); replaying the sessions read before it")
+        }
         guard !plan.sessions.isEmpty else { throw RehearseError(.input, "\(capture): no FIX client sessions with application messages") }
         if !json {
             print("gateway replay \(capture): \(plan.sessions.count) sessions, \(Text.count(plan.messageCount)) requests"
@@ -111,6 +115,7 @@ struct Gateway: ParsableCommand {
             throw RehearseError(.target, reasons.prefix(4).joined(separator: "; "))
         }
         if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if plan.captureError != nil { throw ExitCode(ExitStatus.input.rawValue) }
     }
 }
 

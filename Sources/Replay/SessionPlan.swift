@@ -56,7 +56,11 @@ public struct SessionPlan: Sendable {
         framingErrors = scan.errorCount
         errors = scan.errors
         gapBytes = scan.bytesLostToGaps
+        captureError = scan.captureError
     }
+
+    /// The capture fault that ended reading early, if any: the sessions hold what came before it.
+    public private(set) var captureError: CaptureError?
 
     public var messageCount: Int { sessions.reduce(0) { $0 + $1.messages.count } }
 
