@@ -144,6 +144,10 @@ struct SimGateway: ParsableCommand {
     var stall: String?
     @Option(help: "Refuse every logon with this reason.")
     var rejectLogon: String?
+    @Flag(help: "Send a ResendRequest after each logon (the client should answer with a gap fill).")
+    var resendRequest = false
+    @Flag(help: "Answer every Cancel/Replace with a session-level Reject.")
+    var rejectReplaces = false
     @Option(help: "Stop after this long (default: until Ctrl-C).")
     var duration: String?
     @Flag(help: "Print the counters as JSON.")
@@ -161,6 +165,8 @@ struct SimGateway: ParsableCommand {
         var faults = GatewayFaults()
         faults.disconnectAt = try parseDurationOption(disconnectAt, "--disconnect-at")
         faults.rejectLogon = rejectLogon
+        faults.resendRequestAfterLogon = resendRequest
+        faults.rejectReplacesAtSessionLevel = rejectReplaces
         if let stall { (faults.stallAt, faults.stallFor) = try parseAtFor(stall, "--stall") }
         let limit = try parseDurationOption(duration, "--duration")
         let simulator: GatewaySimulator

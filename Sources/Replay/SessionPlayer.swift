@@ -67,6 +67,8 @@ public struct SessionReplayResult: Codable, Sendable {
     public var lateness: LatencySummary
     public var byType: [MessageTypeResult]
     public var rejectReasons: [String: UInt64]
+    /// Session-layer events: ResendRequests answered with a gap fill, session-level Rejects.
+    public var sessionEvents: [String: UInt64]
     public var captureFramingErrors: UInt64
     public var interrupted: Bool
 }
@@ -107,6 +109,8 @@ public final class SessionPlayer: @unchecked Sendable {
         var attempts = 0
         var reconnectAt: Int64 = 0
         var lastSent: Int64 = 0
+        /// MsgSeqNum → ClOrdID of requests sent (a session-level Reject names the MsgSeqNum).
+        var clOrdIDBySequence: [Int: String] = [:]
     }
 
     struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool }
@@ -121,6 +125,7 @@ public final class SessionPlayer: @unchecked Sendable {
         var lateness = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
         var outstanding: [String: Outstanding] = [:]
         var rejectReasons: [String: UInt64] = [:]
+        var sessionEvents: [String: UInt64] = [:]
         var logonRejections: [String] = []
         var connectFailures: [String] = []
         var disconnects = 0, reconnects = 0, responses: UInt64 = 0, requests: UInt64 = 0
@@ -205,6 +210,7 @@ public final class SessionPlayer: @unchecked Sendable {
             if let id = p.clOrdID {
                 outstanding[id] = Outstanding(scheduled: scheduled, type: p.typeIndex, session: i, answered: false)
                 live[i].inFlight += 1
+                live[i].clOrdIDBySequence[live[i].sequence - 1] = id
             }
         }
 
@@ -221,6 +227,28 @@ public final class SessionPlayer: @unchecked Sendable {
                 live[i].loggedOut = true
                 live[i].socket?.close(); live[i].socket = nil
             case "1": write(i, "0", [(112, text(112) ?? "")])
+            case "2":
+                // ResendRequest: requests are not resent (they would arrive late and distort latency);
+                // a SequenceReset-GapFill over the range tells the gateway to move on.
+                let from = text(7).flatMap(Int.init) ?? 1
+                var w = FIXWriter(beginString: live[i].begin)
+                w.add(35, "4"); w.add(49, live[i].sender); w.add(56, live[i].targetID); w.add(34, from)
+                w.add(43, "Y"); w.add(52, FIXTime.now()); w.add(123, "Y"); w.add(36, live[i].sequence)
+                live[i].output += w.message()
+                sessionEvents["resend requests answered with a gap fill", default: 0] += 1
+            case "3":
+                // Session-level Reject of one of our messages: the request it names is answered (rejected).
+                responses += 1
+                sessionEvents["session-level rejects", default: 0] += 1
+                guard let seq = text(45).flatMap(Int.init), let id = live[i].clOrdIDBySequence[seq], var o = outstanding[id], !o.answered else { return }
+                o.answered = true
+                outstanding[id] = o
+                live[i].inFlight -= 1
+                results[o.type].answered += 1
+                results[o.type].rejects += 1
+                rejectReasons["session reject: " + (text(58) ?? "no reason"), default: 0] += 1
+                _ = histograms[o.type].record(UInt64(min(max(0, time - o.scheduled), 3_600_000_000_000)))
+            case "4": break  // SequenceReset from the gateway: incoming MsgSeqNums are not enforced
             case "8", "9", "j":
                 responses += 1
                 guard let id = text(11), var o = outstanding[id] else { return }
@@ -338,6 +366,7 @@ public final class SessionPlayer: @unchecked Sendable {
             connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
             responses: responses, wallNs: wall, requestsPerSecond: Double(requests) * 1e9 / Double(wall),
             lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 }, rejectReasons: rejectReasons,
+            sessionEvents: sessionEvents,
             captureFramingErrors: plan.framingErrors, interrupted: interrupted)
     }
 }

@@ -30,6 +30,11 @@ public struct GatewayFaults: Sendable, Equatable {
     public var stallFor: Int64 = 0
     /// Refuse every logon with this reason (Logout 58=reason).
     public var rejectLogon: String?
+    /// Right after each logon, ask the client to resend everything (ResendRequest 7=1, 16=0); a client
+    /// that does not resend answers with a SequenceReset-GapFill.
+    public var resendRequestAfterLogon = false
+    /// Answer every Cancel/Replace with a session-level Reject (35=3, 45=its MsgSeqNum).
+    public var rejectReplacesAtSessionLevel = false
     public init() {}
 }
 
@@ -47,6 +52,8 @@ public struct GatewayStatistics: Sendable, Codable, Equatable {
     public var heartbeats: UInt64 = 0
     public var framingErrors: UInt64 = 0
     public var disconnects = 0
+    public var gapFillsReceived = 0
+    public var sessionRejectsSent: UInt64 = 0
 }
 
 /// A reference FIX gateway for demos and tests: Logon, Logout, Heartbeat and TestRequest; New Order
@@ -191,12 +198,17 @@ public final class GatewaySimulator: @unchecked Sendable {
                 sessions[s]!.loggedOn = true
                 if firstLogon == nil { firstLogon = now }
                 send(s, "A", [(98, "0"), (108, text(108).isEmpty ? "30" : text(108))])
+                if faults.resendRequestAfterLogon { send(s, "2", [(7, "1"), (16, "0")]) }
                 return
             }
             guard sessions[s]!.loggedOn else { sessions[s]!.closing = true; return }
             switch type {
             case "0": stats.heartbeats += 1
             case "1": send(s, "0", [(112, text(112))])
+            case "4": if text(123) == "Y" { stats.gapFillsReceived += 1 }
+            case "G" where faults.rejectReplacesAtSessionLevel:
+                stats.sessionRejectsSent += 1
+                send(s, "3", [(45, text(34)), (372, "G"), (373, "99"), (58, "replace not supported")])
             case "5": send(s, "5", []); sessions[s]!.closing = true
             case "D", "F", "G":
                 stats.applicationMessages += 1

@@ -170,3 +170,29 @@ struct HalfCapturedTests {
         #expect(result.byType.map(\.answered).reduce(0, +) == 60)
     }
 }
+
+@Suite("Session layer against the reference gateway", .serialized)
+struct SessionLayerTests {
+    @Test("a ResendRequest is answered with a SequenceReset-GapFill; a session-level Reject answers the request it names")
+    func resendAndReject() throws {
+        let path = try fixCapture(sessions: 1, orders: 120)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try SessionPlan(path: path)
+        var faults = GatewayFaults()
+        faults.resendRequestAfterLogon = true
+        faults.rejectReplacesAtSessionLevel = true
+        let gateway = try RunningGateway(faults: faults)
+        var options = SessionReplayOptions()
+        options.speed = 20
+        let result = SessionPlayer(plan: plan, target: gateway.endpoint, options: options).run()
+        let stats = gateway.stop()
+        #expect(stats.gapFillsReceived == 1)
+        #expect(result.sessionEvents["resend requests answered with a gap fill"] == 1)
+        let replaces = try #require(result.byType.first { $0.messageType == "G" })
+        #expect(replaces.sent > 0)
+        #expect(replaces.rejects == replaces.sent)
+        #expect(replaces.answered == replaces.sent)
+        #expect(stats.sessionRejectsSent == replaces.sent)
+        for t in result.byType { #expect(t.sent == t.answered + t.timeouts + t.lostToDisconnects) }
+    }
+}
