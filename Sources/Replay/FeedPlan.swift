@@ -53,7 +53,7 @@ public struct FeedPlan: Sendable {
         case capture(CaptureError)
         case filter(String)
         case unmapped([Endpoint])
-        case nothingSelected(String)
+        case nothingSelected(String, otherPackets: UInt64)
         case unknownStreams([Endpoint])
         public var description: String {
             switch self {
@@ -63,7 +63,9 @@ public struct FeedPlan: Sendable {
                 return "no target for \(list.count) selected stream\(list.count == 1 ? "" : "s"): "
                     + list.prefix(20).map(\.description).joined(separator: ", ") + (list.count > 20 ? ", …" : "")
                     + " (map them with --to CAPTURED=HOST:PORT, *=HOST:PORT or each=HOST:PORT, or skip them with --drop-unmapped)"
-            case .nothingSelected(let path): return "\(path): no UDP packets selected"
+            case .nothingSelected(let path, let other):
+                return "\(path): no UDP packets selected" + (other > 0
+                    ? " (\(other) selected packets are not UDP; to replay FIX order sessions over TCP use `rehearse gateway`)" : "")
             case .unknownStreams(let list):
                 return "--stream: not in the capture: " + list.map(\.description).joined(separator: ", ")
             }
@@ -128,7 +130,7 @@ public struct FeedPlan: Sendable {
             streams.append(stream)
         }
         if !unmapped.isEmpty && !dropUnmapped { throw .unmapped(unmapped) }
-        if packets == 0 { throw .nothingSelected(path) }
+        if packets == 0 { throw .nothingSelected(path, otherPackets: skippedNotUDP) }
         for (i, entry) in counts.enumerated() where !streams[i].targets.isEmpty {
             firstTime = min(firstTime, entry.3)
             lastTime = max(lastTime, entry.4)
