@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Capture
 import Histogram
+import Measure
 import MarketData
 import Synchronization
 import Transport

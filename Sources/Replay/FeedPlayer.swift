@@ -4,6 +4,7 @@ import Glibc
 import Capture
 import CShims
 import Histogram
+import Measure
 import Synchronization
 import Transport
 

@@ -1,0 +1,262 @@
+import Capture
+import Histogram
+import MarketData
+
+/// One side of a comparison: a capture, optionally narrowed by a BPF filter (to pick one line of a
+/// capture that holds both).
+public struct CompareSource: Sendable {
+    public var name: String
+    public var path: String
+    public var filter: String?
+    public init(name: String, path: String, filter: String? = nil) {
+        self.name = name
+        self.path = path
+        self.filter = filter
+    }
+}
+
+/// First sighting of each sequence number of one channel on one line: time and message hash.
+struct SequenceTable {
+    var base: UInt32 = 0
+    var times: [Int64] = []
+    var hashes: [UInt64] = []
+    var messages: UInt64 = 0
+    var duplicates: UInt64 = 0
+    static let limit = 50_000_000
+
+    /// Records a message; false when it was seen already (a duplicate) or is too far from the rest.
+    mutating func record(_ sequence: UInt32, time: Int64, hash: UInt64) {
+        messages &+= 1
+        if times.isEmpty { base = sequence }
+        var offset = Int(Int32(bitPattern: sequence &- base))
+        if offset < 0 {
+            let grow = -offset
+            guard times.count + grow <= Self.limit else { return }
+            times.insert(contentsOf: repeatElement(.min, count: grow), at: 0)
+            hashes.insert(contentsOf: repeatElement(0, count: grow), at: 0)
+            base = sequence
+            offset = 0
+        }
+        if offset >= times.count {
+            guard offset < Self.limit else { return }
+            times.append(contentsOf: repeatElement(.min, count: offset - times.count + 1))
+            hashes.append(contentsOf: repeatElement(0, count: offset - hashes.count + 1))
+        }
+        if times[offset] != .min { duplicates &+= 1; return }
+        times[offset] = time
+        hashes[offset] = hash
+    }
+
+    func time(_ sequence: UInt32) -> Int64? {
+        let o = Int(Int32(bitPattern: sequence &- base))
+        guard o >= 0, o < times.count, times[o] != .min else { return nil }
+        return times[o]
+    }
+}
+
+/// One line of one channel, as read.
+struct LineChannel {
+    let destination: Endpoint
+    var table = SequenceTable()
+    var statistics = OMDStreamStatistics()
+    var lastTime: Int64 = .min
+    var longestSilence: Int64 = 0
+    var silences: UInt64 = 0
+}
+
+/// The comparison of one channel across the two sides.
+public struct ChannelComparison: Codable, Sendable {
+    public var channel: Int
+    public var a: String
+    public var b: String
+    public var messagesA: UInt64
+    public var messagesB: UInt64
+    /// Sequence numbers seen on both sides.
+    public var onBoth: UInt64
+    public var missingOnA: UInt64
+    public var missingOnB: UInt64
+    /// Same sequence number, different message bytes.
+    public var mismatches: UInt64
+    public var firstMismatchSequence: UInt32?
+    /// Which side delivered each common message first.
+    public var aFirst: UInt64
+    public var bFirst: UInt64
+    public var ties: UInt64
+    /// How far behind the later side was, per common message (ns).
+    public var lag: LatencySummary
+    /// B − A per common message, median (ns): positive when B trails A.
+    public var medianBMinusA: Int64
+    /// The longest run of consecutive sequence numbers present on one side only.
+    public var longestOneSidedRun: UInt64
+    public var longestOneSidedRunSide: String?
+    public var longestOneSidedRunFirst: UInt32?
+    public var lineA: LineReport
+    public var lineB: LineReport
+}
+
+/// Per-line findings (gaps, duplicates, resets, stalls) for one channel.
+public struct LineReport: Codable, Sendable {
+    public var packets: UInt64
+    public var messages: UInt64
+    public var gaps: UInt64
+    public var missingMessages: UInt64
+    public var duplicateMessages: UInt64
+    public var resets: UInt64
+    public var heartbeats: UInt64
+    /// Silences longer than the stall limit (no packet, heartbeats included).
+    public var stalls: UInt64
+    public var longestSilenceNs: Int64
+    public var disasterRecoverySignals: [UInt32]
+}
+
+/// The result of `rehearse compare` (schema `rehearse.compare/1`).
+public struct ComparisonReport: Codable, Sendable {
+    public var schema = "rehearse.compare/1"
+    public var a: String
+    public var b: String
+    public var stallLimitNs: Int64
+    public var channels: [ChannelComparison]
+    /// Streams of one side with no partner on the other (channel counts differ).
+    public var unpairedA: [String]
+    public var unpairedB: [String]
+    public var messagesCompared: UInt64
+    public var errors: [String]
+}
+
+/// Compares two feeds message by message, keyed by (channel, SeqNum): lines A and B of one platform,
+/// primary and standby, or old and new. Channel i is the i-th OMD stream of each side in destination
+/// order. Packetisation may differ freely; only messages are compared.
+public enum FeedComparator {
+    public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000) -> ComparisonReport {
+        var errors: [String] = []
+        let sideA = read(a, stallLimit: stallLimit, errors: &errors)
+        let sideB = read(b, stallLimit: stallLimit, errors: &errors)
+        var channels: [ChannelComparison] = []
+        var compared: UInt64 = 0
+        for c in 0..<min(sideA.count, sideB.count) {
+            let r = pair(c, sideA[c], sideB[c])
+            compared &+= r.onBoth
+            channels.append(r)
+        }
+        return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
+                                unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
+                                unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
+                                messagesCompared: compared, errors: errors)
+    }
+
+    /// Every OMD stream of a source, in destination order.
+    static func read(_ source: CompareSource, stallLimit: Int64, errors: inout [String]) -> [LineChannel] {
+        var reader: CaptureReader
+        do { reader = try CaptureReader.open(source.path) } catch { errors.append(error.description); return [] }
+        let filter = source.filter.map(PacketFilter.init(expression:))
+        var table = FlowTable(capacity: 64)
+        var lines: [LineChannel] = []
+        let analyzer = OMDStreamAnalyzer()
+        var filterError: String?
+        do {
+            try reader.forEachPacket { packet in
+                if let filter {
+                    do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(error)"; return false }
+                    if !filter.matches(packet) { return true }
+                }
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                guard d.status == .transport, d.flow.ipProtocol == 17,
+                      OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.declaredPayloadLength) else { return true }
+                let destination = Endpoint(address: d.flow.destination, port: d.flow.destinationPort)
+                let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: destination.address, destinationPort: destination.port)
+                let (i, inserted) = table.findOrInsert(key)
+                if inserted { lines.append(LineChannel(destination: destination)) }
+                let t = packet.timestamp
+                if lines[i].lastTime != .min {
+                    let silence = t &- lines[i].lastTime
+                    if silence > lines[i].longestSilence { lines[i].longestSilence = silence }
+                    if silence > stallLimit { lines[i].silences &+= 1 }
+                }
+                lines[i].lastTime = t
+                analyzer.process(d.payload, declaredLength: d.declaredPayloadLength, timestamp: t, into: &lines[i].statistics)
+                guard let p = OMDPacket(d.payload), !p.isHeartbeat, !p.isCompressed else { return true }
+                var messages = p.messages
+                var sequence = p.sequenceNumber
+                while let m = messages.next() {
+                    lines[i].table.record(sequence, time: t, hash: hash(m.bytes))
+                    sequence &+= 1
+                }
+                return true
+            }
+        } catch {
+            errors.append("\(source.name): \(error) (figures up to it are kept)")
+        }
+        if let filterError { errors.append("\(source.name): \(filterError)") }
+        return lines.sorted { $0.destination < $1.destination }
+    }
+
+    /// FNV-1a over the message bytes.
+    @inline(__always)
+    static func hash(_ bytes: ByteView) -> UInt64 {
+        bytes.withUnsafeBytes { raw in
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return h
+        }
+    }
+
+    static func line(_ l: LineChannel) -> LineReport {
+        let q = l.statistics.sequence.statistics
+        return LineReport(packets: l.statistics.packets, messages: l.table.messages, gaps: q.gaps, missingMessages: q.missingMessages,
+                          duplicateMessages: q.duplicateMessages, resets: q.resets, heartbeats: q.heartbeats,
+                          stalls: l.silences, longestSilenceNs: l.longestSilence,
+                          disasterRecoverySignals: l.statistics.disasterRecoverySignals)
+    }
+
+    static func pair(_ channel: Int, _ a: LineChannel, _ b: LineChannel) -> ChannelComparison {
+        var lag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        var signed = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 7_200_000_000_000, numberOfSignificantValueDigits: .three)
+        let shift: Int64 = 3_600_000_000_000
+        var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
+        var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
+        var firstMismatch: UInt32?
+        var run: UInt64 = 0, runSide = 0, runFirst: UInt32 = 0
+        var longest: UInt64 = 0, longestSide = 0, longestFirst: UInt32 = 0
+        let ta = a.table, tb = b.table
+        guard !ta.times.isEmpty || !tb.times.isEmpty else {
+            return ChannelComparison(channel: channel, a: a.destination.description, b: b.destination.description, messagesA: 0, messagesB: 0,
+                                     onBoth: 0, missingOnA: 0, missingOnB: 0, mismatches: 0, aFirst: 0, bFirst: 0, ties: 0,
+                                     lag: LatencySummary(lag), medianBMinusA: 0, longestOneSidedRun: 0, lineA: line(a), lineB: line(b))
+        }
+        // Walk the union of both sides' sequence ranges.
+        let starts = [ta, tb].filter { !$0.times.isEmpty }
+        let low = starts.map(\.base).min { Int32(bitPattern: $0 &- $1) < 0 }!
+        let high = starts.map { $0.base &+ UInt32($0.times.count - 1) }.max { Int32(bitPattern: $0 &- $1) < 0 }!
+        var s = low
+        while true {
+            let oa = Int(Int32(bitPattern: s &- ta.base)), ob = Int(Int32(bitPattern: s &- tb.base))
+            let timeA = oa >= 0 && oa < ta.times.count ? ta.times[oa] : .min
+            let timeB = ob >= 0 && ob < tb.times.count ? tb.times[ob] : .min
+            var side = 0
+            if timeA != .min && timeB != .min {
+                both &+= 1
+                if ta.hashes[oa] != tb.hashes[ob] { mismatches &+= 1; if firstMismatch == nil { firstMismatch = s } }
+                let d = timeB &- timeA
+                if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
+                _ = lag.record(UInt64(min(d.magnitude, 3_600_000_000_000)))
+                _ = signed.record(UInt64(max(0, min(d &+ shift, 2 &* shift))))
+            } else if timeA != .min {
+                missingB &+= 1; side = 1
+            } else if timeB != .min {
+                missingA &+= 1; side = 2
+            }
+            if side != 0 && side == runSide { run &+= 1 } else { run = side == 0 ? 0 : 1; runSide = side; runFirst = s }
+            if run > longest { longest = run; longestSide = runSide; longestFirst = runFirst }
+            if s == high { break }
+            s &+= 1
+        }
+        let medianSigned = signed.totalCount > 0 ? Int64(signed.valueAtPercentile(50)) &- shift : 0
+        return ChannelComparison(
+            channel: channel, a: a.destination.description, b: b.destination.description,
+            messagesA: ta.messages, messagesB: tb.messages, onBoth: both, missingOnA: missingA, missingOnB: missingB,
+            mismatches: mismatches, firstMismatchSequence: firstMismatch, aFirst: aFirst, bFirst: bFirst, ties: ties,
+            lag: LatencySummary(lag), medianBMinusA: medianSigned, longestOneSidedRun: longest,
+            longestOneSidedRunSide: longest == 0 ? nil : (longestSide == 1 ? "A only" : "B only"),
+            longestOneSidedRunFirst: longest == 0 ? nil : longestFirst, lineA: line(a), lineB: line(b))
+    }
+}

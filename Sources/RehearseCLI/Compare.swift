@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Measure
+
+/// `rehearse compare A [B]`: two feeds message by message, offline.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare two feeds message by message by (channel, SeqNum): lines A and B, primary and standby, old and new platform.",
+        discussion: """
+        Two captures, or one capture with both lines picked by --a and --b (BPF expressions, e.g. \
+        'dst net 239.1.1.0/24'). Channel i is the i-th OMD stream of each side in destination order. Per \
+        channel: messages on both sides, missing on each side, payload mismatches, which side was first and \
+        by how much (lag percentiles), the longest one-sided run; per line: gaps, duplicates, resets, \
+        heartbeats, stalls (silences longer than --stall), Disaster Recovery signals. \
+        Exit codes: 0 compared · 2 bad options · 3 a capture could not be read (what was read is reported).
+        """)
+
+    @Argument(help: "Side A capture (and side B when one file holds both lines).")
+    var first: String
+    @Argument(help: "Side B capture (omit with --a/--b on one capture).")
+    var second: String?
+    @Option(name: .customLong("a"), help: "BPF expression selecting side A's packets.")
+    var filterA: String?
+    @Option(name: .customLong("b"), help: "BPF expression selecting side B's packets.")
+    var filterB: String?
+    @Option(help: "A silence longer than this on a line is a stall (default 4s: twice the 2 s heartbeat interval).")
+    var stall = "4s"
+    @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
+    var json = false
+
+    func run() throws {
+        if second == nil && (filterA == nil || filterB == nil) {
+            throw RehearseError(.usage, "give two captures, or one capture with --a and --b selecting the two lines")
+        }
+        guard let stallNs = try parseDurationOption(stall, "--stall"), stallNs > 0 else { throw RehearseError(.usage, "--stall must be above 0") }
+        let a = CompareSource(name: "A", path: first, filter: filterA)
+        let b = CompareSource(name: "B", path: second ?? first, filter: filterB)
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs)
+        if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
+        if !report.errors.isEmpty {
+            for e in report.errors { printError("rehearse: \(e)") }
+            throw ExitCode(ExitStatus.input.rawValue)
+        }
+    }
+}
+
+enum CompareText {
+    static func render(_ r: ComparisonReport, a: CompareSource, b: CompareSource) -> String {
+        func side(_ s: CompareSource) -> String { s.path + (s.filter.map { " [\($0)]" } ?? "") }
+        var out = "A: \(side(a))\nB: \(side(b))\n\(Text.count(r.messagesCompared)) messages on both sides in \(r.channels.count) channel\(r.channels.count == 1 ? "" : "s")"
+        var rows: [[String]] = []
+        for c in r.channels {
+            rows.append(["\(c.channel)", "\(c.a) / \(c.b)", Text.count(c.onBoth), Text.count(c.missingOnA), Text.count(c.missingOnB),
+                         Text.count(c.mismatches), "\(c.aFirst) / \(c.bFirst)", TimeText.duration(c.lag.p50), TimeText.duration(c.lag.p99),
+                         TimeText.duration(c.lag.max),
+                         c.longestOneSidedRun == 0 ? "-" : "\(c.longestOneSidedRun) (\(c.longestOneSidedRunSide!) from \(c.longestOneSidedRunFirst!))"])
+        }
+        out += "\n" + Text.table(["ch", "A / B", "on both", "missing A", "missing B", "mismatched", "A first / B first", "lag p50", "p99", "max", "longest one-sided run"],
+                                 rows, numeric: [2, 3, 4, 5, 7, 8, 9])
+        var lines: [[String]] = []
+        for c in r.channels {
+            for (name, l) in [("A", c.lineA), ("B", c.lineB)] {
+                lines.append(["\(c.channel) \(name)", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
+                              Text.count(l.duplicateMessages), Text.count(l.resets), Text.count(l.heartbeats), Text.count(l.stalls),
+                              TimeText.duration(l.longestSilenceNs), l.disasterRecoverySignals.isEmpty ? "-" : l.disasterRecoverySignals.map(String.init).joined(separator: ",")])
+            }
+        }
+        out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
+                                            lines, numeric: Set(1...9))
+        if !r.unpairedA.isEmpty { out += "\n  only on A (no channel to pair with): " + r.unpairedA.joined(separator: ", ") }
+        if !r.unpairedB.isEmpty { out += "\n  only on B (no channel to pair with): " + r.unpairedB.joined(separator: ", ") }
+        out += "\n  lag = how far the later side trailed, per message on both sides (capture timestamps)"
+        return out
+    }
+}

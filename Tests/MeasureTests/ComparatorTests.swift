@@ -1,0 +1,75 @@
+import Capture
+import Foundation
+import Measure
+import Synth
+import Testing
+
+@Suite("Feed comparison, line A against line B")
+struct ComparatorTests {
+    func capture(_ faults: [String], seed: UInt64 = 4) throws -> (String, SynthSummary) {
+        var c = SynthConfiguration()
+        c.seed = seed
+        c.channels = 2
+        c.duration = 3_000_000_000
+        c.rate = 20_000
+        c.faults = faults.map { SynthFault($0)! }
+        let path = NSTemporaryDirectory() + "rehearse-compare-\(UUID().uuidString).pcap"
+        return (path, try OMDSynthesizer.generate(c, to: path))
+    }
+
+    @Test("lost packets on one line are missing messages on that side only; duplicates stay per line; B trails A")
+    func gapsAndLag() throws {
+        let (path, summary) = try capture(["B1:gap@1s:5", "B0:dup@2s:3"])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                                            CompareSource(name: "B", path: path, filter: "dst net 239.1.2.0/24"))
+        #expect(report.errors.isEmpty)
+        #expect(report.channels.count == 2)
+        let c0 = report.channels[0], c1 = report.channels[1]
+        #expect(c1.missingOnB == UInt64(try #require(summary.line(.b, channel: 1)).droppedMessages))
+        #expect(c1.missingOnB > 0)
+        #expect(c1.missingOnA == 0 && c0.missingOnA == 0 && c0.missingOnB == 0)
+        #expect(c1.longestOneSidedRunSide == "A only" && c1.longestOneSidedRun > 0 && c1.longestOneSidedRun <= c1.missingOnB)
+        #expect(c0.mismatches == 0 && c1.mismatches == 0)
+        #expect(c0.lineB.duplicateMessages > c0.lineA.duplicateMessages)
+        #expect(c1.lineB.gaps >= 1)
+        // Synth delays line B behind A (20 µs plus jitter): A wins almost every message.
+        #expect(c0.aFirst > c0.bFirst * 10)
+        #expect(c0.medianBMinusA > 0)
+        #expect(c0.onBoth + c0.missingOnA + c0.missingOnB > 0)
+        #expect(report.messagesCompared == c0.onBoth + c1.onBoth)
+    }
+
+    @Test("a changed message is a mismatch; a capture with only one line leaves the other side unpaired; a missing file is an error, not a crash")
+    func mismatchAndBadInput() throws {
+        let (path, _) = try capture([])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Flip one byte inside a message body of the first B packet carrying messages.
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var reader = try CaptureReader.open(path)
+        var flipped = false
+        var seen = 0
+        while let p = try reader.next(), !flipped {
+            let d = PacketDecoder.decode(p.data, linkType: p.linkType)
+            guard d.status == .transport, d.flow.destination == IPAddress("239.1.2.1")!, d.payload.count > 40 else { continue }
+            seen += 1
+            // Past the start, whose SeqNum 1 is used twice (Sequence Reset, then the first message).
+            guard seen == 10 else { continue }
+            let offset = p.dataOffset + d.payloadOffset + 16 + 6  // inside the first message body, clear of MsgSize and MsgType
+            data[offset] ^= 0xFF
+            flipped = true
+        }
+        #expect(flipped)
+        let changed = NSTemporaryDirectory() + "rehearse-compare-changed-\(UUID().uuidString).pcap"
+        try data.write(to: URL(fileURLWithPath: changed))
+        defer { try? FileManager.default.removeItem(atPath: changed) }
+        let report = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                                            CompareSource(name: "B", path: changed, filter: "dst net 239.1.2.0/24"))
+        #expect(report.channels.map(\.mismatches).reduce(0, +) == 1, "\(report.channels.map { ($0.onBoth, $0.missingOnA, $0.missingOnB, $0.messagesA, $0.messagesB) }) \(report.errors)")
+        let oneLine = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                                             CompareSource(name: "B", path: path, filter: "dst host 239.1.2.1"))
+        #expect(oneLine.channels.count == 1 && oneLine.unpairedA.count == 1)
+        let missing = FeedComparator.compare(CompareSource(name: "A", path: path), CompareSource(name: "B", path: "/nonexistent.pcap"))
+        #expect(missing.errors.count == 1 && missing.channels.isEmpty)
+    }
+}
