@@ -37,7 +37,13 @@ struct SequenceTable {
             base = sequence
             offset = 0
         }
-        if offset >= times.count {
+        if offset == times.count {
+            // The common case: the next sequence number.
+            times.append(time)
+            hashes.append(hash)
+            return
+        }
+        if offset > times.count {
             guard offset < Self.limit else { return }
             times.append(contentsOf: repeatElement(.min, count: offset - times.count + 1))
             hashes.append(contentsOf: repeatElement(0, count: offset - hashes.count + 1))
@@ -129,8 +135,14 @@ public struct ComparisonReport: Codable, Sendable {
 public enum FeedComparator {
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000) -> ComparisonReport {
         var errors: [String] = []
-        let sideA = read(a, stallLimit: stallLimit, errors: &errors)
-        let sideB = read(b, stallLimit: stallLimit, errors: &errors)
+        let sides: [[LineChannel]]
+        if a.path == b.path {
+            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, errors: &errors)
+        } else {
+            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, errors: &errors)[0],
+                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, errors: &errors)[0]]
+        }
+        let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
         var compared: UInt64 = 0
         for c in 0..<min(sideA.count, sideB.count) {
@@ -144,59 +156,84 @@ public enum FeedComparator {
                                 messagesCompared: compared, errors: errors)
     }
 
-    /// Every OMD stream of a source, in destination order.
-    static func read(_ source: CompareSource, stallLimit: Int64, errors: inout [String]) -> [LineChannel] {
+    /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
+    /// the first side whose filter it passes (no filter: every packet).
+    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, errors: inout [String]) -> [[LineChannel]] {
         var reader: CaptureReader
-        do { reader = try CaptureReader.open(source.path) } catch { errors.append(error.description); return [] }
-        let filter = source.filter.map(PacketFilter.init(expression:))
-        var table = FlowTable(capacity: 64)
-        var lines: [LineChannel] = []
+        do { reader = try CaptureReader.open(path) } catch {
+            errors.append(error.description)
+            return filters.map { _ in [] }
+        }
+        let compiled = filters.map { $0.map(PacketFilter.init(expression:)) }
+        var tables = filters.map { _ in FlowTable(capacity: 64) }
+        var lines: [[LineChannel]] = filters.map { _ in [] }
         let analyzer = OMDStreamAnalyzer()
         var filterError: String?
+        // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
+        // every access to it pays a dynamic exclusivity check.
         do {
-            try reader.forEachPacket { packet in
-                if let filter {
-                    do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(error)"; return false }
-                    if !filter.matches(packet) { return true }
+            packets: while let packet = try reader.next() {
+                var side = -1
+                for (k, filter) in compiled.enumerated() {
+                    guard let filter else { side = k; break }
+                    do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(names[k]): \(error)"; break packets }
+                    if filter.matches(packet) { side = k; break }
                 }
+                guard side >= 0 else { continue }
                 let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-                guard d.status == .transport, d.flow.ipProtocol == 17,
-                      OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.declaredPayloadLength) else { return true }
-                let destination = Endpoint(address: d.flow.destination, port: d.flow.destinationPort)
-                let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: destination.address, destinationPort: destination.port)
-                let (i, inserted) = table.findOrInsert(key)
-                if inserted { lines.append(LineChannel(destination: destination)) }
-                let t = packet.timestamp
-                if lines[i].lastTime != .min {
-                    let silence = t &- lines[i].lastTime
-                    if silence > lines[i].longestSilence { lines[i].longestSilence = silence }
-                    if silence > stallLimit { lines[i].silences &+= 1 }
-                }
-                lines[i].lastTime = t
-                analyzer.process(d.payload, declaredLength: d.declaredPayloadLength, timestamp: t, into: &lines[i].statistics)
-                guard let p = OMDPacket(d.payload), !p.isHeartbeat, !p.isCompressed else { return true }
-                var messages = p.messages
-                var sequence = p.sequenceNumber
-                while let m = messages.next() {
-                    lines[i].table.record(sequence, time: t, hash: hash(m.bytes))
-                    sequence &+= 1
-                }
-                return true
+                // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
+                guard d.status == .transport, d.flow.ipProtocol == 17, let p = OMDPacket(d.payload),
+                      p.packetSize == d.declaredPayloadLength, d.payload.count == d.declaredPayloadLength else { continue }
+                let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
+                                  destinationPort: d.flow.destinationPort)
+                let (i, inserted) = tables[side].findOrInsert(key)
+                if inserted { lines[side].append(LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))) }
+                account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
+                        stallLimit: stallLimit, analyzer: analyzer)
             }
         } catch {
-            errors.append("\(source.name): \(error) (figures up to it are kept)")
+            errors.append("\(error) (figures up to it are kept)")
         }
-        if let filterError { errors.append("\(source.name): \(filterError)") }
-        return lines.sorted { $0.destination < $1.destination }
+        if let filterError { errors.append(filterError) }
+        return lines.map { $0.sorted { $0.destination < $1.destination } }
     }
 
-    /// FNV-1a over the message bytes.
+    @inline(__always)
+    static func account(_ line: inout LineChannel, _ p: OMDPacket, payload: ByteView, declared: Int, time t: Int64, stallLimit: Int64,
+                        analyzer: OMDStreamAnalyzer) {
+        if line.lastTime != .min {
+            let silence = t &- line.lastTime
+            if silence > line.longestSilence { line.longestSilence = silence }
+            if silence > stallLimit { line.silences &+= 1 }
+        }
+        line.lastTime = t
+        analyzer.process(payload, declaredLength: declared, timestamp: t, into: &line.statistics)
+        guard !p.isHeartbeat, !p.isCompressed else { return }
+        var messages = p.messages
+        var sequence = p.sequenceNumber
+        while let m = messages.next() {
+            line.table.record(sequence, time: t, hash: hash(m.bytes))
+            sequence &+= 1
+        }
+    }
+
+    /// A 64-bit hash of the message bytes, eight bytes at a time (multiply-rotate mixing).
     @inline(__always)
     static func hash(_ bytes: ByteView) -> UInt64 {
         bytes.withUnsafeBytes { raw in
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-            return h
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+            var i = 0
+            while i + 8 <= raw.count {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                h = ((h ^ w) &* 0xff51_afd7_ed55_8ccd)
+                h = (h << 31) | (h >> 33)
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < raw.count { tail |= UInt64(raw[i]) << shift; shift += 8; i += 1 }
+            h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
+            return h ^ (h >> 29)
         }
     }
 
