@@ -13,7 +13,7 @@ struct Synth: ParsableCommand {
         10.0.1.1, line B 239.1.2.1:51001 from 10.0.2.1 (source port 50000 + c). These addresses only \
         label the capture: nothing is sent anywhere.
         Faults (repeatable --fault): LINE[CHANNEL]:KIND@TIME[:AMOUNT], e.g. B:gap@2s:5 (lose 5 packets), \
-        A1:pause@3s:500ms, B:dup@4s:3, A:reorder@5s:2.
+        A1:pause@3s:500ms, B:dup@4s:3, A:reorder@5s:2, B:lag@1s:2ms (the line falls 2 ms further behind every second).
         """)
 
     @Option(name: .shortAndLong, help: "Output capture (.pcap, .pcapng, optionally .gz).")

@@ -80,6 +80,11 @@ extension OMDSynthesizer {
             lines[li][ch].pausedCount += 1
             summary.lines[summaryIndex].pausedPackets += 1
         }
+        if time > lines[li][ch].lagFrom {
+            // Falling behind steadily: the delay grows with the time since the lag began.
+            let elapsed = Double(time - lines[li][ch].lagFrom)
+            time += Int64(elapsed * Double(lines[li][ch].lagPerSecond) / 1e9)
+        }
         if data && lines[li][ch].gapRemaining > 0 {
             lines[li][ch].gapRemaining -= 1
             summary.lines[summaryIndex].droppedPackets += 1
@@ -141,6 +146,9 @@ extension OMDSynthesizer {
             case .gap: lines[li][ch].gapRemaining += fault.amount
             case .dup: lines[li][ch].dupRemaining += fault.amount
             case .reorder: lines[li][ch].reorderRemaining += fault.amount
+            case .lag:
+                lines[li][ch].lagFrom = configuration.start + fault.at
+                lines[li][ch].lagPerSecond = fault.amount
             case .pause:
                 lines[li][ch].pauseFrom = configuration.start + fault.at
                 lines[li][ch].pauseUntil = configuration.start + fault.at + fault.amount

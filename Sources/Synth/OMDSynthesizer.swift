@@ -55,6 +55,8 @@ public struct OMDSynthesizer {
         var pauseFrom: Int64 = .max
         var pauseUntil: Int64 = .min
         var pausedCount: Int64 = 0
+        var lagFrom: Int64 = .max
+        var lagPerSecond: Int64 = 0
         var held: (slot: Int32, length: Int)?
     }
 

@@ -12,15 +12,17 @@ public enum FeedLine: String, Sendable, CaseIterable, Codable {
 /// - `A1:pause@3s:500ms` — line A channel 1 sends nothing for 500 ms from 3 s, then the held packets burst out.
 /// - `B:dup@4s:3` — the next 3 packets are sent twice.
 /// - `A:reorder@5s:2` — twice, a packet is overtaken by the one after it.
+/// - `B:lag@1s:2ms` — from 1 s the line falls behind steadily: 2 ms more delay per second (a standby
+///   that cannot keep up).
 public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, CaseIterable { case gap, pause, dup, reorder }
+    public enum Kind: String, Sendable, CaseIterable { case gap, pause, dup, reorder, lag }
     public var line: FeedLine
     /// nil = every channel.
     public var channel: Int?
     public var kind: Kind
     /// Offset from the start of the capture, ns.
     public var at: Int64
-    /// Packets (gap, dup, reorder) or nanoseconds (pause).
+    /// Packets (gap, dup, reorder), nanoseconds (pause), or nanoseconds of extra delay per second (lag).
     public var amount: Int64
 
     public init(line: FeedLine, channel: Int? = nil, kind: Kind, at: Int64, amount: Int64) {
@@ -47,7 +49,7 @@ public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
         guard kindAndTime.count == 2, let kind = Kind(rawValue: String(kindAndTime[0]).lowercased()),
               let at = Duration.parseNanoseconds(String(kindAndTime[1])), at >= 0 else { return nil }
         var amount: Int64
-        if kind == .pause {
+        if kind == .pause || kind == .lag {
             guard parts.count == 3, let d = Duration.parseNanoseconds(parts[2]), d > 0 else { return nil }
             amount = d
         } else {
@@ -62,7 +64,7 @@ public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         let target = line.rawValue + (channel.map(String.init) ?? "")
-        let amountText = kind == .pause ? "\(amount / 1_000_000)ms" : "\(amount)"
+        let amountText = kind == .pause || kind == .lag ? "\(amount / 1_000_000)ms" : "\(amount)"
         return "\(target):\(kind.rawValue)@\(at / 1_000_000)ms:\(amountText)"
     }
 }

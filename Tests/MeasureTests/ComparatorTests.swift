@@ -6,12 +6,12 @@ import Testing
 
 @Suite("Feed comparison, line A against line B")
 struct ComparatorTests {
-    func capture(_ faults: [String], seed: UInt64 = 4) throws -> (String, SynthSummary) {
+    func capture(_ faults: [String], seed: UInt64 = 4, rate: Double = 20_000) throws -> (String, SynthSummary) {
         var c = SynthConfiguration()
         c.seed = seed
         c.channels = 2
         c.duration = 3_000_000_000
-        c.rate = 20_000
+        c.rate = rate
         c.faults = faults.map { SynthFault($0)! }
         let path = NSTemporaryDirectory() + "rehearse-compare-\(UUID().uuidString).pcap"
         return (path, try OMDSynthesizer.generate(c, to: path))
@@ -71,5 +71,36 @@ struct ComparatorTests {
         #expect(oneLine.channels.count == 1 && oneLine.unpairedA.count == 1)
         let missing = FeedComparator.compare(CompareSource(name: "A", path: path), CompareSource(name: "B", path: "/nonexistent.pcap"))
         #expect(missing.errors.count == 1 && missing.channels.isEmpty)
+    }
+
+    func compareLines(_ path: String, stall: Int64 = 4_000_000_000) -> ComparisonReport {
+        FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                               CompareSource(name: "B", path: path, filter: "dst net 239.1.2.0/24"), stallLimit: stall)
+    }
+
+    @Test("failover cases: a pause on the standby only, a pause on both lines, a standby falling behind steadily")
+    func failoverCases() throws {
+        // Standby (B) silent for 1.5 s: stalls on B only, nothing lost (the held packets burst out after).
+        let (one, _) = try capture(["B:pause@1s:1500ms"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: one) }
+        let r1 = compareLines(one, stall: 1_000_000_000)
+        #expect(r1.channels.allSatisfy { $0.lineB.stalls >= 1 && $0.lineA.stalls == 0 })
+        #expect(r1.channels.allSatisfy { $0.lineB.longestSilenceNs >= 1_400_000_000 && $0.missingOnA + $0.missingOnB == 0 })
+        #expect(r1.channels.allSatisfy { $0.lag.max >= 1_000_000_000 })
+        // Both lines silent: stalls on both.
+        let (both, _) = try capture(["A:pause@1s:1500ms", "B:pause@1s:1500ms"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: both) }
+        let r2 = compareLines(both, stall: 1_000_000_000)
+        #expect(r2.channels.allSatisfy { $0.lineA.stalls >= 1 && $0.lineB.stalls >= 1 })
+        // B falls behind 2 ms more each second from 1 s: about 4 ms behind by the end of a 3 s capture.
+        let (lag, _) = try capture(["B:lag@1s:2ms"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: lag) }
+        let r3 = compareLines(lag)
+        for c in r3.channels {
+            #expect(c.missingOnA + c.missingOnB == 0)
+            #expect(c.lag.max >= 3_500_000 && c.lag.max <= 4_500_000, "\(c.lag.max)")
+            #expect(c.lag.p50 < c.lag.max / 2)
+            #expect(c.bFirst == 0)
+        }
     }
 }
