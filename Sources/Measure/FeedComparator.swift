@@ -127,6 +127,8 @@ public struct ComparisonReport: Codable, Sendable {
     public var unpairedB: [String]
     public var messagesCompared: UInt64
     public var errors: [String]
+    /// A `--a`/`--b` expression libpcap could not compile (a usage error, not a capture fault).
+    public var filterError: String?
 }
 
 /// Compares two feeds message by message, keyed by (channel, SeqNum): lines A and B of one platform,
@@ -135,12 +137,14 @@ public struct ComparisonReport: Codable, Sendable {
 public enum FeedComparator {
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000) -> ComparisonReport {
         var errors: [String] = []
+        var filterError: String?
         let sides: [[LineChannel]]
         if a.path == b.path {
-            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, errors: &errors)
+            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit,
+                         errors: &errors, filterError: &filterError)
         } else {
-            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, errors: &errors)[0],
-                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, errors: &errors)[0]]
+            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, errors: &errors, filterError: &filterError)[0],
+                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, errors: &errors, filterError: &filterError)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
@@ -153,12 +157,13 @@ public enum FeedComparator {
         return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
                                 unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
-                                messagesCompared: compared, errors: errors)
+                                messagesCompared: compared, errors: errors, filterError: filterError)
     }
 
     /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
     /// the first side whose filter it passes (no filter: every packet).
-    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, errors: inout [String]) -> [[LineChannel]] {
+    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, errors: inout [String],
+                     filterError: inout String?) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
@@ -168,7 +173,6 @@ public enum FeedComparator {
         var tables = filters.map { _ in FlowTable(capacity: 64) }
         var lines: [[LineChannel]] = filters.map { _ in [] }
         let analyzer = OMDStreamAnalyzer()
-        var filterError: String?
         // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
         // every access to it pays a dynamic exclusivity check.
         do {
@@ -194,7 +198,6 @@ public enum FeedComparator {
         } catch {
             errors.append("\(error) (figures up to it are kept)")
         }
-        if let filterError { errors.append(filterError) }
         return lines.map { $0.sorted { $0.destination < $1.destination } }
     }
 

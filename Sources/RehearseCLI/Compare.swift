@@ -36,6 +36,7 @@ struct Compare: ParsableCommand {
         let a = CompareSource(name: "A", path: first, filter: filterA)
         let b = CompareSource(name: "B", path: second ?? first, filter: filterB)
         let report = FeedComparator.compare(a, b, stallLimit: stallNs)
+        if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
         if !report.errors.isEmpty {
             for e in report.errors { printError("rehearse: \(e)") }

@@ -71,6 +71,9 @@ struct ComparatorTests {
         #expect(oneLine.channels.count == 1 && oneLine.unpairedA.count == 1)
         let missing = FeedComparator.compare(CompareSource(name: "A", path: path), CompareSource(name: "B", path: "/nonexistent.pcap"))
         #expect(missing.errors.count == 1 && missing.channels.isEmpty)
+        let badFilter = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "udp and and"),
+                                               CompareSource(name: "B", path: path, filter: "udp"))
+        #expect(badFilter.filterError?.contains("udp and and") == true)
     }
 
     func compareLines(_ path: String, stall: Int64 = 4_000_000_000) -> ComparisonReport {
