@@ -181,7 +181,7 @@ struct ReplayCommandTests {
         let new = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base + 4)-\(base + 5)", "--publish", "127.0.0.1:\(base + 6)", "--profile", "new", "--drop", "0.02", "--json"])
         usleep(300_000)
         let r = try CLI.run(["bench", path, "--old", "127.0.0.1:\(base)", "--old-from", "127.0.0.1:\(base + 2)",
-                             "--new", "127.0.0.1:\(base + 4)", "--new-from", "127.0.0.1:\(base + 6)", "--speed", "2", "--drain", "500ms", "--json"])
+                             "--new", "127.0.0.1:\(base + 4)", "--new-from", "127.0.0.1:\(base + 6)", "--speed", "2", "--drain", "2s", "--json"])
         let (oldStatus, oldOut) = old.interrupt()
         let (newStatus, newOut) = new.interrupt()
         #expect(r.status == 0, "\(r.stderr)")
