@@ -24,14 +24,16 @@ struct SequenceTable {
     var duplicates: UInt64 = 0
     static let limit = 50_000_000
 
-    /// Records a message; false when it was seen already (a duplicate) or is too far from the rest.
-    mutating func record(_ sequence: UInt32, time: Int64, hash: UInt64) {
+    /// Records a message; false when it was seen already (a duplicate). A sequence number more than
+    /// ``limit`` away from the rest is counted but not kept.
+    @discardableResult
+    mutating func record(_ sequence: UInt32, time: Int64, hash: UInt64) -> Bool {
         messages &+= 1
         if times.isEmpty { base = sequence }
         var offset = Int(Int32(bitPattern: sequence &- base))
         if offset < 0 {
             let grow = -offset
-            guard times.count + grow <= Self.limit else { return }
+            guard times.count + grow <= Self.limit else { return true }
             times.insert(contentsOf: repeatElement(.min, count: grow), at: 0)
             hashes.insert(contentsOf: repeatElement(0, count: grow), at: 0)
             base = sequence
@@ -41,16 +43,17 @@ struct SequenceTable {
             // The common case: the next sequence number.
             times.append(time)
             hashes.append(hash)
-            return
+            return true
         }
         if offset > times.count {
-            guard offset < Self.limit else { return }
+            guard offset < Self.limit else { return true }
             times.append(contentsOf: repeatElement(.min, count: offset - times.count + 1))
             hashes.append(contentsOf: repeatElement(0, count: offset - hashes.count + 1))
         }
-        if times[offset] != .min { duplicates &+= 1; return }
+        if times[offset] != .min { duplicates &+= 1; return false }
         times[offset] = time
         hashes[offset] = hash
+        return true
     }
 
     func time(_ sequence: UInt32) -> Int64? {
@@ -63,11 +66,15 @@ struct SequenceTable {
 /// One line of one channel, as read.
 struct LineChannel {
     let destination: Endpoint
-    var table = SequenceTable()
+    /// One table per sequence epoch: a Sequence Reset after the first message starts the next.
+    var epochs = [SequenceTable()]
     var statistics = OMDStreamStatistics()
+    var events = LineEvents()
+    var firstTime: Int64 = .max
     var lastTime: Int64 = .min
     var longestSilence: Int64 = 0
     var silences: UInt64 = 0
+    var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
 }
 
 /// The comparison of one channel across the two sides.
@@ -96,6 +103,10 @@ public struct ChannelComparison: Codable, Sendable {
     public var longestOneSidedRun: UInt64
     public var longestOneSidedRunSide: String?
     public var longestOneSidedRunFirst: UInt32?
+    /// Mean B − A (ns) per tenth of the run, by A's time (nil: no common message in that tenth).
+    public var lagByTenth: [Int64?]
+    /// Sequence epochs compared (1 + mid-day Sequence Resets).
+    public var epochs: Int
     public var lineA: LineReport
     public var lineB: LineReport
 }
@@ -113,6 +124,8 @@ public struct LineReport: Codable, Sendable {
     public var stalls: UInt64
     public var longestSilenceNs: Int64
     public var disasterRecoverySignals: [UInt32]
+    /// Silences, duplicate runs, DR signals and mid-day resets in time.
+    public var events: LineEvents
 }
 
 /// The result of `rehearse compare` (schema `rehearse.compare/1`).
@@ -126,6 +139,8 @@ public struct ComparisonReport: Codable, Sendable {
     public var unpairedA: [String]
     public var unpairedB: [String]
     public var messagesCompared: UInt64
+    /// Classified events (failovers, bursts, resets, losses), channel by channel.
+    public var findings: [FeedFinding]
     public var errors: [String]
     /// A `--a`/`--b` expression libpcap could not compile (a usage error, not a capture fault).
     public var filterError: String?
@@ -148,16 +163,31 @@ public enum FeedComparator {
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
+        var findings: [FeedFinding] = []
         var compared: UInt64 = 0
+        let end = (sideA + sideB).map(\.lastTime).max() ?? .min
         for c in 0..<min(sideA.count, sideB.count) {
-            let r = pair(c, sideA[c], sideB[c])
+            var la = sideA[c], lb = sideB[c]
+            closeSilence(&la, end: end, stallLimit: stallLimit)
+            closeSilence(&lb, end: end, stallLimit: stallLimit)
+            let r = pair(c, la, lb)
             compared &+= r.onBoth
             channels.append(r)
+            findings += FeedFindings.classify(channel: c, a: la.events, b: lb.events, missingOnA: r.missingOnA, missingOnB: r.missingOnB,
+                                              mismatches: r.mismatches, firstMismatch: r.firstMismatchSequence, lagByTenth: r.lagByTenth)
         }
         return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
                                 unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
-                                messagesCompared: compared, errors: errors, filterError: filterError)
+                                messagesCompared: compared, findings: findings, errors: errors, filterError: filterError)
+    }
+
+    /// A line silent from its last packet to the end of the comparison for longer than the stall limit stopped.
+    static func closeSilence(_ line: inout LineChannel, end: Int64, stallLimit: Int64) {
+        guard line.lastTime != .min, end - line.lastTime > stallLimit else { return }
+        line.silences &+= 1
+        line.longestSilence = max(line.longestSilence, end - line.lastTime)
+        line.events.silence(endingAt: end, length: end - line.lastTime, open: true)
     }
 
     /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
@@ -207,15 +237,36 @@ public enum FeedComparator {
         if line.lastTime != .min {
             let silence = t &- line.lastTime
             if silence > line.longestSilence { line.longestSilence = silence }
-            if silence > stallLimit { line.silences &+= 1 }
+            if silence > stallLimit {
+                line.silences &+= 1
+                line.events.silence(endingAt: t, length: silence)
+            }
         }
         line.lastTime = t
+        if t < line.firstTime { line.firstTime = t }
         analyzer.process(payload, declaredLength: declared, timestamp: t, into: &line.statistics)
         guard !p.isHeartbeat, !p.isCompressed else { return }
         var messages = p.messages
         var sequence = p.sequenceNumber
         while let m = messages.next() {
-            line.table.record(sequence, time: t, hash: hash(m.bytes))
+            let type = m.type
+            if _slowPath(type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal) {
+                let value = m.bytes.getUInt32LE(at: 4) ?? 0
+                if type == OMDMessageType.disasterRecoverySignal {
+                    line.events.signal(value, at: t)
+                } else {
+                    // The reset's own SN is ignored: the next message is NewSeqNo. One after data starts a new epoch.
+                    if line.epochs[line.epochs.count - 1].messages > 0 {
+                        line.epochs.append(SequenceTable())
+                        line.events.reset(at: t)
+                    }
+                    sequence = value
+                    continue
+                }
+            }
+            if !line.epochs[line.epochs.count - 1].record(sequence, time: t, hash: hash(m.bytes)) {
+                line.events.duplicate(at: t)
+            }
             sequence &+= 1
         }
     }
@@ -242,29 +293,55 @@ public enum FeedComparator {
 
     static func line(_ l: LineChannel) -> LineReport {
         let q = l.statistics.sequence.statistics
-        return LineReport(packets: l.statistics.packets, messages: l.table.messages, gaps: q.gaps, missingMessages: q.missingMessages,
+        return LineReport(packets: l.statistics.packets, messages: l.messages, gaps: q.gaps, missingMessages: q.missingMessages,
                           duplicateMessages: q.duplicateMessages, resets: q.resets, heartbeats: q.heartbeats,
                           stalls: l.silences, longestSilenceNs: l.longestSilence,
-                          disasterRecoverySignals: l.statistics.disasterRecoverySignals)
+                          disasterRecoverySignals: l.statistics.disasterRecoverySignals, events: l.events)
     }
 
     static func pair(_ channel: Int, _ a: LineChannel, _ b: LineChannel) -> ChannelComparison {
-        var lag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-        var signed = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 7_200_000_000_000, numberOfSignificantValueDigits: .three)
-        let shift: Int64 = 3_600_000_000_000
-        var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
-        var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
-        var firstMismatch: UInt32?
-        var run: UInt64 = 0, runSide = 0, runFirst: UInt32 = 0
-        var longest: UInt64 = 0, longestSide = 0, longestFirst: UInt32 = 0
-        let ta = a.table, tb = b.table
-        guard !ta.times.isEmpty || !tb.times.isEmpty else {
-            return ChannelComparison(channel: channel, a: a.destination.description, b: b.destination.description, messagesA: 0, messagesB: 0,
-                                     onBoth: 0, missingOnA: 0, missingOnB: 0, mismatches: 0, aFirst: 0, bFirst: 0, ties: 0,
-                                     lag: LatencySummary(lag), medianBMinusA: 0, longestOneSidedRun: 0, lineA: line(a), lineB: line(b))
+        var w = PairWalk(tenthStart: a.firstTime, tenthSpan: max(a.lastTime - a.firstTime, 0) / 10 + 1)
+        let epochs = max(a.epochs.count, b.epochs.count)
+        for e in 0..<epochs {
+            w.walk(e < a.epochs.count ? a.epochs[e] : SequenceTable(), e < b.epochs.count ? b.epochs[e] : SequenceTable())
         }
-        // Walk the union of both sides' sequence ranges.
+        let medianSigned = w.signed.totalCount > 0 ? Int64(w.signed.valueAtPercentile(50)) &- PairWalk.shift : 0
+        return ChannelComparison(
+            channel: channel, a: a.destination.description, b: b.destination.description,
+            messagesA: a.messages, messagesB: b.messages, onBoth: w.both, missingOnA: w.missingA, missingOnB: w.missingB,
+            mismatches: w.mismatches, firstMismatchSequence: w.firstMismatch, aFirst: w.aFirst, bFirst: w.bFirst, ties: w.ties,
+            lag: LatencySummary(w.lag), medianBMinusA: medianSigned, longestOneSidedRun: w.longest,
+            longestOneSidedRunSide: w.longest == 0 ? nil : (w.longestSide == 1 ? "A only" : "B only"),
+            longestOneSidedRunFirst: w.longest == 0 ? nil : w.longestFirst,
+            lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
+            epochs: epochs, lineA: line(a), lineB: line(b))
+    }
+}
+
+/// The walk over the union of both sides' sequence numbers, epoch by epoch, with its tallies.
+struct PairWalk {
+    static let shift: Int64 = 3_600_000_000_000
+    var lag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    var signed = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 7_200_000_000_000, numberOfSignificantValueDigits: .three)
+    var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
+    var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
+    var firstMismatch: UInt32?
+    var run: UInt64 = 0, runSide = 0, runFirst: UInt32 = 0
+    var longest: UInt64 = 0, longestSide = 0, longestFirst: UInt32 = 0
+    let tenthStart: Int64, tenthSpan: Int64
+    var tenthSums = [Double](repeating: 0, count: 10)
+    var tenthCounts = [Int](repeating: 0, count: 10)
+
+    init(tenthStart: Int64, tenthSpan: Int64) {
+        self.tenthStart = tenthStart
+        self.tenthSpan = tenthSpan
+    }
+
+    mutating func walk(_ ta: SequenceTable, _ tb: SequenceTable) {
+        run = 0
+        runSide = 0
         let starts = [ta, tb].filter { !$0.times.isEmpty }
+        guard !starts.isEmpty else { return }
         let low = starts.map(\.base).min { Int32(bitPattern: $0 &- $1) < 0 }!
         let high = starts.map { $0.base &+ UInt32($0.times.count - 1) }.max { Int32(bitPattern: $0 &- $1) < 0 }!
         var s = low
@@ -279,7 +356,10 @@ public enum FeedComparator {
                 let d = timeB &- timeA
                 if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
                 _ = lag.record(UInt64(min(d.magnitude, 3_600_000_000_000)))
-                _ = signed.record(UInt64(max(0, min(d &+ shift, 2 &* shift))))
+                _ = signed.record(UInt64(max(0, min(d &+ Self.shift, 2 &* Self.shift))))
+                let tenth = min(max(Int((timeA - tenthStart) / tenthSpan), 0), 9)
+                tenthSums[tenth] += Double(d)
+                tenthCounts[tenth] += 1
             } else if timeA != .min {
                 missingB &+= 1; side = 1
             } else if timeB != .min {
@@ -290,13 +370,5 @@ public enum FeedComparator {
             if s == high { break }
             s &+= 1
         }
-        let medianSigned = signed.totalCount > 0 ? Int64(signed.valueAtPercentile(50)) &- shift : 0
-        return ChannelComparison(
-            channel: channel, a: a.destination.description, b: b.destination.description,
-            messagesA: ta.messages, messagesB: tb.messages, onBoth: both, missingOnA: missingA, missingOnB: missingB,
-            mismatches: mismatches, firstMismatchSequence: firstMismatch, aFirst: aFirst, bFirst: bFirst, ties: ties,
-            lag: LatencySummary(lag), medianBMinusA: medianSigned, longestOneSidedRun: longest,
-            longestOneSidedRunSide: longest == 0 ? nil : (longestSide == 1 ? "A only" : "B only"),
-            longestOneSidedRunFirst: longest == 0 ? nil : longestFirst, lineA: line(a), lineB: line(b))
     }
 }

@@ -46,6 +46,17 @@ struct Compare: ParsableCommand {
 }
 
 enum CompareText {
+    /// The classified findings, one line each, or that there were none.
+    static func findings(_ list: [FeedFinding]) -> String {
+        guard !list.isEmpty else { return "findings: none (no loss, mismatch, pause, failover, burst, reset or growing lag)" }
+        var out = "findings"
+        for f in list {
+            let when = f.at.map { " at " + $0.utc } ?? ""
+            out += "\n  ch \(f.channel) \(f.line.map { "line " + $0 } ?? "both lines")  \(f.kind.rawValue)\(when): \(f.detail)"
+        }
+        return out
+    }
+
     static func render(_ r: ComparisonReport, a: CompareSource, b: CompareSource) -> String {
         func side(_ s: CompareSource) -> String { s.path + (s.filter.map { " [\($0)]" } ?? "") }
         var out = "A: \(side(a))\nB: \(side(b))\n\(Text.count(r.messagesCompared)) messages on both sides in \(r.channels.count) channel\(r.channels.count == 1 ? "" : "s")"
@@ -68,6 +79,7 @@ enum CompareText {
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
                                             lines, numeric: Set(1...9))
+        out += "\n\n" + findings(r.findings)
         if !r.unpairedA.isEmpty { out += "\n  only on A (no channel to pair with): " + r.unpairedA.joined(separator: ", ") }
         if !r.unpairedB.isEmpty { out += "\n  only on B (no channel to pair with): " + r.unpairedB.joined(separator: ", ") }
         out += "\n  lag = how far the later side trailed, per message on both sides (capture timestamps)"

@@ -13,7 +13,11 @@ struct Synth: ParsableCommand {
         10.0.1.1, line B 239.1.2.1:51001 from 10.0.2.1 (source port 50000 + c). These addresses only \
         label the capture: nothing is sent anywhere.
         Faults (repeatable --fault): LINE[CHANNEL]:KIND@TIME[:AMOUNT], e.g. B:gap@2s:5 (lose 5 packets), \
-        A1:pause@3s:500ms, B:dup@4s:3, A:reorder@5s:2, B:lag@1s:2ms (the line falls 2 ms further behind every second).
+        A1:pause@3s:500ms, B:dup@4s:3, A:reorder@5s:2, B:lag@1s:2ms (the line falls 2 ms further behind every second), \
+        B:burst@4s:200 (the last 200 packets sent again: a duplicate burst after a publisher failover). \
+        Feed-wide failover events on both lines, also with --fault: reset@5s (mid-day Sequence Reset: every \
+        channel restarts at SeqNum 1; reset1@5s for channel 1 only), dr@4s:1s (DR Signal 1, both lines silent \
+        for 1 s, DR Signal 2).
         """)
 
     @Option(name: .shortAndLong, help: "Output capture (.pcap, .pcapng, optionally .gz).")
@@ -106,11 +110,14 @@ struct Synth: ParsableCommand {
             if !selected.contains(line) { selected.append(line) }
         }
         c.lines = selected
-        c.faults = try faults.map { text in
-            guard let f = SynthFault(text) else {
-                throw RehearseError(.usage, "--fault \(text): expected LINE[CHANNEL]:KIND@TIME[:AMOUNT] with KIND gap, pause, dup or reorder (e.g. B:gap@2s:5, A:pause@3s:500ms)")
+        for text in faults {
+            if let e = SynthEvent(text) {
+                c.events.append(e)
+            } else if let f = SynthFault(text) {
+                c.faults.append(f)
+            } else {
+                throw RehearseError(.usage, "--fault \(text): expected LINE[CHANNEL]:KIND@TIME[:AMOUNT] with KIND gap, pause, dup, reorder, lag or burst (e.g. B:gap@2s:5, A:pause@3s:500ms, B:burst@4s:200), or a feed-wide reset@TIME or dr@TIME:OUTAGE")
             }
-            return f
         }
         if !auctions.isEmpty {
             c.auctions = try auctions.map { text in
@@ -157,6 +164,7 @@ struct Synth: ParsableCommand {
         print("wrote \(output): \(Text.count(summary.packets)) packets, \(Text.bytes(UInt64(summary.bytes))), \(c.channels) channels × lines \(c.lines.map(\.rawValue).joined()), seed \(c.seed)")
         print("  capture span \(TimeFormat.format(span, 3)) s, average \(Text.rate(span > 0 ? Double(summary.packets) / span : nil)) pkt/s; messages per channel \(summary.messagesPerChannel.map { Text.count($0) }.joined(separator: " / "))")
         for f in c.faults { print("  fault \(f)") }
+        for e in c.events { print("  event \(e)") }
         for l in summary.lines where l.droppedPackets + l.duplicatedPackets + l.reorderedPackets + l.pausedPackets > 0 {
             print("    line \(l.line.rawValue) channel \(l.channel): dropped \(l.droppedPackets) packets (\(l.droppedMessages) messages), duplicated \(l.duplicatedPackets), reordered \(l.reorderedPackets), paused \(l.pausedPackets)")
         }

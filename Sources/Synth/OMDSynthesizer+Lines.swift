@@ -103,6 +103,7 @@ extension OMDSynthesizer {
         }
         heap.push(slot: slot, timestamp: time, length: length)
         lines[li][ch].lastEmit = time
+        if data && lines[li][ch].recentCapacity > 0 { remember(li, ch, slot: slot, length: length) }
         if let held = lines[li][ch].held {
             heap.push(slot: held.slot, timestamp: time + 100, length: held.length)
             lines[li][ch].lastEmit = time + 100
@@ -149,10 +150,75 @@ extension OMDSynthesizer {
             case .lag:
                 lines[li][ch].lagFrom = configuration.start + fault.at
                 lines[li][ch].lagPerSecond = fault.amount
+            case .burst: replayRecent(li, ch, packets: Int(fault.amount))
             case .pause:
                 lines[li][ch].pauseFrom = configuration.start + fault.at
                 lines[li][ch].pauseUntil = configuration.start + fault.at + fault.amount
                 lines[li][ch].pausedCount = 0
+            }
+        }
+    }
+
+    /// Keeps a copy of a data frame for a later duplicate burst.
+    mutating func remember(_ li: Int, _ ch: Int, slot: Int32, length: Int) {
+        let capacity = lines[li][ch].recentCapacity
+        let index = lines[li][ch].recentCount % capacity
+        let from = Int(slot) * PacketHeap.slotSize, to = index * PacketHeap.slotSize
+        for i in 0..<length { lines[li][ch].recent[to + i] = heap.pool[from + i] }
+        lines[li][ch].recentLengths[index] = length
+        lines[li][ch].recentCount += 1
+    }
+
+    /// A duplicate burst: the last `packets` data frames sent again, oldest first, 1 µs apart.
+    mutating func replayRecent(_ li: Int, _ ch: Int, packets: Int) {
+        let capacity = lines[li][ch].recentCapacity
+        let available = min(lines[li][ch].recentCount, capacity, packets)
+        let summaryIndex = li * configuration.channels + ch
+        var at = lines[li][ch].lastEmit + 1_000
+        for k in 0..<available {
+            let index = (lines[li][ch].recentCount - available + k) % capacity
+            let length = lines[li][ch].recentLengths[index]
+            let copy = heap.allocate()
+            let from = index * PacketHeap.slotSize, to = Int(copy) * PacketHeap.slotSize
+            for i in 0..<length { heap.pool[to + i] = lines[li][ch].recent[from + i] }
+            heap.push(slot: copy, timestamp: at, length: length)
+            lines[li][ch].lastEmit = at
+            at += 1_000
+            summary.lines[summaryIndex].duplicatedPackets += 1
+            summary.lines[summaryIndex].packets += 1
+            summary.lines[summaryIndex].dataPackets += 1
+        }
+    }
+
+    /// A feed-wide failover event on every line of the event's channels.
+    mutating func failover(_ failover: SynthEvent, end: Bool, at t: Int64) {
+        let affected = failover.channel.map { [$0] } ?? Array(0..<configuration.channels)
+        for ch in affected {
+            for li in lines.indices { flushOpen(li, ch) }
+            event.start(sequenceNumber: 0, sendTime: 0)
+            eventMessages.removeAll(keepingCapacity: true)
+            switch failover.kind {
+            case .reset:
+                append(type: OMDMessageType.sequenceReset, length: 8) { $0.put32(at: 4, 1) }
+            case .dr:
+                append(type: OMDMessageType.disasterRecoverySignal, length: 8) { $0.put32(at: 4, end ? 2 : 1) }
+            }
+            distribute(channel: ch, at: t)
+            for li in lines.indices { flushOpen(li, ch) }
+            switch failover.kind {
+            case .reset:
+                // The reset's own SN is ignored; the next message is SN 1.
+                channels[ch].nextSequence = 1
+                for li in lines.indices { lines[li][ch].lastSentSequence = 0 }
+            case .dr where !end:
+                // Both lines silent until the site is back (no heartbeats either).
+                for li in lines.indices {
+                    lines[li][ch].pauseFrom = t + 200_000
+                    lines[li][ch].pauseUntil = t + failover.duration
+                    lines[li][ch].pausedCount = 0
+                }
+            case .dr:
+                break
             }
         }
     }

@@ -58,6 +58,12 @@ public struct OMDSynthesizer {
         var lagFrom: Int64 = .max
         var lagPerSecond: Int64 = 0
         var held: (slot: Int32, length: Int)?
+        /// The last data frames sent, kept only when a `burst` fault is pending: a ring of
+        /// `recentCapacity` slots of `PacketHeap.slotSize` bytes.
+        var recent: [UInt8] = []
+        var recentLengths: [Int] = []
+        var recentCount = 0
+        var recentCapacity = 0
     }
 
     public init(configuration: SynthConfiguration) {
@@ -74,8 +80,15 @@ public struct OMDSynthesizer {
             for c in 0..<configuration.channels {
                 let faults = configuration.faults.filter { $0.line == line && ($0.channel == nil || $0.channel == c) }
                     .sorted { $0.at < $1.at }
-                states.append(LineState(line: line, channel: c, destination: configuration.endpoint(line, channel: c),
-                                        source: configuration.source(line), lastActivity: configuration.start, pending: faults))
+                var state = LineState(line: line, channel: c, destination: configuration.endpoint(line, channel: c),
+                                      source: configuration.source(line), lastActivity: configuration.start, pending: faults)
+                let burst = faults.filter { $0.kind == .burst }.map { Int($0.amount) }.max() ?? 0
+                if burst > 0 {
+                    state.recentCapacity = burst
+                    state.recent = [UInt8](repeating: 0, count: burst * PacketHeap.slotSize)
+                    state.recentLengths = [Int](repeating: 0, count: burst)
+                }
+                states.append(state)
                 summary.lines.append(SynthSummary.LineChannel(line: line, channel: c))
                 typeCounts.append([Int](repeating: 0, count: 512))
             }
@@ -117,6 +130,10 @@ public struct OMDSynthesizer {
         }
         var auctions = (c.auctions ?? (0..<c.channels).map { c.effectiveDuration * 3 / 10 + Int64($0) * 7_000_000 })
             .enumerated().map { (time: start + $0.element, channel: $0.offset % c.channels) }.sorted { $0.time < $1.time }
+        var failovers = c.events.flatMap { e -> [(time: Int64, event: SynthEvent, end: Bool)] in
+            e.kind == .dr ? [(start + e.at, e, false), (start + e.at + e.duration, e, true)] : [(start + e.at, e, false)]
+        }.sorted { $0.time < $1.time }
+        var outageUntil = Int64.min
         let eventsPerSecond = c.rate / Double(max(c.lines.count, 1))
         var correction = 1.0
         var t = start + 1_000_000
@@ -137,7 +154,15 @@ public struct OMDSynthesizer {
                 try advance(to: auction.time, sweep: &nextSweep, writer, limit)
                 uncross(channel: auction.channel, at: auction.time)
             }
+            while let f = failovers.first, f.time <= t {
+                failovers.removeFirst()
+                try advance(to: f.time, sweep: &nextSweep, writer, limit)
+                failover(f.event, end: f.end, at: f.time)
+                if f.event.kind == .dr && !f.end && f.event.channel == nil { outageUntil = f.time + f.event.duration }
+            }
             try advance(to: t, sweep: &nextSweep, writer, limit)
+            // During a site failover the matching engine publishes nothing.
+            if t < outageUntil { continue }
             let channel: Int
             if clusterLeft > 0 {
                 channel = clusterChannel

@@ -14,8 +14,12 @@ public enum FeedLine: String, Sendable, CaseIterable, Codable {
 /// - `A:reorder@5s:2` — twice, a packet is overtaken by the one after it.
 /// - `B:lag@1s:2ms` — from 1 s the line falls behind steadily: 2 ms more delay per second (a standby
 ///   that cannot keep up).
+/// - `B:burst@4s:200` — the line sends its last 200 packets again (a duplicate burst, as a publisher
+///   replays after failing over).
 public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, CaseIterable { case gap, pause, dup, reorder, lag }
+    public enum Kind: String, Sendable, CaseIterable { case gap, pause, dup, reorder, lag, burst }
+    /// The most packets a `burst` can repeat.
+    public static let burstLimit = 4096
     public var line: FeedLine
     /// nil = every channel.
     public var channel: Int?
@@ -55,7 +59,7 @@ public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
         } else {
             amount = 1
             if parts.count == 3 {
-                guard let n = Int64(parts[2]), n > 0, n <= 1_000_000 else { return nil }
+                guard let n = Int64(parts[2]), n > 0, n <= (kind == .burst ? Int64(Self.burstLimit) : 1_000_000) else { return nil }
                 amount = n
             }
         }
@@ -66,6 +70,58 @@ public struct SynthFault: Sendable, Equatable, CustomStringConvertible {
         let target = line.rawValue + (channel.map(String.init) ?? "")
         let amountText = kind == .pause || kind == .lag ? "\(amount / 1_000_000)ms" : "\(amount)"
         return "\(target):\(kind.rawValue)@\(at / 1_000_000)ms:\(amountText)"
+    }
+}
+
+/// A feed-wide event on every line (optionally one channel), numbered in the channel's sequence.
+///
+/// Text form `KIND[CHANNEL]@TIME[:DURATION]`:
+/// - `reset@5s` — a mid-day Sequence Reset (100): every channel restarts at SeqNum 1.
+/// - `dr@4s:1s` — a site failover: DR Signal (105) status 1 (in progress), both lines silent for 1 s
+///   (no data, no heartbeats), then DR Signal status 2 (completed) and data resumes.
+public struct SynthEvent: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, CaseIterable { case reset, dr }
+    public var kind: Kind
+    /// nil = every channel.
+    public var channel: Int?
+    /// Offset from the start of the capture, ns.
+    public var at: Int64
+    /// The outage of a `dr` event, ns.
+    public var duration: Int64
+
+    public init(kind: Kind, channel: Int? = nil, at: Int64, duration: Int64 = 0) {
+        self.kind = kind
+        self.channel = channel
+        self.at = at
+        self.duration = duration
+    }
+
+    /// Parses the text form; nil when malformed.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let kindAndTime = parts[0].split(separator: "@", omittingEmptySubsequences: false).map(String.init)
+        guard kindAndTime.count == 2 else { return nil }
+        let head = kindAndTime[0].lowercased()
+        guard let kind = Kind.allCases.first(where: { head.hasPrefix($0.rawValue) }),
+              let at = Duration.parseNanoseconds(kindAndTime[1]) else { return nil }
+        let channelText = head.dropFirst(kind.rawValue.count)
+        var channel: Int?
+        if !channelText.isEmpty {
+            guard let c = Int(channelText), c >= 0 else { return nil }
+            channel = c
+        }
+        var duration: Int64 = 0
+        switch kind {
+        case .reset: guard parts.count == 1 else { return nil }
+        case .dr:
+            guard parts.count == 2, let d = Duration.parseNanoseconds(parts[1]), d > 0 else { return nil }
+            duration = d
+        }
+        self.init(kind: kind, channel: channel, at: at, duration: duration)
+    }
+
+    public var description: String {
+        "\(kind.rawValue)\(channel.map(String.init) ?? "")@\(at / 1_000_000)ms" + (kind == .dr ? ":\(duration / 1_000_000)ms" : "")
     }
 }
 
@@ -105,6 +161,8 @@ public struct SynthConfiguration: Sendable {
     /// Classic pcap with microsecond timestamps (for tools that read only that, e.g. tcpreplay's peers).
     public var microsecondPcap = false
     public var faults: [SynthFault] = []
+    /// Feed-wide failover events (mid-day reset, DR site failover).
+    public var events: [SynthEvent] = []
     /// Auction uncross times (offsets from start, ns); nil = one per channel at 30 % of the run.
     public var auctions: [Int64]?
     /// Orders added by each uncross (after the 335 Orderbook Clear).
@@ -149,6 +207,9 @@ public struct SynthConfiguration: Sendable {
         if maximumPayload < 200 || maximumPayload > 1472 { return "--max-payload must be 200…1472 bytes" }
         for f in faults where f.channel.map({ $0 >= channels }) ?? false {
             return "fault \(f) names channel \(f.channel!), but there are \(channels) channels"
+        }
+        for e in events where e.channel.map({ $0 >= channels }) ?? false {
+            return "event \(e) names channel \(e.channel!), but there are \(channels) channels"
         }
         for f in faults where !lines.contains(f.line) { return "fault \(f) is on line \(f.line.rawValue), which is not generated" }
         if !lineA.address.isV6 && !lineB.address.isV6 {} else { return "IPv6 line addresses are not supported by synth" }

@@ -6,13 +6,15 @@ import Testing
 
 @Suite("Feed comparison, line A against line B")
 struct ComparatorTests {
-    func capture(_ faults: [String], seed: UInt64 = 4, rate: Double = 20_000) throws -> (String, SynthSummary) {
+    func capture(_ faults: [String], seed: UInt64 = 4, rate: Double = 20_000, duration: Int64 = 3_000_000_000) throws -> (String, SynthSummary) {
         var c = SynthConfiguration()
         c.seed = seed
         c.channels = 2
-        c.duration = 3_000_000_000
+        c.duration = duration
         c.rate = rate
-        c.faults = faults.map { SynthFault($0)! }
+        c.faults = faults.compactMap { SynthFault($0) }
+        c.events = faults.compactMap { SynthEvent($0) }
+        #expect(c.faults.count + c.events.count == faults.count)
         let path = NSTemporaryDirectory() + "rehearse-compare-\(UUID().uuidString).pcap"
         return (path, try OMDSynthesizer.generate(c, to: path))
     }
@@ -90,11 +92,14 @@ struct ComparatorTests {
         #expect(r1.channels.allSatisfy { $0.lineB.stalls >= 1 && $0.lineA.stalls == 0 })
         #expect(r1.channels.allSatisfy { $0.lineB.longestSilenceNs >= 1_400_000_000 && $0.missingOnA + $0.missingOnB == 0 })
         #expect(r1.channels.allSatisfy { $0.lag.max >= 1_000_000_000 })
+        #expect(kinds(r1) == [[.linePause], [.linePause]])
+        #expect(r1.findings.allSatisfy { $0.line == "B" && $0.at!.ns >= 1_767_575_700_900_000_000 && $0.at!.ns <= 1_767_575_701_100_000_000 })
         // Both lines silent: stalls on both.
         let (both, _) = try capture(["A:pause@1s:1500ms", "B:pause@1s:1500ms"], rate: 4_000)
         defer { try? FileManager.default.removeItem(atPath: both) }
         let r2 = compareLines(both, stall: 1_000_000_000)
         #expect(r2.channels.allSatisfy { $0.lineA.stalls >= 1 && $0.lineB.stalls >= 1 })
+        #expect(kinds(r2) == [[.bothPause], [.bothPause]])
         // B falls behind 2 ms more each second from 1 s: about 4 ms behind by the end of a 3 s capture.
         let (lag, _) = try capture(["B:lag@1s:2ms"], rate: 4_000)
         defer { try? FileManager.default.removeItem(atPath: lag) }
@@ -104,6 +109,62 @@ struct ComparatorTests {
             #expect(c.lag.max >= 3_500_000 && c.lag.max <= 4_500_000, "\(c.lag.max)")
             #expect(c.lag.p50 < c.lag.max / 2)
             #expect(c.bFirst == 0)
+        }
+        #expect(kinds(r3) == [[.fallingBehind], [.fallingBehind]])
+        #expect(r3.findings.allSatisfy { $0.line == "B" })
+        // The clean capture has no findings at all.
+        let (clean, _) = try capture([], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: clean) }
+        #expect(compareLines(clean).findings.isEmpty)
+    }
+
+    /// The kinds of finding, channel by channel.
+    func kinds(_ r: ComparisonReport) -> [[FeedFinding.Kind]] {
+        (0..<r.channels.count).map { c in r.findings.filter { $0.channel == c }.map(\.kind) }
+    }
+
+    @Test("failover cases: a DR signal sequence, a duplicate burst after a publisher failover, a mid-day sequence reset")
+    func siteFailoverBurstAndReset() throws {
+        // DR: Signal 1 at 1 s, both lines silent 800 ms, Signal 2. One DR finding per channel, not a pause.
+        let (dr, _) = try capture(["dr@1s:800ms"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: dr) }
+        let r1 = compareLines(dr, stall: 500_000_000)
+        #expect(kinds(r1) == [[.disasterRecovery], [.disasterRecovery]])
+        for c in r1.channels {
+            #expect(c.lineA.disasterRecoverySignals == [1, 2] && c.lineB.disasterRecoverySignals == [1, 2])
+            #expect(c.lineA.stalls >= 1 && c.missingOnA + c.missingOnB == 0 && c.mismatches == 0)
+            let signals = c.lineA.events.disasterRecoverySignals
+            #expect(signals.count == 2 && abs(signals[1].timeNs - signals[0].timeNs - 800_000_000) < 1_000_000)
+        }
+        // Line B replays its last 200 packets at 2 s: a duplicate burst on B only, nothing missing or mismatched.
+        let (burst, summary) = try capture(["B:burst@2s:200"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: burst) }
+        let r2 = compareLines(burst)
+        #expect(kinds(r2) == [[.duplicateBurst], [.duplicateBurst]])
+        for c in r2.channels {
+            #expect(summary.line(.b, channel: c.channel)?.duplicatedPackets == 200)
+            #expect(c.lineB.duplicateMessages >= 200 && c.lineA.duplicateMessages == 0)
+            #expect(c.lineB.events.duplicateRuns.count == 1 && c.lineB.events.duplicateRuns[0].messages == c.lineB.duplicateMessages)
+            #expect(c.missingOnA + c.missingOnB == 0 && c.mismatches == 0)
+        }
+        // A mid-day reset on every channel: two epochs compared in full, nothing counted twice or missing.
+        let (reset, _) = try capture(["reset@1500ms"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: reset) }
+        let r3 = compareLines(reset)
+        #expect(kinds(r3) == [[.sequenceReset], [.sequenceReset]])
+        for c in r3.channels {
+            #expect(c.epochs == 2 && c.lineA.resets == 2 && c.lineB.resets == 2)
+            #expect(c.onBoth == c.messagesA && c.onBoth == c.messagesB && c.missingOnA + c.missingOnB == 0)
+            #expect(c.lineA.duplicateMessages == 0 && c.lineB.duplicateMessages == 0 && c.mismatches == 0)
+        }
+        // The same reset on line A only (a filter that hides B's second epoch is not possible, so cut B's
+        // capture short before the reset): B stops, A resets alone.
+        let (oneReset, _) = try capture(["reset@1500ms", "B:gap@1400ms:1000000"], rate: 4_000)
+        defer { try? FileManager.default.removeItem(atPath: oneReset) }
+        let r4 = compareLines(oneReset, stall: 500_000_000)
+        for c in r4.channels {
+            let k = r4.findings.filter { $0.channel == c.channel }.map(\.kind)
+            #expect(k.contains(.resetOnOneLine) && k.contains(.missing))
         }
     }
 }

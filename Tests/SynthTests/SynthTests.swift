@@ -119,7 +119,14 @@ struct SynthTests {
         #expect(SynthFault("B:gap@2s:5") == SynthFault(line: .b, kind: .gap, at: 2_000_000_000, amount: 5))
         #expect(SynthFault("a3:pause@1.5s:250ms") == SynthFault(line: .a, channel: 3, kind: .pause, at: 1_500_000_000, amount: 250_000_000))
         #expect(SynthFault("B:dup@40us") == SynthFault(line: .b, kind: .dup, at: 40_000, amount: 1))
-        for bad in ["C:gap@1s", "B:gap", "B:explode@1s", "B:pause@1s", "B:gap@-1s", "Bx:gap@1s", "B:gap@1s:0"] {
+        #expect(SynthFault("B:burst@4s:200") == SynthFault(line: .b, kind: .burst, at: 4_000_000_000, amount: 200))
+        #expect(SynthEvent("reset@5s") == SynthEvent(kind: .reset, at: 5_000_000_000))
+        #expect(SynthEvent("reset1@5s") == SynthEvent(kind: .reset, channel: 1, at: 5_000_000_000))
+        #expect(SynthEvent("dr@4s:1s") == SynthEvent(kind: .dr, at: 4_000_000_000, duration: 1_000_000_000))
+        for bad in ["reset@", "reset@5s:1s", "dr@4s", "dr@4s:0", "drx@1s:1s", "B:gap@1s", "boom@1s"] {
+            #expect(SynthEvent(bad) == nil, "\(bad)")
+        }
+        for bad in ["C:gap@1s", "B:gap", "B:explode@1s", "B:pause@1s", "B:gap@-1s", "Bx:gap@1s", "B:gap@1s:0", "B:burst@1s:5000"] {
             #expect(SynthFault(bad) == nil, "\(bad)")
         }
         var c = SynthConfiguration()
