@@ -87,8 +87,11 @@ public enum FeedFindings {
     /// Duplicate runs shorter than this are left to the per-line counts.
     public static let burstMinimum: UInt64 = 10
 
+    /// - Parameter names: what the two lines are called in the findings ("A"/"B", "primary"/"standby").
     public static func classify(channel: Int, a: LineEvents, b: LineEvents, missingOnA: UInt64, missingOnB: UInt64,
-                                mismatches: UInt64, firstMismatch: UInt32?, lagByTenth: [Int64?]) -> [FeedFinding] {
+                                mismatches: UInt64, firstMismatch: UInt32?, lagByTenth: [Int64?],
+                                names: (String, String) = ("A", "B")) -> [FeedFinding] {
+        let (nameA, nameB) = names
         var out: [FeedFinding] = []
         func add(_ kind: FeedFinding.Kind, _ line: String?, _ at: Int64?, _ detail: String) {
             out.append(FeedFinding(kind: kind, channel: channel, line: line, at: at.map(TimePoint.init), detail: detail))
@@ -124,15 +127,15 @@ public enum FeedFindings {
                     add(.lineStopped, nil, min(s.startNs, t.startNs), "both lines stopped and did not come back")
                 } else {
                     add(.bothPause, nil, min(s.startNs, t.startNs),
-                        "both lines silent (A \(TimeFormat.duration(s.lengthNs)), B \(TimeFormat.duration(t.lengthNs)))")
+                        "both lines silent (\(nameA) \(TimeFormat.duration(s.lengthNs)), \(nameB) \(TimeFormat.duration(t.lengthNs)))")
                 }
             } else {
-                silence(s, "A", "B", add)
+                silence(s, nameA, nameB, add)
             }
         }
-        for (k, t) in b.silences.enumerated() where !usedB.contains(k) && !inOutage(t) { silence(t, "B", "A", add) }
+        for (k, t) in b.silences.enumerated() where !usedB.contains(k) && !inOutage(t) { silence(t, nameB, nameA, add) }
         // Duplicate bursts.
-        for (name, line) in [("A", a), ("B", b)] {
+        for (name, line) in [(nameA, a), (nameB, b)] {
             for r in line.duplicateRuns where r.messages >= burstMinimum {
                 add(.duplicateBurst, name, r.firstNs, "\(r.messages) messages sent again within \(TimeFormat.duration(r.lastNs - r.firstNs))")
             }
@@ -140,19 +143,20 @@ public enum FeedFindings {
         // Mid-day resets, paired in order.
         for k in 0..<max(a.resetsNs.count, b.resetsNs.count) {
             if k < a.resetsNs.count && k < b.resetsNs.count {
-                add(.sequenceReset, nil, a.resetsNs[k], "Sequence Reset on both lines (B \(TimeFormat.duration(b.resetsNs[k] - a.resetsNs[k])) after A)")
+                add(.sequenceReset, nil, a.resetsNs[k], "Sequence Reset on both lines (\(nameB) \(TimeFormat.duration(b.resetsNs[k] - a.resetsNs[k])) after \(nameA))")
             } else if k < a.resetsNs.count {
-                add(.resetOnOneLine, "A", a.resetsNs[k], "Sequence Reset on line A only")
+                add(.resetOnOneLine, nameA, a.resetsNs[k], "Sequence Reset on line \(nameA) only")
             } else {
-                add(.resetOnOneLine, "B", b.resetsNs[k], "Sequence Reset on line B only")
+                add(.resetOnOneLine, nameB, b.resetsNs[k], "Sequence Reset on line \(nameB) only")
             }
         }
         if let trend = fallingBehind(lagByTenth) {
-            add(.fallingBehind, trend.line, nil,
-                "line \(trend.line) trails further behind: \(TimeFormat.duration(trend.from)) in the first tenth, \(TimeFormat.duration(trend.to)) in the last")
+            let trailing = trend.line == "B" ? nameB : nameA
+            add(.fallingBehind, trailing, nil,
+                "line \(trailing) trails further behind: \(TimeFormat.duration(trend.from)) in the first tenth, \(TimeFormat.duration(trend.to)) in the last")
         }
-        if missingOnA > 0 { add(.missing, "A", nil, "\(missingOnA) messages that B delivered never came on A") }
-        if missingOnB > 0 { add(.missing, "B", nil, "\(missingOnB) messages that A delivered never came on B") }
+        if missingOnA > 0 { add(.missing, nameA, nil, "\(missingOnA) messages that \(nameB) delivered never came on \(nameA)") }
+        if missingOnB > 0 { add(.missing, nameB, nil, "\(missingOnB) messages that \(nameA) delivered never came on \(nameB)") }
         if mismatches > 0 {
             add(.mismatch, nil, nil, "\(mismatches) messages differ between the lines" + (firstMismatch.map { " (first at SeqNum \($0))" } ?? ""))
         }

@@ -1,0 +1,156 @@
+import Capture
+import Synchronization
+import Transport
+
+/// Where `rehearse watch` reads the two feeds from.
+public enum WatchInput: Sendable, Equatable {
+    /// UDP sockets bound to (and, for groups, joining) the primary and standby endpoints.
+    case sockets(ReceiverOptions)
+    /// A libpcap live capture on an interface; the filter selects the endpoints (and `filter` when given).
+    case capture(interface: String, filter: String?)
+}
+
+/// What `rehearse watch` watches and for how long.
+public struct WatchOptions: Sendable {
+    /// Channel i is `primary[i]` against `standby[i]`.
+    public var primary: [Endpoint] = []
+    public var standby: [Endpoint] = []
+    public var input = WatchInput.sockets(ReceiverOptions())
+    public var settings = WatchSettings()
+    /// A snapshot is published this often (ns).
+    public var interval: Int64 = 10_000_000_000
+    /// Stop after this long (ns); nil = until ``FeedWatcher/stop()``.
+    public var duration: Int64?
+    public init() {}
+
+    /// The BPF expression selecting the watched endpoints' datagrams (plus `extra`).
+    public func captureFilter(extra: String?) -> String {
+        let each = (primary + standby).map { "(dst host \($0.address) and dst port \($0.port))" }
+        let base = "udp and (" + each.joined(separator: " or ") + ")"
+        return extra.map { "(\(base)) and (\($0))" } ?? base
+    }
+}
+
+/// Reads a primary and a standby feed on a dedicated thread and compares them live with a
+/// ``LiveComparator``; publishes a ``WatchSnapshot`` every interval (and a final one) for the shell
+/// to print, alert on and serve.
+public final class FeedWatcher: @unchecked Sendable {
+    public let options: WatchOptions
+    private let receiver: UDPReceiver?
+    private let capture: LiveCapture?
+    private let stopFlag = Atomic<Bool>(false)
+    private let published = Mutex<(count: Int, snapshot: WatchSnapshot?)>((0, nil))
+
+    /// Opens the sockets or the capture: throws what the kernel or libpcap said, naming the endpoint or interface.
+    public init(options: WatchOptions) throws(WatchError) {
+        precondition(!options.primary.isEmpty && options.primary.count == options.standby.count, "pairs of endpoints")
+        self.options = options
+        switch options.input {
+        case .sockets(let r):
+            do { receiver = try UDPReceiver(endpoints: options.primary + options.standby, options: r) } catch {
+                throw WatchError.transport(error)
+            }
+            capture = nil
+        case .capture(let interface, let filter):
+            do { capture = try LiveCapture(interface: interface, filter: options.captureFilter(extra: filter)) } catch {
+                throw WatchError.capture(error)
+            }
+            receiver = nil
+        }
+    }
+
+    /// Ports actually bound (sockets input), primary then standby.
+    public var boundPorts: [UInt16] { receiver?.boundPorts ?? [] }
+    /// Asks ``run()`` to stop (any thread).
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+    /// The latest snapshot and how many have been published.
+    public var latest: (count: Int, snapshot: WatchSnapshot?) { published.withLock { $0 } }
+
+    /// Receives and compares until stopped or the duration ends; returns the final snapshot.
+    public func run() -> WatchSnapshot {
+        let n = options.primary.count
+        var comparator = LiveComparator(channels: n, settings: options.settings)
+        var drops = [UInt64](repeating: 0, count: 2 * n)
+        let start = Clock.monotonic()
+        var nextSnapshot = start + options.interval
+        var nextSweep = start
+        var stop = WatchStop.interrupted
+        var failure: String?
+        var previous = WatchCounters()
+        while true {
+            if stopFlag.load(ordering: .relaxed) { stop = .interrupted; break }
+            do {
+                if let receiver {
+                    let count = try receiver.receive(timeoutMilliseconds: 20)
+                    for i in 0..<count {
+                        guard let d = receiver.datagram(at: i) else { continue }
+                        let e = d.endpointIndex
+                        if UInt64(d.kernelDrops) > drops[e] { drops[e] = UInt64(d.kernelDrops) }
+                        comparator.process(channel: e % n, side: e / n, payload: d.payload, length: d.truncated ? d.payload.count : d.length,
+                                           time: d.kernelTime != 0 ? d.kernelTime : Clock.realtime())
+                    }
+                } else if let capture {
+                    // Up to a batch of packets, then the housekeeping below.
+                    var k = 0
+                    while k < 256, let p = try capture.next() {
+                        k += 1
+                        let decoded = PacketDecoder.decode(p.data, linkType: capture.linkType)
+                        guard decoded.status == .transport, let e = endpointIndex(decoded) else { continue }
+                        comparator.process(channel: e % n, side: e / n, payload: decoded.payload,
+                                           length: decoded.payload.count, time: p.timestamp)
+                    }
+                }
+            } catch {
+                failure = "\(error)"
+                stop = .error
+                break
+            }
+            let now = Clock.monotonic()
+            if now >= nextSweep {
+                comparator.sweep(now: Clock.realtime())
+                nextSweep = now + 1_000_000
+            }
+            if let capture { drops[0] = capture.drops.buffer }
+            if let duration = options.duration, now - start >= duration { stop = .duration; break }
+            if now >= nextSnapshot {
+                let s = WatchSnapshot(comparator, options: options, elapsed: now - start, drops: drops, previous: &previous)
+                comparator.resetInterval()
+                published.withLock { $0 = ($0.count + 1, s) }
+                nextSnapshot += options.interval
+                if nextSnapshot <= now { nextSnapshot = now + options.interval }
+            }
+        }
+        comparator.sweep(now: Clock.realtime())
+        var final = WatchSnapshot(comparator, options: options, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)
+        final.stoppedBy = stop
+        final.error = failure
+        final.outstanding = comparator.outstanding
+        published.withLock { $0 = ($0.count + 1, final) }
+        return final
+    }
+
+    @inline(__always)
+    private func endpointIndex(_ d: DecodedPacket) -> Int? {
+        let port = d.flow.destinationPort, address = d.flow.destination
+        for (i, e) in options.primary.enumerated() where e.port == port && e.address == address { return i }
+        for (i, e) in options.standby.enumerated() where e.port == port && e.address == address { return options.primary.count + i }
+        return nil
+    }
+}
+
+/// Why `watch` could not start: the endpoint or interface and the system's reason.
+public enum WatchError: Error, Sendable, CustomStringConvertible {
+    case transport(TransportError)
+    case capture(LiveCaptureError)
+    public var description: String {
+        switch self {
+        case .transport(let e): e.description
+        case .capture(let e): e.description
+        }
+    }
+}
+
+/// Why a watch ended.
+public enum WatchStop: String, Codable, Sendable {
+    case duration, interrupted, error
+}

@@ -1,0 +1,288 @@
+import Capture
+import Histogram
+import MarketData
+
+/// Limits of a live comparison.
+public struct WatchSettings: Sendable, Equatable {
+    /// Sequence numbers kept outstanding per channel (a power of two); a message falling out of the
+    /// window is settled at once.
+    public var window = 1 << 17
+    /// A message seen on one line only for this long (ns) is declared missing on the other.
+    public var horizon: Int64 = 2_000_000_000
+    /// A line silent for longer than this (ns) is stalled (twice the 2 s OMD heartbeat interval).
+    public var stallLimit: Int64 = 4_000_000_000
+    public init() {}
+}
+
+/// One sequence number's sightings on the two lines.
+struct WatchSlot {
+    var key: UInt64 = .max
+    var time: (Int64, Int64) = (.min, .min)
+    var hash: UInt64 = 0
+}
+
+/// A power-of-two ring of slots for one sequence epoch of one channel, allocated once.
+final class SlotRing {
+    let slots: UnsafeMutablePointer<WatchSlot>
+    let mask: UInt64
+    let capacity: UInt64
+    var epoch: UInt32 = .max
+    var started = false
+    /// Lowest key not yet settled, and one past the highest key seen.
+    var tail: UInt64 = 0
+    var head: UInt64 = 0
+    /// First key each line delivered in this epoch (.max: none yet): a line that joined later is not
+    /// missing what came before it.
+    var firstSeen: (UInt64, UInt64) = (.max, .max)
+
+    init(capacity: Int) {
+        precondition(capacity > 0 && capacity & (capacity - 1) == 0, "window must be a power of two")
+        self.capacity = UInt64(capacity)
+        mask = UInt64(capacity - 1)
+        slots = .allocate(capacity: capacity)
+        slots.initialize(repeating: WatchSlot(), count: capacity)
+    }
+
+    deinit { slots.deallocate() }
+
+    func restart(epoch: UInt32) {
+        self.epoch = epoch
+        started = false
+        firstSeen = (.max, .max)
+    }
+}
+
+/// Live figures of one line of one channel.
+public struct LiveLine: Sendable {
+    public var packets: UInt64 = 0
+    /// Datagrams that are not well-formed OMD.
+    public var garbage: UInt64 = 0
+    public var statistics = OMDStreamStatistics()
+    public var events = LineEvents()
+    public var firstTime: Int64 = .min
+    public var lastTime: Int64 = .min
+    var epoch: UInt32 = 0
+    var hadData = false
+}
+
+/// Live figures of one channel: cross-line counts and both lines.
+public struct LiveChannel: Sendable {
+    public var onBoth: UInt64 = 0
+    /// Settled as missing: seen on the other line only, for longer than the horizon (or pushed out of the window).
+    public var missing: (primary: UInt64, standby: UInt64) = (0, 0)
+    /// Arrived after being declared missing.
+    public var late: (primary: UInt64, standby: UInt64) = (0, 0)
+    public var mismatches: UInt64 = 0
+    public var primaryFirst: UInt64 = 0
+    public var standbyFirst: UInt64 = 0
+    public var ties: UInt64 = 0
+    public var longestOneSidedRun: UInt64 = 0
+    var run: UInt64 = 0
+    var runSide = -1
+}
+
+/// Compares a primary and a standby feed live, per message keyed by (channel, epoch, SeqNum), in
+/// bounded memory: per channel two rings of ``WatchSettings/window`` slots (the current and the
+/// previous sequence epoch). A message settles when both lines delivered it, when it is older than the
+/// horizon (then it is missing on the line that did not), or when it falls out of the window.
+/// Allocation-free per message; run it on one thread.
+public struct LiveComparator: @unchecked Sendable {
+    public let settings: WatchSettings
+    public private(set) var channels: [LiveChannel]
+    /// Line `side` of channel `c` is `lines[2 * c + side]` (0 primary, 1 standby).
+    public private(set) var lines: [LiveLine]
+    var rings: [[SlotRing]]
+    /// |standby − primary| per message on both lines, ns: since the start, and since the last interval.
+    public private(set) var lag = LiveComparator.histogram()
+    public private(set) var intervalLag = LiveComparator.histogram()
+    let analyzer = OMDStreamAnalyzer()
+
+    public init(channels: Int, settings: WatchSettings = WatchSettings()) {
+        self.settings = settings
+        self.channels = Array(repeating: LiveChannel(), count: channels)
+        lines = Array(repeating: LiveLine(), count: 2 * channels)
+        rings = (0..<channels).map { _ in [SlotRing(capacity: settings.window), SlotRing(capacity: settings.window)] }
+    }
+
+    static func histogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// Accounts one datagram of `channel` on `side` (0 primary, 1 standby) received at `time` (ns since 1970).
+    public mutating func process(channel c: Int, side: Int, payload: ByteView, length: Int, time t: Int64) {
+        let l = 2 * c + side
+        lines[l].packets &+= 1
+        let last = lines[l].lastTime
+        if last != .min, t &- last > settings.stallLimit { lines[l].events.silence(endingAt: t, length: t &- last) }
+        if lines[l].firstTime == .min { lines[l].firstTime = t }
+        lines[l].lastTime = t
+        guard OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: length), let p = OMDPacket(payload) else {
+            lines[l].garbage &+= 1
+            return
+        }
+        analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
+        guard !p.isHeartbeat, !p.isCompressed else { return }
+        var messages = p.messages
+        var sequence = p.sequenceNumber
+        while let m = messages.next() {
+            let type = m.type
+            if _slowPath(type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal) {
+                let value = m.bytes.getUInt32LE(at: 4) ?? 0
+                if type == OMDMessageType.disasterRecoverySignal {
+                    lines[l].events.signal(value, at: t)
+                } else {
+                    // A reset after data starts the next epoch; its own SN is ignored.
+                    if lines[l].hadData {
+                        lines[l].epoch &+= 1
+                        lines[l].events.reset(at: t)
+                    }
+                    sequence = value
+                    continue
+                }
+            }
+            lines[l].hadData = true
+            record(c, side, epoch: lines[l].epoch, key: UInt64(sequence), time: t, hash: FeedComparator.hash(m.bytes))
+            sequence &+= 1
+        }
+    }
+
+    /// Line `side` (0 primary, 1 standby) of channel `c`.
+    public func line(_ c: Int, _ side: Int) -> LiveLine { lines[2 * c + side] }
+
+    @inline(__always)
+    mutating func record(_ c: Int, _ side: Int, epoch: UInt32, key k: UInt64, time t: Int64, hash h: UInt64) {
+        let ring = rings[c][Int(epoch & 1)]
+        if ring.epoch != epoch {
+            settleAll(c, ring)
+            ring.restart(epoch: epoch)
+        }
+        if side == 0 { if ring.firstSeen.0 == .max { ring.firstSeen.0 = k } } else if ring.firstSeen.1 == .max { ring.firstSeen.1 = k }
+        if !ring.started {
+            ring.started = true
+            ring.tail = k
+            ring.head = k
+        }
+        if k >= ring.head {
+            let newTail = k + 1 >= ring.capacity ? k + 1 - ring.capacity : 0
+            if newTail > ring.tail {
+                settle(c, ring, upTo: min(newTail, ring.head))
+                ring.tail = newTail
+            }
+            ring.head = k + 1
+        } else if k < ring.tail {
+            if side == 0 { channels[c].late.primary &+= 1 } else { channels[c].late.standby &+= 1 }
+            return
+        }
+        let slot = ring.slots + Int(k & ring.mask)
+        if slot.pointee.key != k {
+            slot.pointee = WatchSlot(key: k, time: side == 0 ? (t, .min) : (.min, t), hash: h)
+            return
+        }
+        if side == 0 {
+            guard slot.pointee.time.0 == .min else { return }  // a duplicate: the line's own counts have it
+            slot.pointee.time.0 = t
+        } else {
+            guard slot.pointee.time.1 == .min else { return }
+            slot.pointee.time.1 = t
+        }
+        matched(c, slot.pointee, hash: h)
+    }
+
+    @inline(__always)
+    mutating func matched(_ c: Int, _ slot: WatchSlot, hash h: UInt64) {
+        channels[c].onBoth &+= 1
+        if slot.hash != h { channels[c].mismatches &+= 1 }
+        let d = slot.time.1 &- slot.time.0
+        if d > 0 { channels[c].primaryFirst &+= 1 } else if d < 0 { channels[c].standbyFirst &+= 1 } else { channels[c].ties &+= 1 }
+        let v = UInt64(min(d.magnitude, 3_600_000_000_000))
+        _ = lag.record(v)
+        _ = intervalLag.record(v)
+        oneSided(c, side: -1)
+    }
+
+    /// Settles the slots of `ring` with keys below `end` (from its tail), at most one window's worth.
+    mutating func settle(_ c: Int, _ ring: SlotRing, upTo end: UInt64) {
+        var k = ring.tail
+        let stop = min(end, ring.tail &+ ring.capacity)
+        while k < stop {
+            settleSlot(c, ring, ring.slots + Int(k & ring.mask), key: k)
+            k += 1
+        }
+    }
+
+    mutating func settleAll(_ c: Int, _ ring: SlotRing) {
+        guard ring.started else { return }
+        settle(c, ring, upTo: ring.head)
+        ring.tail = ring.head
+    }
+
+    @inline(__always)
+    mutating func settleSlot(_ c: Int, _ ring: SlotRing, _ slot: UnsafeMutablePointer<WatchSlot>, key k: UInt64) {
+        guard slot.pointee.key == k else { return }
+        let (t0, t1) = slot.pointee.time
+        slot.pointee.key = .max
+        if t0 != .min && t1 != .min { return }
+        // Seen on one line only. Not missing on a line that had not started yet.
+        if t0 == .min {
+            if ring.firstSeen.0 != .max && k < ring.firstSeen.0 { return }
+            channels[c].missing.primary &+= 1
+            oneSided(c, side: 0)
+        } else {
+            if ring.firstSeen.1 != .max && k < ring.firstSeen.1 { return }
+            channels[c].missing.standby &+= 1
+            oneSided(c, side: 1)
+        }
+    }
+
+    @inline(__always)
+    mutating func oneSided(_ c: Int, side: Int) {
+        if side >= 0 && side == channels[c].runSide {
+            channels[c].run &+= 1
+        } else {
+            channels[c].run = side >= 0 ? 1 : 0
+            channels[c].runSide = side
+        }
+        if channels[c].run > channels[c].longestOneSidedRun { channels[c].longestOneSidedRun = channels[c].run }
+    }
+
+    /// Declares missing what one line delivered more than the horizon before `now` (ns since 1970)
+    /// and the other did not. Bounded work: at most a few thousand slots per ring per call.
+    public mutating func sweep(now: Int64) {
+        let cutoff = now &- settings.horizon
+        for c in channels.indices {
+            for ring in rings[c] where ring.started {
+                var k = ring.tail
+                let limit = min(ring.head, ring.tail &+ 4096)
+                while k < limit {
+                    let slot = ring.slots + Int(k & ring.mask)
+                    if slot.pointee.key == k {
+                        let (t0, t1) = slot.pointee.time
+                        let first = t0 == .min ? t1 : (t1 == .min ? t0 : min(t0, t1))
+                        if first >= cutoff { break }
+                        settleSlot(c, ring, slot, key: k)
+                        ring.tail = k + 1
+                    }
+                    k += 1
+                }
+            }
+        }
+    }
+
+    /// Messages seen and not settled yet (on one line only and younger than the horizon, or matched
+    /// and still in the window).
+    public var outstanding: UInt64 {
+        var n: UInt64 = 0
+        for ring in rings.joined() where ring.started {
+            var k = ring.tail
+            while k < ring.head {
+                let s = ring.slots[Int(k & ring.mask)]
+                if s.key == k && (s.time.0 == .min || s.time.1 == .min) { n += 1 }
+                k += 1
+            }
+        }
+        return n
+    }
+
+    /// Starts a new interval for ``intervalLag``.
+    public mutating func resetInterval() { intervalLag.reset() }
+}

@@ -1,0 +1,190 @@
+import Capture
+import Transport
+
+/// One line of one channel in a ``WatchSnapshot``.
+public struct WatchLine: Codable, Sendable, Equatable {
+    public var endpoint: String
+    public var packets: UInt64
+    public var messages: UInt64
+    /// Datagrams that were not well-formed OMD.
+    public var garbage: UInt64
+    public var gaps: UInt64
+    public var missingMessages: UInt64
+    public var duplicateMessages: UInt64
+    public var resets: UInt64
+    public var heartbeats: UInt64
+    /// False until the line delivered its first packet.
+    public var started: Bool
+    /// Time since the line's last packet (since the start when it never started), ns.
+    public var silentForNs: Int64
+    /// Silent for longer than the stall limit.
+    public var stalled: Bool
+    public var events: LineEvents
+}
+
+/// One channel, primary against standby, in a ``WatchSnapshot``.
+public struct WatchChannel: Codable, Sendable, Equatable {
+    public var channel: Int
+    public var onBoth: UInt64
+    /// Declared missing: seen on the other line only for longer than the horizon.
+    public var missingOnPrimary: UInt64
+    public var missingOnStandby: UInt64
+    /// Arrived after being declared missing.
+    public var lateOnPrimary: UInt64
+    public var lateOnStandby: UInt64
+    public var mismatches: UInt64
+    public var primaryFirst: UInt64
+    public var standbyFirst: UInt64
+    public var ties: UInt64
+    public var longestOneSidedRun: UInt64
+    public var primary: WatchLine
+    public var standby: WatchLine
+}
+
+/// Changes since the previous snapshot.
+public struct WatchInterval: Codable, Sendable, Equatable {
+    public var lengthNs: Int64
+    public var onBoth: UInt64
+    public var missingOnPrimary: UInt64
+    public var missingOnStandby: UInt64
+    public var mismatches: UInt64
+    public var packets: UInt64
+    public var receiveDrops: UInt64
+    /// |standby − primary| per message matched in the interval.
+    public var lag: LatencySummary
+}
+
+/// Cumulative counters of the previous snapshot, for the interval figures.
+public struct WatchCounters: Sendable {
+    var onBoth: UInt64 = 0, missingOnPrimary: UInt64 = 0, missingOnStandby: UInt64 = 0, mismatches: UInt64 = 0
+    var packets: UInt64 = 0, drops: UInt64 = 0, elapsed: Int64 = 0
+    public init() {}
+    init(onBoth: UInt64, missingOnPrimary: UInt64, missingOnStandby: UInt64, mismatches: UInt64, packets: UInt64, drops: UInt64,
+         elapsed: Int64) {
+        self.onBoth = onBoth
+        self.missingOnPrimary = missingOnPrimary
+        self.missingOnStandby = missingOnStandby
+        self.mismatches = mismatches
+        self.packets = packets
+        self.drops = drops
+        self.elapsed = elapsed
+    }
+}
+
+/// The state of a watch (schema `rehearse.watch/1`): published every interval and at the end.
+public struct WatchSnapshot: Codable, Sendable {
+    public var schema = "rehearse.watch/1"
+    public var time: TimePoint
+    public var elapsedNs: Int64
+    public var horizonNs: Int64
+    public var window: Int
+    public var stallLimitNs: Int64
+    public var channels: [WatchChannel]
+    /// |standby − primary| per message on both lines since the start (ns).
+    public var lag: LatencySummary
+    public var interval: WatchInterval
+    /// Datagrams lost inside this host before Rehearse read them (socket or capture buffer full):
+    /// Rehearse's own drops, never counted as feed gaps.
+    public var receiveDrops: UInt64
+    public var findings: [FeedFinding]
+    /// Set on the final snapshot.
+    public var stoppedBy: WatchStop?
+    public var error: String?
+    /// Messages not settled at the end (on one line only and younger than the horizon).
+    public var outstanding: UInt64?
+
+    init(_ c: LiveComparator, options: WatchOptions, elapsed: Int64, drops: [UInt64], previous: inout WatchCounters) {
+        let now = Clock.realtime()
+        let settings = c.settings
+        func line(_ l: LiveLine, _ endpoint: Endpoint) -> WatchLine {
+            let q = l.statistics.sequence.statistics
+            let started = l.lastTime != .min
+            let silent = started ? max(0, now - l.lastTime) : elapsed
+            return WatchLine(endpoint: endpoint.description, packets: l.packets, messages: q.messages, garbage: l.garbage, gaps: q.gaps,
+                             missingMessages: q.missingMessages, duplicateMessages: q.duplicateMessages, resets: q.resets,
+                             heartbeats: q.heartbeats, started: started, silentForNs: silent, stalled: silent > settings.stallLimit,
+                             events: l.events)
+        }
+        var channels: [WatchChannel] = []
+        var findings: [FeedFinding] = []
+        for (i, ch) in c.channels.enumerated() {
+            let p = line(c.line(i, 0), options.primary[i]), s = line(c.line(i, 1), options.standby[i])
+            channels.append(WatchChannel(channel: i, onBoth: ch.onBoth, missingOnPrimary: ch.missing.primary, missingOnStandby: ch.missing.standby,
+                                         lateOnPrimary: ch.late.primary, lateOnStandby: ch.late.standby, mismatches: ch.mismatches,
+                                         primaryFirst: ch.primaryFirst, standbyFirst: ch.standbyFirst, ties: ch.ties,
+                                         longestOneSidedRun: ch.longestOneSidedRun, primary: p, standby: s))
+            // A line silent now is an open silence for the findings.
+            var ea = p.events, eb = s.events
+            if p.stalled { ea.silence(endingAt: now, length: p.silentForNs, open: true) }
+            if s.stalled { eb.silence(endingAt: now, length: s.silentForNs, open: true) }
+            findings += FeedFindings.classify(channel: i, a: ea, b: eb, missingOnA: ch.missing.primary, missingOnB: ch.missing.standby,
+                                              mismatches: ch.mismatches, firstMismatch: nil, lagByTenth: [], names: ("primary", "standby"))
+        }
+        let totalDrops = drops.reduce(0, +)
+        let totals = WatchCounters(onBoth: channels.reduce(0) { $0 + $1.onBoth }, missingOnPrimary: channels.reduce(0) { $0 + $1.missingOnPrimary },
+                                   missingOnStandby: channels.reduce(0) { $0 + $1.missingOnStandby },
+                                   mismatches: channels.reduce(0) { $0 + $1.mismatches },
+                                   packets: channels.reduce(0) { $0 + $1.primary.packets + $1.standby.packets }, drops: totalDrops, elapsed: elapsed)
+        interval = WatchInterval(lengthNs: elapsed - previous.elapsed, onBoth: totals.onBoth &- previous.onBoth,
+                                 missingOnPrimary: totals.missingOnPrimary &- previous.missingOnPrimary,
+                                 missingOnStandby: totals.missingOnStandby &- previous.missingOnStandby,
+                                 mismatches: totals.mismatches &- previous.mismatches, packets: totals.packets &- previous.packets,
+                                 receiveDrops: totalDrops &- previous.drops, lag: LatencySummary(c.intervalLag))
+        previous = totals
+        time = TimePoint(now)
+        elapsedNs = elapsed
+        horizonNs = settings.horizon
+        window = settings.window
+        stallLimitNs = settings.stallLimit
+        self.channels = channels
+        lag = LatencySummary(c.lag)
+        receiveDrops = totalDrops
+        self.findings = findings
+    }
+
+    /// The figures as Prometheus text exposition (version 0.0.4).
+    public func prometheus() -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += "# HELP rehearse_watch_\(name) \(help)\n# TYPE rehearse_watch_\(name) \(type)\n"
+            for (labels, value) in samples { out += "rehearse_watch_\(name)\(labels.isEmpty ? "" : "{\(labels)}") \(value)\n" }
+        }
+        func perChannel(_ f: (WatchChannel) -> UInt64) -> [(String, String)] { channels.map { ("channel=\"\($0.channel)\"", "\(f($0))") } }
+        func perLine(_ f: (WatchLine) -> String) -> [(String, String)] {
+            channels.flatMap { c in
+                [("channel=\"\(c.channel)\",line=\"primary\"", f(c.primary)), ("channel=\"\(c.channel)\",line=\"standby\"", f(c.standby))]
+            }
+        }
+        metric("uptime_seconds", "gauge", "Seconds since the watch started.", [("", seconds(elapsedNs))])
+        metric("messages_on_both_total", "counter", "Messages delivered by both lines.", perChannel(\.onBoth))
+        metric("missing_total", "counter", "Messages one line delivered and the other did not within the horizon.",
+               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.missingOnPrimary)"),
+                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.missingOnStandby)")] })
+        metric("late_total", "counter", "Messages that arrived after being declared missing.",
+               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.lateOnPrimary)"),
+                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.lateOnStandby)")] })
+        metric("mismatches_total", "counter", "Messages whose bytes differ between the lines.", perChannel(\.mismatches))
+        metric("first_total", "counter", "Messages each line delivered first.",
+               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.primaryFirst)"),
+                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.standbyFirst)")] })
+        metric("line_packets_total", "counter", "Datagrams received per line.", perLine { "\($0.packets)" })
+        metric("line_garbage_total", "counter", "Datagrams that were not valid OMD.", perLine { "\($0.garbage)" })
+        metric("line_gaps_total", "counter", "Sequence gaps per line.", perLine { "\($0.gaps)" })
+        metric("line_missing_messages_total", "counter", "Messages skipped in gaps and never received.", perLine { "\($0.missingMessages)" })
+        metric("line_duplicate_messages_total", "counter", "Messages received again.", perLine { "\($0.duplicateMessages)" })
+        metric("line_resets_total", "counter", "Sequence Resets.", perLine { "\($0.resets)" })
+        metric("line_silent_seconds", "gauge", "Seconds since the line's last packet.", perLine { seconds($0.silentForNs) })
+        metric("line_stalled", "gauge", "1 when the line has been silent longer than the stall limit.", perLine { $0.stalled ? "1" : "0" })
+        let quantiles: [(String, UInt64)] = [("0.5", lag.p50), ("0.9", lag.p90), ("0.99", lag.p99), ("0.999", lag.p999), ("1", lag.max)]
+        metric("lag_seconds", "summary", "How far the later line trailed, per message on both lines, since the start.",
+               quantiles.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+        out += "rehearse_watch_lag_seconds_count \(lag.count)\n"
+        let iq: [(String, UInt64)] = [("0.5", interval.lag.p50), ("0.99", interval.lag.p99), ("1", interval.lag.max)]
+        metric("interval_lag_seconds", "gauge", "Lag percentiles over the last interval.", iq.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+        metric("receive_drops_total", "counter", "Datagrams dropped inside this host before Rehearse read them (not feed gaps).",
+               [("", "\(receiveDrops)")])
+        return out
+    }
+
+    private func seconds(_ ns: Int64) -> String { TimeFormat.format(Double(ns) / 1e9, 9) }
+}

@@ -1,0 +1,200 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Measure
+import Transport
+
+/// `rehearse watch --primary … --standby …`: primary against standby, live, for days.
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare a primary and a standby feed live, message by message: missing messages, lag, stops, failovers; Prometheus metrics and alerts.",
+        discussion: """
+        Channel i is the i-th --primary endpoint against the i-th --standby endpoint. Reads with UDP sockets \
+        (multicast groups joined on --interface), or with a libpcap live capture on --capture-interface \
+        (the filter selects the endpoints; --filter narrows it further). Memory stays flat: per channel a \
+        window of --window outstanding sequence numbers; a message seen on one line only for longer than \
+        --horizon is declared missing on the other. Prints a line every --interval and the full report on \
+        Ctrl-C/SIGTERM or at the end of --duration. Alerts (a log line on standard error, and --alert-command \
+        run with REHEARSE_ALERT_LEVEL, _KIND, _CHANNEL and _MESSAGE in its environment): the standby lags \
+        beyond --max-lag, misses messages, or stops; the primary stops; datagrams dropped inside this host. \
+        Exit codes: 0 watched, nothing wrong · 1 the standby missed or garbled messages or stopped · 2 bad \
+        options, an address that cannot be bound or joined, a capture interface that does not exist or \
+        cannot be opened · 4 a receive error during the watch (what was gathered is reported).
+        """)
+
+    @Option(help: "Primary feed endpoints, HOST:PORT[,HOST:PORT…] or HOST:FIRST-LAST, one per channel.")
+    var primary: String
+    @Option(help: "Standby feed endpoints, as many as --primary.")
+    var standby: String
+    @Option(help: "Interface to join multicast groups on: IPv4 address or name.")
+    var interface: String?
+    @Option(help: "Source address for source-specific multicast joins.")
+    var source: String?
+    @Option(help: "Read with a libpcap live capture on this interface instead of sockets (e.g. eth0, lo).")
+    var captureInterface: String?
+    @Option(help: "Extra BPF expression ANDed with the endpoint filter (--capture-interface only).")
+    var filter: String?
+    @Option(help: "Print a line this often.")
+    var interval = "10s"
+    @Option(help: "A message seen on one line only for this long is missing on the other.")
+    var horizon = "2s"
+    @Option(help: "Outstanding sequence numbers kept per channel (rounded up to a power of two).")
+    var window = 131_072
+    @Option(help: "A line silent this long is stalled (twice the 2 s OMD heartbeat interval).")
+    var stall = "4s"
+    @Option(help: "Stop after this long (default: until Ctrl-C or SIGTERM).")
+    var duration: String?
+    @Option(help: "Warn when the standby's lag p99 over an interval exceeds this (e.g. 5ms).")
+    var maxLag: String?
+    @Option(help: "Run this shell command on each alert.")
+    var alertCommand: String?
+    @Option(help: "Serve the current figures as Prometheus text on HOST:PORT (GET /metrics).")
+    var metrics: String?
+    @Flag(help: "Print the final report as JSON (schema rehearse.watch/1); interval lines go to standard error.")
+    var json = false
+
+    func run() throws {
+        var options = WatchOptions()
+        options.primary = try primary.split(separator: ",").flatMap { try parseEndpoints(String($0), option: "--primary") }
+        options.standby = try standby.split(separator: ",").flatMap { try parseEndpoints(String($0), option: "--standby") }
+        guard !options.primary.isEmpty, options.primary.count == options.standby.count else {
+            throw RehearseError(.usage, "--primary and --standby need the same number of endpoints (\(options.primary.count) and \(options.standby.count))")
+        }
+        guard options.primary.count <= 32 else { throw RehearseError(.usage, "at most 32 channels") }
+        let all = options.primary + options.standby
+        if Set(all.map(\.description)).count != all.count { throw RehearseError(.usage, "an endpoint is given twice") }
+        guard let intervalNs = try parseDurationOption(interval, "--interval"), intervalNs >= 100_000_000 else {
+            throw RehearseError(.usage, "--interval must be at least 100ms")
+        }
+        guard let horizonNs = try parseDurationOption(horizon, "--horizon"), horizonNs > 0 else { throw RehearseError(.usage, "--horizon must be above 0") }
+        guard let stallNs = try parseDurationOption(stall, "--stall"), stallNs > 0 else { throw RehearseError(.usage, "--stall must be above 0") }
+        guard window >= 1024 && window <= 1 << 24 else { throw RehearseError(.usage, "--window must be 1024…16777216") }
+        options.interval = intervalNs
+        options.duration = try parseDurationOption(duration, "--duration")
+        options.settings.horizon = horizonNs
+        options.settings.stallLimit = stallNs
+        var w = 1024
+        while w < window { w <<= 1 }
+        options.settings.window = w
+        let lagLimit = try parseDurationOption(maxLag, "--max-lag")
+        if let captureInterface {
+            if interface != nil || source != nil { throw RehearseError(.usage, "--interface and --source are for sockets, not --capture-interface") }
+            options.input = .capture(interface: captureInterface, filter: filter)
+        } else {
+            if filter != nil { throw RehearseError(.usage, "--filter needs --capture-interface") }
+            var r = ReceiverOptions()
+            if let interface {
+                let resolved = try resolveInterface(interface)
+                r.multicastInterface = resolved.address
+                r.multicastInterfaceIndex = resolved.index
+            }
+            if let source {
+                guard let s = IPAddress(source) else { throw RehearseError(.usage, "--source \(source): not an address") }
+                r.multicastSource = s
+            }
+            options.input = .sockets(r)
+        }
+        var metricsEndpoint: Endpoint?
+        if let metrics {
+            guard let e = Endpoint(metrics) else { throw RehearseError(.usage, "--metrics \(metrics): expected HOST:PORT") }
+            metricsEndpoint = e
+        }
+        let watcher: FeedWatcher
+        do { watcher = try FeedWatcher(options: options) } catch { throw RehearseError(.usage, error.description) }
+        var server: TextHTTPServer?
+        if let metricsEndpoint {
+            do {
+                server = try TextHTTPServer(endpoint: metricsEndpoint) { path in
+                    guard path == "/metrics" || path == "/" else { return nil }
+                    return watcher.latest.snapshot?.prometheus() ?? "# no snapshot yet\n"
+                }
+            } catch { throw RehearseError(.usage, "--metrics: \(error)") }
+        }
+        defer { server?.stop() }
+        let out: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        let source = captureInterface.map { "capture on \($0)" } ?? "sockets"
+        out("watching \(options.primary.count) channel\(options.primary.count == 1 ? "" : "s"), primary " + options.primary.map(\.description).joined(separator: ",")
+            + " against standby " + options.standby.map(\.description).joined(separator: ",") + " (\(source)"
+            + (server.map { ", metrics on http://\(metricsEndpoint!.address):\($0.port)/metrics" } ?? "") + "; Ctrl-C for the report)")
+        var alerts = WatchAlerts(lagLimit: lagLimit)
+        var seen = 0
+        var errorAlerts = 0
+        let command = alertCommand
+        let final = runInBackground({ watcher.run() }, interval: 100_000, onInterrupt: watcher.stop) {
+            let (count, snapshot) = watcher.latest
+            guard count != seen, let snapshot, snapshot.stoppedBy == nil else { return }
+            seen = count
+            out(WatchText.intervalLine(snapshot))
+            for a in alerts.evaluate(snapshot) {
+                if a.level == .error { errorAlerts += 1 }
+                raise(a, command: command)
+            }
+        }
+        for a in alerts.evaluate(final) where !a.cleared {
+            if a.level == .error { errorAlerts += 1 }
+            raise(a, command: command)
+        }
+        if json { print(try jsonText(final)) } else { print(WatchText.render(final)) }
+        if let e = final.error { throw RehearseError(.target, e) }
+        let bad = final.channels.contains { $0.missingOnStandby > 0 || $0.mismatches > 0 || $0.standby.stalled || !$0.standby.started }
+        if bad || errorAlerts > 0 { throw ExitCode(ExitStatus.limitFailed.rawValue) }
+    }
+
+    /// Logs an alert on standard error and runs the alert command (cleared conditions are logged only).
+    func raise(_ a: WatchAlert, command: String?) {
+        writeStandardError("\(TimeFormat.iso8601(Clock.realtime())) \(a.level.rawValue) rehearse.watch \(a.kind.rawValue): \(a.message)\n")
+        guard let command, !a.cleared else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        var environment = ProcessInfo.processInfo.environment
+        environment["REHEARSE_ALERT_LEVEL"] = a.level.rawValue
+        environment["REHEARSE_ALERT_KIND"] = a.kind.rawValue
+        environment["REHEARSE_ALERT_CHANNEL"] = a.channel.map(String.init) ?? ""
+        environment["REHEARSE_ALERT_MESSAGE"] = a.message
+        p.environment = environment
+        do { try p.run() } catch { writeStandardError("rehearse: --alert-command could not run: \(error)\n") }
+    }
+}
+
+enum WatchText {
+    /// One line per interval: totals across channels.
+    static func intervalLine(_ s: WatchSnapshot) -> String {
+        let i = s.interval
+        let stalled = s.channels.filter { $0.standby.stalled }.map { "\($0.channel)" }
+        return "\(s.time.utc.prefix(19))Z  +\(Text.count(i.onBoth)) on both  missing standby +\(i.missingOnStandby) primary +\(i.missingOnPrimary)"
+            + "  mismatched +\(i.mismatches)  lag p50 \(TimeText.duration(i.lag.p50)) p99 \(TimeText.duration(i.lag.p99)) max \(TimeText.duration(i.lag.max))"
+            + (i.receiveDrops > 0 ? "  host drops +\(i.receiveDrops)" : "")
+            + (stalled.isEmpty ? "" : "  standby stalled: ch " + stalled.joined(separator: ","))
+    }
+
+    static func render(_ s: WatchSnapshot) -> String {
+        var out = "watched \(TimeText.duration(s.elapsedNs)) (stopped by \(s.stoppedBy?.rawValue ?? "-"))"
+            + "; horizon \(TimeText.duration(s.horizonNs)), window \(s.window) per channel"
+        var rows: [[String]] = []
+        for c in s.channels {
+            rows.append(["\(c.channel)", "\(c.primary.endpoint) / \(c.standby.endpoint)", Text.count(c.onBoth), Text.count(c.missingOnPrimary),
+                         Text.count(c.missingOnStandby), Text.count(c.lateOnPrimary + c.lateOnStandby), Text.count(c.mismatches),
+                         "\(c.primaryFirst) / \(c.standbyFirst)", c.longestOneSidedRun == 0 ? "-" : "\(c.longestOneSidedRun)"])
+        }
+        out += "\n" + Text.table(["ch", "primary / standby", "on both", "missing primary", "missing standby", "late", "mismatched",
+                                  "primary first / standby first", "longest one-sided run"], rows, numeric: [2, 3, 4, 5, 6, 8])
+        var lines: [[String]] = []
+        for c in s.channels {
+            for (name, l) in [("primary", c.primary), ("standby", c.standby)] {
+                lines.append(["\(c.channel) \(name)", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
+                              Text.count(l.duplicateMessages), Text.count(l.resets), Text.count(l.garbage),
+                              l.started ? TimeText.duration(l.silentForNs) + (l.stalled ? " STALLED" : "") : "never started"])
+            }
+        }
+        out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "garbage", "silent for"],
+                                            lines, numeric: Set(1...7))
+        out += "\n\nlag (standby vs primary, per message on both): " + (s.lag.count == 0 ? "no common messages"
+            : "p50 \(TimeText.duration(s.lag.p50)) p90 \(TimeText.duration(s.lag.p90)) p99 \(TimeText.duration(s.lag.p99)) p99.9 \(TimeText.duration(s.lag.p999)) max \(TimeText.duration(s.lag.max))")
+        out += "\ndropped inside this host before Rehearse read them: \(Text.count(s.receiveDrops)) (not feed gaps)"
+        if let o = s.outstanding { out += "\nstill open at the end (younger than the horizon, one line only): \(Text.count(o))" }
+        out += "\n\n" + CompareText.findings(s.findings)
+        if let e = s.error { out += "\nerror: \(e)" }
+        return out
+    }
+}

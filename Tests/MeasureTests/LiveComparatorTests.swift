@@ -1,0 +1,91 @@
+import Capture
+import Foundation
+import Measure
+import Synth
+import Testing
+
+@Suite("Live primary/standby comparison in a bounded window")
+struct LiveComparatorTests {
+    /// Feeds a synthesized capture's line A as primary and line B as standby, sweeping on capture time
+    /// as the watch does on the clock.
+    func live(_ path: String, channels: Int, settings: WatchSettings) throws -> LiveComparator {
+        var c = LiveComparator(channels: channels, settings: settings)
+        var reader = try CaptureReader.open(path)
+        var lastSweep: Int64 = 0
+        var last = Int64.min
+        while let p = try reader.next() {
+            let d = PacketDecoder.decode(p.data, linkType: p.linkType)
+            guard d.status == .transport else { continue }
+            let v4 = d.flow.destination.v4
+            let side = (v4 >> 8) & 0xff == 1 ? 0 : 1  // 239.1.1.x line A, 239.1.2.x line B
+            c.process(channel: Int(v4 & 0xff) - 1, side: side, payload: d.payload, length: d.payload.count, time: p.timestamp)
+            last = p.timestamp
+            if p.timestamp - lastSweep >= 1_000_000 {
+                c.sweep(now: p.timestamp)
+                lastSweep = p.timestamp
+            }
+        }
+        c.sweep(now: last + settings.horizon + 1)
+        return c
+    }
+
+    func synth(_ faults: [String], channels: Int = 2) throws -> String {
+        var s = SynthConfiguration()
+        s.seed = 9
+        s.channels = channels
+        s.duration = 3_000_000_000
+        s.rate = 20_000
+        s.faults = faults.compactMap { SynthFault($0) }
+        s.events = faults.compactMap { SynthEvent($0) }
+        let path = NSTemporaryDirectory() + "rehearse-live-\(UUID().uuidString).pcap"
+        _ = try OMDSynthesizer.generate(s, to: path)
+        return path
+    }
+
+    @Test("settled counts equal the offline comparison, with a roomy window and with a 1024-message one, across a mid-day reset")
+    func matchesOffline() throws {
+        let path = try synth(["B1:gap@1s:7", "B0:gap@2s:3", "A0:gap@500ms:2", "B:dup@1500ms:4", "reset@2500ms"])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let offline = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                                             CompareSource(name: "B", path: path, filter: "dst net 239.1.2.0/24"))
+        for window in [1 << 17, 1024] {
+            var settings = WatchSettings()
+            settings.window = window
+            settings.horizon = 200_000_000
+            let c = try live(path, channels: 2, settings: settings)
+            for (i, o) in offline.channels.enumerated() {
+                let l = c.channels[i]
+                #expect(o.missingOnB > 0 && o.missingOnA + o.missingOnB > 0)
+                #expect(l.onBoth == o.onBoth, "window \(window) channel \(i)")
+                #expect(l.missing.standby == o.missingOnB, "window \(window) channel \(i)")
+                #expect(l.missing.primary == o.missingOnA, "window \(window) channel \(i)")
+                #expect(l.mismatches == 0 && l.late.primary == 0 && l.late.standby == 0)
+                #expect(l.primaryFirst == o.aFirst && l.standbyFirst == o.bFirst)
+                #expect(c.line(i, 0).events.resetsNs.count == 1 && c.line(i, 1).events.resetsNs.count == 1)
+            }
+            #expect(c.outstanding == 0)
+            #expect(c.lag.totalCount == offline.messagesCompared)
+        }
+    }
+
+    @Test("a standby that stops is declared missing after the horizon; what arrives after that is late, not matched")
+    func horizonAndLate() throws {
+        // B pauses 600 ms and then bursts out what it held: with a 200 ms horizon those messages were
+        // declared missing, and their arrival counts as late.
+        let path = try synth(["B:pause@1s:600ms"], channels: 1)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var settings = WatchSettings()
+        settings.horizon = 200_000_000
+        settings.stallLimit = 300_000_000
+        let c = try live(path, channels: 1, settings: settings)
+        let ch = c.channels[0]
+        #expect(ch.missing.standby > 0 && ch.missing.primary == 0)
+        #expect(ch.late.standby == ch.missing.standby)
+        #expect(c.line(0, 1).events.silences.count == 1 && c.line(0, 0).events.silences.isEmpty)
+        // With a horizon longer than the pause nothing is missing.
+        settings.horizon = 2_000_000_000
+        let patient = try live(path, channels: 1, settings: settings)
+        #expect(patient.channels[0].missing.standby == 0 && patient.channels[0].late.standby == 0)
+        #expect(patient.channels[0].onBoth == ch.onBoth + ch.missing.standby)
+    }
+}
