@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CPcap
 
 /// Why a live capture could not start or went on failing, naming the interface.
@@ -31,6 +34,8 @@ public final class LiveCapture: @unchecked Sendable {
     public let linkType: LinkType
     private let handle: OpaquePointer
     private let nanosecond: Bool
+    private let selectable: Int32
+    private let timeoutMilliseconds: Int32
 
     /// Opens `interface` and applies `filter`.
     /// - Parameters:
@@ -72,6 +77,13 @@ public final class LiveCapture: @unchecked Sendable {
             pcap_close(h)
             throw LiveCaptureError(kind: .filter, interface: interface, reason: "cannot apply filter \"\(filter)\": \(reason)")
         }
+        // Non-blocking reads with our own poll: a blocked read would not see a stop request.
+        if pcap_setnonblock(h, 1, &errors) != 0 || pcap_get_selectable_fd(h) < 0 {
+            pcap_close(h)
+            throw LiveCaptureError(kind: .failed, interface: interface, reason: "cannot poll this capture")
+        }
+        selectable = pcap_get_selectable_fd(h)
+        self.timeoutMilliseconds = timeoutMilliseconds
         handle = h
         nanosecond = nano && pcap_get_tstamp_precision(h) == Int32(PCAP_TSTAMP_PRECISION_NANO)
         linkType = LinkType(rawValue: UInt32(bitPattern: pcap_datalink(h)) == UInt32(bitPattern: DLT_RAW) ? 101 : UInt32(bitPattern: pcap_datalink(h)))
@@ -81,6 +93,13 @@ public final class LiveCapture: @unchecked Sendable {
 
     /// The next packet, or nil when none came within the timeout.
     public func next() throws(LiveCaptureError) -> LivePacket? {
+        if let p = try read() { return p }
+        var descriptor = pollfd(fd: selectable, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return nil }
+        return try read()
+    }
+
+    private func read() throws(LiveCaptureError) -> LivePacket? {
         var header: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         switch pcap_next_ex(handle, &header, &data) {

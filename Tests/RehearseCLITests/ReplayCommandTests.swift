@@ -5,13 +5,21 @@ import Testing
 final class Background: @unchecked Sendable {
     let process = Process()
     let out = Pipe()
+    /// Standard error, when asked for (read it after ``wait(limit:)``).
+    let err: Pipe?
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], keepStandardError: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = arguments
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        err = keepStandardError ? Pipe() : nil
+        process.standardError = err ?? FileHandle.nullDevice
         try process.run()
+    }
+
+    /// What it wrote on standard error (after it exited).
+    var standardError: String {
+        String(decoding: err?.fileHandleForReading.readDataToEndOfFile() ?? Data(), as: UTF8.self)
     }
 
     /// SIGINT (the user's Ctrl-C), then its output once it exits.

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+/// GET `path` from 127.0.0.1:`port`: the body, or nil when nothing listens there yet.
+func httpGet(port: Int, path: String) -> String? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n <= 0 { break }
+        response += buffer[0..<n]
+    }
+    return String(decoding: response, as: UTF8.self)
+}
+
+/// Waits until `port` serves HTTP (the watch opened its feeds before it starts serving).
+func awaitServer(port: Int, seconds: Double = 15) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if httpGet(port: port, path: "/metrics") != nil { return true }
+        usleep(50_000)
+    }
+    return false
+}
+
+@Suite("watch as a process: primary against standby on loopback", .serialized)
+struct WatchCommandTests {
+    let directory = NSTemporaryDirectory() + "rehearse-watch-\(UUID().uuidString)"
+
+    func feed(_ faults: [String]) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/feed.pcap"
+        let r = try CLI.run(["synth", "-o", path, "--channels", "2", "--duration", "2s", "--rate", "6000", "--seed", "5"]
+                            + faults.flatMap { ["--fault", $0] })
+        #expect(r.status == 0, "\(r.stderr)")
+        return path
+    }
+
+    @Test("replayed lines A and B: watch settles what the offline compare finds, serves Prometheus text, alerts on the standby's loss, reports on Ctrl-C, exits 1")
+    func standbyLoss() throws {
+        let path = try feed(["B1:gap@1s:6"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 41_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let metricsPort = port + 10
+        let marker = directory + "/alerted"
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
+                                    "--interval", "500ms", "--horizon", "300ms", "--stall", "10s", "--metrics", "127.0.0.1:\(metricsPort)",
+                                    "--alert-command", "echo \"$REHEARSE_ALERT_KIND $REHEARSE_ALERT_LEVEL\" >> \(marker)", "--json"],
+                                   keepStandardError: true)
+        #expect(awaitServer(port: metricsPort))
+        // Streams sorted by destination: A0, A1, B0, B1 → port, port+1, port+2, port+3.
+        let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        usleep(1_200_000)  // past the horizon and at least one interval
+        let metrics = httpGet(port: metricsPort, path: "/metrics") ?? ""
+        #expect(metrics.contains("HTTP/1.1 200 OK") && metrics.contains("text/plain; version=0.0.4"))
+        #expect(metrics.contains("# TYPE rehearse_watch_missing_total counter"))
+        #expect(metrics.contains("rehearse_watch_missing_total{channel=\"1\",line=\"standby\"} "))
+        #expect(!metrics.contains("rehearse_watch_missing_total{channel=\"1\",line=\"standby\"} 0\n"))
+        #expect(httpGet(port: metricsPort, path: "/nothing")?.contains("404 Not Found") == true)
+        let (status, output) = watch.interrupt()
+        let errors = watch.standardError
+        #expect(status == 1, "\(errors)")
+        let report = try json(output)
+        #expect(report["schema"] as? String == "rehearse.watch/1" && report["stoppedBy"] as? String == "interrupted")
+        let channels = try #require(report["channels"] as? [[String: Any]])
+        // The offline comparison of the same capture.
+        let offline = try json(try CLI.run(["compare", path, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--json"]).stdout)
+        let expected = try #require(offline["channels"] as? [[String: Any]])
+        #expect(channels.count == 2 && expected.count == 2)
+        for (live, off) in zip(channels, expected) {
+            #expect(live["missingOnStandby"] as? Int == off["missingOnB"] as? Int)
+            #expect(live["missingOnPrimary"] as? Int == 0 && live["mismatches"] as? Int == 0)
+            #expect(live["onBoth"] as? Int == off["onBoth"] as? Int)
+        }
+        #expect((channels[1]["missingOnStandby"] as? Int ?? 0) > 0)
+        #expect(report["receiveDrops"] as? Int == 0)
+        #expect(errors.contains("error rehearse.watch standbyMissing"))
+        #expect((try? String(contentsOfFile: marker, encoding: .utf8))?.contains("standbyMissing error") == true)
+    }
+
+    @Test("a standby that never starts, a capture interface that does not exist, a join that fails, unpaired endpoints: clear errors and exit codes")
+    func badInput() throws {
+        let port = 42_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        // Only the primary gets traffic: the standby never starts → error alert, exit 1.
+        let path = try feed([])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--interval", "200ms",
+                                    "--stall", "500ms", "--duration", "3s", "--metrics", "127.0.0.1:\(port + 10)"], keepStandardError: true)
+        #expect(awaitServer(port: port + 10))
+        let r = try CLI.run(["replay", path, "--to", "239.1.1.1:51001=127.0.0.1:\(port)", "--drop-unmapped", "--speed", "4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (status, output) = watch.wait()
+        #expect(status == 1)
+        #expect(output.contains("never started"))
+        #expect(watch.standardError.contains("error rehearse.watch standbyStopped: channel 0 standby 127.0.0.1:\(port + 1) has not started"))
+
+        var e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--capture-interface", "nosuch0",
+                             "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("nosuch0") && e.stderr.contains("no such interface"), "\(e.stderr)")
+        e = try CLI.run(["watch", "--primary", "239.255.43.1:\(port)", "--standby", "239.255.43.2:\(port)", "--interface", "10.255.255.254",
+                         "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("239.255.43.1:\(port)"), "\(e.stderr)")
+        e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)", "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("same number"))
+        e = try CLI.run(["watch", "--primary", "10.255.255.254:\(port)", "--standby", "127.0.0.1:\(port)", "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("10.255.255.254:\(port)"), "\(e.stderr)")
+    }
+
+    @Test("libpcap live capture on lo with the endpoint filter sees what the sockets see", .enabled(if: getuid() == 0, "live capture needs root"))
+    func liveCapture() throws {
+        let path = try feed(["B0:gap@1s:4"])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 43_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        // A listener absorbs the datagrams (no ICMP refusals); the watch reads them off lo.
+        let sink = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 3)", "--duration", "30s", "--idle", "2s"])
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
+                                    "--capture-interface", "lo", "--interval", "500ms", "--horizon", "300ms", "--json",
+                                    "--metrics", "127.0.0.1:\(port + 10)"])
+        #expect(awaitServer(port: port + 10))
+        usleep(200_000)
+        let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        usleep(800_000)
+        let (status, output) = watch.interrupt()
+        _ = sink.wait(limit: 30)
+        #expect(status == 1)
+        let report = try json(output)
+        let channels = try #require(report["channels"] as? [[String: Any]])
+        let offline = try json(try CLI.run(["compare", path, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--json"]).stdout)
+        let expected = try #require(offline["channels"] as? [[String: Any]])
+        for (live, off) in zip(channels, expected) {
+            #expect(live["missingOnStandby"] as? Int == off["missingOnB"] as? Int)
+            #expect(live["onBoth"] as? Int == off["onBoth"] as? Int)
+        }
+    }
+}
