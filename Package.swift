@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        // Scenario files are YAML: parsed with Yams into nodes that keep their line numbers.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C: zlib (gzip captures, compressed OMD-D) and small helpers Swift cannot import.
@@ -39,13 +41,14 @@ let package = Package(
         .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport", "OrderEntry", "Measure",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
+        .target(name: "Scenario", dependencies: ["Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
         .target(name: "OrderEntry", dependencies: ["Capture"], swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Capture", "MarketData", "OrderEntry"], swiftSettings: strict),
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry",
+                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry", "Scenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Capture"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),

@@ -146,6 +146,32 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var description: String {
         address.isV6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
+
+    /// Parses `HOST:PORT`, `HOST:FIRST-LAST` (at most 64 ports), or a comma-separated list of them;
+    /// nil when any part is malformed.
+    public static func list(_ text: String) -> [Endpoint]? {
+        var out: [Endpoint] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingSpaces }) {
+            if let colon = part.lastIndex(of: ":"), let dash = part[colon...].firstIndex(of: "-") {
+                guard let address = IPAddress(String(part[..<colon])), let first = UInt16(part[part.index(after: colon)..<dash]),
+                      let last = UInt16(part[part.index(after: dash)...]), first <= last, last - first < 64 else { return nil }
+                out += (first...last).map { Endpoint(address: address, port: $0) }
+            } else {
+                guard let e = Endpoint(String(part)) else { return nil }
+                out.append(e)
+            }
+        }
+        return out
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return s
+    }
 }
 
 /// The transport 5-tuple a stream is keyed by (five words: aligned, cheap to copy and compare).

@@ -66,21 +66,13 @@ struct Listen: ParsableCommand {
     }
 }
 
-/// `HOST:PORT` or `HOST:FIRST-LAST`.
+/// `HOST:PORT`, `HOST:FIRST-LAST` or a comma-separated list of them.
 func parseEndpoints(_ text: String, option: String) throws -> [Endpoint] {
-    if let colon = text.lastIndex(of: ":"), let dash = text[colon...].firstIndex(of: "-") {
-        let host = String(text[..<colon])
-        guard let address = IPAddress(host), let first = UInt16(text[text.index(after: colon)..<dash]),
-              let last = UInt16(text[text.index(after: dash)...]), first <= last, last - first < 64 else {
-            throw RehearseError(.usage, "\(option) \(text): not ADDRESS:PORT or ADDRESS:FIRST-LAST (at most 64 ports)")
-        }
-        return (first...last).map { Endpoint(address: address, port: $0) }
+    guard let list = Endpoint.list(text) else {
+        throw RehearseError(.usage, "\(option) \(text): not ADDRESS:PORT or ADDRESS:FIRST-LAST (at most 64 ports), or a comma-separated list of them")
     }
-    guard let e = Endpoint(text) else { throw RehearseError(.usage, "\(option) \(text): not ADDRESS:PORT") }
-    return [e]
+    return list
 }
-
-
 
 enum ListenText {
     static func render(_ r: ListenReport) -> String {

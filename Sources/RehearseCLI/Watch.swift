@@ -55,8 +55,8 @@ struct Watch: ParsableCommand {
 
     func run() throws {
         var options = WatchOptions()
-        options.primary = try primary.split(separator: ",").flatMap { try parseEndpoints(String($0), option: "--primary") }
-        options.standby = try standby.split(separator: ",").flatMap { try parseEndpoints(String($0), option: "--standby") }
+        options.primary = try parseEndpoints(primary, option: "--primary")
+        options.standby = try parseEndpoints(standby, option: "--standby")
         guard !options.primary.isEmpty, options.primary.count == options.standby.count else {
             throw RehearseError(.usage, "--primary and --standby need the same number of endpoints (\(options.primary.count) and \(options.standby.count))")
         }

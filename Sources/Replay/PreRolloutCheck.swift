@@ -1,0 +1,278 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Capture
+import MarketData
+import Measure
+import OrderEntry
+import Synchronization
+import Transport
+
+/// One line of the pre-rollout checklist.
+public struct CheckItem: Codable, Sendable, Equatable {
+    /// The platform (scenario target) it belongs to.
+    public var target: String
+    /// What is checked, e.g. `gateway 10.1.0.5:9001 TCP connect`, `line A 239.1.1.1:51001`.
+    public var item: String
+    public var passed: Bool
+    /// Why it passed or failed, for people.
+    public var detail: String
+    public var elapsedNs: Int64
+}
+
+/// A gateway to log on to and off again.
+public struct GatewayProbe: Sendable {
+    public var target: String
+    public var address: Endpoint
+    public var senderCompID: String
+    public var targetCompID: String
+    public var beginString = "FIX.4.4"
+    public var heartbeatSeconds = 30
+    public var username: String?
+    public var password: String?
+    /// Per step: connect, Logon answer, Logout answer (ns).
+    public var timeout: Int64 = 5_000_000_000
+
+    public init(target: String, address: Endpoint, senderCompID: String, targetCompID: String) {
+        self.target = target
+        self.address = address
+        self.senderCompID = senderCompID
+        self.targetCompID = targetCompID
+    }
+
+    /// TCP connect, FIX Logon and Logout: three checklist items (later steps fail as "not tried"
+    /// when an earlier one failed).
+    public func run() -> [CheckItem] {
+        let name = "gateway \(address)"
+        var items: [CheckItem] = []
+        func item(_ what: String, _ passed: Bool, _ detail: String, _ since: Int64) {
+            items.append(CheckItem(target: target, item: "\(name) \(what)", passed: passed, detail: detail, elapsedNs: Clock.monotonic() - since))
+        }
+        func notTried(_ from: Int) {
+            let steps = ["TCP connect", "FIX logon", "FIX logout"]
+            for s in steps[from...] { item(s, false, "not tried: the step before failed", Clock.monotonic()) }
+        }
+        var start = Clock.monotonic()
+        let socket: TCPConnectionSocket
+        do {
+            socket = try TCPConnectionSocket.connect(to: address, timeoutMilliseconds: Int(timeout / 1_000_000))
+        } catch {
+            item("TCP connect", false, error.description, start)
+            notTried(1)
+            return items
+        }
+        defer { socket.close() }
+        item("TCP connect", true, "connected in \(TimeFormat.duration(Clock.monotonic() - start))", start)
+        var session = ProbeSession(socket: socket, probe: self)
+        start = Clock.monotonic()
+        var logon: [(Int, String)] = [(98, "0"), (108, String(heartbeatSeconds)), (141, "Y")]
+        if let username { logon.append((553, username)) }
+        if let password { logon.append((554, password)) }
+        guard session.send("A", logon) else {
+            item("FIX logon", false, "the connection failed while sending the Logon", start)
+            notTried(2)
+            return items
+        }
+        switch session.await(["A", "5", "3"], within: timeout) {
+        case .message("A", _):
+            item("FIX logon", true, "\(senderCompID) → \(targetCompID) logged on in \(TimeFormat.duration(Clock.monotonic() - start))", start)
+        case .message(let type, let text):
+            item("FIX logon", false, (type == "5" ? "logon refused with a Logout" : "logon rejected") + (text.map { ": \($0)" } ?? " (no reason given)"), start)
+            notTried(2)
+            return items
+        case .closed:
+            item("FIX logon", false, "the gateway closed the connection before answering the Logon", start)
+            notTried(2)
+            return items
+        case .timedOut:
+            item("FIX logon", false, "no Logon answer within \(TimeFormat.duration(timeout))", start)
+            notTried(2)
+            return items
+        }
+        start = Clock.monotonic()
+        guard session.send("5", []) else {
+            item("FIX logout", false, "the connection failed while sending the Logout", start)
+            return items
+        }
+        switch session.await(["5"], within: timeout) {
+        case .message:
+            item("FIX logout", true, "Logout answered in \(TimeFormat.duration(Clock.monotonic() - start))", start)
+        case .closed:
+            item("FIX logout", false, "the gateway closed the connection without answering the Logout", start)
+        case .timedOut:
+            item("FIX logout", false, "no Logout answer within \(TimeFormat.duration(timeout))", start)
+        }
+        return items
+    }
+}
+
+/// The FIX conversation of one probe: sends with sequence numbers, waits for given message types,
+/// answers Test Requests on the way.
+struct ProbeSession {
+    enum Outcome { case message(String, text: String?), closed, timedOut }
+    let socket: TCPConnectionSocket
+    let probe: GatewayProbe
+    var sequence = 1
+    var parser = FIXStreamParser()
+    var pending: [(type: String, text: String?, testRequest: String?)] = []
+
+    init(socket: TCPConnectionSocket, probe: GatewayProbe) {
+        self.socket = socket
+        self.probe = probe
+    }
+
+    mutating func send(_ type: String, _ fields: [(Int, String)]) -> Bool {
+        var w = FIXWriter(beginString: probe.beginString)
+        w.add(35, type); w.add(49, probe.senderCompID); w.add(56, probe.targetCompID); w.add(34, sequence)
+        w.add(52, FIXTime.now())
+        for (t, v) in fields { w.add(t, v) }
+        sequence += 1
+        let bytes = w.message()
+        var sent = 0
+        let deadline = Clock.monotonic() + probe.timeout
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
+            if n > 0 { sent += n; continue }
+            guard n == -Int(EAGAIN), Clock.monotonic() < deadline else { return false }
+            _ = waitForSockets([socket.descriptor], writable: [true], timeoutNanoseconds: 10_000_000)
+        }
+        return true
+    }
+
+    mutating func await(_ types: Set<String>, within timeout: Int64) -> Outcome {
+        let deadline = Clock.monotonic() + timeout
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            while !pending.isEmpty {
+                let m = pending.removeFirst()
+                if let id = m.testRequest { _ = send("0", [(112, id)]) }
+                if types.contains(m.type) { return .message(m.type, text: m.text) }
+            }
+            let left = deadline - Clock.monotonic()
+            guard left > 0 else { return .timedOut }
+            _ = waitForSockets([socket.descriptor], writable: [false], timeoutNanoseconds: min(left, 50_000_000))
+            let n = buffer.withUnsafeMutableBytes { socket.receive(into: $0) }
+            if n == 0 || (n < 0 && n != -Int(EAGAIN)) { return .closed }
+            guard n > 0 else { continue }
+            var found: [(String, String?, String?)] = []
+            buffer.withUnsafeBytes { raw in
+                parser.append(ByteView(unsafeStart: raw.baseAddress, count: n), timestamp: 0) { m in
+                    let type = m.message.messageType ?? ""
+                    found.append((type, m.message.value(58).map(FIXMessage.string),
+                                  type == "1" ? m.message.value(112).map(FIXMessage.string) : nil))
+                }
+            }
+            pending += found.map { (type: $0.0, text: $0.1, testRequest: $0.2) }
+        }
+    }
+}
+
+/// A feed line to hear from: valid OMD packets with advancing sequence numbers on every endpoint.
+public struct FeedLineProbe: Sendable {
+    public var target: String
+    public var line: String
+    public var endpoints: [Endpoint]
+    public var receiver = ReceiverOptions()
+    /// Valid packets each endpoint must deliver.
+    public var packets = 3
+    public var timeout: Int64 = 5_000_000_000
+
+    public init(target: String, line: String, endpoints: [Endpoint]) {
+        self.target = target
+        self.line = line
+        self.endpoints = endpoints
+    }
+
+    /// One checklist item per endpoint.
+    public func run() -> [CheckItem] {
+        let start = Clock.monotonic()
+        func item(_ e: Endpoint, _ passed: Bool, _ detail: String) -> CheckItem {
+            CheckItem(target: target, item: "line \(line) \(e)", passed: passed, detail: detail, elapsedNs: Clock.monotonic() - start)
+        }
+        let receiver: UDPReceiver
+        do { receiver = try UDPReceiver(endpoints: endpoints, options: self.receiver) } catch {
+            return endpoints.map { item($0, false, "cannot receive: \(error.description)") }
+        }
+        var state = [LineProbeState](repeating: LineProbeState(), count: endpoints.count)
+        let deadline = start + timeout
+        var failure: String?
+        while Clock.monotonic() < deadline && !state.allSatisfy({ $0.passed(packets) || $0.backwards != nil }) {
+            let n: Int
+            do { n = try receiver.receive(timeoutMilliseconds: 20) } catch {
+                failure = error.description
+                break
+            }
+            for i in 0..<n {
+                guard let d = receiver.datagram(at: i) else { continue }
+                state[d.endpointIndex].observe(d.payload, length: d.length)
+            }
+        }
+        return endpoints.indices.map { i in
+            let s = state[i]
+            if let f = failure { return item(endpoints[i], false, "receive failed: \(f)") }
+            return item(endpoints[i], s.passed(packets), s.detail(packets, timeout: timeout, elapsed: Clock.monotonic() - start))
+        }
+    }
+}
+
+/// What one endpoint delivered during a probe.
+struct LineProbeState {
+    var datagrams = 0
+    var valid = 0
+    var garbage = 0
+    var heartbeats = 0
+    var firstSequence: UInt32?
+    var nextExpected: UInt32?
+    var advanced = false
+    var backwards: (from: UInt32, to: UInt32)?
+
+    func passed(_ needed: Int) -> Bool { valid >= needed && advanced && backwards == nil }
+
+    mutating func observe(_ payload: ByteView, length: Int) {
+        datagrams += 1
+        guard OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: length), let p = OMDPacket(payload) else {
+            garbage += 1
+            return
+        }
+        valid += 1
+        if p.isHeartbeat { heartbeats += 1; return }
+        let first = p.sequenceNumber
+        let isReset = p.messages.contains { $0.type == OMDMessageType.sequenceReset }
+        if let expected = nextExpected, !isReset {
+            // Far behind without a reset: the publisher restarted its numbering (a little behind is a duplicate).
+            if backwards == nil && Int32(bitPattern: expected &- first) > 1 << 20 { backwards = (expected, first) }
+            if first &+ UInt32(p.messageCount) > expected { advanced = true }
+        }
+        if firstSequence == nil { firstSequence = first }
+        let next = first &+ UInt32(p.messageCount)
+        if nextExpected == nil || isReset || Int32(bitPattern: next &- nextExpected!) > 0 { nextExpected = next }
+    }
+
+    func detail(_ needed: Int, timeout: Int64, elapsed: Int64) -> String {
+        if datagrams == 0 { return "no packet within \(TimeFormat.duration(timeout))" }
+        if let b = backwards { return "sequence numbers went back from \(b.from) to \(b.to) without a Sequence Reset" }
+        if valid == 0 { return "\(datagrams) datagrams, none of them valid OMD" }
+        let noise = garbage > 0 ? "; \(garbage) datagrams not valid OMD" : ""
+        if !advanced {
+            return heartbeats == valid ? "only heartbeats (\(heartbeats)): SeqNum did not advance within \(TimeFormat.duration(timeout))\(noise)"
+                : "\(valid) valid packets but SeqNum did not advance\(noise)"
+        }
+        if valid < needed { return "only \(valid) of \(needed) valid packets within \(TimeFormat.duration(timeout))\(noise)" }
+        return "\(valid) valid packets, SeqNum \(firstSequence ?? 0) → \(nextExpected.map { $0 &- 1 } ?? 0) in \(TimeFormat.duration(elapsed))\(noise)"
+    }
+}
+
+/// Runs checks concurrently, one thread each, and returns their items in the order given.
+public enum PreRolloutCheck {
+    public static func run(_ checks: [@Sendable () -> [CheckItem]]) -> [CheckItem] {
+        let results = Mutex<[Int: [CheckItem]]>([:])
+        let threads = checks.enumerated().map { i, check in
+            PinnedThread.start(name: "rehearse-verify") {
+                let items = check()
+                results.withLock { $0[i] = items }
+            }
+        }
+        for t in threads { t.join() }
+        return results.withLock { r in (0..<checks.count).flatMap { r[$0] ?? [] } }
+    }
+}

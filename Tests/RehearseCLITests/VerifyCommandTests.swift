@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+@Suite("verify as a process: the pre-rollout checklist against simulators on loopback", .serialized)
+struct VerifyCommandTests {
+    let directory = NSTemporaryDirectory() + "rehearse-verify-\(UUID().uuidString)"
+
+    func scenario(_ port: Int, timeout: String = "3s") throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/scenario.yaml"
+        try """
+        name: verify test
+        targets:
+          old:
+            gateway: {address: 127.0.0.1:\(port), sender: C1, target: OLDGW}
+            feed:
+              lines:
+                - {name: A, endpoints: "127.0.0.1:\(port + 2)-\(port + 3)"}
+          new:
+            gateway: {address: 127.0.0.1:\(port + 1), sender: C1, target: NEWGW}
+        verify: {timeout: \(timeout), packets: 3}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("all pass → exit 0; a refused logon, a closed port and a silent line → FAIL items with reasons, exit 1; a bad scenario → exit 2")
+    func checklist() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 44_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let path = try scenario(port)
+        let feed = directory + "/feed.pcap"
+        #expect(try CLI.run(["synth", "-o", feed, "--channels", "2", "--duration", "8s", "--rate", "2000", "--lines", "A"]).status == 0)
+        let old = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--profile", "old", "--duration", "30s"])
+        let new = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 1)", "--duration", "30s"])
+        let replay = try Background(["replay", feed, "--to", "each=127.0.0.1:\(port + 2)"])
+        usleep(500_000)
+        var r = try CLI.run(["verify", path, "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        var report = try json(r.stdout)
+        #expect(report["schema"] as? String == "rehearse.verify/1" && report["passed"] as? Bool == true)
+        var items = try #require(report["items"] as? [[String: Any]])
+        #expect(items.count == 8)  // 2 × (connect, logon, logout) + 2 feed endpoints
+        _ = new.interrupt()
+        // The new gateway now refuses logons; the old one is gone; the line goes on.
+        let refusing = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 1)", "--reject-logon", "not before 08:00",
+                                       "--duration", "30s"])
+        _ = old.interrupt()
+        usleep(300_000)
+        r = try CLI.run(["verify", path, "--json"])
+        #expect(r.status == 1)
+        report = try json(r.stdout)
+        items = try #require(report["items"] as? [[String: Any]])
+        func detail(_ item: String) -> String? {
+            items.first { ($0["item"] as? String)?.hasPrefix(item) == true && $0["passed"] as? Bool == false }?["detail"] as? String
+        }
+        #expect(detail("gateway 127.0.0.1:\(port) TCP connect")?.contains("127.0.0.1:\(port)") == true)
+        #expect(detail("gateway 127.0.0.1:\(port) FIX logon")?.contains("not tried") == true)
+        #expect(detail("gateway 127.0.0.1:\(port + 1) FIX logon")?.contains("not before 08:00") == true)
+        #expect(report["failed"] as? Int == 5)
+        _ = replay.interrupt()
+        _ = refusing.interrupt()
+        // Nothing on the line: every endpoint fails with the reason (text form).
+        r = try CLI.run(["verify", path, "--timeout", "500ms"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("FAIL  old     line A 127.0.0.1:\(port + 2)") && r.stdout.contains("no packet within 500"))
+        // A scenario with a typo: exit 2, file, line and key named.
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "verify:", with: "verfy:")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        r = try CLI.run(["verify", path])
+        #expect(r.status == 2 && r.stderr.contains("scenario.yaml:10:1: verfy: unknown key"), "\(r.stderr)")
+    }
+}
