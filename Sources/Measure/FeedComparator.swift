@@ -74,7 +74,18 @@ struct LineChannel {
     var lastTime: Int64 = .min
     var longestSilence: Int64 = 0
     var silences: UInt64 = 0
+    /// Messages by business key (``CompareMatch/keys`` only).
+    var keyed: KeyedTable?
     var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
+}
+
+/// How messages of the two sides are paired.
+public enum CompareMatch: String, Sendable, Codable, CaseIterable {
+    /// By (channel, SeqNum): lines A and B of one platform, primary and standby.
+    case sequence
+    /// By business key as well — orders by (OrderbookID, OrderID, Side), trades by TradeID — for
+    /// platforms whose sequence numbers do not align (old against new).
+    case keys
 }
 
 /// The comparison of one channel across the two sides.
@@ -141,6 +152,10 @@ public struct ComparisonReport: Codable, Sendable {
     public var messagesCompared: UInt64
     /// Classified events (failovers, bursts, resets, losses), channel by channel.
     public var findings: [FeedFinding]
+    /// "sequence" or "keys".
+    public var match: CompareMatch
+    /// Per channel, the business-key comparison (`--match keys` only).
+    public var keyed: [KeyedChannelComparison]?
     public var errors: [String]
     /// A `--a`/`--b` expression libpcap could not compile (a usage error, not a capture fault).
     public var filterError: String?
@@ -150,21 +165,26 @@ public struct ComparisonReport: Codable, Sendable {
 /// primary and standby, or old and new. Channel i is the i-th OMD stream of each side in destination
 /// order. Packetisation may differ freely; only messages are compared.
 public enum FeedComparator {
-    public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000) -> ComparisonReport {
+    public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
+                               match: CompareMatch = .sequence) -> ComparisonReport {
         var errors: [String] = []
         var filterError: String?
         let sides: [[LineChannel]]
+        let keyed = match == .keys
         if a.path == b.path {
-            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit,
+            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
                          errors: &errors, filterError: &filterError)
         } else {
-            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, errors: &errors, filterError: &filterError)[0],
-                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, errors: &errors, filterError: &filterError)[0]]
+            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
+                          errors: &errors, filterError: &filterError)[0],
+                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
+                          errors: &errors, filterError: &filterError)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
         var findings: [FeedFinding] = []
         var compared: UInt64 = 0
+        var keyedChannels: [KeyedChannelComparison] = []
         let end = (sideA + sideB).map(\.lastTime).max() ?? .min
         for c in 0..<min(sideA.count, sideB.count) {
             var la = sideA[c], lb = sideB[c]
@@ -172,6 +192,7 @@ public enum FeedComparator {
             closeSilence(&lb, end: end, stallLimit: stallLimit)
             let r = pair(c, la, lb)
             compared &+= r.onBoth
+            if let ka = la.keyed, let kb = lb.keyed { keyedChannels.append(KeyedChannelComparison.pair(c, ka, kb)) }
             channels.append(r)
             findings += FeedFindings.classify(channel: c, a: la.events, b: lb.events, missingOnA: r.missingOnA, missingOnB: r.missingOnB,
                                               mismatches: r.mismatches, firstMismatch: r.firstMismatchSequence, lagByTenth: r.lagByTenth)
@@ -179,7 +200,8 @@ public enum FeedComparator {
         return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
                                 unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
-                                messagesCompared: compared, findings: findings, errors: errors, filterError: filterError)
+                                messagesCompared: compared, findings: findings, match: match, keyed: keyed ? keyedChannels : nil,
+                                errors: errors, filterError: filterError)
     }
 
     /// A line silent from its last packet to the end of the comparison for longer than the stall limit stopped.
@@ -192,7 +214,7 @@ public enum FeedComparator {
 
     /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
     /// the first side whose filter it passes (no filter: every packet).
-    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, errors: inout [String],
+    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
                      filterError: inout String?) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
@@ -221,7 +243,11 @@ public enum FeedComparator {
                 let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                                   destinationPort: d.flow.destinationPort)
                 let (i, inserted) = tables[side].findOrInsert(key)
-                if inserted { lines[side].append(LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))) }
+                if inserted {
+                    var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
+                    if keyed { line.keyed = KeyedTable() }
+                    lines[side].append(line)
+                }
                 account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
                         stallLimit: stallLimit, analyzer: analyzer)
             }
@@ -266,6 +292,8 @@ public enum FeedComparator {
             }
             if !line.epochs[line.epochs.count - 1].record(sequence, time: t, hash: hash(m.bytes)) {
                 line.events.duplicate(at: t)
+            } else if line.keyed != nil {
+                line.keyed!.record(m, time: t)
             }
             sequence &+= 1
         }

@@ -25,6 +25,8 @@ struct Compare: ParsableCommand {
     var filterB: String?
     @Option(help: "A silence longer than this on a line is a stall (default 4s: twice the 2 s heartbeat interval).")
     var stall = "4s"
+    @Option(help: "Pair messages by 'sequence' (channel, SeqNum) or also by business 'keys' (orders by OrderbookID + OrderID + Side, trades by TradeID) for platforms whose sequence numbers do not align.")
+    var match = "sequence"
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -35,7 +37,8 @@ struct Compare: ParsableCommand {
         guard let stallNs = try parseDurationOption(stall, "--stall"), stallNs > 0 else { throw RehearseError(.usage, "--stall must be above 0") }
         let a = CompareSource(name: "A", path: first, filter: filterA)
         let b = CompareSource(name: "B", path: second ?? first, filter: filterB)
-        let report = FeedComparator.compare(a, b, stallLimit: stallNs)
+        guard let mode = CompareMatch(rawValue: match) else { throw RehearseError(.usage, "--match \(match): use sequence or keys") }
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode)
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
         if !report.errors.isEmpty {
@@ -79,6 +82,20 @@ enum CompareText {
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
                                             lines, numeric: Set(1...9))
+        if let keyed = r.keyed {
+            var rows: [[String]] = []
+            for k in keyed {
+                rows.append(["\(k.channel)", Text.count(k.keyedA), Text.count(k.keyedB), Text.count(k.matched), Text.count(k.onlyOnA),
+                             Text.count(k.onlyOnB), Text.count(k.mismatched), "\(k.aFirst) / \(k.bFirst)", TimeText.duration(k.lag.p50),
+                             TimeText.duration(k.lag.p99), Text.count(k.unkeyedA + k.unkeyedB)])
+            }
+            out += "\n\nby business key (orders: OrderbookID + OrderID + Side; trades: TradeID)\n"
+                + Text.table(["ch", "keyed A", "keyed B", "matched", "only on A", "only on B", "mismatched", "A first / B first", "lag p50", "p99", "not keyed"],
+                             rows, numeric: [1, 2, 3, 4, 5, 6, 8, 9, 10])
+            for k in keyed where !k.examples.isEmpty {
+                out += "\n  ch \(k.channel): " + k.examples.joined(separator: "\n        ")
+            }
+        }
         out += "\n\n" + findings(r.findings)
         if !r.unpairedA.isEmpty { out += "\n  only on A (no channel to pair with): " + r.unpairedA.joined(separator: ", ") }
         if !r.unpairedB.isEmpty { out += "\n  only on B (no channel to pair with): " + r.unpairedB.joined(separator: ", ") }
