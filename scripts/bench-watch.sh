@@ -42,8 +42,8 @@ fi
 if [[ " $sections " == *" soak "* ]]; then
   # 20 s of feed: each line carries about 100 k messages/s (A ~3 messages a packet).
   loop="$work/watch-soak-20s.pcap"
-  [ -f "$loop" ] || "$R" synth -o "$loop" --duration 20s --rate 66000 --channels 8 --seed 32 | tail -1
-  "$R" inspect "$loop" --json | jq -r '"  soak capture: \(.files[0].packets // .packets) packets; messages per line per second: \([.streams[] | select(.destination | startswith("239.1.1.")) | .omd.messages] | add / 20 | floor) (A), \([.streams[] | select(.destination | startswith("239.1.2.")) | .omd.messages] | add / 20 | floor) (B)"' 2>/dev/null || true
+  [ -f "$loop" ] || "$R" synth -o "$loop" --duration 20s --rate 74000 --channels 8 --seed 32 | tail -1
+  "$R" inspect "$loop" --json | jq -r '.files[0] | "  soak capture: \(.packets) packets in 20 s; messages/s per line: A \([.streams[] | select(.destination | startswith("239.1.1.")) | .omd.messages] | add / 20 | floor), B \([.streams[] | select(.destination | startswith("239.1.2.")) | .omd.messages] | add / 20 | floor)"'
   loops=$(( (soak + 19) / 20 ))
   "$R" watch --primary "$primary" --standby "$standby" --interval 60s --json > "$work/watch-soak.json" 2> "$work/watch-soak.log" &
   w=$!

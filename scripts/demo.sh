@@ -2,7 +2,8 @@
 # The embedded default, on loopback only: synthesize an OMD-D capture, inspect it, start the reference
 # platforms `sim feed` old and new, replay the capture's line A into both at once with `bench`, and
 # print the side-by-side comparison; then the gateway leg: FIX sessions from `synth --fix` replayed into
-# `sim gateway` old and new. Everything stays on 127.0.0.1.
+# `sim gateway` old and new; and the standby check: line A against line B with `compare`. Everything
+# stays on 127.0.0.1.
 #   scripts/demo.sh [BIN] [DIR]
 set -euo pipefail
 bin=${1:-.build/release/rehearse}
@@ -37,6 +38,10 @@ wait $old $new 2>/dev/null || true
 trap - EXIT
 
 echo
+echo "== compare: line A (primary) against line B (standby), message by message: the injected gap is found"
+"$bin" compare "$capture" --a "dst net 239.1.1.0/24" --b "dst net 239.1.2.0/24" | tee "$dir/compare.txt"
+
+echo
 echo "== gateway leg: synth --fix (4 FIX sessions as TCP), sim gateway old and new, replay the sessions into both"
 fix="$dir/fix-sessions.pcap"
 "$bin" synth --fix --sessions 4 --orders 1000 --order-rate 2000 --seed 7 --output "$fix"
@@ -51,5 +56,5 @@ kill -INT $gold $gnew 2>/dev/null || true
 wait $gold $gnew 2>/dev/null || true
 trap - EXIT
 echo
-echo "feed capture: $capture · bench: $dir/bench.txt, $dir/bench.json (rehearse.bench/1) · gateway: $dir/gateway.txt · simulators: $dir/sim-*.json, $dir/gateway-*.json"
+echo "feed capture: $capture · bench: $dir/bench.txt, $dir/bench.json (rehearse.bench/1) · compare: $dir/compare.txt · gateway: $dir/gateway.txt · simulators: $dir/sim-*.json, $dir/gateway-*.json"
 exit $status
