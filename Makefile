@@ -11,11 +11,13 @@ DEMO_DIR ?= out/demo
 
 all: build
 
-# System libraries: libpcap (BPF filters) and zlib headers (gzip captures, compressed OMD-D).
+# System libraries: libpcap (BPF filters, live capture), zlib headers (gzip captures, compressed OMD-D),
+# SQLite headers (the run history, through GRDB).
 deps:
 	@missing=""; \
 	pkg-config --exists libpcap 2>/dev/null || [ -f /usr/include/pcap/pcap.h ] || missing="$$missing libpcap-dev"; \
 	[ -f /usr/include/zlib.h ] || missing="$$missing zlib1g-dev"; \
+	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         // Scenario files are YAML: parsed with Yams into nodes that keep their line numbers.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The run history is SQLite, through GRDB (transactions, migrations, a locked file reported as such).
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C: zlib (gzip captures, compressed OMD-D) and small helpers Swift cannot import.
@@ -41,6 +43,8 @@ let package = Package(
         .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport", "OrderEntry", "Measure",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Measure", "Replay", "Scenario", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: strict),
         .target(name: "Scenario", dependencies: ["Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
         .target(name: "OrderEntry", dependencies: ["Capture"], swiftSettings: strict),
@@ -48,7 +52,7 @@ let package = Package(
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry", "Scenario",
+                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry", "Scenario", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -59,6 +63,7 @@ let package = Package(
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Capture"], swiftSettings: strict),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Measure", "Replay", "Scenario"], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),

@@ -116,6 +116,8 @@ public struct ChannelComparison: Codable, Sendable {
     public var longestOneSidedRunFirst: UInt32?
     /// Mean B − A (ns) per tenth of the run, by A's time (nil: no common message in that tenth).
     public var lagByTenth: [Int64?]
+    /// The lag distribution at HdrHistogram's percentile ticks (plots).
+    public var lagSpectrum: PercentileSpectrum?
     /// Sequence epochs compared (1 + mid-day Sequence Resets).
     public var epochs: Int
     public var lineA: LineReport
@@ -342,6 +344,7 @@ public enum FeedComparator {
             longestOneSidedRunSide: w.longest == 0 ? nil : (w.longestSide == 1 ? "A only" : "B only"),
             longestOneSidedRunFirst: w.longest == 0 ? nil : w.longestFirst,
             lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
+            lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil,
             epochs: epochs, lineA: line(a), lineB: line(b))
     }
 }

@@ -26,3 +26,48 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     }
 }
 
+
+/// A latency distribution as HdrHistogram reports it: values at percentile ticks (5 per halving of the
+/// distance to 100 %), plus mean, standard deviation, max and count. Enough to redraw the percentile
+/// plot and to write a `.hgrm` file long after the histogram is gone.
+public struct PercentileSpectrum: Codable, Sendable, Equatable {
+    public struct Point: Codable, Sendable, Equatable {
+        /// ns
+        public var value: UInt64
+        /// 0…100
+        public var percentile: Double
+        public var totalCount: UInt64
+    }
+    public var points: [Point]
+    public var mean: Double
+    public var stdDeviation: Double
+    public var max: UInt64
+    public var totalCount: UInt64
+
+    public init(_ h: Histogram<UInt64>) {
+        points = h.totalCount == 0 ? [] : h.percentiles(ticksPerHalfDistance: 5).map {
+            Point(value: $0.value, percentile: $0.percentileLevelIteratedTo, totalCount: $0.totalCountToThisValue)
+        }
+        mean = h.totalCount == 0 ? 0 : h.mean
+        stdDeviation = h.totalCount == 0 ? 0 : h.stdDeviation
+        max = h.totalCount == 0 ? 0 : h.max
+        totalCount = h.totalCount
+    }
+
+    /// The distribution in HdrHistogram's `.hgrm` text form (values scaled by `unit`, e.g. 1000 for µs),
+    /// readable by the standard HdrHistogram plotter.
+    public func hgrm(unit: Double = 1_000) -> String {
+        func pad(_ s: String, _ width: Int) -> String { String(repeating: " ", count: Swift.max(0, width - s.count)) + s }
+        func fixed(_ v: Double, _ digits: Int) -> String { TimeFormat.format(v, digits) }
+        var out = "\(pad("Value", 12)) \(pad("Percentile", 14)) \(pad("TotalCount", 10)) \(pad("1/(1-Percentile)", 14))\n\n"
+        for p in points {
+            let q = p.percentile / 100
+            out += pad(fixed(Double(p.value) / unit, 3), 12) + " " + fixed(q, 12) + " " + pad(String(p.totalCount), 10)
+            out += q < 1 ? " " + pad(fixed(1 / (1 - q), 2), 14) + "\n" : "\n"
+        }
+        out += "#[Mean    = \(pad(fixed(mean / unit, 3), 12)), StdDeviation   = \(pad(fixed(stdDeviation / unit, 3), 12))]\n"
+        out += "#[Max     = \(pad(fixed(Double(max) / unit, 3), 12)), Total count    = \(pad(String(totalCount), 12))]\n"
+        out += "#[Buckets = \(pad("0", 12)), SubBuckets     = \(pad("0", 12))]\n"
+        return out
+    }
+}

@@ -42,6 +42,11 @@ public struct BenchSideResult: Codable, Sendable {
     public var messagesPerSecond: Double
     /// Receive time (kernel) − scheduled send time, per message.
     public var latency: LatencySummary
+    /// The same distribution at HdrHistogram's percentile ticks (plots, `.hgrm`).
+    public var spectrum: PercentileSpectrum?
+    /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
+    public var timeline: [UInt32]?
+    public var timelineIntervalNs: Int64?
 }
 
 /// The outcome of `rehearse bench` (schema `rehearse.bench/1`, docs/json/bench.md).
@@ -68,10 +73,20 @@ public struct FeedMatcher: Sendable {
     public private(set) var garbage: UInt64 = 0
     public private(set) var firstTime: Int64 = .max
     public private(set) var lastTime: Int64 = .min
+    /// Messages received per ``timelineInterval`` since the run's first deadline (throughput over time);
+    /// sized before the run to the schedule plus a minute, so counting never allocates.
+    public private(set) var timeline: [UInt32]
+    public static let timelineInterval: Int64 = 100_000_000
 
     public init(expected: ExpectedMessages) {
         self.expected = expected
         seen = (0..<expected.channelCount).map { [UInt8](repeating: 0, count: expected.size(of: $0)) }
+        var last: Int64 = 0
+        for c in 0..<expected.channelCount where expected.size(of: c) > 0 {
+            let s = expected.bases[c] &+ UInt32(expected.size(of: c) - 1)
+            last = max(last, expected.offset(channel: c, sequence: s) ?? 0)
+        }
+        timeline = [UInt32](repeating: 0, count: Int(min(last / Self.timelineInterval + 600, 1_000_000)))
     }
 
     /// Accounts one datagram received on `channel` at `time` (realtime ns); `anchor` is the run's first
@@ -95,6 +110,8 @@ public struct FeedMatcher: Sendable {
             if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
                 let latency = time &- (anchor &+ scheduled)
                 _ = histogram.record(UInt64(min(max(latency, 0), 3_600_000_000_000)))
+                let bucket = (time &- anchor) / Self.timelineInterval
+                if bucket >= 0 && bucket < Int64(timeline.count) { timeline[Int(bucket)] &+= 1 }
             }
         }
         if messages.error != nil { garbage &+= 1 }
@@ -155,7 +172,9 @@ final class BenchReceiver: @unchecked Sendable {
             messagesLost: messagesSent > m.received ? messagesSent - m.received : 0, duplicateMessages: m.duplicates,
             unexpectedMessages: m.unexpected, packetsReceived: m.packets, heartbeats: m.heartbeats, garbage: m.garbage,
             kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : 0,
-            latency: LatencySummary(m.histogram))
+            latency: LatencySummary(m.histogram), spectrum: PercentileSpectrum(m.histogram),
+            timeline: Array(m.timeline[..<(m.timeline.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0)]),
+            timelineIntervalNs: FeedMatcher.timelineInterval)
     }
 }
 

@@ -67,6 +67,8 @@ public struct SessionReplayResult: Codable, Sendable {
     /// Actual send − scheduled send, per request.
     public var lateness: LatencySummary
     public var byType: [MessageTypeResult]
+    /// First response − scheduled send over every request type, at HdrHistogram's percentile ticks.
+    public var spectrum: PercentileSpectrum?
     public var rejectReasons: [String: UInt64]
     /// Session-layer events: ResendRequests answered with a gap fill, session-level Rejects.
     public var sessionEvents: [String: UInt64]
@@ -360,13 +362,16 @@ public final class SessionPlayer: @unchecked Sendable {
         for i in live.indices { live[i].socket?.close() }
         for o in outstanding.values where !o.answered { results[o.type].timeouts += 1 }
         for t in results.indices { results[t].latency = LatencySummary(histograms[t]) }
+        var all = histograms.first ?? Histogram<UInt64>(highestTrackableValue: 2)
+        for h in histograms.dropFirst() { all.add(h) }
         let wall = max(1, end - anchor)
         return SessionReplayResult(
             capture: plan.path, target: target.description, sessions: plan.sessions.count, sessionsLoggedOn: loggedOn,
             halfCapturedSessions: plan.sessions.filter(\.halfCaptured).count, logonRejections: logonRejections,
             connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
             responses: responses, wallNs: wall, requestsPerSecond: Double(requests) * 1e9 / Double(wall),
-            lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 }, rejectReasons: rejectReasons,
+            lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 },
+            spectrum: histograms.isEmpty ? nil : PercentileSpectrum(all), rejectReasons: rejectReasons,
             sessionEvents: sessionEvents,
             captureFramingErrors: plan.framingErrors, interrupted: interrupted)
     }

@@ -24,11 +24,91 @@ public struct FeedLineTarget: Sendable, Equatable {
     public var source: IPAddress?
 }
 
+/// Where a platform's feed handler takes the replayed feed and where its output comes back (bench):
+/// channel *i* is sent to `send` port + *i* and expected on `receive` port + *i*.
+public struct FeedBenchTarget: Sendable, Equatable {
+    public var send: Endpoint
+    public var receive: Endpoint
+}
+
 /// A platform under test (e.g. `old`, `new`): its order gateway and the feed lines it publishes.
 public struct ScenarioTarget: Sendable, Equatable {
     public var name: String
     public var gateway: GatewayTarget?
     public var lines: [FeedLineTarget] = []
+    public var feed: FeedBenchTarget?
+}
+
+/// The `feed:` leg of `run`: a capture replayed into every target's feed at the same deadlines.
+public struct FeedLegSettings: Sendable, Equatable {
+    public var capture: String
+    public var filter: String?
+    /// × recorded speed (a ramp for `capacity` comes from `capacity.speeds`).
+    public var speed = 1.0
+    public var drain: Int64 = 1_000_000_000
+    /// Replay only this much of the capture (from its start).
+    public var until: Int64?
+}
+
+/// The `gateway:` leg: FIX sessions (a capture or a JSON Lines transaction log) to every target's gateway.
+public struct GatewayLegSettings: Sendable, Equatable {
+    public var capture: String
+    public var speed = 1.0
+    public var timeout: Int64 = 5_000_000_000
+}
+
+/// The `compare:` leg: two feeds message by message (two captures, or one with two filters).
+public struct CompareLegSettings: Sendable, Equatable {
+    public var a: String
+    public var b: String?
+    public var filterA: String?
+    public var filterB: String?
+    public var stall: Int64 = 4_000_000_000
+}
+
+/// `limits:`: what must hold for the run to pass (each per target where it applies).
+public struct ScenarioLimits: Sendable, Equatable {
+    public var feedLatencyP50: Int64?
+    public var feedLatencyP99: Int64?
+    public var feedLatencyP999: Int64?
+    /// Feed messages a target may lose.
+    public var feedLost: UInt64?
+    /// Feed messages per second a target must deliver at least.
+    public var feedThroughput: Double?
+    public var gatewayLatencyP99: Int64?
+    /// Requests a gateway may leave unanswered (timeouts and lost to disconnects).
+    public var gatewayUnanswered: UInt64?
+    /// The standby's (side B's) lag p99 in `compare`.
+    public var lagP99: Int64?
+    /// Messages side B may miss in `compare`.
+    public var standbyMissing: UInt64?
+    public init() {}
+}
+
+/// `baseline:`: which earlier run a run is judged against, and what counts as a regression.
+public struct BaselineSettings: Sendable, Equatable {
+    /// A run id from the history; nil = the last passing run of this scenario.
+    public var run: Int64?
+    /// A change beyond this fraction (0.10 = 10 %) on a median or percentile is a regression.
+    public var tolerance = 0.10
+    /// Fewer samples behind a figure than this (on either run) and it is not judged.
+    public var minimumSamples: UInt64 = 1_000
+    public init() {}
+}
+
+/// `capacity:`: the speeds to ramp through until a limit breaks.
+public struct CapacitySettings: Sendable, Equatable {
+    public var speeds: [Double] = [1, 2, 3, 5, 8, 13, 21]
+    public init() {}
+}
+
+/// `outputs:`: where results go.
+public struct OutputSettings: Sendable, Equatable {
+    /// Each run writes `<directory>/<run id or time>/` with result.json, report.html, .hgrm and CSV files.
+    public var directory = "out/runs"
+    /// The SQLite history.
+    public var history = "out/history.sqlite"
+    public init() {}
 }
 
 /// The `verify:` section: the pre-rollout checklist's limits.
@@ -48,6 +128,15 @@ public struct Scenario: Sendable, Equatable {
     public var description: String?
     public var targets: [ScenarioTarget]
     public var verify = VerifySettings()
+    public var feed: FeedLegSettings?
+    public var gateway: GatewayLegSettings?
+    public var compare: CompareLegSettings?
+    public var limits = ScenarioLimits()
+    public var baseline = BaselineSettings()
+    public var capacity = CapacitySettings()
+    public var outputs = OutputSettings()
+    /// The scenario text as read (its hash identifies the scenario in the history).
+    public var text = ""
 
     /// Reads and checks the scenario at `path`.
     public static func load(_ path: String) throws(ScenarioError) -> Scenario {
@@ -128,10 +217,16 @@ public struct Scenario: Sendable, Equatable {
                     try l.finish(allowed: ["name", "endpoints", "interface", "source"])
                     target.lines.append(line)
                 }
-                try feed.finish(allowed: ["lines"])
+                if let send = try feed.endpoint("send") {
+                    guard let receive = try feed.endpoint("receive") else { throw feed.error(nil, "receive", "missing (required with send)") }
+                    target.feed = FeedBenchTarget(send: send, receive: receive)
+                } else if feed.has("receive") {
+                    throw feed.error(nil, "send", "missing (required with receive)")
+                }
+                try feed.finish(allowed: ["lines", "send", "receive"])
             }
             try t.finish(allowed: ["gateway", "feed"])
-            if target.gateway == nil && target.lines.isEmpty {
+            if target.gateway == nil && target.lines.isEmpty && target.feed == nil {
                 throw t.error(t.node, "", "a target needs a gateway, feed lines, or both")
             }
             s.targets.append(target)
@@ -142,7 +237,73 @@ public struct Scenario: Sendable, Equatable {
             if let p = try v.integer("packets", 1...1_000_000) { s.verify.packets = p }
             try v.finish(allowed: ["timeout", "packets"])
         }
-        try top.finish(allowed: ["name", "description", "targets", "verify"])
+        let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+        if var f = try top.fields("feed") {
+            var leg = FeedLegSettings(capture: resolve(try f.requiredString("capture")))
+            leg.filter = try f.string("filter")
+            if let v = try f.number("speed", above: 0) { leg.speed = v }
+            if let d = try f.duration("drain") { leg.drain = d }
+            leg.until = try f.duration("until")
+            try f.finish(allowed: ["capture", "filter", "speed", "drain", "until"])
+            s.feed = leg
+        }
+        if var g = try top.fields("gateway") {
+            var leg = GatewayLegSettings(capture: resolve(try g.requiredString("capture")))
+            if let v = try g.number("speed", above: 0) { leg.speed = v }
+            if let d = try g.duration("timeout") { leg.timeout = d }
+            try g.finish(allowed: ["capture", "speed", "timeout"])
+            s.gateway = leg
+        }
+        if var c = try top.fields("compare") {
+            var leg = CompareLegSettings(a: resolve(try c.requiredString("a")))
+            leg.b = try c.string("b").map(resolve)
+            leg.filterA = try c.string("filterA")
+            leg.filterB = try c.string("filterB")
+            if let d = try c.duration("stall") { leg.stall = d }
+            if leg.b == nil && (leg.filterA == nil || leg.filterB == nil) {
+                throw c.error(c.node, "", "give b (a second capture), or filterA and filterB selecting the two lines of a")
+            }
+            try c.finish(allowed: ["a", "b", "filterA", "filterB", "stall"])
+            s.compare = leg
+        }
+        if var l = try top.fields("limits") {
+            s.limits.feedLatencyP50 = try l.duration("feedLatencyP50")
+            s.limits.feedLatencyP99 = try l.duration("feedLatencyP99")
+            s.limits.feedLatencyP999 = try l.duration("feedLatencyP999")
+            s.limits.feedLost = try l.integer("feedLost", 0...Int.max).map(UInt64.init)
+            s.limits.feedThroughput = try l.number("feedThroughput", above: 0)
+            s.limits.gatewayLatencyP99 = try l.duration("gatewayLatencyP99")
+            s.limits.gatewayUnanswered = try l.integer("gatewayUnanswered", 0...Int.max).map(UInt64.init)
+            s.limits.lagP99 = try l.duration("lagP99")
+            s.limits.standbyMissing = try l.integer("standbyMissing", 0...Int.max).map(UInt64.init)
+            try l.finish(allowed: ["feedLatencyP50", "feedLatencyP99", "feedLatencyP999", "feedLost", "feedThroughput",
+                                   "gatewayLatencyP99", "gatewayUnanswered", "lagP99", "standbyMissing"])
+        }
+        if var b = try top.fields("baseline") {
+            s.baseline.run = try b.integer("run", 1...Int.max).map(Int64.init)
+            if let t = try b.percent("tolerance") { s.baseline.tolerance = t }
+            if let m = try b.integer("minimumSamples", 1...Int.max) { s.baseline.minimumSamples = UInt64(m) }
+            try b.finish(allowed: ["run", "tolerance", "minimumSamples"])
+        }
+        if var c = try top.fields("capacity") {
+            if let speeds = try c.numbers("speeds", above: 0) { s.capacity.speeds = speeds }
+            try c.finish(allowed: ["speeds"])
+        }
+        if var o = try top.fields("outputs") {
+            if let d = try o.string("directory") { s.outputs.directory = resolve(d) }
+            if let h = try o.string("history") { s.outputs.history = resolve(h) }
+            try o.finish(allowed: ["directory", "history"])
+        } else {
+            s.outputs.directory = resolve(s.outputs.directory)
+            s.outputs.history = resolve(s.outputs.history)
+        }
+        for t in s.targets where s.feed != nil && t.feed == nil && t.gateway == nil {
+            throw ScenarioError(file: file, line: 0, column: 0, key: "targets.\(t.name)", message: "has nothing for the run's legs")
+        }
+        s.text = text
+        try top.finish(allowed: ["name", "description", "targets", "verify", "feed", "gateway", "compare", "limits", "baseline",
+                                 "capacity", "outputs"])
         return s
     }
 }

@@ -94,6 +94,42 @@ struct YAMLFields {
         return v
     }
 
+    /// True when `key` is present (without taking it).
+    func has(_ key: String) -> Bool { pairs.contains { $0.key == key } }
+
+    /// A number above `above`.
+    mutating func number(_ key: String, above: Double) throws(ScenarioError) -> Double? {
+        guard let n = take(key) else { return nil }
+        guard let s = n.scalar?.string, let v = Double(s), v.isFinite, v > above else {
+            throw error(n, key, "expected a number above \(TimeFormatNumber.text(above)) (got \"\(n.scalar?.string ?? "?")\")")
+        }
+        return v
+    }
+
+    /// A list of numbers above `above` (a YAML list or one number).
+    mutating func numbers(_ key: String, above: Double) throws(ScenarioError) -> [Double]? {
+        guard let n = take(key) else { return nil }
+        let texts = n.sequence.map { $0.compactMap { $0.scalar?.string } } ?? [n.scalar?.string ?? ""]
+        var out: [Double] = []
+        for t in texts {
+            guard let v = Double(t), v.isFinite, v > above else {
+                throw error(n, key, "expected numbers above \(TimeFormatNumber.text(above)) (got \"\(t)\")")
+            }
+            out.append(v)
+        }
+        guard !out.isEmpty else { throw error(n, key, "expected at least one number") }
+        return out
+    }
+
+    /// `10%` or a fraction such as `0.1`.
+    mutating func percent(_ key: String) throws(ScenarioError) -> Double? {
+        guard let n = take(key) else { return nil }
+        let s = n.scalar?.string ?? ""
+        let v = s.hasSuffix("%") ? Double(s.dropLast()).map { $0 / 100 } : Double(s)
+        guard let v, v.isFinite, v >= 0, v < 10 else { throw error(n, key, "expected a percentage such as 10% (got \"\(s)\")") }
+        return v
+    }
+
     /// One `HOST:PORT`.
     mutating func endpoint(_ key: String) throws(ScenarioError) -> Endpoint? {
         guard let n = take(key) else { return nil }
@@ -143,4 +179,8 @@ struct YAMLFields {
         }
         return out
     }
+}
+
+enum TimeFormatNumber {
+    static func text(_ v: Double) -> String { v == v.rounded() ? String(Int64(v)) : String(v) }
 }

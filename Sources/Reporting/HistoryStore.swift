@@ -1,0 +1,161 @@
+import Foundation
+import GRDB
+
+/// One stored run, as listed by `rehearse history`.
+public struct HistoryEntry: Sendable, Equatable {
+    public var id: Int64
+    public var scenario: String
+    public var started: String
+    public var passed: Bool
+    public var partial: Bool
+    public var summary: String
+}
+
+/// Why the history could not be used: the file and SQLite's reason (locked, corrupt, unwritable).
+public struct HistoryError: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "history \(path): \(reason)" }
+}
+
+/// Every run in SQLite (GRDB): a `runs` row with the whole result as JSON, and a `metrics` row per
+/// figure for trends and baselines. A run is stored in one transaction: all of it or nothing.
+public final class HistoryStore: Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens (creating) the history at `path`; waits up to `busyTimeout` seconds for a lock held by another run.
+    public init(path: String, busyTimeout: TimeInterval = 5) throws(HistoryError) {
+        self.path = path
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                try db.create(table: "runs") { t in
+                    t.autoIncrementedPrimaryKey("id")
+                    t.column("scenario", .text).notNull().indexed()
+                    t.column("scenarioHash", .text).notNull()
+                    t.column("started", .text).notNull()
+                    t.column("passed", .boolean).notNull()
+                    t.column("partial", .boolean).notNull()
+                    t.column("summary", .text).notNull()
+                    t.column("result", .text).notNull()
+                }
+                try db.create(table: "metrics") { t in
+                    t.column("run", .integer).notNull().references("runs", onDelete: .cascade).indexed()
+                    t.column("key", .text).notNull().indexed()
+                    t.column("value", .double).notNull()
+                    t.column("samples", .integer).notNull()
+                    t.column("lowerIsBetter", .boolean).notNull()
+                }
+            }
+            try migrator.migrate(queue)
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another process (\(e.message ?? "busy"))"
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a Rehearse history or corrupt (\(e.message ?? "corrupt"))"
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return "cannot be written (\(e.message ?? "read-only"))"
+            default: return e.message ?? "\(e)"
+            }
+        }
+        return "\(error)"
+    }
+
+    /// Stores a run (result JSON and metrics) in one transaction; returns its id.
+    public func record(_ result: RunResult, metrics: [Metric]) throws(HistoryError) -> Int64 {
+        do {
+            return try queue.write { db in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                let json = String(decoding: try encoder.encode(result), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [result.scenario, result.environment.scenarioHash, result.started.utc, result.verdict?.passed ?? false,
+                                           result.partial, result.verdict?.summary ?? "", json])
+                let id = db.lastInsertedRowID
+                for m in metrics {
+                    try db.execute(sql: "INSERT INTO metrics (run, key, value, samples, lowerIsBetter) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [id, m.key, m.value, Int64(clamping: m.samples), m.lowerIsBetter])
+                }
+                return id
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// The baseline for `scenario`: run `id` when given, else the last passing, complete run.
+    public func baseline(scenario: String, id: Int64?) throws(HistoryError) -> (id: Int64, metrics: [Metric])? {
+        do {
+            return try queue.read { db in
+                let run: Int64?
+                if let id {
+                    run = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id])
+                } else {
+                    run = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE scenario = ? AND passed AND NOT partial ORDER BY id DESC LIMIT 1",
+                                             arguments: [scenario])
+                }
+                guard let run else { return nil }
+                let rows = try Row.fetchAll(db, sql: "SELECT key, value, samples, lowerIsBetter FROM metrics WHERE run = ?", arguments: [run])
+                return (run, rows.map { Metric(key: $0["key"], value: $0["value"], samples: UInt64(max(0, $0["samples"] as Int64)),
+                                               lowerIsBetter: $0["lowerIsBetter"]) })
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// Runs, newest first (optionally of one scenario).
+    public func runs(scenario: String? = nil, limit: Int = 50) throws(HistoryError) -> [HistoryEntry] {
+        do {
+            return try queue.read { db in
+                let rows = try Row.fetchAll(db, sql: "SELECT id, scenario, started, passed, partial, summary FROM runs"
+                                            + (scenario == nil ? "" : " WHERE scenario = ?") + " ORDER BY id DESC LIMIT ?",
+                                            arguments: scenario.map { [$0, limit] } ?? [limit])
+                return rows.map { HistoryEntry(id: $0["id"], scenario: $0["scenario"], started: $0["started"], passed: $0["passed"],
+                                               partial: $0["partial"], summary: $0["summary"]) }
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// One metric across runs, oldest first: (run id, started, value, samples).
+    public func trend(metric: String, scenario: String? = nil, limit: Int = 50) throws(HistoryError) -> [(Int64, String, Double, UInt64)] {
+        do {
+            return try queue.read { db in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT runs.id AS id, runs.started AS started, metrics.value AS value, metrics.samples AS samples
+                    FROM metrics JOIN runs ON runs.id = metrics.run WHERE metrics.key = ?
+                    """ + (scenario == nil ? "" : " AND runs.scenario = ?") + " ORDER BY runs.id DESC LIMIT ?",
+                    arguments: scenario.map { [metric, $0, limit] } ?? [metric, limit])
+                return rows.reversed().map { ($0["id"], $0["started"], $0["value"], UInt64(max(0, $0["samples"] as Int64))) }
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// The stored result of run `id`.
+    public func result(_ id: Int64) throws(HistoryError) -> RunResult? {
+        do {
+            return try queue.read { db in
+                guard let json = try String.fetchOne(db, sql: "SELECT result FROM runs WHERE id = ?", arguments: [id]) else { return nil }
+                var r = try JSONDecoder().decode(RunResult.self, from: Data(json.utf8))
+                r.id = id
+                return r
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import Measure
+import Replay
+
+/// Renders a ``RunResult`` for people (HTML with inline SVG, text) and machines (JSON, `.hgrm`, CSV).
+public enum RunReport {
+    /// Latency percentile plots on the usual 1/(1−p) axis: one series per spectrum.
+    static func percentileChart(_ title: String, _ spectra: [(String, PercentileSpectrum)]) -> SVGChart {
+        var chart = SVGChart(title: title, xLabel: "percentile", yLabel: "latency", logX: true, logY: true)
+        chart.xTickText = { v in
+            let p = 100 * (1 - 1 / v)
+            return p < 90 ? "\(Int(p.rounded()))%" : (p < 99.99 ? TimeFormat.format(p, p < 99 ? 0 : (p < 99.9 ? 1 : 2)) + "%" : TimeFormat.format(p, 3) + "%")
+        }
+        chart.yTickText = durationTick
+        for (i, (name, s)) in spectra.enumerated() {
+            let points = s.points.filter { $0.percentile < 100 }.map { (x: 1 / (1 - $0.percentile / 100), y: Double(max($0.value, 1))) }
+            chart.series.append(.init(name: name, points: points, color: SVGChart.palette[i % SVGChart.palette.count]))
+        }
+        return chart
+    }
+
+    /// Messages per second over time for each target, with each one's 1-interval peak marked in the legend.
+    static func throughputChart(_ bench: BenchResult) -> SVGChart {
+        var chart = SVGChart(title: "Throughput over time (feed, messages/s per 100 ms)", xLabel: "seconds from the first deadline",
+                             yLabel: "messages/s")
+        for (i, s) in bench.sides.enumerated() {
+            guard let timeline = s.timeline, let interval = s.timelineIntervalNs, !timeline.isEmpty else { continue }
+            let scale = 1e9 / Double(interval)
+            let peak = (timeline.max() ?? 0)
+            chart.series.append(.init(name: "\(s.name) (peak \(chart.number(Double(peak) * scale))/s)",
+                                      points: timeline.enumerated().map { (x: Double($0.offset) * Double(interval) / 1e9, y: Double($0.element) * scale) },
+                                      color: SVGChart.palette[i % SVGChart.palette.count]))
+        }
+        return chart
+    }
+
+    /// The A/B lag distribution: messages per log-spaced lag bucket, from the spectrum's ticks.
+    static func lagChart(_ c: ComparisonReport) -> SVGChart {
+        var chart = SVGChart(title: "A/B lag: how far the later line trailed, per message on both", xLabel: "lag", yLabel: "messages", logX: true)
+        chart.xTickText = durationTick
+        var buckets: [Int: UInt64] = [:]
+        for ch in c.channels {
+            guard let s = ch.lagSpectrum else { continue }
+            var previous: UInt64 = 0
+            for p in s.points {
+                let b = Int((log2(Double(max(p.value, 1))) * 2).rounded(.down))
+                buckets[b, default: 0] += p.totalCount - min(previous, p.totalCount)
+                previous = p.totalCount
+            }
+        }
+        let points = buckets.keys.sorted().map { (x: pow(2, Double($0) / 2), y: Double(buckets[$0]!)) }
+        chart.series.append(.init(name: "all channels", points: points, color: SVGChart.palette[0], bars: true))
+        return chart
+    }
+
+    /// p99 latency per target against the speed, with the knee.
+    static func capacityChart(_ c: CapacityResult) -> SVGChart {
+        var chart = SVGChart(title: "Capacity: feed latency p99 by speed (× recorded)", xLabel: "speed (× recorded)", yLabel: "p99 latency", logY: true)
+        chart.yTickText = durationTick
+        let names = c.steps.first?.bench.sides.map(\.name) ?? []
+        for (i, name) in names.enumerated() {
+            let points = c.steps.compactMap { step in step.bench.sides.first { $0.name == name }.map { (x: step.speed, y: Double(max($0.latency.p99, 1))) } }
+            chart.series.append(.init(name: name, points: points, color: SVGChart.palette[i % SVGChart.palette.count]))
+        }
+        if let knee = c.knee { chart.markers.append((knee, "knee ×\(chart.number(knee))")) }
+        return chart
+    }
+
+    /// Every chart of the result, in report order.
+    static func charts(_ r: RunResult) -> [SVGChart] {
+        var out: [SVGChart] = []
+        if let f = r.feed {
+            out.append(percentileChart("Feed latency by percentile (receive − scheduled send)",
+                                       f.sides.compactMap { s in s.spectrum.map { (s.name, $0) } }))
+            out.append(throughputChart(f))
+        }
+        if let g = r.gateway, !g.isEmpty {
+            out.append(percentileChart("Gateway request → first response latency by percentile",
+                                       g.sorted { $0.key < $1.key }.compactMap { k, v in v.spectrum.map { (k, $0) } }))
+        }
+        if let c = r.compare { out.append(lagChart(c)) }
+        if let c = r.capacity { out.append(capacityChart(c)) }
+        return out
+    }
+
+    /// A single self-contained HTML page with inline SVG plots.
+    public static func html(_ r: RunResult) -> String {
+        var body = ""
+        let verdict = r.verdict
+        let pass = verdict?.passed ?? false
+        body += "<h1>\(escape(r.scenario))</h1>"
+        body += "<p class=\"verdict \(pass ? "pass" : "fail")\">\(escape(verdict?.summary ?? "no verdict"))\(r.partial ? " — PARTIAL: a leg did not complete" : "")</p>"
+        body += "<p class=\"meta\">run \(r.id.map(String.init) ?? "-") · \(escape(r.started.utc)) → \(escape(r.finished.utc)) · \(escape(r.environment.host)) · Linux \(escape(r.environment.kernel)) · \(escape(r.environment.cpu)) × \(r.environment.cores) · rehearse \(escape(r.environment.toolVersion)) · scenario \(r.environment.scenarioHash)</p>"
+        for e in r.errors { body += "<p class=\"error\">\(escape(e))</p>" }
+        if !r.limits.isEmpty {
+            body += "<h2>Limits</h2><table><tr><th></th><th>limit</th><th>target</th><th>value</th><th>limit value</th></tr>"
+            for l in r.limits {
+                let v = l.unit == "ns" ? durationTick(l.value) : SVGChart(title: "", xLabel: "", yLabel: "").number(l.value)
+                let t = l.unit == "ns" ? durationTick(l.threshold) : SVGChart(title: "", xLabel: "", yLabel: "").number(l.threshold)
+                body += "<tr class=\"\(l.passed ? "pass" : "fail")\"><td>\(l.passed ? "PASS" : "FAIL")</td><td>\(l.limit)</td><td>\(escape(l.target ?? "-"))</td><td>\(v) \(l.unit == "ns" ? "" : l.unit)</td><td>\(t)</td></tr>"
+            }
+            body += "</table>"
+        }
+        if let v = verdict, !v.regressions.isEmpty || !v.improvements.isEmpty {
+            body += "<h2>Against run \(v.baselineRun.map(String.init) ?? "-")</h2><table><tr><th></th><th>metric</th><th>baseline</th><th>now</th><th>change</th><th>samples</th></tr>"
+            for (kind, list) in [("regression", v.regressions), ("improvement", v.improvements)] {
+                for m in list {
+                    body += "<tr class=\"\(kind == "regression" ? "fail" : "pass")\"><td>\(kind)</td><td>\(escape(m.metric))</td><td>\(TimeFormat.format(m.baseline, 1))</td><td>\(TimeFormat.format(m.current, 1))</td><td>\(TimeFormat.format(m.change * 100, 1)) %</td><td>\(m.samples)</td></tr>"
+                }
+            }
+            body += "</table>"
+        }
+        if let f = r.feed {
+            body += "<h2>Feed: \(escape(f.replay.capture))</h2><table><tr><th></th>" + f.sides.map { "<th>\(escape($0.name))</th>" }.joined() + "</tr>"
+            let rows: [(String, (BenchSideResult) -> String)] = [
+                ("messages sent", { "\($0.messagesSent)" }), ("received", { "\($0.messagesReceived)" }), ("lost", { "\($0.messagesLost)" }),
+                ("throughput msg/s", { TimeFormat.format($0.messagesPerSecond, 0) }), ("p50", { durationTick(Double($0.latency.p50)) }),
+                ("p99", { durationTick(Double($0.latency.p99)) }), ("p99.9", { durationTick(Double($0.latency.p999)) }),
+                ("max", { durationTick(Double($0.latency.max)) }),
+            ]
+            for (name, value) in rows { body += "<tr><td>\(name)</td>" + f.sides.map { "<td>\(value($0))</td>" }.joined() + "</tr>" }
+            body += "</table>"
+        }
+        if let c = r.compare {
+            body += "<h2>Compare</h2><p>\(c.messagesCompared) messages on both sides; missing on B \(c.channels.reduce(0) { $0 + $1.missingOnB }), on A \(c.channels.reduce(0) { $0 + $1.missingOnA })</p>"
+            if !c.findings.isEmpty {
+                body += "<ul>" + c.findings.map { "<li>ch \($0.channel) \(escape($0.line ?? "both")) <b>\($0.kind.rawValue)</b>\($0.at.map { " at " + $0.utc } ?? ""): \(escape($0.detail))</li>" }.joined() + "</ul>"
+            }
+        }
+        if let c = r.capacity {
+            body += "<h2>Capacity</h2><p>knee: \(c.knee.map { "×" + TimeFormat.format($0, 1) } ?? "none") · limited by \(escape(c.limitingFactor)): \(escape(c.detail))</p>"
+        }
+        body += "<h2>Plots</h2>" + charts(r).map { "<figure>\($0.svg())</figure>" }.joined()
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>Rehearse — \(escape(r.scenario))</title>
+        <style>
+        body{font-family:system-ui,sans-serif;margin:24px;max-width:780px;color:#222}
+        h1{margin-bottom:4px} .meta{color:#666;font-size:12px}
+        .verdict{font-size:20px;font-weight:bold;padding:8px 12px;border-radius:4px}
+        .verdict.pass{background:#e6f4ea;color:#137333} .verdict.fail{background:#fce8e6;color:#a50e0e}
+        table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
+        td:first-child,th:first-child{text-align:left} tr.fail td{color:#a50e0e} .error{color:#a50e0e}
+        .chart .title{font-weight:bold;font-size:13px} .chart .tick{font-size:10px;fill:#444} .chart .axis{font-size:11px}
+        figure{margin:12px 0}
+        </style></head><body>
+        \(body)
+        </body></html>
+        """
+    }
+
+    /// `.hgrm` files per latency series: name → contents (values in µs).
+    public static func hgrm(_ r: RunResult) -> [String: String] {
+        var out: [String: String] = [:]
+        for s in r.feed?.sides ?? [] { if let sp = s.spectrum { out["feed-\(s.name).hgrm"] = sp.hgrm() } }
+        for (name, g) in r.gateway ?? [:] { if let sp = g.spectrum { out["gateway-\(name).hgrm"] = sp.hgrm() } }
+        for c in r.compare?.channels ?? [] { if let sp = c.lagSpectrum { out["compare-lag-ch\(c.channel).hgrm"] = sp.hgrm() } }
+        for step in r.capacity?.steps ?? [] {
+            for s in step.bench.sides { if let sp = s.spectrum { out["capacity-x\(TimeFormat.format(step.speed, 1))-\(s.name).hgrm"] = sp.hgrm() } }
+        }
+        return out
+    }
+
+    /// The per-interval figures as CSV: seconds from the first deadline, then messages/s per target.
+    public static func intervalsCSV(_ r: RunResult) -> String? {
+        guard let f = r.feed, f.sides.contains(where: { $0.timeline != nil }) else { return nil }
+        let interval = Double(f.sides.compactMap(\.timelineIntervalNs).first ?? 100_000_000)
+        let rows = f.sides.map { $0.timeline?.count ?? 0 }.max() ?? 0
+        var out = "seconds," + f.sides.map { "\($0.name)_messages_per_second" }.joined(separator: ",") + "\n"
+        for i in 0..<rows {
+            out += TimeFormat.format(Double(i) * interval / 1e9, 1)
+            for s in f.sides {
+                let v = i < (s.timeline?.count ?? 0) ? Double(s.timeline![i]) * 1e9 / interval : 0
+                out += "," + TimeFormat.format(v, 0)
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    /// The capacity curve as CSV.
+    public static func capacityCSV(_ c: CapacityResult) -> String {
+        var out = "speed,offered_per_second,target,received_per_second,lost,p50_ns,p99_ns,p999_ns,passed\n"
+        for s in c.steps {
+            for side in s.bench.sides {
+                out += "\(s.speed),\(Int(s.offeredPerSecond)),\(side.name),\(Int(side.messagesPerSecond)),\(side.messagesLost),\(side.latency.p50),\(side.latency.p99),\(side.latency.p999),\(s.passed)\n"
+            }
+        }
+        return out
+    }
+
+    /// Writes result.json, report.html, the .hgrm files and the CSVs into `directory`; returns the paths.
+    public static func write(_ r: RunResult, to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var written: [String] = []
+        func put(_ name: String, _ text: String) throws {
+            let path = directory + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            written.append(path)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try put("result.json", String(decoding: try encoder.encode(r), as: UTF8.self) + "\n")
+        try put("report.html", html(r))
+        for (name, text) in hgrm(r).sorted(by: { $0.key < $1.key }) { try put(name, text) }
+        if let csv = intervalsCSV(r) { try put("intervals.csv", csv) }
+        if let c = r.capacity { try put("capacity.csv", capacityCSV(c)) }
+        return written
+    }
+}

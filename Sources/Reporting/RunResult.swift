@@ -1,0 +1,181 @@
+import Foundation
+import Measure
+import Replay
+
+/// Where and with what a run was made: enough to tell two runs' conditions apart.
+public struct RunEnvironment: Codable, Sendable, Equatable {
+    public var host: String
+    public var kernel: String
+    public var cpu: String
+    public var cores: Int
+    public var toolVersion: String
+    /// FNV-1a 64 of the scenario text and of each input file (hex).
+    public var scenarioHash: String
+    public var inputHashes: [String: String]
+
+    /// The environment of this process.
+    public static func current(scenarioText: String, inputs: [String], toolVersion: String) -> RunEnvironment {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        var hashes: [String: String] = [:]
+        for path in inputs { hashes[path] = ContentHash.file(path) ?? "unreadable" }
+        return RunEnvironment(host: field(u.nodename), kernel: field(u.release), cpu: model,
+                              cores: ProcessInfo.processInfo.activeProcessorCount, toolVersion: toolVersion,
+                              scenarioHash: ContentHash.hex(ContentHash.fnv1a(Array(scenarioText.utf8))), inputHashes: hashes)
+    }
+}
+
+/// FNV-1a 64: a fast content fingerprint (identity, not security).
+public enum ContentHash {
+    public static func fnv1a<S: Sequence>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where S.Element == UInt8 {
+        var h = seed
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+    public static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+    /// The file's hash, read in 1 MiB chunks; nil when it cannot be read.
+    public static func file(_ path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { h = fnv1a(chunk, seed: h) }
+        return hex(h)
+    }
+}
+
+/// One limit of the scenario applied to one figure.
+public struct LimitCheck: Codable, Sendable, Equatable {
+    /// The scenario key, e.g. `feedLatencyP99`.
+    public var limit: String
+    /// The target (platform) it was applied to, when it applies per target.
+    public var target: String?
+    public var value: Double
+    public var threshold: Double
+    /// "ns", "messages", "messages/s".
+    public var unit: String
+    public var passed: Bool
+    public init(limit: String, target: String?, value: Double, threshold: Double, unit: String, passed: Bool) {
+        self.limit = limit
+        self.target = target
+        self.value = value
+        self.threshold = threshold
+        self.unit = unit
+        self.passed = passed
+    }
+}
+
+/// A figure that moved beyond the tolerance against the baseline run.
+public struct MetricChange: Codable, Sendable, Equatable {
+    public var metric: String
+    public var baseline: Double
+    public var current: Double
+    /// (current − baseline) / baseline.
+    public var change: Double
+    /// Samples behind the figure (the smaller of the two runs').
+    public var samples: UInt64
+}
+
+/// The verdict: limits, and the comparison with the baseline run.
+public struct Verdict: Codable, Sendable, Equatable {
+    public var passed: Bool
+    public var limitsFailed: Int
+    /// The history id of the baseline run (nil: none yet).
+    public var baselineRun: Int64?
+    /// Worse than the baseline beyond the tolerance (higher latency, lower throughput, more loss).
+    public var regressions: [MetricChange]
+    /// Better than the baseline beyond the tolerance.
+    public var improvements: [MetricChange]
+    /// Figures with too few samples behind them to judge.
+    public var notJudged: [String]
+    /// One sentence for people.
+    public var summary: String
+    public init(passed: Bool, limitsFailed: Int, baselineRun: Int64?, regressions: [MetricChange], improvements: [MetricChange],
+                notJudged: [String], summary: String) {
+        self.passed = passed
+        self.limitsFailed = limitsFailed
+        self.baselineRun = baselineRun
+        self.regressions = regressions
+        self.improvements = improvements
+        self.notJudged = notJudged
+        self.summary = summary
+    }
+}
+
+/// One step of a capacity ramp.
+public struct CapacityStep: Codable, Sendable, Equatable {
+    public var speed: Double
+    /// Messages per second the schedule asked for.
+    public var offeredPerSecond: Double
+    public var bench: BenchResult
+    public var sendLatenessP99: UInt64
+    public var limits: [LimitCheck]
+    public var passed: Bool
+    public init(speed: Double, offeredPerSecond: Double, bench: BenchResult, sendLatenessP99: UInt64, limits: [LimitCheck], passed: Bool) {
+        self.speed = speed
+        self.offeredPerSecond = offeredPerSecond
+        self.bench = bench
+        self.sendLatenessP99 = sendLatenessP99
+        self.limits = limits
+        self.passed = passed
+    }
+}
+
+/// The capacity ramp: the curve, the knee and what limited it.
+public struct CapacityResult: Codable, Sendable, Equatable {
+    public var steps: [CapacityStep]
+    /// The highest speed at which every limit held (nil: not even the first).
+    public var knee: Double?
+    /// "target latency", "loss", "throughput", "the sender itself", or "none (every step passed)".
+    public var limitingFactor: String
+    public var detail: String
+    public init(steps: [CapacityStep], knee: Double?, limitingFactor: String, detail: String) {
+        self.steps = steps
+        self.knee = knee
+        self.limitingFactor = limitingFactor
+        self.detail = detail
+    }
+}
+
+/// Everything one run measured (schema `rehearse.run/1`, docs/json/run.md).
+public struct RunResult: Codable, Sendable {
+    public var schema = "rehearse.run/1"
+    /// The history id once stored.
+    public var id: Int64?
+    public var scenario: String
+    public var scenarioPath: String
+    public var started: TimePoint
+    public var finished: TimePoint
+    public var environment: RunEnvironment
+    public var feed: BenchResult?
+    public var gateway: [String: SessionReplayResult]?
+    public var compare: ComparisonReport?
+    public var capacity: CapacityResult?
+    public var limits: [LimitCheck] = []
+    public var verdict: Verdict?
+    /// True when a leg failed or the run was interrupted: the figures cover what was done.
+    public var partial = false
+    public var errors: [String] = []
+
+    public init(scenario: String, scenarioPath: String, started: TimePoint, environment: RunEnvironment) {
+        self.scenario = scenario
+        self.scenarioPath = scenarioPath
+        self.started = started
+        self.finished = started
+        self.environment = environment
+    }
+}
+
+extension BenchResult: Equatable {
+    public static func == (a: BenchResult, b: BenchResult) -> Bool {
+        a.sides.map(\.latency) == b.sides.map(\.latency) && a.sides.map(\.messagesReceived) == b.sides.map(\.messagesReceived)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Measure
+
+/// A small SVG line/bar chart: axes with ticks, several named series, optional log scales.
+struct SVGChart {
+    struct Series {
+        var name: String
+        var points: [(x: Double, y: Double)]
+        var color: String
+        var bars = false
+    }
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var logX = false
+    var logY = false
+    var series: [Series] = []
+    /// Vertical marker lines (x, label).
+    var markers: [(x: Double, label: String)] = []
+    /// Tick labels for the x axis (value → text); default: numbers.
+    var xTickText: ((Double) -> String)?
+    var yTickText: ((Double) -> String)?
+    let width = 720.0, height = 320.0, left = 78.0, right = 20.0, top = 34.0, bottom = 48.0
+
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+
+    /// The chart's SVG; `data-points` on each series path lets a check count what was drawn.
+    func svg() -> String {
+        let all = series.flatMap(\.points).filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }
+        guard !all.isEmpty else {
+            return "<svg class=\"chart\" width=\"\(Int(width))\" height=\"60\" data-series=\"0\"><text x=\"10\" y=\"30\">\(escape(title)): no data</text></svg>"
+        }
+        func t(_ v: Double, _ log: Bool) -> Double { log ? log10(v) : v }
+        var x0 = all.map { t($0.x, logX) }.min()!, x1 = all.map { t($0.x, logX) }.max()!
+        var y0 = logY ? all.map { t($0.y, true) }.min()! : min(0, all.map(\.y).min()!), y1 = all.map { t($0.y, logY) }.max()!
+        if x1 == x0 { x0 -= 1; x1 += 1 }
+        if y1 == y0 { y1 = y0 + 1 }
+        y1 += (y1 - y0) * 0.05
+        if logY { y0 = floor(y0); y1 = ceil(y1) }
+        let pw = width - left - right, ph = height - top - bottom
+        func px(_ v: Double) -> Double { left + (t(v, logX) - x0) / (x1 - x0) * pw }
+        func py(_ v: Double) -> Double { top + ph - (t(v, logY) - y0) / (y1 - y0) * ph }
+        var out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" data-series=\"\(series.count)\">"
+        out += "<text x=\"\(left)\" y=\"20\" class=\"title\">\(escape(title))</text>"
+        out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#999\"/>"
+        // Ticks.
+        for k in 0...5 {
+            let fx = x0 + (x1 - x0) * Double(k) / 5
+            let vx = logX ? pow(10, fx) : fx
+            let sx = left + pw * Double(k) / 5
+            out += "<line x1=\"\(f(sx))\" y1=\"\(f(top + ph))\" x2=\"\(f(sx))\" y2=\"\(f(top + ph + 5))\" stroke=\"#999\"/>"
+            out += "<text x=\"\(f(sx))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\" class=\"tick\">\(escape(xTickText?(vx) ?? number(vx)))</text>"
+            let fy = y0 + (y1 - y0) * Double(k) / 5
+            let vy = logY ? pow(10, fy) : fy
+            let sy = top + ph - ph * Double(k) / 5
+            out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(sy))\" x2=\"\(f(left + pw))\" y2=\"\(f(sy))\" stroke=\"#eee\"/>"
+            out += "<text x=\"\(f(left - 8))\" y=\"\(f(sy + 4))\" text-anchor=\"end\" class=\"tick\">\(escape(yTickText?(vy) ?? number(vy)))</text>"
+        }
+        out += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\" class=\"axis\">\(escape(xLabel))</text>"
+        out += "<text x=\"14\" y=\"\(f(top + ph / 2))\" text-anchor=\"middle\" class=\"axis\" transform=\"rotate(-90 14 \(f(top + ph / 2)))\">\(escape(yLabel))</text>"
+        for m in markers where (!logX || m.x > 0) {
+            let sx = px(m.x)
+            out += "<line x1=\"\(f(sx))\" y1=\"\(f(top))\" x2=\"\(f(sx))\" y2=\"\(f(top + ph))\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>"
+            out += "<text x=\"\(f(sx + 4))\" y=\"\(f(top + 12))\" class=\"tick\">\(escape(m.label))</text>"
+        }
+        for (i, s) in series.enumerated() {
+            let points = s.points.filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }
+            if s.bars {
+                let w = max(1, pw / Double(max(points.count, 1)) * 0.8)
+                out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\">"
+                for p in points {
+                    let y = py(p.y)
+                    out += "<rect x=\"\(f(px(p.x) - w / 2))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(max(0, top + ph - y)))\" fill=\"\(s.color)\" opacity=\"0.7\"/>"
+                }
+                out += "</g>"
+            } else {
+                let d = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+                out += "<polyline class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(d)\"/>"
+            }
+            out += "<rect x=\"\(f(left + pw - 150))\" y=\"\(f(top + 8 + Double(i) * 16))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            out += "<text x=\"\(f(left + pw - 135))\" y=\"\(f(top + 17 + Double(i) * 16))\" class=\"tick\">\(escape(s.name))</text>"
+        }
+        return out + "</svg>"
+    }
+
+    func f(_ v: Double) -> String { TimeFormat.format(v, 1) }
+    func number(_ v: Double) -> String {
+        let a = abs(v)
+        if a >= 1e6 { return TimeFormat.format(v / 1e6, 1) + "M" }
+        if a >= 1e3 { return TimeFormat.format(v / 1e3, 1) + "k" }
+        return a >= 10 || v == v.rounded() ? String(Int64(v.rounded())) : TimeFormat.format(v, 2)
+    }
+}
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}
+
+/// Durations on axes: 850ns, 12µs, 3.2ms, 1.5s.
+func durationTick(_ ns: Double) -> String {
+    switch ns {
+    case ..<1_000: return "\(Int(ns))ns"
+    case ..<1_000_000: return TimeFormat.format(ns / 1e3, ns < 10_000 ? 1 : 0) + "µs"
+    case ..<1_000_000_000: return TimeFormat.format(ns / 1e6, ns < 10_000_000 ? 1 : 0) + "ms"
+    default: return TimeFormat.format(ns / 1e9, 1) + "s"
+    }
+}
