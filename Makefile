@@ -1,11 +1,10 @@
 # Rehearse — build, test and demo on a fresh Debian machine with the Swift toolchain.
-#   make demo   synthesize a realistic OMD-D capture, inspect it, and bench the old and new reference
-#               platforms (sim feed) against it on loopback
-#   make test   run the test suite (installs libpcap-dev / zlib headers when missing)
+#   make demo   the whole story on loopback: synth, reference platforms old and new, a scenario run
+#               (feed bench, gateway replay, A/B compare), a capacity ramp, report.html and the history
+#   make test   run the test suite (installs libpcap-dev, zlib and SQLite headers when missing)
 SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/rehearse
-DEMO_DIR ?= out/demo
 
 .PHONY: all deps build test demo bench fuzz clean
 
@@ -33,7 +32,7 @@ test: deps
 	$(SWIFT) test --skip-build --parallel
 
 demo: build
-	scripts/demo.sh $(BIN) $(DEMO_DIR)
+	scripts/demo.sh $(BIN)
 
 bench: build
 	scripts/bench-inspect.sh

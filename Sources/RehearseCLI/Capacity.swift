@@ -12,7 +12,8 @@ struct Capacity: ParsableCommand {
         discussion: """
         Each step is a full feed bench at that speed into every target. A step fails when a feed limit \
         breaks (latency, loss, throughput) or when the sender itself could not keep the schedule (its \
-        lateness p99 above 1 ms: then the limit found is Rehearse's, not the target's). The ramp stops at \
+        lateness p99 above capacity.senderLatenessP99, default 10ms: then the limit found is Rehearse's, \
+        not the target's). The ramp stops at \
         the first failing step. The result is stored in the history and written like `run`'s (capacity.csv, \
         the curve in report.html). Exit codes: 0 every step passed · 1 a limit broke (the knee is below \
         the top speed) · 2 scenario errors · 3 history or output unusable · 4 a target refused · 130 interrupted.
@@ -29,9 +30,6 @@ struct Capacity: ParsableCommand {
     @Flag(help: "Print the result as JSON (schema rehearse.run/1).")
     var json = false
 
-    /// Sender lateness p99 above this means the sender, not the target, was the limit.
-    static let senderLimit: UInt64 = 1_000_000
-
     func run() throws {
         var s: Scenario
         do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
@@ -46,19 +44,22 @@ struct Capacity: ParsableCommand {
         let finisher = try RunFinisher(scenario: s)
         let legs = ScenarioLegs(s)
         var result = finisher.start()
+        // Stored apart from the scenario's runs: a ramp's last step is no baseline for a nightly run.
+        result.scenario = s.name + " · capacity"
+        let senderLimit = UInt64(s.capacity.senderLatenessP99)
         var steps: [CapacityStep] = []
-        var failure: String?
+        var failure: LegError?
         let say: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { print($0) }
         for speed in s.capacity.speeds where !legs.interrupted {
             let r = runInBackground({ legs.feed(speed: speed) }, interval: 100_000, onInterrupt: legs.interrupt)
             guard case .success(let bench) = r else {
-                if case .failure(let e) = r { failure = e.description }
+                if case .failure(let e) = r { failure = e }
                 break
             }
             var probe = RunResult(scenario: s.name, scenarioPath: s.path, started: result.started, environment: result.environment)
             probe.feed = bench
             let limits = probe.checkLimits(s.limits)
-            let senderOK = bench.replay.lateness.p99 <= Self.senderLimit
+            let senderOK = bench.replay.lateness.p99 <= senderLimit
             let span = Double(max(bench.replay.wallNs, 1)) / 1e9
             let step = CapacityStep(speed: speed, offeredPerSecond: Double(bench.sides.first?.messagesSent ?? 0) / span, bench: bench,
                                     sendLatenessP99: bench.replay.lateness.p99, limits: limits,
@@ -68,19 +69,20 @@ struct Capacity: ParsableCommand {
                 + " · sender lateness p99 \(TimeText.duration(bench.replay.lateness.p99)) → \(step.passed ? "ok" : "LIMIT")")
             if !step.passed { break }
         }
-        result.capacity = Self.summarize(steps)
+        result.capacity = Self.summarize(steps, senderLimit: senderLimit)
         result.feed = steps.last?.bench
-        if let failure { result.errors.append(failure); result.partial = true }
+        if let failure { result.errors.append(failure.description); result.partial = true }
         if legs.interrupted { result.partial = true; result.errors.append("interrupted during the ramp") }
         let (final, directory) = try finisher.finish(result)
         if json { print(try jsonText(final)) } else { print(CapacityText.render(final.capacity!)) }
         say("report: \(directory)/report.html · curve: \(directory)/capacity.csv · history run \(final.id.map(String.init) ?? "-")")
         if legs.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
-        if failure != nil { throw ExitCode(ExitStatus.target.rawValue) }
+        for e in final.errors { printError("rehearse: \(e)") }
+        if let failure { throw ExitCode((failure.input ? ExitStatus.input : ExitStatus.target).rawValue) }
         if final.capacity?.steps.last?.passed != true { throw ExitCode(ExitStatus.limitFailed.rawValue) }
     }
 
-    static func summarize(_ steps: [CapacityStep]) -> CapacityResult {
+    static func summarize(_ steps: [CapacityStep], senderLimit: UInt64) -> CapacityResult {
         let knee = steps.last(where: \.passed)?.speed
         guard let broken = steps.first(where: { !$0.passed }) else {
             return CapacityResult(steps: steps, knee: knee, limitingFactor: "none (every step passed)",

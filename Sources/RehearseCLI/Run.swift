@@ -15,8 +15,9 @@ struct Run: ParsableCommand {
         one .hgrm per latency series, intervals.csv. Stores the run in the SQLite history (one transaction). \
         Exit codes: 0 every limit held and no regression · 1 a limit broke or a figure regressed beyond \
         the tolerance · 2 the scenario is missing or wrong (file, line and key named) · 3 the history or \
-        the output directory cannot be used (nothing is run) · 4 a target refused or dropped (partial \
-        results are kept, marked and stored) · 130 interrupted (partial results kept and stored).
+        the output directory cannot be used (nothing is run), or a capture cannot be read (the other legs \
+        run; the result is stored, marked partial) · 4 a target refused or dropped (partial results are \
+        kept, marked and stored) · 130 interrupted (partial results kept and stored).
         """)
 
     @Argument(help: "Scenario file (YAML, docs/scenario.md).")
@@ -41,7 +42,7 @@ struct Run: ParsableCommand {
         let say: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { print($0) }
         say("run \(s.path): \(s.name)")
         var result = finisher.start()
-        var targetFault = false
+        var targetFault = false, inputFault = false
         if let feed = s.feed {
             say("== feed: \(feed.capture) at ×\(TimeFormat.format(feed.speed, 2)) into " + legs.feedTargets.map(\.name).joined(separator: ", "))
             let speed = feed.speed
@@ -52,7 +53,7 @@ struct Run: ParsableCommand {
                 result.feed = e.partial
                 result.errors.append(e.description)
                 result.partial = true
-                targetFault = true
+                if e.input { inputFault = true } else { targetFault = true }
             }
             if result.feed?.replay.interrupted == true { result.partial = true }
         }
@@ -64,7 +65,7 @@ struct Run: ParsableCommand {
                 result.gateway = e.partialGateway
                 result.errors.append(e.description)
                 result.partial = true
-                targetFault = true
+                if e.input { inputFault = true } else { targetFault = true }
             }
             if result.gateway?.values.contains(where: \.interrupted) == true { result.partial = true }
         }
@@ -76,6 +77,7 @@ struct Run: ParsableCommand {
                 result.compare = e.partialCompare
                 result.errors.append(e.description)
                 result.partial = true
+                inputFault = true
             }
         }
         if legs.interrupted {
@@ -85,7 +87,9 @@ struct Run: ParsableCommand {
         let (final, directory) = try finisher.finish(result)
         if json { print(try jsonText(final)) } else { print(RunText.render(final)) }
         say("report: \(directory)/report.html · result: \(directory)/result.json · history: \(s.outputs.history) (run \(final.id.map(String.init) ?? "-"))")
+        for e in final.errors { printError("rehearse: \(e)") }
         if legs.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if inputFault { throw ExitCode(ExitStatus.input.rawValue) }
         if targetFault { throw ExitCode(ExitStatus.target.rawValue) }
         if final.verdict?.passed != true { throw ExitCode(ExitStatus.limitFailed.rawValue) }
     }
@@ -128,7 +132,7 @@ struct RunFinisher {
         r.limits = r.checkLimits(scenario.limits)
         let metrics = r.metrics
         let baseline: (id: Int64, metrics: [Metric])?
-        do { baseline = try store.baseline(scenario: scenario.name, id: scenario.baseline.run) } catch {
+        do { baseline = try store.baseline(scenario: r.scenario, id: scenario.baseline.run) } catch {
             throw RehearseError(.input, error.description)
         }
         r.verdict = Judge.verdict(limits: r.limits, current: metrics, baseline: baseline, settings: scenario.baseline)

@@ -53,13 +53,17 @@ final class ScenarioLegs: @unchecked Sendable {
         do {
             bench = try FeedBench(path: leg.capture, selection: selection, targets: targets, options: options, drain: leg.drain)
         } catch {
-            return .failure(LegError("feed: \(error.description)"))
+            // The capture (or the plan over it) is an input problem; sockets are the targets'.
+            var input = true
+            if case .player(.target) = error { input = false }
+            if case .receiver = error { input = false }
+            return .failure(LegError("feed: \(error.description)", input: input))
         }
         let control = ReplayControl()
         running { control.stop() }
         var (result, failure) = bench.run(control: control)
         result.replay.error = failure?.description
-        if let failure { return .failure(LegError("feed: \(failure.description)", partial: result)) }
+        if let failure { return .failure(LegError("feed: \(failure.description)", input: true, partial: result)) }
         let refused = result.replay.targets.filter { $0.refused > 0 || $0.failed > 0 }
         if !refused.isEmpty {
             return .failure(LegError("feed: " + refused.map { "\($0.target) refused \($0.refused), failed \($0.failed)" }.joined(separator: "; "), partial: result))
@@ -74,11 +78,13 @@ final class ScenarioLegs: @unchecked Sendable {
         guard !targets.isEmpty else { return .failure(LegError("gateway: no target has a gateway")) }
         let plan: SessionPlan
         if TransactionLog.looksLikeLog(leg.capture) {
-            do { plan = SessionPlan(log: try TransactionLog(path: leg.capture)) } catch { return .failure(LegError("gateway: \(error.description)")) }
+            do { plan = SessionPlan(log: try TransactionLog(path: leg.capture)) } catch {
+                return .failure(LegError("gateway: \(error.description)", input: true))
+            }
         } else {
-            do { plan = try SessionPlan(path: leg.capture) } catch { return .failure(LegError("gateway: \(error.description)")) }
+            do { plan = try SessionPlan(path: leg.capture) } catch { return .failure(LegError("gateway: \(error.description)", input: true)) }
         }
-        guard !plan.sessions.isEmpty else { return .failure(LegError("gateway: \(leg.capture): no FIX client sessions")) }
+        guard !plan.sessions.isEmpty else { return .failure(LegError("gateway: \(leg.capture): no FIX client sessions", input: true)) }
         let players = targets.map { name, g -> SessionPlayer in
             var options = SessionReplayOptions()
             options.speed = leg.speed
@@ -104,8 +110,10 @@ final class ScenarioLegs: @unchecked Sendable {
         guard let leg = scenario.compare else { return .failure(LegError("no compare: section")) }
         let report = FeedComparator.compare(CompareSource(name: "A", path: leg.a, filter: leg.filterA),
                                             CompareSource(name: "B", path: leg.b ?? leg.a, filter: leg.filterB), stallLimit: leg.stall)
-        if let e = report.filterError { return .failure(LegError("compare: \(e)")) }
-        if !report.errors.isEmpty { return .failure(LegError("compare: " + report.errors.joined(separator: "; "), partialCompare: report)) }
+        if let e = report.filterError { return .failure(LegError("compare: \(e)", input: true)) }
+        if !report.errors.isEmpty {
+            return .failure(LegError("compare: " + report.errors.joined(separator: "; "), input: true, partialCompare: report))
+        }
         return .success(report)
     }
 }
@@ -113,12 +121,15 @@ final class ScenarioLegs: @unchecked Sendable {
 /// Why a leg failed, with what it measured before the fault.
 struct LegError: Error, CustomStringConvertible {
     let description: String
+    /// A capture or log that cannot be read (exit 3) rather than a target that refused (exit 4).
+    var input = false
     var partial: BenchResult?
     var partialGateway: [String: SessionReplayResult]?
     var partialCompare: ComparisonReport?
-    init(_ description: String, partial: BenchResult? = nil, partialGateway: [String: SessionReplayResult]? = nil,
+    init(_ description: String, input: Bool = false, partial: BenchResult? = nil, partialGateway: [String: SessionReplayResult]? = nil,
          partialCompare: ComparisonReport? = nil) {
         self.description = description
+        self.input = input
         self.partial = partial
         self.partialGateway = partialGateway
         self.partialCompare = partialCompare

@@ -8,8 +8,12 @@ public enum RunReport {
     static func percentileChart(_ title: String, _ spectra: [(String, PercentileSpectrum)]) -> SVGChart {
         var chart = SVGChart(title: title, xLabel: "percentile", yLabel: "latency", logX: true, logY: true)
         chart.xTickText = { v in
+            // 1/(1−p) = 10^k ↔ p = 90 %, 99 %, 99.9 %, …
             let p = 100 * (1 - 1 / v)
-            return p < 90 ? "\(Int(p.rounded()))%" : (p < 99.99 ? TimeFormat.format(p, p < 99 ? 0 : (p < 99.9 ? 1 : 2)) + "%" : TimeFormat.format(p, 3) + "%")
+            if p < 1 { return "0%" }
+            var digits = 0
+            while digits < 6 && (p * pow(10, Double(digits))).rounded() != p * pow(10, Double(digits)) && 100 - p < pow(10, -Double(digits) + 1) { digits += 1 }
+            return TimeFormat.format(p, digits) + "%"
         }
         chart.yTickText = durationTick
         for (i, (name, s)) in spectra.enumerated() {

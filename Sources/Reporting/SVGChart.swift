@@ -34,6 +34,7 @@ struct SVGChart {
         var x0 = all.map { t($0.x, logX) }.min()!, x1 = all.map { t($0.x, logX) }.max()!
         var y0 = logY ? all.map { t($0.y, true) }.min()! : min(0, all.map(\.y).min()!), y1 = all.map { t($0.y, logY) }.max()!
         if x1 == x0 { x0 -= 1; x1 += 1 }
+        if series.contains(where: \.bars) { let pad = (x1 - x0) * 0.06; x0 -= pad; x1 += pad }
         if y1 == y0 { y1 = y0 + 1 }
         y1 += (y1 - y0) * 0.05
         if logY { y0 = floor(y0); y1 = ceil(y1) }
@@ -43,16 +44,22 @@ struct SVGChart {
         var out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" data-series=\"\(series.count)\">"
         out += "<text x=\"\(left)\" y=\"20\" class=\"title\">\(escape(title))</text>"
         out += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#999\"/>"
-        // Ticks.
-        for k in 0...5 {
-            let fx = x0 + (x1 - x0) * Double(k) / 5
+        // Ticks: decades on a log axis (when there are at least two), five even steps otherwise.
+        func ticks(_ a: Double, _ b: Double, _ log: Bool) -> [Double] {
+            if log, b.rounded(.down) - a.rounded(.up) >= 1 {
+                return Array(Int(a.rounded(.up))...Int(b.rounded(.down))).map(Double.init)
+            }
+            return (0...5).map { a + (b - a) * Double($0) / 5 }
+        }
+        for fx in ticks(x0, x1, logX) {
             let vx = logX ? pow(10, fx) : fx
-            let sx = left + pw * Double(k) / 5
+            let sx = left + (fx - x0) / (x1 - x0) * pw
             out += "<line x1=\"\(f(sx))\" y1=\"\(f(top + ph))\" x2=\"\(f(sx))\" y2=\"\(f(top + ph + 5))\" stroke=\"#999\"/>"
             out += "<text x=\"\(f(sx))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\" class=\"tick\">\(escape(xTickText?(vx) ?? number(vx)))</text>"
-            let fy = y0 + (y1 - y0) * Double(k) / 5
+        }
+        for fy in ticks(y0, y1, logY) {
             let vy = logY ? pow(10, fy) : fy
-            let sy = top + ph - ph * Double(k) / 5
+            let sy = top + ph - (fy - y0) / (y1 - y0) * ph
             out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(sy))\" x2=\"\(f(left + pw))\" y2=\"\(f(sy))\" stroke=\"#eee\"/>"
             out += "<text x=\"\(f(left - 8))\" y=\"\(f(sy + 4))\" text-anchor=\"end\" class=\"tick\">\(escape(yTickText?(vy) ?? number(vy)))</text>"
         }
@@ -66,7 +73,7 @@ struct SVGChart {
         for (i, s) in series.enumerated() {
             let points = s.points.filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }
             if s.bars {
-                let w = max(1, pw / Double(max(points.count, 1)) * 0.8)
+                let w = max(2, min(pw / Double(max(points.count, 1)) * 0.8, pw / 30))
                 out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\">"
                 for p in points {
                     let y = py(p.y)

@@ -1,3 +1,4 @@
+import Foundation
 import Capture
 import Yams
 
@@ -99,6 +100,8 @@ public struct BaselineSettings: Sendable, Equatable {
 /// `capacity:`: the speeds to ramp through until a limit breaks.
 public struct CapacitySettings: Sendable, Equatable {
     public var speeds: [Double] = [1, 2, 3, 5, 8, 13, 21]
+    /// The sender's lateness p99 above this means Rehearse, not the target, is the limit (ns).
+    public var senderLatenessP99: Int64 = 10_000_000
     public init() {}
 }
 
@@ -238,7 +241,18 @@ public struct Scenario: Sendable, Equatable {
             try v.finish(allowed: ["timeout", "packets"])
         }
         let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
-        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+        func resolve(_ path: String) -> String {
+            let joined = path.hasPrefix("/") ? path : directory + "/" + path
+            // Fold `.` and `..` so reports name the file plainly (scenarios/../out → out).
+            var parts: [Substring] = []
+            for part in joined.split(separator: "/", omittingEmptySubsequences: true) {
+                if part == "." { continue }
+                if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+                parts.append(part)
+            }
+            let folded = parts.joined(separator: "/")
+            return joined.hasPrefix("/") ? "/" + folded : (folded.isEmpty ? "." : folded)
+        }
         if var f = try top.fields("feed") {
             var leg = FeedLegSettings(capture: resolve(try f.requiredString("capture")))
             leg.filter = try f.string("filter")
@@ -288,7 +302,8 @@ public struct Scenario: Sendable, Equatable {
         }
         if var c = try top.fields("capacity") {
             if let speeds = try c.numbers("speeds", above: 0) { s.capacity.speeds = speeds }
-            try c.finish(allowed: ["speeds"])
+            if let l = try c.duration("senderLatenessP99") { s.capacity.senderLatenessP99 = l }
+            try c.finish(allowed: ["speeds", "senderLatenessP99"])
         }
         if var o = try top.fields("outputs") {
             if let d = try o.string("directory") { s.outputs.directory = resolve(d) }

@@ -126,7 +126,7 @@ struct YAMLFields {
         guard let n = take(key) else { return nil }
         let s = n.scalar?.string ?? ""
         let v = s.hasSuffix("%") ? Double(s.dropLast()).map { $0 / 100 } : Double(s)
-        guard let v, v.isFinite, v >= 0, v < 10 else { throw error(n, key, "expected a percentage such as 10% (got \"\(s)\")") }
+        guard let v, v.isFinite, v >= 0, v <= 1000 else { throw error(n, key, "expected a percentage such as 10% (got \"\(s)\")") }
         return v
     }
 

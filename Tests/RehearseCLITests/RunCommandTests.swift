@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+@Suite("run, capacity, report and history as processes against simulators on loopback", .serialized)
+struct RunCommandTests {
+    let directory = NSTemporaryDirectory() + "rehearse-run-\(UUID().uuidString)"
+
+    /// Captures, four simulators, and a scenario pointing at them; returns the scenario path and the simulators.
+    func setUp(_ port: Int, limits: String) throws -> (String, [Background]) {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "2", "--duration", "1500ms", "--rate", "4000",
+                             "--seed", "3", "--fault", "B:gap@700ms:3"]).status == 0)
+        #expect(try CLI.run(["synth", "--fix", "--sessions", "2", "--orders", "100", "--order-rate", "400", "--seed", "3",
+                             "-o", directory + "/fix.pcap"]).status == 0)
+        let sims = try [
+            Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 1)", "--publish", "127.0.0.1:\(port + 10)", "--profile", "old", "--duration", "60s"]),
+            Background(["sim", "feed", "--listen", "127.0.0.1:\(port + 2)-\(port + 3)", "--publish", "127.0.0.1:\(port + 12)", "--duration", "60s"]),
+            Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 4)", "--profile", "old", "--duration", "60s"]),
+            Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 5)", "--duration", "60s"]),
+        ]
+        let path = directory + "/scenario.yaml"
+        try """
+        name: run test
+        targets:
+          old:
+            feed: {send: 127.0.0.1:\(port), receive: 127.0.0.1:\(port + 10)}
+            gateway: {address: 127.0.0.1:\(port + 4), sender: C1, target: OLD}
+          new:
+            feed: {send: 127.0.0.1:\(port + 2), receive: 127.0.0.1:\(port + 12)}
+            gateway: {address: 127.0.0.1:\(port + 5), sender: C1, target: NEW}
+        feed: {capture: feed.pcap, filter: dst net 239.1.1.0/24, speed: 2, drain: 1s}
+        gateway: {capture: fix.pcap, speed: 4}
+        compare: {a: feed.pcap, filterA: dst net 239.1.1.0/24, filterB: dst net 239.1.2.0/24}
+        limits:
+        \(limits)
+        baseline: {tolerance: 1000%}
+        capacity: {speeds: [1, 4], senderLatenessP99: 1s}
+        outputs: {directory: runs, history: history.sqlite}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        usleep(400_000)
+        return (path, sims)
+    }
+
+    @Test("a run stores its result, writes report.html with every plot, .hgrm and CSV; a second run is judged against the first; report and history read them back; a broken limit exits 1")
+    func runReportHistory() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 45_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 24
+        let (path, sims) = try setUp(port, limits: "  feedLost: 0\n  standbyMissing: 1000\n  feedLatencyP99: 10s\n  gatewayUnanswered: 0")
+        defer { sims.forEach { _ = $0.interrupt() } }
+        var r = try CLI.run(["run", path])
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("verdict: PASS") && r.stdout.contains("no baseline yet"))
+        let run1 = directory + "/runs/run-1"
+        let result = try json(String(contentsOfFile: run1 + "/result.json", encoding: .utf8))
+        #expect(result["schema"] as? String == "rehearse.run/1" && result["partial"] as? Bool == false)
+        let limits = try #require(result["limits"] as? [[String: Any]])
+        #expect(limits.first { $0["limit"] as? String == "standbyMissing" }?["threshold"] as? Double == 1000)
+        #expect(limits.first { $0["limit"] as? String == "feedLatencyP99" }?["threshold"] as? Double == 10e9)
+        let feed = try #require(result["feed"] as? [String: Any])
+        #expect((feed["sides"] as? [[String: Any]])?.count == 2)
+        let compare = try #require(result["compare"] as? [String: Any])
+        #expect(((compare["channels"] as? [[String: Any]]) ?? []).map { $0["missingOnB"] as? Int ?? 0 }.reduce(0, +) > 0)
+        // The report: a plot per series kind, each with data.
+        let html = try String(contentsOfFile: run1 + "/report.html", encoding: .utf8)
+        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 4)
+        #expect(!html.contains("no data"))
+        let drawn = html.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(drawn.count >= 7 && drawn.allSatisfy { $0 > 0 }, "\(drawn)")
+        let hgrm = try String(contentsOfFile: run1 + "/feed-new.hgrm", encoding: .utf8)
+        #expect(hgrm.hasPrefix("       Value     Percentile TotalCount 1/(1-Percentile)") && hgrm.contains("#[Max     ="))
+        #expect(try String(contentsOfFile: run1 + "/intervals.csv", encoding: .utf8).hasPrefix("seconds,old_messages_per_second,new_messages_per_second"))
+        // Run 2 is judged against run 1.
+        r = try CLI.run(["run", path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let second = try json(r.stdout)
+        #expect((second["verdict"] as? [String: Any])?["baselineRun"] as? Int == 1)
+        // history and report read them back.
+        r = try CLI.run(["history", "--history", directory + "/history.sqlite"])
+        #expect(r.status == 0 && r.stdout.contains("run test") && r.stdout.contains("PASS"))
+        r = try CLI.run(["history", "--history", directory + "/history.sqlite", "--metric", "feed.new.latencyP99"])
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count >= 4)
+        r = try CLI.run(["report", "2", "--history", directory + "/history.sqlite", "--format", "html", "-o", directory + "/again.html"])
+        #expect(r.status == 0)
+        #expect(try String(contentsOfFile: directory + "/again.html", encoding: .utf8).contains("<svg class=\"chart\""))
+        r = try CLI.run(["report", run1 + "/result.json", "--format", "hgrm", "-o", directory + "/hgrm"])
+        #expect(r.status == 0 && r.stdout.contains("gateway-old.hgrm"))
+        // A limit that cannot hold: exit 1, FAIL, still stored.
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "feedLatencyP99: 10s", with: "feedLatencyP99: 1ns")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        r = try CLI.run(["run", path])
+        #expect(r.status == 1 && r.stdout.contains("FAIL  feedLatencyP99"))
+        r = try CLI.run(["capacity", path])
+        #expect(r.status == 1 && r.stdout.contains("knee: none"), "\(r.stdout) \(r.stderr)")
+        #expect(try CLI.run(["history", "--history", directory + "/history.sqlite"]).stdout.contains("run test · capacity"))
+    }
+
+    @Test("a corrupt history or an unwritable output stops before running (exit 3); a missing capture is a partial, stored run (exit 3); Ctrl-C keeps and stores partial results (exit 130)")
+    func badInput() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 46_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 24
+        let (path, sims) = try setUp(port, limits: "  feedLost: 1000")
+        defer { sims.forEach { _ = $0.interrupt() } }
+        let garbage = directory + "/garbage.sqlite"
+        try Data(repeating: 0x42, count: 4096).write(to: URL(fileURLWithPath: garbage))
+        var r = try CLI.run(["run", path, "--history", garbage])
+        #expect(r.status == 3 && r.stderr.contains("garbage.sqlite"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/runs/run-1"))
+        try Data().write(to: URL(fileURLWithPath: directory + "/afile"))
+        r = try CLI.run(["run", path, "--output", directory + "/afile/runs"])
+        #expect(r.status == 3 && r.stderr.contains("afile/runs"), "\(r.stderr)")
+        // The gateway capture is gone: the feed and compare legs run, the result is stored as partial.
+        try FileManager.default.removeItem(atPath: directory + "/fix.pcap")
+        r = try CLI.run(["run", path, "--json"])
+        #expect(r.status == 3, "\(r.stderr)")
+        let partial = try json(r.stdout)
+        #expect(partial["partial"] as? Bool == true && partial["feed"] != nil && partial["compare"] != nil)
+        #expect((partial["errors"] as? [String])?.first?.contains("fix.pcap") == true)
+        // Ctrl-C in the feed leg.
+        let running = try Background(["run", path, "--json"])
+        usleep(900_000)
+        let (status, output) = running.interrupt()
+        #expect(status == 130)
+        let interrupted = try json(output)
+        #expect(interrupted["partial"] as? Bool == true && (interrupted["id"] as? Int ?? 0) >= 2)
+        r = try CLI.run(["history", "--history", directory + "/history.sqlite"])
+        #expect(r.stdout.contains("partial"))
+    }
+}
