@@ -9,11 +9,10 @@ public enum RunReport {
         var chart = SVGChart(title: title, xLabel: "percentile", yLabel: "latency", logX: true, logY: true)
         chart.xTickText = { v in
             // 1/(1−p) = 10^k ↔ p = 90 %, 99 %, 99.9 %, …
+            let k = log10(v)
+            guard k >= 0.5 else { return "0%" }
             let p = 100 * (1 - 1 / v)
-            if p < 1 { return "0%" }
-            var digits = 0
-            while digits < 6 && (p * pow(10, Double(digits))).rounded() != p * pow(10, Double(digits)) && 100 - p < pow(10, -Double(digits) + 1) { digits += 1 }
-            return TimeFormat.format(p, digits) + "%"
+            return TimeFormat.format(p, max(0, Int(k.rounded()) - 2)) + "%"
         }
         chart.yTickText = durationTick
         for (i, (name, s)) in spectra.enumerated() {
