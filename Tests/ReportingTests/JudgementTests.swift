@@ -60,3 +60,39 @@ struct JudgementTests {
         #expect { try HistoryStore(path: garbage) } throws: { ($0 as? HistoryError)?.description.contains("garbage.sqlite") == true }
     }
 }
+
+@Suite("History under contention")
+struct HistoryLockTests {
+    @Test("a history held by another writer is reported as locked after the busy timeout, and nothing is half-written")
+    func locked() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-lock-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/h.sqlite"
+        _ = try HistoryStore(path: path)
+        // Another process holding an exclusive transaction (sqlite3 is what an operator would poke with).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", """
+            import sqlite3, time
+            c = sqlite3.connect('\(path)', isolation_level=None)
+            c.execute('BEGIN EXCLUSIVE')
+            print('locked', flush=True)
+            time.sleep(3)
+            c.execute('ROLLBACK')
+            """]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        _ = out.fileHandleForReading.readData(ofLength: 7)
+        let env = RunEnvironment.current(scenarioText: "", inputs: [], toolVersion: "test")
+        var failed: HistoryError?
+        do {
+            let store = try HistoryStore(path: path, busyTimeout: 0.3)
+            _ = try store.record(RunResult(scenario: "x", scenarioPath: "x", started: .init(0), environment: env), metrics: [])
+        } catch { failed = error }
+        holder.waitUntilExit()
+        let message = failed?.description ?? "opened and recorded while locked"
+        #expect(message.contains("locked") && message.contains("h.sqlite"), "\(message)")
+        #expect(try HistoryStore(path: path).runs().isEmpty)
+    }
+}

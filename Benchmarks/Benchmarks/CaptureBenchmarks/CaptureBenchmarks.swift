@@ -29,6 +29,19 @@ let payloads: [[UInt8]] = {
     return out
 }()
 
+/// Lines A and B of the capture as (channel, side, payload, time), in capture order, for the live comparator.
+let linePackets: [(channel: Int, side: Int, payload: [UInt8], time: Int64)] = {
+    var out: [(Int, Int, [UInt8], Int64)] = []
+    guard var reader = try? CaptureReader.open(capturePath) else { return out }
+    while let p = try? reader.next(), out.count < 100_000 {
+        let d = PacketDecoder.decode(p.data, linkType: p.linkType)
+        guard d.status == .transport else { continue }
+        let v4 = d.flow.destination.v4
+        out.append((Int(v4 & 0xff) - 1, (v4 >> 8) & 0xff == 1 ? 0 : 1, d.payload.bytes, p.timestamp))
+    }
+    return out
+}()
+
 let benchmarks: @Sendable () -> Void = {
     // Allocations are the stable metric on these noisy machines: they must not grow with packets.
     // Each iteration opens the capture again, so a few dozen (reader) to a few hundred (inspect:
@@ -72,6 +85,25 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Inspect, 200k packets", configuration: configuration(mallocs: 400)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Inspection.inspect(path: capturePath).packets)
+        }
+    }
+
+    // One iteration = 100 k packets of lines A and B through the live comparator (watch's per-message
+    // work: OMD accounting per line, the slot ring, matching, lag histogram), sweeping every 1 ms.
+    Benchmark("Live comparator (watch), 100k packets", configuration: configuration(mallocs: 60)) { benchmark in
+        var settings = WatchSettings()
+        settings.window = 1 << 16
+        var comparator = LiveComparator(channels: 4, settings: settings)
+        for _ in benchmark.scaledIterations {
+            var lastSweep: Int64 = 0
+            for p in linePackets {
+                p.payload.withUnsafeBytes { raw in
+                    comparator.process(channel: p.channel, side: p.side, payload: ByteView(unsafeStart: raw.baseAddress, count: raw.count),
+                                       length: raw.count, time: p.time)
+                }
+                if p.time - lastSweep >= 1_000_000 { comparator.sweep(now: p.time); lastSweep = p.time }
+            }
+            blackHole(comparator.channels[0].onBoth)
         }
     }
 }
