@@ -108,9 +108,9 @@ public final class FeedWatcher: @unchecked Sendable {
             let now = Clock.monotonic()
             if now >= nextSweep {
                 comparator.sweep(now: Clock.realtime())
+                if let capture { drops[0] = capture.drops.buffer }
                 nextSweep = now + 1_000_000
             }
-            if let capture { drops[0] = capture.drops.buffer }
             if let duration = options.duration, now - start >= duration { stop = .duration; break }
             if now >= nextSnapshot {
                 let s = WatchSnapshot(comparator, options: options, elapsed: now - start, drops: drops, previous: &previous)

@@ -88,4 +88,18 @@ struct LiveComparatorTests {
         #expect(patient.channels[0].missing.standby == 0 && patient.channels[0].late.standby == 0)
         #expect(patient.channels[0].onBoth == ch.onBoth + ch.missing.standby)
     }
+
+    @Test("garbage datagrams are counted per line and never reach the sequence or the comparison")
+    func garbage() {
+        var c = LiveComparator(channels: 1)
+        let junk: [[UInt8]] = [[], [1, 2, 3], [UInt8](repeating: 0xFF, count: 64), [UInt8](repeating: 0, count: 16)]
+        for (i, bytes) in junk.enumerated() {
+            bytes.withUnsafeBytes { raw in
+                c.process(channel: 0, side: i % 2, payload: ByteView(unsafeStart: raw.baseAddress, count: raw.count), length: raw.count + i, time: Int64(i))
+            }
+        }
+        #expect(c.line(0, 0).garbage + c.line(0, 1).garbage == UInt64(junk.count))
+        #expect(c.channels[0].onBoth == 0 && c.channels[0].missing.primary == 0 && c.channels[0].missing.standby == 0)
+        #expect(c.line(0, 0).statistics.sequence.statistics.messages == 0 && c.outstanding == 0)
+    }
 }
