@@ -11,9 +11,10 @@ struct Capacity: ParsableCommand {
         abstract: "Ramp the feed leg's speed (capacity.speeds, default 1× 2× 3× 5× 8× 13× 21× recorded) until a limit breaks; report the knee, the curve and the limiting factor.",
         discussion: """
         Each step is a full feed bench at that speed into every target. A step fails when a feed limit \
-        breaks (latency, loss, throughput) or when the sender itself could not keep the schedule (its \
-        lateness p99 above capacity.senderLatenessP99, default 10ms: then the limit found is Rehearse's, \
-        not the target's). The ramp stops at \
+        breaks (latency, loss, throughput) or when the sender itself could not keep the schedule. Latency \
+        is measured from the schedule, so a late sender inflates it: when the sender's lateness p99 is \
+        above capacity.senderLatenessP99 (default 10ms) and at least half the worst broken latency, the \
+        limiting factor is the sender itself, not the target. The ramp stops at \
         the first failing step. The result is stored in the history and written like `run`'s (capacity.csv, \
         the curve in report.html). Exit codes: 0 every step passed · 1 a limit broke (the knee is below \
         the top speed) · 2 scenario errors · 3 history or output unusable · 4 a target refused · 130 interrupted.
@@ -89,8 +90,12 @@ struct Capacity: ParsableCommand {
                                   detail: steps.isEmpty ? "no step ran" : "the highest speed tried held every limit; try higher speeds")
         }
         let failed = broken.limits.filter { !$0.passed }
+        // Latency is measured from the schedule, so a late sender inflates it: when the sender's own
+        // lateness is over its limit and at least half the worst broken latency, the limit is Rehearse's.
+        let worstLatency = failed.filter { $0.limit.hasPrefix("feedLatency") }.map(\.value).max() ?? 0
+        let senderLate = broken.sendLatenessP99 > senderLimit
         let factor: String
-        if broken.sendLatenessP99 > senderLimit && failed.isEmpty {
+        if senderLate && (failed.isEmpty || Double(broken.sendLatenessP99) >= worstLatency / 2) {
             factor = "the sender itself"
         } else if failed.contains(where: { $0.limit == "feedLost" }) {
             factor = "loss"
@@ -102,8 +107,9 @@ struct Capacity: ParsableCommand {
             factor = "the sender itself"
         }
         let detail = failed.map { "\($0.limit) \($0.target ?? "")" }.joined(separator: ", ")
+            + (senderLate ? (failed.isEmpty ? "" : "; ") + "sender lateness p99 \(TimeText.duration(broken.sendLatenessP99))" : "")
         return CapacityResult(steps: steps, knee: knee, limitingFactor: factor,
-                              detail: "at ×\(TimeFormat.format(broken.speed, 1)): " + (detail.isEmpty ? "sender lateness p99 \(TimeText.duration(broken.sendLatenessP99))" : detail))
+                              detail: "at ×\(TimeFormat.format(broken.speed, 1)): " + detail)
     }
 }
 
