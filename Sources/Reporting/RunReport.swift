@@ -78,8 +78,11 @@ public enum RunReport {
             out.append(throughputChart(f))
         }
         if let g = r.gateway, !g.isEmpty {
+            // The feed's target order (old, new) when there is one, so each target keeps its colour.
+            let order = r.feed?.sides.map(\.name) ?? []
+            let names = g.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
             out.append(percentileChart("Gateway request → first response latency by percentile",
-                                       g.sorted { $0.key < $1.key }.compactMap { k, v in v.spectrum.map { (k, $0) } }))
+                                       names.compactMap { k in g[k]!.spectrum.map { (k, $0) } }))
         }
         if let c = r.compare { out.append(lagChart(c)) }
         if let c = r.capacity { out.append(capacityChart(c)) }
