@@ -118,10 +118,20 @@ public struct ChannelComparison: Codable, Sendable {
     public var lagByTenth: [Int64?]
     /// The lag distribution at HdrHistogram's percentile ticks (plots).
     public var lagSpectrum: PercentileSpectrum?
+    /// The first few mismatched messages, field by field (`SeqNum 1234: AddOrder: Price 9773 ≠ 9774`).
+    public var mismatchExamples: [String] = []
+    /// Where they are: (sequence epoch, SeqNum).
+    public var mismatchSamples: [MismatchSample] = []
     /// Sequence epochs compared (1 + mid-day Sequence Resets).
     public var epochs: Int
     public var lineA: LineReport
     public var lineB: LineReport
+}
+
+/// A mismatched message's place: its sequence epoch (0 before any mid-day reset) and SeqNum.
+public struct MismatchSample: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var sequence: UInt32
 }
 
 /// Per-line findings (gaps, duplicates, resets, stalls) for one channel.
@@ -199,11 +209,38 @@ public enum FeedComparator {
             findings += FeedFindings.classify(channel: c, a: la.events, b: lb.events, missingOnA: r.missingOnA, missingOnB: r.missingOnB,
                                               mismatches: r.mismatches, firstMismatch: r.firstMismatchSequence, lagByTenth: r.lagByTenth)
         }
+        if channels.contains(where: { !$0.mismatchSamples.isEmpty }) {
+            describeMismatches(&channels, a, b, sideA, sideB)
+        }
         return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
                                 unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
                                 messagesCompared: compared, findings: findings, match: match, keyed: keyed ? keyedChannels : nil,
                                 errors: errors, filterError: filterError)
+    }
+
+    /// Reads the mismatched messages' bytes again (a second pass, only when there are mismatches) and
+    /// describes each difference field by field.
+    static func describeMismatches(_ channels: inout [ChannelComparison], _ a: CompareSource, _ b: CompareSource,
+                                   _ sideA: [LineChannel], _ sideB: [LineChannel]) {
+        func key(_ epoch: Int, _ sequence: UInt32) -> UInt64 { UInt64(epoch) << 32 | UInt64(sequence) }
+        var wantedA: [Endpoint: Set<UInt64>] = [:], wantedB: [Endpoint: Set<UInt64>] = [:]
+        for c in channels where !c.mismatchSamples.isEmpty {
+            let keys = Set(c.mismatchSamples.map { key($0.epoch, $0.sequence) })
+            wantedA[sideA[c.channel].destination] = keys
+            wantedB[sideB[c.channel].destination] = keys
+        }
+        let bytesA = MismatchDetail.collect(path: a.path, filter: a.filter, wanted: wantedA)
+        let bytesB = MismatchDetail.collect(path: b.path, filter: b.filter, wanted: wantedB)
+        for i in channels.indices where !channels[i].mismatchSamples.isEmpty {
+            let da = sideA[channels[i].channel].destination, db = sideB[channels[i].channel].destination
+            channels[i].mismatchExamples = channels[i].mismatchSamples.map { sample in
+                let k = key(sample.epoch, sample.sequence)
+                let label = "SeqNum \(sample.sequence)" + (sample.epoch > 0 ? " (after reset \(sample.epoch))" : "")
+                guard let x = bytesA[da]?[k], let y = bytesB[db]?[k] else { return label + ": differs (bytes not found again)" }
+                return label + ": " + MismatchDetail.describe(x, y)
+            }
+        }
     }
 
     /// A line silent from its last packet to the end of the comparison for longer than the stall limit stopped.
@@ -333,6 +370,7 @@ public enum FeedComparator {
         var w = PairWalk(tenthStart: a.firstTime, tenthSpan: max(a.lastTime - a.firstTime, 0) / 10 + 1)
         let epochs = max(a.epochs.count, b.epochs.count)
         for e in 0..<epochs {
+            w.epoch = e
             w.walk(e < a.epochs.count ? a.epochs[e] : SequenceTable(), e < b.epochs.count ? b.epochs[e] : SequenceTable())
         }
         let medianSigned = w.signed.totalCount > 0 ? Int64(w.signed.valueAtPercentile(50)) &- PairWalk.shift : 0
@@ -344,7 +382,7 @@ public enum FeedComparator {
             longestOneSidedRunSide: w.longest == 0 ? nil : (w.longestSide == 1 ? "A only" : "B only"),
             longestOneSidedRunFirst: w.longest == 0 ? nil : w.longestFirst,
             lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
-            lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil,
+            lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil, mismatchSamples: w.mismatchSamples,
             epochs: epochs, lineA: line(a), lineB: line(b))
     }
 }
@@ -357,6 +395,9 @@ struct PairWalk {
     var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
     var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
     var firstMismatch: UInt32?
+    /// The first few mismatched (epoch, SeqNum), for field-level detail.
+    var mismatchSamples: [MismatchSample] = []
+    var epoch = 0
     var run: UInt64 = 0, runSide = 0, runFirst: UInt32 = 0
     var longest: UInt64 = 0, longestSide = 0, longestFirst: UInt32 = 0
     let tenthStart: Int64, tenthSpan: Int64
@@ -383,7 +424,11 @@ struct PairWalk {
             var side = 0
             if timeA != .min && timeB != .min {
                 both &+= 1
-                if ta.hashes[oa] != tb.hashes[ob] { mismatches &+= 1; if firstMismatch == nil { firstMismatch = s } }
+                if ta.hashes[oa] != tb.hashes[ob] {
+                    mismatches &+= 1
+                    if firstMismatch == nil { firstMismatch = s }
+                    if mismatchSamples.count < MismatchDetail.sampleLimit { mismatchSamples.append(MismatchSample(epoch: epoch, sequence: s)) }
+                }
                 let d = timeB &- timeA
                 if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
                 _ = lag.record(UInt64(min(d.magnitude, 3_600_000_000_000)))

@@ -82,6 +82,9 @@ enum CompareText {
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
                                             lines, numeric: Set(1...9))
+        for c in r.channels where !c.mismatchExamples.isEmpty {
+            out += "\n  ch \(c.channel) mismatches: " + c.mismatchExamples.joined(separator: "\n                  ")
+        }
         if let keyed = r.keyed {
             var rows: [[String]] = []
             for k in keyed {

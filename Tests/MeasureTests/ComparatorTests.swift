@@ -69,6 +69,9 @@ struct ComparatorTests {
         let report = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
                                             CompareSource(name: "B", path: changed, filter: "dst net 239.1.2.0/24"))
         #expect(report.channels.map(\.mismatches).reduce(0, +) == 1, "\(report.channels.map { ($0.onBoth, $0.missingOnA, $0.missingOnB, $0.messagesA, $0.messagesB) }) \(report.errors)")
+        // Described field by field from a second read: the flipped byte sits 6 bytes into the message.
+        let examples = report.channels.flatMap(\.mismatchExamples)
+        #expect(examples.count == 1 && examples[0].hasPrefix("SeqNum ") && examples[0].contains("≠"), "\(examples)")
         let oneLine = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
                                              CompareSource(name: "B", path: path, filter: "dst host 239.1.2.1"))
         #expect(oneLine.channels.count == 1 && oneLine.unpairedA.count == 1)
@@ -229,5 +232,25 @@ struct KeyedComparisonTests {
         #expect(c1.examples.contains { $0.hasPrefix("Add Order book \(change.book) order \(change.order)") && $0.contains("price") })
         #expect(c1.aFirst > c1.bFirst && c1.lag.p50 > 0)
         #expect(c0.unkeyedA > 0)
+    }
+}
+
+@Suite("Mismatches described field by field")
+struct MismatchDetailTests {
+    func message(type: UInt16, size: Int, _ set: (inout [UInt8]) -> Void) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: size)
+        b[0] = UInt8(size & 0xff); b[1] = UInt8(size >> 8); b[2] = UInt8(type & 0xff); b[3] = UInt8(type >> 8)
+        set(&b)
+        return b
+    }
+
+    @Test("named fields for known types (signed prices), byte offsets for the rest, a type change said as such")
+    func describe() {
+        let a = message(type: 330, size: 32) { $0[16] = 0xFF; $0[17] = 0xFF; $0[18] = 0xFF; $0[19] = 0xFF; $0[20] = 100 }
+        let b = message(type: 330, size: 32) { $0[16] = 5; $0[20] = 200 }
+        #expect(MismatchDetail.describe(a, b) == "AddOrder: Price -1 ≠ 5, Quantity 100 ≠ 200")
+        let u1 = message(type: 360, size: 12) { $0[9] = 1 }, u2 = message(type: 360, size: 12) { $0[9] = 2 }
+        #expect(MismatchDetail.describe(u1, u2).hasSuffix("bytes at offset 9"))
+        #expect(MismatchDetail.describe(a, u1).hasPrefix("MsgType 330"))
     }
 }
