@@ -147,4 +147,30 @@ struct WatchCommandTests {
             #expect(live["onBoth"] as? Int == off["onBoth"] as? Int)
         }
     }
+
+    @Test("multicast lines joined on 127.0.0.1 (replayed with the interface pinned and TTL 0): every message matched, nothing missing")
+    func multicast() throws {
+        let path = try feed([])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = 48_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 8
+        let watch = try Background(["watch", "--primary", "239.255.44.1:\(port),239.255.44.2:\(port)",
+                                    "--standby", "239.255.44.3:\(port),239.255.44.4:\(port)", "--interface", "127.0.0.1",
+                                    "--interval", "500ms", "--json", "--metrics", "127.0.0.1:\(port + 5)"])
+        #expect(awaitServer(port: port + 5))
+        let r = try CLI.run(["replay", path, "--to", "239.1.1.1:51001=239.255.44.1:\(port)", "--to", "239.1.1.2:51002=239.255.44.2:\(port)",
+                             "--to", "239.1.2.1:51001=239.255.44.3:\(port)", "--to", "239.1.2.2:51002=239.255.44.4:\(port)",
+                             "--interface", "127.0.0.1", "--ttl", "0", "--speed", "4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        usleep(2_500_000)  // past the 2 s horizon
+        let (status, output) = watch.interrupt()
+        #expect(status == 0, "\(output)")
+        let report = try json(output)
+        let channels = try #require(report["channels"] as? [[String: Any]])
+        #expect(channels.count == 2)
+        for c in channels {
+            #expect((c["onBoth"] as? Int ?? 0) > 1000)
+            #expect(c["missingOnStandby"] as? Int == 0 && c["missingOnPrimary"] as? Int == 0 && c["mismatches"] as? Int == 0)
+        }
+        #expect(report["receiveDrops"] as? Int == 0)
+    }
 }
