@@ -91,11 +91,14 @@ public final class LiveCapture: @unchecked Sendable {
 
     deinit { pcap_close(handle) }
 
-    /// The next packet, or nil when none came within the timeout.
-    public func next() throws(LiveCaptureError) -> LivePacket? {
+    /// The next packet, or nil when none came within `waitMilliseconds` (default: the capture's timeout;
+    /// 0 = only what is already buffered).
+    public func next(waitMilliseconds: Int32? = nil) throws(LiveCaptureError) -> LivePacket? {
         if let p = try read() { return p }
+        let wait = waitMilliseconds ?? timeoutMilliseconds
+        guard wait > 0 else { return nil }
         var descriptor = pollfd(fd: selectable, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, timeoutMilliseconds) > 0 else { return nil }
+        guard poll(&descriptor, 1, wait) > 0 else { return nil }
         return try read()
     }
 

@@ -77,37 +77,45 @@ public final class FeedWatcher: @unchecked Sendable {
         var stop = WatchStop.interrupted
         var failure: String?
         var previous = WatchCounters()
+        // The horizon is judged on the feeds' own time while a backlog is being read (a reader that fell
+        // behind must not declare missing what is still queued), on the clock once it has caught up.
+        var watermark = Int64.min
+        var caughtUp = true
+        /// Reads one batch (waiting up to `timeout` ms when nothing is queued); true when the queue is empty.
+        func readBatch(timeout: Int) throws -> Bool {
+            if let receiver {
+                let count = try receiver.receive(timeoutMilliseconds: timeout)
+                for i in 0..<count {
+                    guard let d = receiver.datagram(at: i) else { continue }
+                    let e = d.endpointIndex
+                    if UInt64(d.kernelDrops) > drops[e] { drops[e] = UInt64(d.kernelDrops) }
+                    let time = d.kernelTime != 0 ? d.kernelTime : Clock.realtime()
+                    if time > watermark { watermark = time }
+                    comparator.process(channel: e % n, side: e / n, payload: d.payload, length: d.truncated ? d.payload.count : d.length,
+                                       time: time)
+                }
+                return count < receiver.batchCapacity
+            }
+            guard let capture else { return true }
+            for _ in 0..<256 {
+                guard let p = try capture.next(waitMilliseconds: Int32(timeout)) else { return true }
+                if p.timestamp > watermark { watermark = p.timestamp }
+                let decoded = PacketDecoder.decode(p.data, linkType: capture.linkType)
+                guard decoded.status == .transport, let e = endpointIndex(decoded) else { continue }
+                comparator.process(channel: e % n, side: e / n, payload: decoded.payload, length: decoded.payload.count, time: p.timestamp)
+            }
+            return false
+        }
         while true {
             if stopFlag.load(ordering: .relaxed) { stop = .interrupted; break }
-            do {
-                if let receiver {
-                    let count = try receiver.receive(timeoutMilliseconds: 20)
-                    for i in 0..<count {
-                        guard let d = receiver.datagram(at: i) else { continue }
-                        let e = d.endpointIndex
-                        if UInt64(d.kernelDrops) > drops[e] { drops[e] = UInt64(d.kernelDrops) }
-                        comparator.process(channel: e % n, side: e / n, payload: d.payload, length: d.truncated ? d.payload.count : d.length,
-                                           time: d.kernelTime != 0 ? d.kernelTime : Clock.realtime())
-                    }
-                } else if let capture {
-                    // Up to a batch of packets, then the housekeeping below.
-                    var k = 0
-                    while k < 256, let p = try capture.next() {
-                        k += 1
-                        let decoded = PacketDecoder.decode(p.data, linkType: capture.linkType)
-                        guard decoded.status == .transport, let e = endpointIndex(decoded) else { continue }
-                        comparator.process(channel: e % n, side: e / n, payload: decoded.payload,
-                                           length: decoded.payload.count, time: p.timestamp)
-                    }
-                }
-            } catch {
+            do { caughtUp = try readBatch(timeout: 20) } catch {
                 failure = "\(error)"
                 stop = .error
                 break
             }
             let now = Clock.monotonic()
             if now >= nextSweep {
-                comparator.sweep(now: Clock.realtime())
+                comparator.sweep(now: caughtUp || watermark == .min ? Clock.realtime() : watermark)
                 if let capture { drops[0] = capture.drops.buffer }
                 nextSweep = now + 1_000_000
             }
@@ -119,6 +127,12 @@ public final class FeedWatcher: @unchecked Sendable {
                 nextSnapshot += options.interval
                 if nextSnapshot <= now { nextSnapshot = now + options.interval }
             }
+        }
+        // What the kernel already queued belongs to the run: read it (at most a second's worth) before the
+        // final sweep, so a message is not declared missing while its other half waits in a buffer.
+        if stop != .error {
+            let drainUntil = Clock.monotonic() + 1_000_000_000
+            while Clock.monotonic() < drainUntil, let empty = try? readBatch(timeout: 0), !empty {}
         }
         comparator.sweep(now: Clock.realtime())
         var final = WatchSnapshot(comparator, options: options, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)

@@ -52,6 +52,9 @@ public final class UDPReceiver: @unchecked Sendable {
     private let info: UnsafeMutablePointer<rh_received>
     private var received = 0
 
+    /// Datagrams one receive call can return.
+    public var batchCapacity: Int { capacity }
+
     public init(endpoints: [Endpoint], options: ReceiverOptions = ReceiverOptions()) throws(TransportError) {
         precondition(!endpoints.isEmpty && endpoints.count <= 64, "1…64 endpoints")
         slotSize = max(64, options.slotSize)
