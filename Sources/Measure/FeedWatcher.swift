@@ -134,6 +134,7 @@ public final class FeedWatcher: @unchecked Sendable {
             let drainUntil = Clock.monotonic() + 1_000_000_000
             while Clock.monotonic() < drainUntil, let empty = try? readBatch(timeout: 0), !empty {}
         }
+        if let capture { drops[0] = capture.drops.buffer }
         comparator.sweep(now: Clock.realtime())
         var final = WatchSnapshot(comparator, options: options, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)
         final.stoppedBy = stop

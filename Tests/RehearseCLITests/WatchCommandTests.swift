@@ -142,9 +142,16 @@ struct WatchCommandTests {
         let channels = try #require(report["channels"] as? [[String: Any]])
         let offline = try json(try CLI.run(["compare", path, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--json"]).stdout)
         let expected = try #require(offline["channels"] as? [[String: Any]])
+        // A starved capture thread can lose packets in the kernel's capture buffer: those are counted as
+        // drops inside the host, and then (only then) the figures may fall short of the offline ones.
+        let drops = report["receiveDrops"] as? Int ?? -1
         for (live, off) in zip(channels, expected) {
-            #expect(live["missingOnStandby"] as? Int == off["missingOnB"] as? Int)
-            #expect(live["onBoth"] as? Int == off["onBoth"] as? Int)
+            if drops == 0 {
+                #expect(live["missingOnStandby"] as? Int == off["missingOnB"] as? Int, "\(live)")
+                #expect(live["onBoth"] as? Int == off["onBoth"] as? Int)
+            } else {
+                #expect(drops > 0 && (live["onBoth"] as? Int ?? .max) <= (off["onBoth"] as? Int ?? 0))
+            }
         }
     }
 
