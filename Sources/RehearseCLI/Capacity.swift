@@ -20,22 +20,13 @@ struct Capacity: ParsableCommand {
         the top speed) · 2 scenario errors · 3 history or output unusable · 4 a target refused · 130 interrupted.
         """)
 
-    @Argument(help: "Scenario file (YAML) with a feed: section and targets with feed.send/feed.receive.")
-    var scenario: String
+    @OptionGroup var scenarioFile: ScenarioRunArguments
     @Option(help: "Speeds to ramp through, comma-separated (overrides capacity.speeds).")
     var speeds: String?
-    @Option(help: "Override the scenario's outputs.history.")
-    var history: String?
-    @Option(help: "Override the scenario's outputs.directory.")
-    var output: String?
-    @Flag(help: "Print the result as JSON (schema rehearse.run/1).")
-    var json = false
 
     func run() throws {
-        var s: Scenario
-        do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
-        if let history { s.outputs.history = history }
-        if let output { s.outputs.directory = output }
+        var s = try scenarioFile.load()
+        let json = scenarioFile.json
         if let speeds {
             let list = speeds.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard !list.isEmpty, list.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw RehearseError(.usage, "--speeds \(speeds): e.g. 1,2,3,5") }

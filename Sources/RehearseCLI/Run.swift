@@ -20,20 +20,11 @@ struct Run: ParsableCommand {
         kept, marked and stored) · 130 interrupted (partial results kept and stored).
         """)
 
-    @Argument(help: "Scenario file (YAML, docs/scenario.md).")
-    var scenario: String
-    @Option(help: "Override the scenario's outputs.history.")
-    var history: String?
-    @Option(help: "Override the scenario's outputs.directory.")
-    var output: String?
-    @Flag(help: "Print the result as JSON (schema rehearse.run/1) instead of tables.")
-    var json = false
+    @OptionGroup var scenarioFile: ScenarioRunArguments
 
     func run() throws {
-        var s: Scenario
-        do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
-        if let history { s.outputs.history = history }
-        if let output { s.outputs.directory = output }
+        let s = try scenarioFile.load()
+        let json = scenarioFile.json
         guard s.feed != nil || s.gateway != nil || s.compare != nil else {
             throw RehearseError(.usage, "\(s.path): nothing to run: give a feed:, gateway: or compare: section")
         }
@@ -92,6 +83,27 @@ struct Run: ParsableCommand {
         if inputFault { throw ExitCode(ExitStatus.input.rawValue) }
         if targetFault { throw ExitCode(ExitStatus.target.rawValue) }
         if final.verdict?.passed != true { throw ExitCode(ExitStatus.limitFailed.rawValue) }
+    }
+}
+
+/// The scenario file and the output overrides `run` and `capacity` share.
+struct ScenarioRunArguments: ParsableArguments {
+    @Argument(help: "Scenario file (YAML, docs/scenario.md).")
+    var scenario: String
+    @Option(help: "Override the scenario's outputs.history.")
+    var history: String?
+    @Option(help: "Override the scenario's outputs.directory.")
+    var output: String?
+    @Flag(help: "Print the result as JSON (schema rehearse.run/1) instead of tables.")
+    var json = false
+
+    /// The scenario with the overrides applied (exit 2 naming file, line and key when it is wrong).
+    func load() throws -> Scenario {
+        var s: Scenario
+        do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
+        if let history { s.outputs.history = history }
+        if let output { s.outputs.directory = output }
+        return s
     }
 }
 
