@@ -35,7 +35,7 @@ struct SimFeed: ParsableCommand {
     var serviceTime: String?
     @Option(help: "Re-packetise output: yes or no (default: the profile's).")
     var repacketise: String?
-    @Option(help: "Probability that an output packet is dropped.")
+    @Option(help: "Probability that an output packet is dropped (packets carrying a Sequence Reset or DR Signal are spared by every fault).")
     var drop = 0.0
     @Option(help: "Probability that an output packet is sent twice.")
     var duplicate = 0.0

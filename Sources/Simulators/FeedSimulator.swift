@@ -80,6 +80,9 @@ public final class FeedSimulator: @unchecked Sendable {
         var lastRelease: Int64 = 0
         var builders = senders.map { _ in OMDPacketBuilder(maximumSize: max(64, profile.maximumPayload)) }
         var building = Array(repeating: false, count: senders.count)
+        // Packets carrying a Sequence Reset or DR Signal are session control: faults spare them, so the
+        // fault counters match what a receiver can observe (a lost reset is not a lost message).
+        var control = Array(repeating: false, count: senders.count)
         var lastSequence = Array(repeating: UInt32(0), count: senders.count)
         var held: [(Int, [UInt8])] = []   // reordered packets waiting for the next one
         let inflater = ZlibInflater()
@@ -90,17 +93,19 @@ public final class FeedSimulator: @unchecked Sendable {
             builder.finish()
             stats.packetsOut &+= 1
             stats.messagesOut &+= UInt64(builder.messageCount)
-            if faults.dropRate > 0, unit() < faults.dropRate {
+            let spared = control[channel]
+            control[channel] = false
+            if !spared, faults.dropRate > 0, unit() < faults.dropRate {
                 stats.droppedPackets &+= 1
                 stats.droppedMessages &+= UInt64(builder.messageCount)
                 return
             }
-            if faults.reorderRate > 0, held.isEmpty, unit() < faults.reorderRate {
+            if !spared, faults.reorderRate > 0, held.isEmpty, unit() < faults.reorderRate {
                 held.append((channel, builder.packet))
                 stats.reorderedPackets &+= 1
                 return
             }
-            let copies = faults.duplicateRate > 0 && unit() < faults.duplicateRate ? 2 : 1
+            let copies = !spared && faults.duplicateRate > 0 && unit() < faults.duplicateRate ? 2 : 1
             if copies == 2 { stats.duplicatedPackets &+= 1; stats.duplicatedMessages &+= UInt64(builder.messageCount) }
             for _ in 0..<copies {
                 let size = builder.size
@@ -124,6 +129,10 @@ public final class FeedSimulator: @unchecked Sendable {
                     building[m.channel] = true
                 }
                 builders[m.channel].appendEncoded(arena, range: m.offset..<(m.offset + m.length))
+                if m.length >= 4 {
+                    let type = UInt16(arena[m.offset + 2]) | UInt16(arena[m.offset + 3]) << 8
+                    if type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal { control[m.channel] = true }
+                }
                 lastSequence[m.channel] = m.sequence
                 if m.endsPacket && !profile.repacketise {
                     send(m.channel, &builders[m.channel])
