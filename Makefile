@@ -38,6 +38,8 @@ bench: build
 	scripts/bench-inspect.sh
 	scripts/bench-replay.sh
 	scripts/bench-gateway.sh
+	scripts/bench-compare.sh
+	SECTIONS=keep-up scripts/bench-watch.sh
 
 fuzz:
 	scripts/fuzz-reader.sh 600
