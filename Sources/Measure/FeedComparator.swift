@@ -311,30 +311,24 @@ public enum FeedComparator {
         if t < line.firstTime { line.firstTime = t }
         analyzer.process(payload, declaredLength: declared, timestamp: t, into: &line.statistics)
         guard !p.isHeartbeat, !p.isCompressed else { return }
-        var messages = p.messages
-        var sequence = p.sequenceNumber
-        while let m = messages.next() {
-            let type = m.type
-            if _slowPath(type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal) {
-                let value = m.bytes.getUInt32LE(at: 4) ?? 0
-                if type == OMDMessageType.disasterRecoverySignal {
-                    line.events.signal(value, at: t)
-                } else {
-                    // The reset's own SN is ignored: the next message is NewSeqNo. One after data starts a new epoch.
-                    if line.epochs[line.epochs.count - 1].messages > 0 {
-                        line.epochs.append(SequenceTable())
-                        line.events.reset(at: t)
-                    }
-                    sequence = value
-                    continue
+        var messages = SequencedMessages(p)
+        while let item = messages.next() {
+            switch item.control {
+            case .none: break
+            case .disasterRecovery(let status): line.events.signal(status, at: t)
+            case .reset:
+                // A reset after data starts a new epoch.
+                if line.epochs[line.epochs.count - 1].messages > 0 {
+                    line.epochs.append(SequenceTable())
+                    line.events.reset(at: t)
                 }
+                continue
             }
-            if !line.epochs[line.epochs.count - 1].record(sequence, time: t, hash: hash(m.bytes)) {
+            if !line.epochs[line.epochs.count - 1].record(item.sequence, time: t, hash: hash(item.message.bytes)) {
                 line.events.duplicate(at: t)
             } else if line.keyed != nil {
-                line.keyed!.record(m, time: t)
+                line.keyed!.record(item.message, time: t)
             }
-            sequence &+= 1
         }
     }
 

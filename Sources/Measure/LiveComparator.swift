@@ -122,27 +122,21 @@ public struct LiveComparator: @unchecked Sendable {
         }
         analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
         guard !p.isHeartbeat, !p.isCompressed else { return }
-        var messages = p.messages
-        var sequence = p.sequenceNumber
-        while let m = messages.next() {
-            let type = m.type
-            if _slowPath(type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal) {
-                let value = m.bytes.getUInt32LE(at: 4) ?? 0
-                if type == OMDMessageType.disasterRecoverySignal {
-                    lines[l].events.signal(value, at: t)
-                } else {
-                    // A reset after data starts the next epoch; its own SN is ignored.
-                    if lines[l].hadData {
-                        lines[l].epoch &+= 1
-                        lines[l].events.reset(at: t)
-                    }
-                    sequence = value
-                    continue
+        var messages = SequencedMessages(p)
+        while let item = messages.next() {
+            switch item.control {
+            case .none: break
+            case .disasterRecovery(let status): lines[l].events.signal(status, at: t)
+            case .reset:
+                // A reset after data starts the next epoch.
+                if lines[l].hadData {
+                    lines[l].epoch &+= 1
+                    lines[l].events.reset(at: t)
                 }
+                continue
             }
             lines[l].hadData = true
-            record(c, side, epoch: lines[l].epoch, key: UInt64(sequence), time: t, hash: FeedComparator.hash(m.bytes))
-            sequence &+= 1
+            record(c, side, epoch: lines[l].epoch, key: UInt64(item.sequence), time: t, hash: FeedComparator.hash(item.message.bytes))
         }
     }
 

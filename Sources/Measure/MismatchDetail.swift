@@ -21,18 +21,15 @@ public enum MismatchDetail {
             let destination = Endpoint(address: d.flow.destination, port: d.flow.destinationPort)
             guard let keys = wanted[destination] else { continue }
             var state = epochs[destination] ?? (0, false)
-            var sequence = p.sequenceNumber
-            var messages = p.messages
-            while let m = messages.next() {
-                if m.type == OMDMessageType.sequenceReset {
+            var messages = SequencedMessages(p)
+            while let item = messages.next() {
+                if case .reset = item.control {
                     if state.hadData { state.epoch += 1; state.hadData = false }
-                    sequence = m.bytes.getUInt32LE(at: 4) ?? 0
                     continue
                 }
                 state.hadData = true
-                let k = UInt64(state.epoch) << 32 | UInt64(sequence)
-                if keys.contains(k) && out[destination]?[k] == nil { out[destination, default: [:]][k] = m.bytes.bytes }
-                sequence &+= 1
+                let k = UInt64(state.epoch) << 32 | UInt64(item.sequence)
+                if keys.contains(k) && out[destination]?[k] == nil { out[destination, default: [:]][k] = item.message.bytes.bytes }
             }
             epochs[destination] = state
         }

@@ -186,3 +186,25 @@ struct OMDDecodingTests {
         #expect(s.knownTypeCounts.first { $0.type == 330 }?.count == 2)
     }
 }
+
+@Suite("Messages numbered by the OMD sequence rules")
+struct SequencedMessagesTests {
+    @Test("numbered from the packet's SeqNum; a Sequence Reset renumbers what follows and takes no number; a DR Signal is numbered and flagged")
+    func numbering() throws {
+        var b = OMDPacketBuilder()
+        b.start(sequenceNumber: 500, sendTime: 0)
+        b.message(type: 330, length: 32) { $0.put32(at: 4, 1) }
+        b.message(type: 105, length: 8) { $0.put32(at: 4, 1) }
+        b.message(type: 100, length: 8) { $0.put32(at: 4, 1) }
+        b.message(type: 330, length: 32) { $0.put32(at: 4, 2) }
+        b.message(type: 331, length: 32) { $0.put32(at: 4, 3) }
+        b.finish()
+        let items = try withView(b.packet) { view -> [(UInt16, UInt32, SequencedMessage.Control)] in
+            let p = try #require(OMDPacket(view))
+            return Array(SequencedMessages(p)).map { ($0.message.type, $0.sequence, $0.control) }
+        }
+        #expect(items.map(\.0) == [330, 105, 100, 330, 331])
+        #expect(items.map(\.1) == [500, 501, 1, 1, 2])
+        #expect(items.map(\.2) == [.none, .disasterRecovery(status: 1), .reset(newSequence: 1), .none, .none])
+    }
+}
