@@ -169,6 +169,8 @@ public struct ComparisonReport: Codable, Sendable {
     /// Per channel, the business-key comparison (`--match keys` only).
     public var keyed: [KeyedChannelComparison]?
     public var errors: [String]
+    /// Capture warnings (a truncated last record: the packets before it are compared).
+    public var warnings: [String] = []
     /// A `--a`/`--b` expression libpcap could not compile (a usage error, not a capture fault).
     public var filterError: String?
 }
@@ -180,17 +182,18 @@ public enum FeedComparator {
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
                                match: CompareMatch = .sequence) -> ComparisonReport {
         var errors: [String] = []
+        var warnings: [String] = []
         var filterError: String?
         let sides: [[LineChannel]]
         let keyed = match == .keys
         if a.path == b.path {
             sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, filterError: &filterError)
+                         errors: &errors, warnings: &warnings, filterError: &filterError)
         } else {
             sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, filterError: &filterError)[0],
+                          errors: &errors, warnings: &warnings, filterError: &filterError)[0],
                      read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, filterError: &filterError)[0]]
+                          errors: &errors, warnings: &warnings, filterError: &filterError)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
@@ -216,7 +219,7 @@ public enum FeedComparator {
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
                                 unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
                                 messagesCompared: compared, findings: findings, match: match, keyed: keyed ? keyedChannels : nil,
-                                errors: errors, filterError: filterError)
+                                errors: errors, warnings: warnings, filterError: filterError)
     }
 
     /// Reads the mismatched messages' bytes again (a second pass, only when there are mismatches) and
@@ -254,12 +257,13 @@ public enum FeedComparator {
     /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
     /// the first side whose filter it passes (no filter: every packet).
     static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
-                     filterError: inout String?) -> [[LineChannel]] {
+                     warnings: inout [String], filterError: inout String?) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
             return filters.map { _ in [] }
         }
+        let errorsAtStart = errors.count
         let compiled = filters.map { $0.map(PacketFilter.init(expression:)) }
         var tables = filters.map { _ in FlowTable(capacity: 64) }
         var lines: [[LineChannel]] = filters.map { _ in [] }
@@ -292,6 +296,11 @@ public enum FeedComparator {
             }
         } catch {
             errors.append("\(error) (figures up to it are kept)")
+        }
+        warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
+        // A side that selected nothing is said, not reported as a silent zero (a read fault says enough).
+        for (k, side) in lines.enumerated() where side.isEmpty && errors.count == errorsAtStart && filterError == nil {
+            errors.append("\(names[k]): no OMD stream in \(path)" + (filters[k].map { " matching \"\($0)\"" } ?? ""))
         }
         return lines.map { $0.sorted { $0.destination < $1.destination } }
     }

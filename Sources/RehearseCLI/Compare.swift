@@ -12,7 +12,8 @@ struct Compare: ParsableCommand {
         channel: messages on both sides, missing on each side, payload mismatches, which side was first and \
         by how much (lag percentiles), the longest one-sided run; per line: gaps, duplicates, resets, \
         heartbeats, stalls (silences longer than --stall), Disaster Recovery signals. \
-        Exit codes: 0 compared · 2 bad options · 3 a capture could not be read (what was read is reported).
+        Exit codes: 0 compared · 2 bad options · 3 a capture could not be read, or a side holds no OMD stream \
+        (what was read is reported). A truncated last record is a warning; the packets before it are compared.
         """)
 
     @Argument(help: "Side A capture (and side B when one file holds both lines).")
@@ -41,6 +42,7 @@ struct Compare: ParsableCommand {
         let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode)
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
+        for w in report.warnings { printError("rehearse: warning: \(w)") }
         if !report.errors.isEmpty {
             for e in report.errors { printError("rehearse: \(e)") }
             throw ExitCode(ExitStatus.input.rawValue)

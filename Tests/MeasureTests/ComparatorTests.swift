@@ -254,3 +254,29 @@ struct MismatchDetailTests {
         #expect(MismatchDetail.describe(a, u1).hasPrefix("MsgType 330"))
     }
 }
+
+@Suite("Comparison of damaged or one-sided input")
+struct ComparatorInputTests {
+    @Test("a truncated last record is a warning and the packets before it are compared; a side whose filter selects no OMD stream is an error naming it")
+    func truncatedAndEmpty() throws {
+        var c = SynthConfiguration()
+        c.seed = 8
+        c.channels = 1
+        c.duration = 500_000_000
+        c.rate = 4_000
+        let path = NSTemporaryDirectory() + "rehearse-cmp-trunc-\(UUID().uuidString).pcap"
+        _ = try OMDSynthesizer.generate(c, to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cut = path + ".cut.pcap"
+        try data.prefix(data.count - 7).write(to: URL(fileURLWithPath: cut))
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        let r = FeedComparator.compare(CompareSource(name: "A", path: cut, filter: "dst net 239.1.1.0/24"),
+                                       CompareSource(name: "B", path: cut, filter: "dst net 239.1.2.0/24"))
+        #expect(r.errors.isEmpty && r.warnings.count == 1 && r.warnings[0].contains("byte offset"), "\(r.warnings) \(r.errors)")
+        #expect(r.messagesCompared > 0)
+        let empty = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
+                                           CompareSource(name: "B", path: path, filter: "tcp"))
+        #expect(empty.errors == ["B: no OMD stream in \(path) matching \"tcp\""])
+    }
+}
