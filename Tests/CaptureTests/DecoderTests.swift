@@ -36,6 +36,34 @@ struct DecoderTests {
         }
     }
 
+    @Test("the Ethernet/IPv4/UDP fast path decodes exactly as the general IPv4 path, for every header byte changed and every length")
+    func plainUDPFastPath() {
+        let frame = udpFrame(payload: payload, padTo: 0) + [0, 0, 0, 0]  // with a trailer the UDP length excludes
+        func same(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) {
+            let viaEthernet = view(bytes) { PacketDecoder.decode($0, linkType: .ethernet) }
+            let viaIPv4 = view(Array(bytes.dropFirst(14))) { PacketDecoder.decode($0, linkType: .ipv4) }
+            #expect(viaEthernet.status == viaIPv4.status, sourceLocation: sourceLocation)
+            guard viaEthernet.status == viaIPv4.status, viaEthernet.status == .transport || viaEthernet.status == .network else { return }
+            #expect(viaEthernet.flow == viaIPv4.flow, sourceLocation: sourceLocation)
+            #expect(viaEthernet.isFragment == viaIPv4.isFragment, sourceLocation: sourceLocation)
+            #expect(viaEthernet.networkOffset == 14 && viaIPv4.networkOffset == 0, sourceLocation: sourceLocation)
+            guard viaEthernet.status == .transport else { return }
+            #expect(viaEthernet.payloadOffset == viaIPv4.payloadOffset + 14, sourceLocation: sourceLocation)
+            #expect(viaEthernet.declaredPayloadLength == viaIPv4.declaredPayloadLength, sourceLocation: sourceLocation)
+            #expect(viaEthernet.payload.bytes == viaIPv4.payload.bytes, sourceLocation: sourceLocation)
+        }
+        expectUDP(view(frame) { PacketDecoder.decode($0, linkType: .ethernet) })
+        for length in 14...frame.count { same(Array(frame.prefix(length))) }
+        for offset in 14..<42 {
+            for value: UInt8 in [0, 1, 4, 5, 6, 0x11, 0x20, 0x3F, 0x44, 0x45, 0x46, 0x80, 0xFF, frame[offset] &+ 1, frame[offset] &- 1] {
+                var mutated = frame
+                mutated[offset] = value
+                same(mutated)
+                same(Array(mutated.prefix(50)))  // snapped inside the payload
+            }
+        }
+    }
+
     @Test("IPv4 options, fragments, TCP")
     func ipv4() {
         let withOptions = [0x08, 0x00] as [UInt8]
