@@ -32,14 +32,14 @@ public struct OMDPacket {
     @inlinable public var isCompressed: Bool { compressionMode == 1 }
 
     /// The message block: bytes after the header, up to PktSize (or the payload's end if shorter).
-    @inlinable public var messageBlock: ByteView {
+    @inlinable @inline(__always) public var messageBlock: ByteView {
         let end = Swift.min(Swift.max(packetSize, Self.headerSize), bytes.count)
         return bytes.getSlice(at: Self.headerSize, count: end - Self.headerSize) ?? .empty
     }
 
     /// Iterates the messages of an uncompressed packet. For a compressed one, inflate
     /// ``messageBlock`` and use ``OMDMessages/init(block:expectedCount:)``.
-    @inlinable public var messages: OMDMessages { OMDMessages(block: messageBlock, expectedCount: messageCount) }
+    @inlinable @inline(__always) public var messages: OMDMessages { OMDMessages(block: messageBlock, expectedCount: messageCount) }
 }
 
 /// A single OMD message: MsgSize, MsgType, then the body. Offsets count from the message start.

@@ -35,8 +35,9 @@ public struct OMDErrorCounts: Sendable, Equatable, Codable {
 public struct OMDStreamStatistics: Sendable {
     public var packets: UInt64 = 0
     public var compressedPackets: UInt64 = 0
-    /// Messages by MsgType for types below 512 (index = type); others in `otherTypeCounts`.
-    public var typeCounts: [UInt64]
+    /// Messages by MsgType for types below 512 (index = type); others in `otherTypeCounts`. Inline
+    /// (not an array): counting a message is one add, with no copy-on-write check.
+    public var typeCounts = InlineArray<512, UInt64>(repeating: 0)
     public var otherTypeCounts: [UInt16: UInt64] = [:]
     public var errors = OMDErrorCounts()
     public var sequence = SequenceTracker()
@@ -45,7 +46,7 @@ public struct OMDStreamStatistics: Sendable {
     public var firstSendTime: UInt64?
     public var lastSendTime: UInt64 = 0
 
-    public init() { typeCounts = [UInt64](repeating: 0, count: 512) }
+    public init() {}
 
     /// Messages of known (decoded) types, by type.
     public var knownTypeCounts: [(type: UInt16, count: UInt64)] {
@@ -141,16 +142,13 @@ public struct OMDStreamAnalyzer {
         var reset: (UInt32, Int)?
         var short: UInt64 = 0
         var rare = false
-        // One exclusive access to the counters per packet instead of one per message.
-        s.typeCounts.withUnsafeMutableBufferPointer { counts in
-            minimumSizes.withUnsafeBufferPointer { minimum in
-                while let message = messages.next() {
-                    let type = Int(message.type)
-                    guard type < 512, type < counts.count, type < minimum.count else { rare = true; continue }
-                    counts[type] &+= 1
-                    if _slowPath(message.size < Int(minimum[type])) { short &+= 1; continue }
-                    if _slowPath(type == 100 || type == 105) { rare = true }
-                }
+        minimumSizes.withUnsafeBufferPointer { minimum in
+            while let message = messages.next() {
+                let type = Int(message.type)
+                guard type < 512, type < minimum.count else { rare = true; continue }
+                s.typeCounts[unchecked: type] &+= 1
+                if _slowPath(message.size < Int(minimum[type])) { short &+= 1; continue }
+                if _slowPath(type == 100 || type == 105) { rare = true }
             }
         }
         s.errors.shortMessage &+= short
