@@ -45,15 +45,12 @@ final class StreamWorkQueue: Sendable {
     let ring = SPSCRing<StreamWorkItem>(capacity: 1 << 15)
     let finished = Atomic<Bool>(false)
 
-    /// Producer only. Waits (spinning, then yielding) while the worker is a full ring behind.
+    /// Producer only. Waits (see ``IdleBackoff``) while the worker is a full ring behind.
     @inline(__always)
     func push(_ item: StreamWorkItem) {
         if _fastPath(ring.enqueue(item)) { return }
-        var spins = 0
-        while !ring.enqueue(item) {
-            spins += 1
-            if spins > 64 { sched_yield() }
-        }
+        var backoff = IdleBackoff()
+        while !ring.enqueue(item) { backoff.wait() }
     }
 
     /// Producer only. Publishes the last partial batch and tells the worker nothing more will come.
@@ -93,7 +90,7 @@ final class StreamWorker: @unchecked Sendable {
         // (Prefetching the payloads of a batch of items ahead was tried and measured slower.)
         var inspector = result
         defer { result = inspector }
-        var idle = 0
+        var backoff = IdleBackoff()
         while true {
             guard let item = queue.ring.dequeue() else {
                 // `finished` is stored after the last publish: seeing it, then an empty ring, means done.
@@ -101,11 +98,10 @@ final class StreamWorker: @unchecked Sendable {
                     if let item = queue.ring.dequeue() { account(item, &inspector); continue }
                     return
                 }
-                idle += 1
-                if idle > 64 { sched_yield() }
+                backoff.wait()
                 continue
             }
-            idle = 0
+            backoff.reset()
             account(item, &inspector)
         }
     }

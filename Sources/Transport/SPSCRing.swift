@@ -7,8 +7,8 @@ import Synchronization
 /// consumer reads `tail` with an acquiring load before reading the slot, and gives the slot back with a
 /// releasing store of `head`, which the producer acquires before overwriting it. Each side caches the
 /// other side's index and reloads it only when the ring looks full (producer) or empty (consumer), so a
-/// steady stream costs one relaxed load and one releasing store per element on each side. The two
-/// indices sit on separate cache lines (padding between them) so the cores do not share a line.
+/// steady stream costs one relaxed load and one releasing store per element on each side. The shared
+/// indices and each side's private ones sit on separate cache lines so the cores share only what they must.
 ///
 /// `@unchecked Sendable`: safe under the single-producer/single-consumer contract above — every slot is
 /// written by the producer only while the consumer cannot read it, and vice versa.
@@ -18,21 +18,24 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     @usableFromInline let mask: Int
     public let capacity: Int
 
-    @usableFromInline let padding0: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
-    /// Next slot to write. Written by the producer only.
-    @usableFromInline let tail = Atomic<Int>(0)
-    /// The producer's last view of `head`.
-    @usableFromInline let cachedHead = Atomic<Int>(0)
-    /// Producer: slots written but not yet published (batched mode).
-    @usableFromInline let localTail = Atomic<Int>(0)
-    @usableFromInline let padding1: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
-    /// Next slot to read. Written by the consumer only.
+    // Four groups, each on its own pair of cache lines (128 bytes apart: the adjacent-line prefetcher
+    // fetches lines in pairs): the two shared indices, and each side's private bookkeeping. A private
+    // field beside a shared one made every enqueue steal the line the consumer was polling.
+    @usableFromInline let padding0 = CacheLinePair()
+    /// Next slot to read, published by the consumer. Written by the consumer only.
     @usableFromInline let head = Atomic<Int>(0)
-    /// The consumer's last view of `tail`.
+    @usableFromInline let padding1 = CacheLinePair()
+    /// Next slot to write, published by the producer. Written by the producer only.
+    @usableFromInline let tail = Atomic<Int>(0)
+    @usableFromInline let padding2 = CacheLinePair()
+    /// Producer only: its last view of `head`, and slots written but not yet published (batched mode).
+    @usableFromInline let cachedHead = Atomic<Int>(0)
+    @usableFromInline let localTail = Atomic<Int>(0)
+    @usableFromInline let padding3 = CacheLinePair()
+    /// Consumer only: its last view of `tail`, and slots read but not yet given back (batched mode).
     @usableFromInline let cachedTail = Atomic<Int>(0)
-    /// Consumer: slots read but not yet given back (batched mode).
     @usableFromInline let localHead = Atomic<Int>(0)
-    @usableFromInline let padding2: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
+    @usableFromInline let padding4 = CacheLinePair()
 
     /// - Parameter capacity: rounded up to a power of two (at least 1).
     public init(capacity requested: Int) {
@@ -192,4 +195,12 @@ extension SPSCRing {
     public func makeProducer() -> Producer { Producer(self) }
     /// The consumer's end. Take it once, on the consuming thread; do not mix with ``pop()``/``dequeue(batch:)``.
     public func makeConsumer() -> Consumer { Consumer(self) }
+}
+
+/// 128 bytes of nothing: keeps the fields around it on different pairs of cache lines.
+@usableFromInline
+struct CacheLinePair: Sendable {
+    @usableFromInline let words: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    @usableFromInline init() {}
 }

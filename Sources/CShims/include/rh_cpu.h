@@ -1,0 +1,14 @@
+#ifndef RH_CPU_H
+#define RH_CPU_H
+
+/// Tells the CPU this is a spin-wait loop (x86 PAUSE, ARM YIELD): the sibling hardware thread gets the
+/// core's resources meanwhile, and leaving the loop does not flush the pipeline.
+static inline __attribute__((always_inline)) void rh_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#endif
