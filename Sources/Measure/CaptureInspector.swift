@@ -76,7 +76,17 @@ public struct CaptureInspector {
     var previousTimestamp: Int64 = .min
     public var windows = RateWindows()
     public var decode = DecodeCounts()
-    public internal(set) var linkTypes: [(LinkType, UInt64)] = []
+    /// Packets by link type, in order of first appearance.
+    public var linkTypes: [(LinkType, UInt64)] {
+        var counts = linkTypeCounts
+        if runIndex >= 0 { counts[runIndex].1 &+= runCount }
+        return counts
+    }
+    /// Counts up to the current run of packets with one link type (kept in scalars: no array write per packet).
+    var linkTypeCounts: [(LinkType, UInt64)] = []
+    var runLinkType = LinkType(rawValue: .max)
+    var runIndex = -1
+    var runCount: UInt64 = 0
     public internal(set) var streams: [StreamAccumulator] = []
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
@@ -84,7 +94,6 @@ public struct CaptureInspector {
     /// When set, per-stream work is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
     var streamQueue: Unmanaged<StreamWorkQueue>?
-    var lastLinkIndex = -1
 
     let hasFilter: Bool
 
@@ -176,24 +185,24 @@ public struct CaptureInspector {
 
     @inline(__always)
     mutating func countLinkType(_ linkType: LinkType) {
-        if _fastPath(lastLinkIndex >= 0 && linkTypes[lastLinkIndex].0 == linkType) {
-            linkTypes[lastLinkIndex].1 &+= 1
+        if _fastPath(linkType == runLinkType) {
+            runCount &+= 1
             return
         }
-        countLinkTypeSlow(linkType)
+        startLinkTypeRun(linkType)
     }
 
-
-    mutating func countLinkTypeSlow(_ linkType: LinkType) {
-        if let i = linkTypes.firstIndex(where: { $0.0 == linkType }) {
-            lastLinkIndex = i
+    mutating func startLinkTypeRun(_ linkType: LinkType) {
+        if runIndex >= 0 { linkTypeCounts[runIndex].1 &+= runCount }
+        if let i = linkTypeCounts.firstIndex(where: { $0.0 == linkType }) {
+            runIndex = i
         } else {
-            linkTypes.append((linkType, 0))
-            lastLinkIndex = linkTypes.count - 1
+            linkTypeCounts.append((linkType, 0))
+            runIndex = linkTypeCounts.count - 1
         }
-        linkTypes[lastLinkIndex].1 &+= 1
+        runLinkType = linkType
+        runCount = 1
     }
-
 
     mutating func countOptions(_ packet: CapturedPacket) {
         var options = PcapngOptions(packet.options, bigEndian: packet.optionsBigEndian)
