@@ -91,9 +91,11 @@ public struct CaptureInspector {
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
     let analyzer = OMDStreamAnalyzer()
-    /// When set, per-stream work is handed to another thread instead of being done here (see
+    /// When set, OMD accounting is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
-    var streamQueue: Unmanaged<StreamWorkQueue>?
+    var omdQueue: Unmanaged<OMDWorkQueue>?
+    /// OMD streams detected so far (`omd` fills only at the merge when another thread accounts them).
+    var omdStreamCount = 0
 
     let hasFilter: Bool
 
@@ -106,13 +108,9 @@ public struct CaptureInspector {
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
         guard let decoded = accountGlobal(packet) else { return }
-        if let queue = streamQueue {
-            // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
-            queue._withUnsafeGuaranteedRef { $0.push(StreamWorkItem(packet, decoded)) }
-        } else {
-            accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
-                          declared: decoded.declaredPayloadLength, payload: decoded.payload)
-        }
+        accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
+                      declared: decoded.declaredPayloadLength, payload: decoded.payload,
+                      payloadOffset: packet.dataOffset &+ decoded.payloadOffset)
     }
 
     /// File-wide figures (totals, peaks, link types, decode counts); returns the decoded packet when it
@@ -153,9 +151,11 @@ public struct CaptureInspector {
         return decoded
     }
 
-    /// Per-stream figures and OMD accounting for one UDP or TCP packet.
+    /// Per-stream figures and OMD accounting for one UDP or TCP packet. `payloadOffset` locates the
+    /// payload in the capture for an OMD worker thread.
     @inline(__always)
-    mutating func accountStream(_ flow: FlowKey, timestamp: Int64, wire: Int, declared: Int, payload: ByteView) {
+    mutating func accountStream(_ flow: FlowKey, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
+                                payloadOffset: Int) {
         let index: Int
         if _slowPath(table.count >= options.maximumStreams) {
             guard let found = table.find(flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
@@ -170,9 +170,9 @@ public struct CaptureInspector {
         guard flow.ipProtocol == 17, options.decodeOMD else { return }
         switch state {
         case 1:
-            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omdIndex])
+            accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         case 0:
-            detectOMD(index, payload, declared, timestamp)
+            detectOMD(index, payload, declared, timestamp, payloadOffset)
         default:
             return
         }
@@ -214,16 +214,34 @@ public struct CaptureInspector {
         }
     }
 
+    /// One packet of an OMD stream: accounted here, or handed to the OMD worker.
+    @inline(__always)
+    mutating func accountOMD(_ omdIndex: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
+        if let queue = omdQueue {
+            let item = OMDWorkItem(timestamp: timestamp, payloadOffset: payloadOffset,
+                                   payloadLength: Int32(truncatingIfNeeded: payload.count),
+                                   declaredLength: Int32(truncatingIfNeeded: declared), omdIndex: Int32(truncatingIfNeeded: omdIndex))
+            // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
+            queue._withUnsafeGuaranteedRef { $0.push(item) }
+        } else {
+            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omdIndex])
+        }
+    }
+
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
     /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
-    mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64) {
+    mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
         if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
+            let omdIndex = omdStreamCount
+            omdStreamCount += 1
             streams[index].omdState = 1
-            streams[index].omdIndex = omd.count
-            var statistics = OMDStreamStatistics()
-            statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
-            omd.append(statistics)
-            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omd.count - 1])
+            streams[index].omdIndex = omdIndex
+            if omdQueue == nil {
+                var statistics = OMDStreamStatistics()
+                statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
+                omd.append(statistics)
+            }
+            accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         } else {
             streams[index].omdProbes &+= 1
             streams[index].rejectedBeforeDetection &+= 1
@@ -231,13 +249,14 @@ public struct CaptureInspector {
         }
     }
 
-    /// Takes the per-stream results a pipeline worker gathered (the producer counted file-wide figures).
-    mutating func merge(streamsFrom worker: CaptureInspector) {
-        streams = worker.streams
-        omd = worker.omd
-        table = worker.table
-        decode.packetsBeyondStreamLimit = worker.decode.packetsBeyondStreamLimit
-        streamQueue = nil
+    /// Takes the OMD statistics the worker thread gathered, by OMD stream index.
+    mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
+        omd = worker
+        while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
+        for stream in streams where stream.omdIndex >= 0 {
+            omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
+        }
+        omdQueue = nil
     }
 
     /// Closes the rate windows; call once after the last packet.

@@ -7,10 +7,12 @@ import Transport
 /// or that is damaged yields a report with `error` set and the figures gathered before the fault.
 ///
 /// With two or more CPUs and a mapped (or in-memory) capture, the work runs as a two-stage pipeline:
-/// the calling thread (pinned to CPU 0) reads, decodes and keeps the file-wide figures; a worker pinned
-/// to CPU 1 keeps the per-stream figures and OMD accounting, fed 72-byte descriptors (flow key, time,
-/// lengths, payload offset) through a lock-free SPSC ring. Packet order is kept, so the figures are
-/// identical to the single-threaded pass (`pipelined: false`).
+/// the calling thread (pinned to CPU 0) reads and decodes the packets and keeps the file-wide and
+/// per-stream figures; a worker pinned to CPU 1 does the OMD accounting (message types, framing,
+/// sequence), fed 32-byte descriptors (OMD stream, time, lengths, payload offset) through a lock-free
+/// SPSC ring. The split is where the work halves: the OMD accounting costs about what the rest does.
+/// Packet order is kept per stream, so the figures are identical to the single-threaded pass
+/// (`pipelined: false`).
 public enum Inspection {
     public static func inspect(path: String, options: CaptureInspector.Options = .init(),
                                progress: ProgressCounter? = nil, pipelined: Bool? = nil) -> FileReport {
@@ -22,13 +24,13 @@ public enum Inspection {
             return report(path: path, reader: nil, inspector: &inspector, failure: error)
         }
         progress?.set(expected: reader.fileSize ?? 0)
-        var worker: StreamWorker?
-        var queue: StreamWorkQueue?
+        var worker: OMDWorker?
+        var queue: OMDWorkQueue?
         if pipelined ?? (PinnedThread.availableCPUs >= 2), let bytes = reader.stableBytes {
-            let q = StreamWorkQueue()
-            let w = StreamWorker(queue: q, bytes: bytes, options: options)
+            let q = OMDWorkQueue()
+            let w = OMDWorker(queue: q, bytes: bytes)
             w.start(cpu: 1)
-            inspector.streamQueue = Unmanaged.passUnretained(q)
+            inspector.omdQueue = Unmanaged.passUnretained(q)
             queue = q
             worker = w
         }
@@ -52,7 +54,7 @@ public enum Inspection {
         progress?.set(completed: reader.bytesConsumed)
         if let worker, let queue {
             queue.finish()
-            inspector.merge(streamsFrom: worker.join())
+            inspector.merge(omdFrom: worker.join())
             withExtendedLifetime(queue) {}
         }
         return report(path: path, reader: reader.summary, inspector: &inspector, failure: failure)

@@ -75,6 +75,48 @@ struct InspectionTests {
         #expect(single == pipelined)
     }
 
+    @Test("a stream that starts with non-OMD packets: rejected packets counted once the stream turns out OMD, same with one or two threads")
+    func lateDetection() throws {
+        let path = temporary("late.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try CaptureWriter(path: path, format: .pcap, linkType: .raw)
+        let late = (Endpoint("10.0.0.1:5000")!, Endpoint("239.1.1.1:51001")!)
+        let never = (Endpoint("10.0.0.1:5001")!, Endpoint("239.1.1.2:51002")!)
+        func write(_ flow: (Endpoint, Endpoint), _ payload: [UInt8], at time: Int64) throws {
+            try writer.write(timestamp: time, bytes: DatagramFrame.ipv4UDPHeader(source: flow.0, destination: flow.1,
+                                                                                   payloadLength: payload.count) + payload)
+        }
+        func omd(_ sequence: UInt32, _ messages: Int) -> [UInt8] {
+            var b = OMDPacketBuilder(maximumSize: 1400)
+            b.start(sequenceNumber: sequence, sendTime: 1)
+            for _ in 0..<messages { _ = b.message(type: 330, length: 36) }
+            b.finish()
+            return b.packet
+        }
+        var time: Int64 = 1_700_000_000_000_000_000
+        for garbage in [[UInt8](repeating: 7, count: 20), [0xde, 0xad]] {
+            try write(late, garbage, at: time); time += 1000
+            try write(never, garbage, at: time); time += 1000
+        }
+        try write(never, [1, 2, 3], at: time); time += 1000
+        for (sequence, count) in [(1, 3), (4, 2), (9, 1)] as [(UInt32, Int)] {  // 6…8 missing
+            try write(late, omd(sequence, count), at: time); time += 1000
+            try write(never, omd(sequence, count), at: time); time += 1000  // too late: decided not OMD
+        }
+        try writer.close()
+        let single = Inspection.inspect(path: path, pipelined: false)
+        let pipelined = Inspection.inspect(path: path, pipelined: true)
+        #expect(single == pipelined)
+        #expect(single.streams.count == 2)
+        let omd = try #require(single.streams.first { $0.destination == "239.1.1.1" }?.omd)
+        #expect(omd.packets == 3)
+        #expect(omd.messages == 6)
+        #expect(omd.errors.packetSizeMismatch == 2)
+        #expect(omd.sequence.gaps == 1 && omd.sequence.missingMessages == 3)
+        #expect(single.streams.first { $0.destination == "239.1.1.2" }?.omd == nil)
+        #expect(single.omdTotals?.streams == 1)
+    }
+
     @Test("a damaged capture reports what came before the damage, marked partial")
     func partial() throws {
         var c = SynthConfiguration()
