@@ -147,7 +147,8 @@ public struct CaptureInspector {
         case .malformed: decode.malformed &+= 1; return nil
         }
         countNetwork(decoded)
-        if decoded.flow.ipProtocol == 17 { decode.udp &+= 1 } else { decode.tcp &+= 1 }
+        // UDP is counted at `finish()` as the transport packets that are not TCP.
+        if _slowPath(decoded.flow.ipProtocol != 17) { decode.tcp &+= 1 }
         return decoded
     }
 
@@ -180,7 +181,9 @@ public struct CaptureInspector {
 
     @inline(__always)
     mutating func countNetwork(_ decoded: DecodedPacket) {
-        if decoded.flow.source.isV6 { decode.ipv6 &+= 1 } else { decode.ipv4 &+= 1 }
+        // IPv4 is counted at `finish()` as the IP packets that are not IPv6: one rarely taken branch
+        // instead of a counter write per packet.
+        if _slowPath(decoded.flow.source.isV6) { decode.ipv6 &+= 1 }
     }
 
     @inline(__always)
@@ -261,6 +264,11 @@ public struct CaptureInspector {
 
     /// Closes the rate windows; call once after the last packet.
     public mutating func finish() {
+        // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
+        // carries UDP or TCP unless it is a fragment or another protocol.
+        let ip = packets &- decode.notIP &- decode.truncated &- decode.malformed
+        decode.ipv4 = ip &- decode.ipv6
+        decode.udp = ip &- decode.fragments &- decode.otherTransport &- decode.tcp
         windows.close()
         for i in streams.indices { streams[i].windows.close() }
     }
