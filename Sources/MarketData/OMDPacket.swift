@@ -76,6 +76,23 @@ public struct OMDMessages: IteratorProtocol, Sequence {
         remaining = expectedCount
     }
 
+    /// The next message's MsgSize and MsgType: what ``next()`` would return, read in one load when the
+    /// message is well framed (the common case); anything else goes through ``next()``, so errors and
+    /// the end are exactly the same.
+    @inlinable @inline(__always)
+    public mutating func nextHeader() -> (size: Int, type: UInt16)? {
+        if _fastPath(remaining > 0), let header = block.getUInt32LE(at: offset) {
+            let size = Int(header & 0xFFFF)
+            if _fastPath(size >= 4 && size <= block.count &- offset) {
+                offset &+= size
+                remaining &-= 1
+                return (size, UInt16(truncatingIfNeeded: header >> 16))
+            }
+        }
+        guard let message = next() else { return nil }
+        return (message.size, message.type)
+    }
+
     @inlinable @inline(__always)
     public mutating func next() -> OMDMessage? {
         guard remaining > 0 else {

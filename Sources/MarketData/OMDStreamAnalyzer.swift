@@ -143,11 +143,11 @@ public struct OMDStreamAnalyzer {
         var short: UInt64 = 0
         var rare = false
         minimumSizes.withUnsafeBufferPointer { minimum in
-            while let message = messages.next() {
-                let type = Int(message.type)
+            while let (size, messageType) = messages.nextHeader() {
+                let type = Int(messageType)
                 guard type < 512, type < minimum.count else { rare = true; continue }
                 s.typeCounts[unchecked: type] &+= 1
-                if _slowPath(message.size < Int(minimum[type])) { short &+= 1; continue }
+                if _slowPath(size < Int(minimum[type])) { short &+= 1; continue }
                 if _slowPath(type == 100 || type == 105) { rare = true }
             }
         }

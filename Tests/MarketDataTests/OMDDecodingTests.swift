@@ -139,6 +139,38 @@ struct OMDDecodingTests {
         #expect(withView([1, 2, 3]) { OMDPacket($0) } == nil)
     }
 
+    @Test("the one-load header walk gives exactly what next() gives: sizes, types, where it stops and why")
+    func headerWalkMatchesNext() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for round in 0..<20_000 {
+            // Mostly well-framed blocks with the odd bad size, short tail or wrong count.
+            var block: [UInt8] = []
+            let messages = random(6)
+            for _ in 0..<messages {
+                let size = random(10) == 0 ? random(6) : 4 + random(40)
+                block += [UInt8(size & 0xFF), UInt8(size >> 8), UInt8(random(256)), UInt8(random(3))]
+                block += [UInt8](repeating: 0xAB, count: max(0, size - 4))
+            }
+            if random(4) == 0 { block = Array(block.prefix(random(block.count + 1))) }
+            if random(6) == 0 { block += [UInt8](repeating: 1, count: 1 + random(4)) }
+            let expected = random(5) == 0 ? random(8) : messages
+            block.withUnsafeBytes { raw in
+                let view = ByteView(unsafeStart: raw.baseAddress, count: raw.count)
+                var byNext = OMDMessages(block: view, expectedCount: expected)
+                var byHeader = OMDMessages(block: view, expectedCount: expected)
+                var a: [Int] = [], b: [Int] = []
+                while let m = byNext.next() { a += [m.size, Int(m.type)] }
+                while let h = byHeader.nextHeader() { b += [h.size, Int(h.type)] }
+                #expect(a == b, "round \(round)")
+                #expect(byNext.error == byHeader.error, "round \(round)")
+            }
+        }
+    }
+
     @Test("compressed OMD-D packets inflate; a corrupt block is counted, not fatal")
     func compressed() {
         var b = OMDPacketBuilder()
