@@ -16,17 +16,14 @@ public struct StreamAccumulator: Sendable {
     init(key: FlowKey) { self.key = key }
 }
 
-/// What the reading side keeps per stream: its key and whether it carries OMD.
+/// What the reading side keeps per stream besides its key (in the flow table): whether it carries OMD.
 struct StreamIdentity: Sendable {
-    let key: FlowKey
     /// 0 undecided, 1 OMD, 2 not OMD.
     var omdState: UInt8 = 0
     var omdProbes: UInt8 = 0
     var omdIndex: Int32 = -1
     /// Packets seen before the stream was recognised as OMD (counted as PktSize mismatches).
     var rejectedBeforeDetection: UInt64 = 0
-
-    init(key: FlowKey) { self.key = key }
 }
 
 /// Counters of what the decoder saw, over all packets.
@@ -161,14 +158,13 @@ public struct CaptureInspector {
             index = found
         } else {
             let (found, inserted) = table.findOrInsert(flow)
-            if _slowPath(inserted) { identities.append(StreamIdentity(key: flow)) }
+            if _slowPath(inserted) { identities.append(StreamIdentity()) }
             index = found
         }
         facts.streamIndex = Int32(truncatingIfNeeded: index)
         guard flow.ipProtocol == 17, options.decodeOMD else { return }
-        let identity = identities[index]
-        switch identity.omdState {
-        case 1: facts.omdIndex = identity.omdIndex
+        switch identities[index].omdState {
+        case 1: facts.omdIndex = identities[index].omdIndex
         case 0: facts.omdIndex = detectOMD(index, payload, declared)
         default: return
         }
@@ -246,8 +242,8 @@ public struct CaptureInspector {
         while figures.omd.count < Int(omdStreamCount) { figures.omd.append(OMDStreamStatistics()) }
         streams = []
         streams.reserveCapacity(identities.count)
-        for (index, identity) in identities.enumerated() {
-            var stream = StreamAccumulator(key: identity.key)
+        for (index, (identity, key)) in zip(identities, table.allKeys).enumerated() {
+            var stream = StreamAccumulator(key: key)
             if index < figures.streams.count {
                 var f = figures.streams[index]
                 f.windows.close()
