@@ -1,7 +1,7 @@
 import Capture
 import MarketData
 
-/// One stream's figures, as reported after an inspection.
+/// Per-stream accumulation during an inspection.
 public struct StreamAccumulator: Sendable {
     public let key: FlowKey
     public var packets: UInt64 = 0
@@ -10,20 +10,26 @@ public struct StreamAccumulator: Sendable {
     public var firstTimestamp: Int64 = .max
     public var lastTimestamp: Int64 = .min
     public var windows = RateWindows()
-    /// Index into the inspector's OMD statistics when the stream carries OMD.
-    public internal(set) var omdIndex: Int = -1
-
-    init(key: FlowKey) { self.key = key }
-}
-
-/// What the reading side keeps per stream besides its key (in the flow table): whether it carries OMD.
-struct StreamIdentity: Sendable {
     /// 0 undecided, 1 OMD, 2 not OMD.
     var omdState: UInt8 = 0
     var omdProbes: UInt8 = 0
-    var omdIndex: Int32 = -1
-    /// Packets seen before the stream was recognised as OMD (counted as PktSize mismatches).
+    /// Index into the inspector's OMD statistics when the stream carries OMD.
+    public internal(set) var omdIndex: Int = -1
     var rejectedBeforeDetection: UInt64 = 0
+
+    init(key: FlowKey) { self.key = key }
+
+    /// Counts one packet; returns the stream's OMD state and index (one array access per packet).
+    @inline(__always)
+    mutating func record(_ timestamp: Int64, wire: Int, payload: Int) -> (UInt8, Int) {
+        packets &+= 1
+        bytes &+= UInt64(truncatingIfNeeded: wire)
+        payloadBytes &+= UInt64(truncatingIfNeeded: payload)
+        if timestamp < firstTimestamp { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        windows.add(timestamp, bytes: wire)
+        return (omdState, omdIndex)
+    }
 }
 
 /// Counters of what the decoder saw, over all packets.
@@ -50,11 +56,6 @@ public struct DecodeCounts: Sendable, Equatable, Codable {
 
 /// Folds the packets of one capture into totals, per-stream figures with peak rates, and OMD
 /// accounting per stream. One `add` per packet; no allocation per packet once a stream is known.
-///
-/// Two halves: the reading side (this type: filter, link types, decoding, the flow table, OMD
-/// detection) turns each packet into ``PacketFacts``; the counting side (``PacketFigures``: totals,
-/// peaks, per-stream figures, OMD accounting) folds them in. With one thread the facts go straight
-/// from one to the other; ``Inspection`` can put the counting side on a second thread.
 public struct CaptureInspector {
     public struct Options {
         /// Only packets that pass this BPF filter are counted.
@@ -67,18 +68,14 @@ public struct CaptureInspector {
     }
 
     public let options: Options
-    /// The counting side (its figures are final after ``finish()``).
-    var figures = PacketFigures()
-    public var packets: UInt64 { figures.packets }
-    public var bytes: UInt64 { figures.bytes }
-    public var capturedBytes: UInt64 { figures.capturedBytes }
-    public var firstTimestamp: Int64 { figures.firstTimestamp }
-    public var lastTimestamp: Int64 { figures.lastTimestamp }
-    public var windows: RateWindows { figures.windows }
-    public var omd: [OMDStreamStatistics] { figures.omd }
-    /// Per-stream figures in order of first appearance; filled by ``finish()``.
-    public internal(set) var streams: [StreamAccumulator] = []
-    public internal(set) var decode = DecodeCounts()
+    public internal(set) var packets: UInt64 = 0
+    public internal(set) var bytes: UInt64 = 0
+    public internal(set) var capturedBytes: UInt64 = 0
+    public internal(set) var firstTimestamp: Int64 = .max
+    public internal(set) var lastTimestamp: Int64 = .min
+    var previousTimestamp: Int64 = .min
+    public var windows = RateWindows()
+    public var decode = DecodeCounts()
     /// Packets by link type, in order of first appearance.
     public var linkTypes: [(LinkType, UInt64)] {
         var counts = linkTypeCounts
@@ -90,12 +87,15 @@ public struct CaptureInspector {
     var runLinkType = LinkType(rawValue: .max)
     var runIndex = -1
     var runCount: UInt64 = 0
+    public internal(set) var streams: [StreamAccumulator] = []
+    public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
-    var identities: [StreamIdentity] = []
-    var omdStreamCount: Int32 = 0
-    /// When set, the facts go to another thread's counting side instead of ``figures`` (see
+    let analyzer = OMDStreamAnalyzer()
+    /// When set, OMD accounting is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
-    var factsQueue: Unmanaged<PacketFactsQueue>?
+    var omdQueue: Unmanaged<OMDWorkQueue>?
+    /// OMD streams detected so far (`omd` fills only at the merge when another thread accounts them).
+    var omdStreamCount = 0
 
     let hasFilter: Bool
 
@@ -107,66 +107,75 @@ public struct CaptureInspector {
     /// Accounts one packet.
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
+        guard let decoded = accountGlobal(packet) else { return }
+        accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
+                      declared: decoded.declaredPayloadLength, payload: decoded.payload,
+                      payloadOffset: packet.dataOffset &+ decoded.payloadOffset)
+    }
+
+    /// File-wide figures (totals, peaks, link types, decode counts); returns the decoded packet when it
+    /// carries UDP or TCP (so it belongs to a stream).
+    @inline(__always)
+    mutating func accountGlobal(_ packet: CapturedPacket) -> DecodedPacket? {
         // `hasFilter` first: reading the class reference itself costs a retain/release per packet.
         if _slowPath(hasFilter), let filter = options.filter, !filter.matches(packet) {
             decode.filteredOut &+= 1
-            return
+            return nil
         }
+        let timestamp = packet.timestamp
+        let wire = packet.originalLength
+        packets &+= 1
+        bytes &+= UInt64(truncatingIfNeeded: wire)
+        capturedBytes &+= UInt64(truncatingIfNeeded: packet.data.count)
+        if timestamp < firstTimestamp { firstTimestamp = timestamp }
+        if timestamp > lastTimestamp { lastTimestamp = timestamp }
+        if _slowPath(timestamp < previousTimestamp) { decode.timestampRegressions &+= 1 }
+        previousTimestamp = timestamp
+        windows.add(timestamp, bytes: wire)
         countLinkType(packet.linkType)
         if _slowPath(!packet.options.isEmpty) { countOptions(packet) }
-        var facts = PacketFacts(packet)
-        let decoded = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-        if classify(decoded) {
-            facts.declaredLength = Int32(truncatingIfNeeded: decoded.declaredPayloadLength)
-            facts.payloadLength = Int32(truncatingIfNeeded: decoded.payload.count)
-            facts.payloadOffset = packet.dataOffset &+ decoded.payloadOffset
-            identify(decoded.flow, decoded.payload, Int(facts.declaredLength), &facts)
-        }
-        if let queue = factsQueue {
-            // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
-            queue._withUnsafeGuaranteedRef { $0.push(facts) }
-        } else {
-            figures.account(facts, payload: decoded.payload)
-        }
-    }
 
-    /// Decode counts; true when the packet carries UDP or TCP (so it belongs to a stream).
-    @inline(__always)
-    mutating func classify(_ decoded: DecodedPacket) -> Bool {
+        let decoded = PacketDecoder.decode(packet.data, linkType: packet.linkType)
         switch decoded.status {
-        case .transport:
-            countNetwork(decoded)
-            // UDP is counted at `finish()` as the transport packets that are not TCP.
-            if _slowPath(decoded.flow.ipProtocol != 17) { decode.tcp &+= 1 }
-            return true
+        case .transport: break
         case .network:
             countNetwork(decoded)
             if decoded.isFragment { decode.fragments &+= 1 } else { decode.otherTransport &+= 1 }
-        case .notIP: decode.notIP &+= 1
-        case .truncated: decode.truncated &+= 1
-        case .malformed: decode.malformed &+= 1
+            return nil
+        case .notIP: decode.notIP &+= 1; return nil
+        case .truncated: decode.truncated &+= 1; return nil
+        case .malformed: decode.malformed &+= 1; return nil
         }
-        return false
+        countNetwork(decoded)
+        // UDP is counted at `finish()` as the transport packets that are not TCP.
+        if _slowPath(decoded.flow.ipProtocol != 17) { decode.tcp &+= 1 }
+        return decoded
     }
 
-    /// Finds (or makes) the packet's stream and says whether it carries OMD, into `facts`.
+    /// Per-stream figures and OMD accounting for one UDP or TCP packet. `payloadOffset` locates the
+    /// payload in the capture for an OMD worker thread.
     @inline(__always)
-    mutating func identify(_ flow: FlowKey, _ payload: ByteView, _ declared: Int, _ facts: inout PacketFacts) {
+    mutating func accountStream(_ flow: FlowKey, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
+                                payloadOffset: Int) {
         let index: Int
         if _slowPath(table.count >= options.maximumStreams) {
             guard let found = table.find(flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
             index = found
         } else {
             let (found, inserted) = table.findOrInsert(flow)
-            if _slowPath(inserted) { identities.append(StreamIdentity()) }
+            if _slowPath(inserted) { streams.append(StreamAccumulator(key: flow)) }
             index = found
         }
-        facts.streamIndex = Int32(truncatingIfNeeded: index)
+        let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: declared)
+
         guard flow.ipProtocol == 17, options.decodeOMD else { return }
-        switch identities[index].omdState {
-        case 1: facts.omdIndex = identities[index].omdIndex
-        case 0: facts.omdIndex = detectOMD(index, payload, declared)
-        default: return
+        switch state {
+        case 1:
+            accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
+        case 0:
+            detectOMD(index, payload, declared, timestamp, payloadOffset)
+        default:
+            return
         }
     }
 
@@ -208,57 +217,59 @@ public struct CaptureInspector {
         }
     }
 
+    /// One packet of an OMD stream: accounted here, or handed to the OMD worker.
+    @inline(__always)
+    mutating func accountOMD(_ omdIndex: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
+        if let queue = omdQueue {
+            let item = OMDWorkItem(timestamp: timestamp, payloadOffset: payloadOffset,
+                                   payloadLength: Int32(truncatingIfNeeded: payload.count),
+                                   declaredLength: Int32(truncatingIfNeeded: declared), omdIndex: Int32(truncatingIfNeeded: omdIndex))
+            // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
+            queue._withUnsafeGuaranteedRef { $0.push(item) }
+        } else {
+            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omdIndex])
+        }
+    }
+
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
     /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
-    /// Returns the stream's OMD index, or −1.
-    mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int) -> Int32 {
-        guard OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) else {
-            identities[index].omdProbes &+= 1
-            identities[index].rejectedBeforeDetection &+= 1
-            if identities[index].omdProbes >= 3 { identities[index].omdState = 2 }
-            return -1
+    mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
+        if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
+            let omdIndex = omdStreamCount
+            omdStreamCount += 1
+            streams[index].omdState = 1
+            streams[index].omdIndex = omdIndex
+            if omdQueue == nil {
+                var statistics = OMDStreamStatistics()
+                statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
+                omd.append(statistics)
+            }
+            accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
+        } else {
+            streams[index].omdProbes &+= 1
+            streams[index].rejectedBeforeDetection &+= 1
+            if streams[index].omdProbes >= 3 { streams[index].omdState = 2 }
         }
-        identities[index].omdState = 1
-        identities[index].omdIndex = omdStreamCount
-        omdStreamCount += 1
-        return identities[index].omdIndex
     }
 
-    /// Takes the figures the counting thread gathered.
-    mutating func merge(figuresFrom worker: PacketFigures) {
-        figures = worker
-        factsQueue = nil
+    /// Takes the OMD statistics the worker thread gathered, by OMD stream index.
+    mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
+        omd = worker
+        while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
+        for stream in streams where stream.omdIndex >= 0 {
+            omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
+        }
+        omdQueue = nil
     }
 
-    /// Completes the figures; call once after the last packet (and after ``merge(figuresFrom:)``).
+    /// Closes the rate windows; call once after the last packet.
     public mutating func finish() {
         // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
         // carries UDP or TCP unless it is a fragment or another protocol.
-        let ip = figures.packets &- decode.notIP &- decode.truncated &- decode.malformed
+        let ip = packets &- decode.notIP &- decode.truncated &- decode.malformed
         decode.ipv4 = ip &- decode.ipv6
         decode.udp = ip &- decode.fragments &- decode.otherTransport &- decode.tcp
-        decode.timestampRegressions = figures.timestampRegressions
-        figures.windows.close()
-        while figures.omd.count < Int(omdStreamCount) { figures.omd.append(OMDStreamStatistics()) }
-        streams = []
-        streams.reserveCapacity(identities.count)
-        for (index, (identity, key)) in zip(identities, table.allKeys).enumerated() {
-            var stream = StreamAccumulator(key: key)
-            if index < figures.streams.count {
-                var f = figures.streams[index]
-                f.windows.close()
-                stream.packets = f.packets
-                stream.bytes = f.bytes
-                stream.payloadBytes = f.payloadBytes
-                stream.firstTimestamp = f.firstTimestamp
-                stream.lastTimestamp = f.lastTimestamp
-                stream.windows = f.windows
-            }
-            if identity.omdIndex >= 0 {
-                stream.omdIndex = Int(identity.omdIndex)
-                figures.omd[stream.omdIndex].errors.packetSizeMismatch &+= identity.rejectedBeforeDetection
-            }
-            streams.append(stream)
-        }
+        windows.close()
+        for i in streams.indices { streams[i].windows.close() }
     }
 }

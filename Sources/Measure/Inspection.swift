@@ -7,11 +7,12 @@ import Transport
 /// or that is damaged yields a report with `error` set and the figures gathered before the fault.
 ///
 /// With two or more CPUs and a mapped (or in-memory) capture, the work runs as a two-stage pipeline:
-/// the calling thread (pinned to CPU 0) reads and decodes the packets, finds each one's stream and
-/// whether it carries OMD; a worker pinned to CPU 1 keeps every figure (totals, peak windows,
-/// per-stream figures, OMD accounting), fed 40-byte ``PacketFacts`` (stream, OMD stream, time,
-/// lengths, payload offset) through a lock-free SPSC ring. One thread runs the same two halves back
-/// to back, so the figures are identical to the single-threaded pass (`pipelined: false`).
+/// the calling thread (pinned to CPU 0) reads and decodes the packets and keeps the file-wide and
+/// per-stream figures; a worker pinned to CPU 1 does the OMD accounting (message types, framing,
+/// sequence), fed 32-byte descriptors (OMD stream, time, lengths, payload offset) through a lock-free
+/// SPSC ring. The split is where the work halves: the OMD accounting costs about what the rest does.
+/// Packet order is kept per stream, so the figures are identical to the single-threaded pass
+/// (`pipelined: false`).
 public enum Inspection {
     public static func inspect(path: String, options: CaptureInspector.Options = .init(),
                                progress: ProgressCounter? = nil, pipelined: Bool? = nil) -> FileReport {
@@ -23,13 +24,13 @@ public enum Inspection {
             return report(path: path, reader: nil, inspector: &inspector, failure: error)
         }
         progress?.set(expected: reader.fileSize ?? 0)
-        var worker: CountingWorker?
-        var queue: PacketFactsQueue?
+        var worker: OMDWorker?
+        var queue: OMDWorkQueue?
         if pipelined ?? (PinnedThread.availableCPUs >= 2), let bytes = reader.stableBytes {
-            let q = PacketFactsQueue()
-            let w = CountingWorker(queue: q, bytes: bytes)
+            let q = OMDWorkQueue()
+            let w = OMDWorker(queue: q, bytes: bytes)
             w.start(cpu: 1)
-            inspector.factsQueue = Unmanaged.passUnretained(q)
+            inspector.omdQueue = Unmanaged.passUnretained(q)
             queue = q
             worker = w
         }
@@ -53,7 +54,7 @@ public enum Inspection {
         progress?.set(completed: reader.bytesConsumed)
         if let worker, let queue {
             queue.finish()
-            inspector.merge(figuresFrom: worker.join())
+            inspector.merge(omdFrom: worker.join())
             withExtendedLifetime(queue) {}
         }
         return report(path: path, reader: reader.summary, inspector: &inspector, failure: failure)

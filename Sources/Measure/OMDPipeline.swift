@@ -1,0 +1,91 @@
+import Capture
+import MarketData
+import Synchronization
+import Transport
+
+/// One OMD packet to account, as a descriptor into the (stable) capture bytes: which OMD stream, where
+/// the payload lies, its declared length and the capture time — 32 bytes, never a copy of the payload.
+struct OMDWorkItem: BitwiseCopyable, Sendable {
+    var timestamp: Int64
+    var payloadOffset: Int
+    var payloadLength: Int32
+    var declaredLength: Int32
+    var omdIndex: Int32
+}
+
+/// The producer's end of the pipeline: a ring of work items and a "no more work" flag.
+final class OMDWorkQueue: Sendable {
+    let ring = SPSCRing<OMDWorkItem>(capacity: 1 << 15)
+    let finished = Atomic<Bool>(false)
+
+    /// Producer only. Waits (see ``IdleBackoff``) while the worker is a full ring behind.
+    @inline(__always)
+    func push(_ item: OMDWorkItem) {
+        if _fastPath(ring.enqueue(item)) { return }
+        var backoff = IdleBackoff()
+        while !ring.enqueue(item) { backoff.wait() }
+    }
+
+    /// Producer only. Publishes the last partial batch and tells the worker nothing more will come.
+    func finish() {
+        ring.publish()
+        finished.store(true, ordering: .releasing)
+    }
+}
+
+/// The consumer: OMD accounting (messages by type, framing errors, sequence) on its own pinned thread,
+/// in packet order per stream. Its statistics are read by the producer only after `join()`.
+final class OMDWorker: @unchecked Sendable {
+    // Written by the worker thread only, once, as it ends; join() orders that write before any read.
+    private var result: [OMDStreamStatistics] = []
+    private let queue: OMDWorkQueue
+    private let bytes: ByteView
+    private var thread: PinnedThread?
+
+    init(queue: OMDWorkQueue, bytes: ByteView) {
+        self.queue = queue
+        self.bytes = bytes
+    }
+
+    func start(cpu: Int) {
+        thread = PinnedThread.start(name: "rehearse-omd", cpu: cpu) { [self] in run() }
+    }
+
+    /// Waits for the worker to drain the ring after the producer called `finish()`; returns the OMD
+    /// statistics by OMD stream index.
+    func join() -> [OMDStreamStatistics] {
+        thread?.join()
+        return result
+    }
+
+    private func run() {
+        // Locals: a class's stored `var` would pay a dynamic exclusivity check per access.
+        var statistics: [OMDStreamStatistics] = []
+        let analyzer = OMDStreamAnalyzer()
+        defer { result = statistics }
+        var backoff = IdleBackoff()
+        while true {
+            guard let item = queue.ring.dequeue() else {
+                // `finished` is stored after the last publish: seeing it, then an empty ring, means done.
+                if queue.finished.load(ordering: .acquiring) {
+                    if let item = queue.ring.dequeue() { account(item, &statistics, analyzer); continue }
+                    return
+                }
+                backoff.wait()
+                continue
+            }
+            backoff.reset()
+            account(item, &statistics, analyzer)
+        }
+    }
+
+    @inline(__always)
+    private func account(_ item: OMDWorkItem, _ statistics: inout [OMDStreamStatistics], _ analyzer: OMDStreamAnalyzer) {
+        let index = Int(item.omdIndex)
+        // Streams are numbered in the order they were detected: a new one is always the next index.
+        while _slowPath(index >= statistics.count) { statistics.append(OMDStreamStatistics()) }
+        let payload = bytes.getSlice(at: item.payloadOffset, count: Int(item.payloadLength)) ?? .empty
+        analyzer.process(payload, declaredLength: Int(item.declaredLength), timestamp: item.timestamp,
+                         into: &statistics[index])
+    }
+}
