@@ -18,17 +18,13 @@ final class OMDWorkQueue: Sendable {
     let ring = SPSCRing<OMDWorkItem>(capacity: 1 << 15)
     let finished = Atomic<Bool>(false)
 
-    /// Producer only. Waits (see ``IdleBackoff``) while the worker is a full ring behind.
+    /// Producer only. Stages `item`; full batches go into the ring (see ``SPSCRing/stage(_:)``).
     @inline(__always)
-    func push(_ item: OMDWorkItem) {
-        if _fastPath(ring.enqueue(item)) { return }
-        var backoff = IdleBackoff()
-        while !ring.enqueue(item) { backoff.wait() }
-    }
+    func push(_ item: OMDWorkItem) { ring.stage(item) }
 
-    /// Producer only. Publishes the last partial batch and tells the worker nothing more will come.
+    /// Producer only. Sends the last partial batch and tells the worker nothing more will come.
     func finish() {
-        ring.publish()
+        ring.flushStaged()
         finished.store(true, ordering: .releasing)
     }
 }

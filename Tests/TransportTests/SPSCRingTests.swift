@@ -40,16 +40,48 @@ struct SPSCRingTests {
         #expect(!ring.enqueue(99, batch: 4))
     }
 
-    @Test("two threads, millions of items: nothing lost, reordered or duplicated", arguments: [false, true])
-    func stress(batched: Bool) async {
+    @Test("staged mode: nothing visible until a batch fills or is flushed; batches wrap; a full ring refuses a whole batch")
+    func staged() {
+        let ring = SPSCRing<Int>(capacity: 8, stagingCapacity: 3)
+        #expect(ring.stagingCapacity == 3)
+        ring.stage(0)
+        ring.stage(1)
+        #expect(ring.dequeue() == nil)           // staged only
+        ring.stage(2)                            // third: the batch goes in
+        for i in 0..<3 { #expect(ring.dequeue() == i) }
+        ring.stage(3)
+        ring.flushStaged()
+        #expect(ring.dequeue() == 3)
+        #expect(ring.dequeue() == nil)
+        // Whole batches across the wrap point, in order.
+        var next = 4, expected = 4
+        for _ in 0..<20 {
+            for _ in 0..<3 { ring.stage(next); next += 1 }
+            for _ in 0..<3 { #expect(ring.dequeue() == expected); expected += 1 }
+        }
+        // enqueue(contentsOf:) is all or nothing.
+        let five = [100, 101, 102, 103, 104]
+        #expect(five.withUnsafeBufferPointer { ring.enqueue(contentsOf: $0) })
+        #expect(!five.withUnsafeBufferPointer { ring.enqueue(contentsOf: $0) })  // 3 free slots: refused
+        #expect(ring.count == 5)
+        for value in five { #expect(ring.dequeue() == value) }
+        #expect(ring.dequeue() == nil)
+    }
+
+    @Test("two threads, millions of items: nothing lost, reordered or duplicated", arguments: [0, 1, 2])
+    func stress(mode: Int) async {
+        let batched = mode >= 1, staged = mode == 2
         let ring = SPSCRing<UInt64>(capacity: 1024)
         let total: UInt64 = 3_000_000
         let producer = Thread {
             var i: UInt64 = 0
             while i < total {
-                if batched ? ring.enqueue(i) : ring.push(i) { i += 1 } else { sched_yield() }
+                if staged {
+                    ring.stage(i)
+                    i += 1
+                } else if batched ? ring.enqueue(i) : ring.push(i) { i += 1 } else { sched_yield() }
             }
-            if batched { ring.publish() }
+            if staged { ring.flushStaged() } else if batched { ring.publish() }
         }
         producer.start()
         var expected: UInt64 = 0
