@@ -1,100 +1,185 @@
+/// Receives the packets of ``CaptureReader/forEachPacket(into:)``. A struct conforming to it whose
+/// `visit` is `@inline(__always)` is compiled into the reader's loop: no call per packet (a closure
+/// handed to ``CaptureReader/forEachPacket(_:)`` stays a call, with the packet passed through memory).
+public protocol PacketVisitor {
+    /// Called for every packet, in order; return false to stop. The packet is valid during the call.
+    mutating func visit(_ packet: CapturedPacket) -> Bool
+}
+
 extension CaptureReader {
     /// Calls `body` for every remaining packet, in order, until it returns false or the capture ends.
-    ///
-    /// The fast way to walk a capture: the cursor lives in locals and the loop is specialised per
-    /// format, so a packet costs a few loads and compares. Records that need the slow path (a window
-    /// refill for gzip or pipes, a truncated tail, pcapng blocks other than Enhanced Packet Blocks) go
-    /// through ``next()``; results are identical to calling ``next()`` in a loop. The packet passed to
-    /// `body` is valid for the duration of the call (see ``ByteView`` for mapped files). Pages are
-    /// released one step (32 MiB) behind the cursor, so a consumer a little behind still finds them mapped.
+    /// The same walk as ``forEachPacket(into:)``; a closure stays a call per packet, so for a small
+    /// per-packet step a visitor is faster (the reader walk benchmark: 110 → 131 M packets/s), while
+    /// for a large one (`inspect`) the closure measured as fast or faster.
     @inlinable @inline(__always)
     public mutating func forEachPacket(_ body: (CapturedPacket) -> Bool) throws(CaptureError) {
         while true {
-            let keepGoing = format.isPcapng ? fastPcapng(body) : fastPcap(body)
+            var keepGoing = true
+            if format.isPcapng {
+                var walk = PcapngWalk(self)
+                while keepGoing, let packet = walk.next() { keepGoing = body(packet) }
+                finish(walk.cursor)
+            } else {
+                var walk = PcapWalk(self)
+                while keepGoing, let packet = walk.next() { keepGoing = body(packet) }
+                finish(walk.cursor)
+            }
             if !keepGoing { return }
             guard let packet = try next() else { return }
             if !body(packet) { return }
         }
     }
 
-    /// Classic pcap records that lie wholly inside the window. Returns false when `body` asked to stop.
+    /// Hands every remaining packet to `visitor`, in order, until it returns false or the capture ends.
+    ///
+    /// The fast way to walk a capture: the cursor lives in locals and the loop is specialised per
+    /// format, so a packet costs a few loads and compares. Records that need the slow path (a window
+    /// refill for gzip or pipes, a truncated tail, pcapng blocks other than Enhanced Packet Blocks) go
+    /// through ``next()``; results are identical to calling ``next()`` in a loop. The packet passed to
+    /// the visitor is valid for the duration of the call (see ``ByteView`` for mapped files). Pages are
+    /// released one step (32 MiB) behind the cursor, so a consumer a little behind still finds them mapped.
     @inlinable @inline(__always)
-    mutating func fastPcap(_ body: (CapturedPacket) -> Bool) -> Bool {
-        guard !finished, let base else { return true }
-        let start = windowStart, end = windowEnd
-        let big = bigEndian, multiplier = fractionMultiplier, snap = snapLimit
-        let headerLength = recordHeaderLength, linkType = pcapLinkType
-        var offset = position
-        var releaseAt = releaseMark
-        defer {
-            position = offset
-            releaseMark = releaseAt
-        }
-        while offset &+ headerLength <= end {
-            let record = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
-            let captured = Int(record.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
-            // Oversized lengths and records past the window: leave them to next() (error or refill).
-            if _slowPath(captured > snap || offset &+ headerLength &+ captured > end) { return true }
-            let seconds = Int64(record.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped)
-            let fraction = Int64(record.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
-            let original = Int(record.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
-            let packet = CapturedPacket(
-                timestamp: seconds &* 1_000_000_000 &+ fraction &* multiplier, originalLength: original,
-                linkType: linkType, interfaceIndex: 0,
-                data: ByteView(unsafeStart: base + (offset &- start &+ headerLength), count: captured),
-                recordOffset: offset, dataOffset: offset &+ headerLength)
-            offset &+= headerLength &+ captured
-            if _slowPath(offset >= releaseAt) {
-                source.release(upTo: offset &- Self.releaseStep)
-                releaseAt = offset &+ Self.releaseStep
+    public mutating func forEachPacket<Visitor: PacketVisitor>(into visitor: inout Visitor) throws(CaptureError) {
+        while true {
+            var keepGoing = true
+            if format.isPcapng {
+                var walk = PcapngWalk(self)
+                while keepGoing, let packet = walk.next() { keepGoing = visitor.visit(packet) }
+                finish(walk.cursor)
+            } else {
+                var walk = PcapWalk(self)
+                while keepGoing, let packet = walk.next() { keepGoing = visitor.visit(packet) }
+                finish(walk.cursor)
             }
-            if !body(packet) { return false }
+            if !keepGoing { return }
+            guard let packet = try next() else { return }
+            if !visitor.visit(packet) { return }
         }
-        return true
     }
 
-    /// pcapng Enhanced Packet Blocks that lie wholly inside the window; any other block, or anything
-    /// unusual, is left to next().
+    /// Stores a fast walk's cursor back into the reader.
     @inlinable @inline(__always)
-    mutating func fastPcapng(_ body: (CapturedPacket) -> Bool) -> Bool {
-        guard !finished, let base else { return true }
-        let start = windowStart, end = windowEnd, big = bigEndian
-        let interfaceCount = interfaces.count
-        var offset = position
-        var releaseAt = releaseMark
-        defer {
-            position = offset
-            releaseMark = releaseAt
+    mutating func finish(_ cursor: FastCursor) {
+        position = cursor.offset
+        releaseMark = cursor.releaseAt
+    }
+}
+
+/// Where a fast walk stands: the next record's offset and the offset at which pages are released next.
+@usableFromInline
+struct FastCursor {
+    @usableFromInline var offset: Int
+    @usableFromInline var releaseAt: Int
+    @usableFromInline init(offset: Int, releaseAt: Int) {
+        self.offset = offset
+        self.releaseAt = releaseAt
+    }
+}
+
+/// Classic pcap records that lie wholly inside the window, with the reader's state in locals. `next()`
+/// returns nil at the window's end and for anything unusual (oversized lengths, records past the
+/// window), which the reader's own `next()` then handles (error or refill).
+@usableFromInline
+struct PcapWalk {
+    @usableFromInline let base: UnsafeRawPointer?
+    @usableFromInline let start: Int, end: Int, multiplier: Int64, snap: Int, headerLength: Int
+    @usableFromInline let big: Bool
+    @usableFromInline let linkType: LinkType
+    @usableFromInline let source: CaptureSource
+    @usableFromInline var cursor: FastCursor
+
+    @inlinable @inline(__always)
+    init(_ reader: borrowing CaptureReader) {
+        base = reader.finished ? nil : reader.base
+        start = reader.windowStart
+        end = reader.windowEnd
+        big = reader.bigEndian
+        multiplier = reader.fractionMultiplier
+        snap = reader.snapLimit
+        headerLength = reader.recordHeaderLength
+        linkType = reader.pcapLinkType
+        source = reader.source
+        cursor = FastCursor(offset: reader.position, releaseAt: reader.releaseMark)
+    }
+
+    @inlinable @inline(__always)
+    mutating func next() -> CapturedPacket? {
+        guard let base else { return nil }
+        let offset = cursor.offset
+        guard offset &+ headerLength <= end else { return nil }
+        let record = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
+        let captured = Int(record.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
+        if _slowPath(captured > snap || offset &+ headerLength &+ captured > end) { return nil }
+        let seconds = Int64(record.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped)
+        let fraction = Int64(record.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
+        let original = Int(record.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
+        let packet = CapturedPacket(
+            timestamp: seconds &* 1_000_000_000 &+ fraction &* multiplier, originalLength: original,
+            linkType: linkType, interfaceIndex: 0,
+            data: ByteView(unsafeStart: base + (offset &- start &+ headerLength), count: captured),
+            recordOffset: offset, dataOffset: offset &+ headerLength)
+        cursor.offset = offset &+ headerLength &+ captured
+        if _slowPath(cursor.offset >= cursor.releaseAt) {
+            source.release(upTo: cursor.offset &- CaptureReader.releaseStep)
+            cursor.releaseAt = cursor.offset &+ CaptureReader.releaseStep
         }
-        while offset &+ 32 <= end {
-            let block = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
-            let type = block.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped
-            let length = Int(block.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
-            guard type == BlockType.enhancedPacket, length >= 32, length & 3 == 0, length <= end &- offset,
-                  Int(block.getUInt32(at: length &- 4, bigEndian: big).unsafelyUnwrapped) == length else { return true }
-            let interfaceIndex = Int(block.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
-            let captured = Int(block.getUInt32(at: 20, bigEndian: big).unsafelyUnwrapped)
-            let padded = (captured &+ 3) & ~3
-            guard interfaceIndex < interfaceCount, padded <= length &- 32 else { return true }
-            let interface = interfaces[interfaceIndex]
-            guard interface.snapLength == 0 || captured <= interface.snapLength else { return true }
-            let high = UInt64(block.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
-            let low = UInt64(block.getUInt32(at: 16, bigEndian: big).unsafelyUnwrapped)
-            guard let timestamp = interface.timestampScale.nanoseconds(high << 32 | low) else { return true }
-            let packet = CapturedPacket(
-                timestamp: timestamp, originalLength: Int(block.getUInt32(at: 24, bigEndian: big).unsafelyUnwrapped),
-                linkType: interface.linkType, interfaceIndex: interfaceIndex,
-                data: ByteView(unsafeStart: base + (offset &- start &+ 28), count: captured),
-                recordOffset: offset, dataOffset: offset &+ 28,
-                options: ByteView(unsafeStart: base + (offset &- start &+ 28 &+ padded), count: length &- 32 &- padded),
-                optionsBigEndian: big)
-            offset &+= length
-            if _slowPath(offset >= releaseAt) {
-                source.release(upTo: offset &- Self.releaseStep)
-                releaseAt = offset &+ Self.releaseStep
-            }
-            if !body(packet) { return false }
+        return packet
+    }
+}
+
+/// pcapng Enhanced Packet Blocks that lie wholly inside the window, with the reader's state in locals;
+/// any other block, or anything unusual, ends the walk (nil) for the reader's own `next()`.
+@usableFromInline
+struct PcapngWalk {
+    @usableFromInline let base: UnsafeRawPointer?
+    @usableFromInline let start: Int, end: Int
+    @usableFromInline let big: Bool
+    @usableFromInline let interfaces: [InterfaceDescription]
+    @usableFromInline let source: CaptureSource
+    @usableFromInline var cursor: FastCursor
+
+    @inlinable @inline(__always)
+    init(_ reader: borrowing CaptureReader) {
+        base = reader.finished ? nil : reader.base
+        start = reader.windowStart
+        end = reader.windowEnd
+        big = reader.bigEndian
+        interfaces = reader.interfaces
+        source = reader.source
+        cursor = FastCursor(offset: reader.position, releaseAt: reader.releaseMark)
+    }
+
+    @inlinable @inline(__always)
+    mutating func next() -> CapturedPacket? {
+        guard let base else { return nil }
+        let offset = cursor.offset
+        guard offset &+ 32 <= end else { return nil }
+        let block = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
+        let type = block.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped
+        let length = Int(block.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
+        guard type == BlockType.enhancedPacket, length >= 32, length & 3 == 0, length <= end &- offset,
+              Int(block.getUInt32(at: length &- 4, bigEndian: big).unsafelyUnwrapped) == length else { return nil }
+        let interfaceIndex = Int(block.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
+        let captured = Int(block.getUInt32(at: 20, bigEndian: big).unsafelyUnwrapped)
+        let padded = (captured &+ 3) & ~3
+        guard interfaceIndex < interfaces.count, padded <= length &- 32 else { return nil }
+        let interface = interfaces[interfaceIndex]
+        guard interface.snapLength == 0 || captured <= interface.snapLength else { return nil }
+        let high = UInt64(block.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
+        let low = UInt64(block.getUInt32(at: 16, bigEndian: big).unsafelyUnwrapped)
+        guard let timestamp = interface.timestampScale.nanoseconds(high << 32 | low) else { return nil }
+        let packet = CapturedPacket(
+            timestamp: timestamp, originalLength: Int(block.getUInt32(at: 24, bigEndian: big).unsafelyUnwrapped),
+            linkType: interface.linkType, interfaceIndex: interfaceIndex,
+            data: ByteView(unsafeStart: base + (offset &- start &+ 28), count: captured),
+            recordOffset: offset, dataOffset: offset &+ 28,
+            options: ByteView(unsafeStart: base + (offset &- start &+ 28 &+ padded), count: length &- 32 &- padded),
+            optionsBigEndian: big)
+        cursor.offset = offset &+ length
+        if _slowPath(cursor.offset >= cursor.releaseAt) {
+            source.release(upTo: cursor.offset &- CaptureReader.releaseStep)
+            cursor.releaseAt = cursor.offset &+ CaptureReader.releaseStep
         }
-        return true
+        return packet
     }
 }

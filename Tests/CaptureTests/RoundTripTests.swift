@@ -102,6 +102,42 @@ struct RoundTripTests {
         #expect(reader.blocksSkipped == 2)
     }
 
+    @Test("the closure walk, the visitor walk and next() give the same packets; a visitor that stops leaves next() at the packet after",
+          arguments: ["omd-d-ab.pcap", "omd-d-faults.pcapng", "omd-d-compressed-vlan.pcapng.gz"])
+    func walksAgree(golden: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("captures/\(golden)").path
+        typealias Seen = [Int64]  // per packet: record offset, timestamp, captured length, link type
+        func fields(_ p: CapturedPacket) -> Seen { [Int64(p.recordOffset), p.timestamp, Int64(p.data.count), Int64(p.linkType.rawValue)] }
+        var byNext: Seen = [], byClosure: Seen = []
+        var reader = try CaptureReader.open(path)
+        while let p = try reader.next() { byNext += fields(p) }
+        reader = try CaptureReader.open(path)
+        try reader.forEachPacket { p in byClosure += fields(p); return true }
+        struct Collect: PacketVisitor {
+            var seen: Seen = []
+            var stopAfter = Int.max
+            mutating func visit(_ packet: CapturedPacket) -> Bool {
+                seen += [Int64(packet.recordOffset), packet.timestamp, Int64(packet.data.count), Int64(packet.linkType.rawValue)]
+                return seen.count / 4 < stopAfter
+            }
+        }
+        var all = Collect()
+        reader = try CaptureReader.open(path)
+        try reader.forEachPacket(into: &all)
+        #expect(byNext.count > 400)
+        #expect(byClosure == byNext)
+        #expect(all.seen == byNext)
+        // Stop after 100 packets, then read on with next().
+        var first = Collect(stopAfter: 100)
+        reader = try CaptureReader.open(path)
+        try reader.forEachPacket(into: &first)
+        var rest: Seen = []
+        while let p = try reader.next() { rest += fields(p) }
+        #expect(first.seen.count == 400)
+        #expect(first.seen + rest == byNext)
+    }
+
     @Test("gzip captures read the same as plain ones, including concatenated members")
     func gzip() throws {
         let dir = TemporaryDirectory()

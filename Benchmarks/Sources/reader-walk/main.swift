@@ -1,5 +1,5 @@
 // reader-walk FILE [reps] [decode]: the Swift counterpart of ../shared/bench/c/pcapwalk.c — open the
-// capture, walk every record with CaptureReader.forEachPacket and, as pcapwalk does, read the OMD
+// capture, walk every record with CaptureReader.forEachPacket(into:) and, as pcapwalk does, read the OMD
 // header at its Ethernet/IPv4/UDP frame offset (MsgCount at 44, SeqNum at 46) and check sequence
 // contiguity; time each rep in-process (open + walk) and print the median. With `decode`, every packet
 // is decoded properly (link → IP → UDP, VLANs, options) before the OMD header is read.
@@ -9,11 +9,13 @@ import MarketData
 
 struct Totals { var packets = 0, bytes = 0, gaps = 0; var sequenceSum: UInt64 = 0 }
 
-func walk(_ path: String, decode: Bool) throws(CaptureError) -> Totals {
-    var reader = try CaptureReader.open(path)
+struct Walker: PacketVisitor {
+    let decode: Bool
     var t = Totals()
     var next: UInt32 = 0
-    try reader.forEachPacket { packet in
+
+    @inline(__always)
+    mutating func visit(_ packet: CapturedPacket) -> Bool {
         t.packets &+= 1
         t.bytes &+= packet.capturedLength
         let count: UInt8, sequence: UInt32
@@ -32,7 +34,13 @@ func walk(_ path: String, decode: Bool) throws(CaptureError) -> Totals {
         next = sequence &+ UInt32(count)
         return true
     }
-    return t
+}
+
+func walk(_ path: String, decode: Bool) throws(CaptureError) -> Totals {
+    var reader = try CaptureReader.open(path)
+    var walker = Walker(decode: decode)
+    try reader.forEachPacket(into: &walker)
+    return walker.t
 }
 
 func main() {
