@@ -240,9 +240,7 @@ public struct CaptureInspector {
             streams[index].omdState = 1
             streams[index].omdIndex = omdIndex
             if omdQueue == nil {
-                var statistics = OMDStreamStatistics()
-                statistics.errors.packetSizeMismatch = streams[index].rejectedBeforeDetection
-                omd.append(statistics)
+                omd.append(OMDStreamStatistics())  // rejected packets are added at finish()
             }
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         } else {
@@ -252,18 +250,21 @@ public struct CaptureInspector {
         }
     }
 
-    /// Takes the OMD statistics the worker thread gathered, by OMD stream index.
+    /// Takes back the OMD statistics from the worker thread (which started from ``omd``), by OMD
+    /// stream index, and accounts OMD on this thread again.
     mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
         omd = worker
         while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
-        for stream in streams where stream.omdIndex >= 0 {
-            omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
-        }
         omdQueue = nil
     }
 
     /// Closes the rate windows; call once after the last packet.
     public mutating func finish() {
+        // Packets of an OMD stream seen before it was recognised count as PktSize mismatches.
+        while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
+        for stream in streams where stream.omdIndex >= 0 {
+            omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
+        }
         // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
         // carries UDP or TCP unless it is a fragment or another protocol.
         let ip = packets &- decode.notIP &- decode.truncated &- decode.malformed

@@ -38,9 +38,11 @@ final class OMDWorker: @unchecked Sendable {
     private let bytes: ByteView
     private var thread: PinnedThread?
 
-    init(queue: OMDWorkQueue, bytes: ByteView) {
+    /// - Parameter initial: the statistics so far (when OMD was accounted on the reading thread first).
+    init(queue: OMDWorkQueue, bytes: ByteView, initial: [OMDStreamStatistics]) {
         self.queue = queue
         self.bytes = bytes
+        result = initial
     }
 
     func start(cpu: Int) {
@@ -56,7 +58,7 @@ final class OMDWorker: @unchecked Sendable {
 
     private func run() {
         // Locals: a class's stored `var` would pay a dynamic exclusivity check per access.
-        var statistics: [OMDStreamStatistics] = []
+        var statistics = result
         let analyzer = OMDStreamAnalyzer()
         defer { result = statistics }
         var backoff = IdleBackoff()
@@ -83,5 +85,42 @@ final class OMDWorker: @unchecked Sendable {
         let payload = bytes.getSlice(at: item.payloadOffset, count: Int(item.payloadLength)) ?? .empty
         analyzer.process(payload, declaredLength: Int(item.declaredLength), timestamp: item.timestamp,
                          into: &statistics[index])
+    }
+}
+
+/// The OMD worker of one inspection, started and stopped as the pass goes (see ``Inspection``).
+final class OMDStage {
+    private let bytes: ByteView
+    private var worker: OMDWorker?
+    private var queue: OMDWorkQueue?
+    private var savedAffinity: PinnedThread.SavedAffinity?
+
+    init(bytes: ByteView) { self.bytes = bytes }
+
+    var isRunning: Bool { worker != nil }
+
+    /// Hands OMD accounting to a worker pinned to CPU 1, from the statistics so far; the calling thread
+    /// is pinned to CPU 0 until ``stop(_:)``.
+    func start(_ inspector: inout CaptureInspector) {
+        guard worker == nil else { return }
+        let q = OMDWorkQueue()
+        let w = OMDWorker(queue: q, bytes: bytes, initial: inspector.omd)
+        w.start(cpu: 1)
+        inspector.omdQueue = Unmanaged.passUnretained(q)
+        queue = q
+        worker = w
+        savedAffinity = PinnedThread.pinCurrentThread(to: 0, saving: ())
+    }
+
+    /// Waits for the worker to finish what it was given and takes its statistics back.
+    func stop(_ inspector: inout CaptureInspector) {
+        guard let worker, let queue else { return }
+        queue.finish()
+        inspector.merge(omdFrom: worker.join())
+        withExtendedLifetime(queue) {}
+        self.worker = nil
+        self.queue = nil
+        savedAffinity?.restore()
+        savedAffinity = nil
     }
 }

@@ -30,7 +30,7 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
-    @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (default: 2 when the machine has two CPUs and the capture is a mapped file).")
+    @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread. Default: on a machine with two CPUs and a mapped capture, time both on the first 2 M packets and keep the faster; the figures are the same either way.")
     var threads: Int?
 
     @Flag(inversion: .prefixedNo, help: "Show progress (default: only when stdout and stderr are terminals).")

@@ -1,7 +1,7 @@
 import Capture
 import Foundation
 import MarketData
-import Measure
+@testable import Measure
 import Synth
 import Testing
 import Transport
@@ -73,6 +73,30 @@ struct InspectionTests {
         #expect(PinnedThread.currentThreadCPUCount == cpusBefore)
         #expect(single.omdTotals?.gaps == 5 + 3)
         #expect(single == pipelined)
+        // Adaptive: one thread, then two, then the faster — the same figures whichever it keeps.
+        let adaptive = Inspection.inspect(path: path, pipelined: nil, probePackets: 2_000)
+        #expect(single == adaptive)
+
+        // The worker started and stopped mid-pass, twice: the OMD statistics move with the work.
+        var reader = try CaptureReader.open(path)
+        var inspector = CaptureInspector()
+        let bytes = reader.stableBytes
+        let stage = OMDStage(bytes: try #require(bytes))
+        var count = 0
+        try reader.forEachPacket { packet in
+            inspector.add(packet)
+            count += 1
+            switch count {
+            case 1_000, 9_000: stage.start(&inspector)
+            case 5_000: stage.stop(&inspector)
+            default: break
+            }
+            return true
+        }
+        stage.stop(&inspector)
+        #expect(count > 9_000)
+        let switched = Inspection.report(path: path, reader: reader.summary, inspector: &inspector, failure: nil)
+        #expect(switched == single)
     }
 
     @Test("a stream that starts with non-OMD packets: rejected packets counted once the stream turns out OMD, same with one or two threads")
