@@ -34,8 +34,9 @@ public enum Inspection {
         let canPipeline = PinnedThread.availableCPUs >= 2
         let stage = reader.stableBytes.map(OMDStage.init(bytes:))
         if pipelined == true { stage?.start(&inspector) }
-        var schedule = pipelined == nil && canPipeline && stage != nil
-            ? AdaptiveSchedule(probePackets: max(1, probePackets)) : nil
+        var schedule = AdaptiveSchedule(probePackets: max(1, probePackets))
+        // The packet count at which the schedule decides next; never, unless adaptive.
+        var nextDecision = pipelined == nil && canPipeline && stage != nil ? schedule.nextDecision : Int.max
         var failure: CaptureError?
         do {
             var tick = 0
@@ -44,9 +45,9 @@ public enum Inspection {
                 inspector.add(packet)
                 tick &+= 1
                 if _slowPath(tick & 0xFFFF == 0) { progressOffset(packet) }
-                if _slowPath(schedule != nil && tick == schedule!.nextDecision) {
-                    if let stage { schedule!.decide(at: tick, stage: stage, inspector: &inspector) }
-                    if schedule!.isDone { schedule = nil }
+                if _slowPath(tick == nextDecision), let stage {
+                    schedule.decide(at: tick, stage: stage, inspector: &inspector)
+                    nextDecision = schedule.isDone ? Int.max : schedule.nextDecision
                 }
                 return true
             }
