@@ -76,15 +76,14 @@ struct FastCursor {
     }
 }
 
-/// Classic pcap records that lie wholly inside the window, with the reader's state in locals. `next()`
-/// returns nil at the window's end and for anything unusual (oversized lengths, records past the
-/// window), which the reader's own `next()` then handles (error or refill).
+/// What both fast walks read from the reader: the window, its byte order, the source whose pages are
+/// released behind the cursor, and the cursor itself (copied back with ``CaptureReader/finish(_:)``).
 @usableFromInline
-struct PcapWalk {
+struct WalkWindow {
+    /// nil when the reader has finished: the walk yields nothing.
     @usableFromInline let base: UnsafeRawPointer?
-    @usableFromInline let start: Int, end: Int, multiplier: Int64, snap: Int, headerLength: Int
+    @usableFromInline let start: Int, end: Int
     @usableFromInline let big: Bool
-    @usableFromInline let linkType: LinkType
     @usableFromInline let source: CaptureSource
     @usableFromInline var cursor: FastCursor
 
@@ -94,35 +93,69 @@ struct PcapWalk {
         start = reader.windowStart
         end = reader.windowEnd
         big = reader.bigEndian
-        multiplier = reader.fractionMultiplier
-        snap = reader.snapLimit
-        headerLength = reader.recordHeaderLength
-        linkType = reader.pcapLinkType
         source = reader.source
         cursor = FastCursor(offset: reader.position, releaseAt: reader.releaseMark)
     }
 
+    /// The bytes from file offset `offset` to the window's end.
+    @inlinable @inline(__always)
+    func bytes(_ base: UnsafeRawPointer, from offset: Int) -> ByteView {
+        ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
+    }
+
+    /// `count` bytes at file offset `offset` (inside the window: the caller checked).
+    @inlinable @inline(__always)
+    func bytes(_ base: UnsafeRawPointer, at offset: Int, count: Int) -> ByteView {
+        ByteView(unsafeStart: base + (offset &- start), count: count)
+    }
+
+    /// Moves the cursor to `offset`, releasing pages a step behind it.
+    @inlinable @inline(__always)
+    mutating func advance(to offset: Int) {
+        cursor.offset = offset
+        if _slowPath(offset >= cursor.releaseAt) {
+            source.release(upTo: offset &- CaptureReader.releaseStep)
+            cursor.releaseAt = offset &+ CaptureReader.releaseStep
+        }
+    }
+}
+
+/// Classic pcap records that lie wholly inside the window, with the reader's state in locals. `next()`
+/// returns nil at the window's end and for anything unusual (oversized lengths, records past the
+/// window), which the reader's own `next()` then handles (error or refill).
+@usableFromInline
+struct PcapWalk {
+    @usableFromInline var window: WalkWindow
+    @usableFromInline let multiplier: Int64, snap: Int, headerLength: Int
+    @usableFromInline let linkType: LinkType
+    @usableFromInline var cursor: FastCursor { window.cursor }
+
+    @inlinable @inline(__always)
+    init(_ reader: borrowing CaptureReader) {
+        window = WalkWindow(reader)
+        multiplier = reader.fractionMultiplier
+        snap = reader.snapLimit
+        headerLength = reader.recordHeaderLength
+        linkType = reader.pcapLinkType
+    }
+
     @inlinable @inline(__always)
     mutating func next() -> CapturedPacket? {
-        guard let base else { return nil }
-        let offset = cursor.offset
-        guard offset &+ headerLength <= end else { return nil }
-        let record = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
+        guard let base = window.base else { return nil }
+        let offset = window.cursor.offset, big = window.big
+        guard offset &+ headerLength <= window.end else { return nil }
+        let record = window.bytes(base, from: offset)
         let captured = Int(record.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
-        if _slowPath(captured > snap || offset &+ headerLength &+ captured > end) { return nil }
+        if _slowPath(captured > snap || offset &+ headerLength &+ captured > window.end) { return nil }
         let seconds = Int64(record.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped)
         let fraction = Int64(record.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
         let original = Int(record.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
         let packet = CapturedPacket(
             timestamp: seconds &* 1_000_000_000 &+ fraction &* multiplier, originalLength: original,
             linkType: linkType, interfaceIndex: 0,
-            data: ByteView(unsafeStart: base + (offset &- start &+ headerLength), count: captured),
+            data: window.bytes(base, at: offset &+ headerLength, count: captured),
             recordOffset: offset, dataOffset: offset &+ headerLength)
-        cursor.offset = offset &+ headerLength &+ captured
-        if _slowPath(cursor.offset >= cursor.releaseAt) {
-            source.release(upTo: cursor.offset &- CaptureReader.releaseStep)
-            cursor.releaseAt = cursor.offset &+ CaptureReader.releaseStep
-        }
+        window.advance(to: offset &+ headerLength &+ captured)
         return packet
     }
 }
@@ -131,33 +164,25 @@ struct PcapWalk {
 /// any other block, or anything unusual, ends the walk (nil) for the reader's own `next()`.
 @usableFromInline
 struct PcapngWalk {
-    @usableFromInline let base: UnsafeRawPointer?
-    @usableFromInline let start: Int, end: Int
-    @usableFromInline let big: Bool
+    @usableFromInline var window: WalkWindow
     @usableFromInline let interfaces: [InterfaceDescription]
-    @usableFromInline let source: CaptureSource
-    @usableFromInline var cursor: FastCursor
+    @usableFromInline var cursor: FastCursor { window.cursor }
 
     @inlinable @inline(__always)
     init(_ reader: borrowing CaptureReader) {
-        base = reader.finished ? nil : reader.base
-        start = reader.windowStart
-        end = reader.windowEnd
-        big = reader.bigEndian
+        window = WalkWindow(reader)
         interfaces = reader.interfaces
-        source = reader.source
-        cursor = FastCursor(offset: reader.position, releaseAt: reader.releaseMark)
     }
 
     @inlinable @inline(__always)
     mutating func next() -> CapturedPacket? {
-        guard let base else { return nil }
-        let offset = cursor.offset
-        guard offset &+ 32 <= end else { return nil }
-        let block = ByteView(unsafeStart: base + (offset &- start), count: end &- offset)
+        guard let base = window.base else { return nil }
+        let offset = window.cursor.offset, big = window.big
+        guard offset &+ 32 <= window.end else { return nil }
+        let block = window.bytes(base, from: offset)
         let type = block.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped
         let length = Int(block.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
-        guard type == BlockType.enhancedPacket, length >= 32, length & 3 == 0, length <= end &- offset,
+        guard type == BlockType.enhancedPacket, length >= 32, length & 3 == 0, length <= window.end &- offset,
               Int(block.getUInt32(at: length &- 4, bigEndian: big).unsafelyUnwrapped) == length else { return nil }
         let interfaceIndex = Int(block.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
         let captured = Int(block.getUInt32(at: 20, bigEndian: big).unsafelyUnwrapped)
@@ -171,15 +196,11 @@ struct PcapngWalk {
         let packet = CapturedPacket(
             timestamp: timestamp, originalLength: Int(block.getUInt32(at: 24, bigEndian: big).unsafelyUnwrapped),
             linkType: interface.linkType, interfaceIndex: interfaceIndex,
-            data: ByteView(unsafeStart: base + (offset &- start &+ 28), count: captured),
+            data: window.bytes(base, at: offset &+ 28, count: captured),
             recordOffset: offset, dataOffset: offset &+ 28,
-            options: ByteView(unsafeStart: base + (offset &- start &+ 28 &+ padded), count: length &- 32 &- padded),
+            options: window.bytes(base, at: offset &+ 28 &+ padded, count: length &- 32 &- padded),
             optionsBigEndian: big)
-        cursor.offset = offset &+ length
-        if _slowPath(cursor.offset >= cursor.releaseAt) {
-            source.release(upTo: cursor.offset &- CaptureReader.releaseStep)
-            cursor.releaseAt = cursor.offset &+ CaptureReader.releaseStep
-        }
+        window.advance(to: offset &+ length)
         return packet
     }
 }

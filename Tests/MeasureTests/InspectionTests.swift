@@ -110,13 +110,7 @@ struct InspectionTests {
             try writer.write(timestamp: time, bytes: DatagramFrame.ipv4UDPHeader(source: flow.0, destination: flow.1,
                                                                                    payloadLength: payload.count) + payload)
         }
-        func omd(_ sequence: UInt32, _ messages: Int) -> [UInt8] {
-            var b = OMDPacketBuilder(maximumSize: 1400)
-            b.start(sequenceNumber: sequence, sendTime: 1)
-            for _ in 0..<messages { _ = b.message(type: 330, length: 36) }
-            b.finish()
-            return b.packet
-        }
+        func omd(_ sequence: UInt32, _ messages: Int) -> [UInt8] { omdPacket(sequence, messages, type: 330, length: 36) }
         var time: Int64 = 1_700_000_000_000_000_000
         for garbage in [[UInt8](repeating: 7, count: 20), [0xde, 0xad]] {
             try write(late, garbage, at: time); time += 1000
@@ -205,13 +199,7 @@ struct FeedListenerTests {
         options.duration = 5_000_000_000
         let listener = try FeedListener(options: options)
         let sender = try UDPSender(target: Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listener.boundPorts[0]))
-        func packet(_ sequence: UInt32, _ messages: Int) -> [UInt8] {
-            var b = OMDPacketBuilder(maximumSize: 1400)
-            b.start(sequenceNumber: sequence, sendTime: 1)
-            for _ in 0..<messages { _ = b.message(type: 9999, length: 8) }
-            b.finish()
-            return b.packet
-        }
+        func packet(_ sequence: UInt32, _ messages: Int) -> [UInt8] { omdPacket(sequence, messages, type: 9999, length: 8) }
         #expect(sender.send(packet(1, 2)) == 1)
         #expect(sender.send([0xde, 0xad, 0xbe, 0xef]) == 1)
         #expect(sender.send(packet(3, 1)) == 1)
@@ -227,4 +215,13 @@ struct FeedListenerTests {
         #expect(s.omd.sequence.statistics.missingMessages == 6)
         #expect(s.kernelDrops == 0)
     }
+}
+
+/// An OMD packet with `messages` messages of one type and size, numbered from `sequence`.
+func omdPacket(_ sequence: UInt32, _ messages: Int, type: UInt16, length: Int) -> [UInt8] {
+    var b = OMDPacketBuilder(maximumSize: 1400)
+    b.start(sequenceNumber: sequence, sendTime: 1)
+    for _ in 0..<messages { _ = b.message(type: type, length: length) }
+    b.finish()
+    return b.packet
 }
