@@ -33,8 +33,10 @@ public struct OMDPacket {
 
     /// The message block: bytes after the header, up to PktSize (or the payload's end if shorter).
     @inlinable @inline(__always) public var messageBlock: ByteView {
-        let end = Swift.min(Swift.max(packetSize, Self.headerSize), bytes.count)
-        return bytes.getSlice(at: Self.headerSize, count: end - Self.headerSize) ?? .empty
+        // The view holds at least the header (see `init`): cut it to PktSize, then drop the header.
+        let end = Swift.min(packetSize, bytes.count)
+        guard end > Self.headerSize else { return .empty }
+        return bytes.prefix(end).getSlice(from: Self.headerSize) ?? .empty
     }
 
     /// Iterates the messages of an uncompressed packet. For a compressed one, inflate

@@ -66,13 +66,26 @@ public struct OMDStreamStatistics: Sendable {
 /// sequence (gaps, duplicates, heartbeats, resets). Allocation-free per packet once warm
 /// (compressed packets inflate into a reused buffer).
 public struct OMDStreamAnalyzer {
+    /// Per MsgType below 512, the smallest MsgSize that needs no second look: the type's minimum size,
+    /// or `UInt16.max` for the types the second pass handles (Sequence Reset, DR Signal). One compare
+    /// per message covers both "too short" and "rare". Exactly 512 entries (an array, not inline
+    /// storage: the analyzer is read next to the statistics it updates, and a large value would be
+    /// copied for each packet).
+    @usableFromInline let thresholds: [UInt16]
+    /// Per MsgType below 512, its minimum MsgSize (4 for unknown types).
     @usableFromInline let minimumSizes: [UInt8]
     @usableFromInline let inflater: ZlibInflater
 
     public init() {
         var sizes = [UInt8](repeating: 4, count: 512)
-        for entry in OMDMessageType.known { sizes[Int(entry.type)] = UInt8(entry.minimumSize) }
+        var thresholds = [UInt16](repeating: 4, count: 512)
+        for entry in OMDMessageType.known {
+            sizes[Int(entry.type)] = UInt8(entry.minimumSize)
+            thresholds[Int(entry.type)] = UInt16(entry.minimumSize)
+        }
+        for rare in [OMDMessageType.sequenceReset, OMDMessageType.disasterRecoverySignal] { thresholds[Int(rare)] = .max }
         minimumSizes = sizes
+        self.thresholds = thresholds
         inflater = ZlibInflater()
     }
 
@@ -88,9 +101,11 @@ public struct OMDStreamAnalyzer {
         return messages.error == nil
     }
 
-    /// Second pass over a packet holding a Sequence Reset, a DR signal or a type ≥ 512 (rare).
+    /// Second pass over a packet the first pass flagged (rare): counts messages shorter than their
+    /// type's layout and types ≥ 512, records DR signals, and returns a Sequence Reset's NewSeqNo with
+    /// the number of messages after it.
     @usableFromInline
-    func rareMessages(_ block: ByteView, _ count: Int, into s: inout OMDStreamStatistics) -> (UInt32, Int)? {
+    func secondPass(_ block: ByteView, _ count: Int, into s: inout OMDStreamStatistics) -> (UInt32, Int)? {
         var reset: (UInt32, Int)?
         var messages = OMDMessages(block: block, expectedCount: count)
         var index = 0
@@ -99,6 +114,8 @@ public struct OMDStreamAnalyzer {
             let type = message.type
             if type >= 512 {
                 s.otherTypeCounts[type, default: 0] &+= 1
+            } else if message.size < Int(minimumSizes[Int(type)]) {
+                s.errors.shortMessage &+= 1
             } else if let r = SequenceReset(message) {
                 reset = (r.newSequenceNumber, count - index)
             } else if let dr = DisasterRecoverySignal(message), s.disasterRecoverySignals.count < 1000 {
@@ -106,6 +123,15 @@ public struct OMDStreamAnalyzer {
             }
         }
         return reset
+    }
+
+    @usableFromInline
+    static func count(_ error: OMDFramingError, into s: inout OMDStreamStatistics) {
+        switch error {
+        case .messageSizeTooSmall: s.errors.messageSizeTooSmall &+= 1
+        case .messageBeyondPacket: s.errors.messageBeyondPacket &+= 1
+        case .messageCountMismatch: s.errors.messageCountMismatch &+= 1
+        }
     }
 
     /// Accounts one UDP payload. `declaredLength` is the UDP length − 8.
@@ -138,29 +164,23 @@ public struct OMDStreamAnalyzer {
             }
             block = inflated
         }
+        // First pass: count every type below 512; flag the packet when a message is short, rare
+        // (Sequence Reset, DR Signal) or of a type ≥ 512, for the second pass.
         var messages = OMDMessages(block: block, expectedCount: count)
-        var reset: (UInt32, Int)?
-        var short: UInt64 = 0
-        var rare = false
-        minimumSizes.withUnsafeBufferPointer { minimum in
+        var flagged = false
+        thresholds.withUnsafeBufferPointer { threshold in
             while let (size, messageType) = messages.nextHeader() {
                 let type = Int(messageType)
-                guard type < 512, type < minimum.count else { rare = true; continue }
-                s.typeCounts[unchecked: type] &+= 1
-                if _slowPath(size < Int(minimum[type])) { short &+= 1; continue }
-                if _slowPath(type == 100 || type == 105) { rare = true }
+                // `threshold` has exactly 512 entries, as `typeCounts` has.
+                if _fastPath(type < threshold.count) {
+                    s.typeCounts[unchecked: type] &+= 1
+                    if _fastPath(size >= Int(threshold[type])) { continue }
+                }
+                flagged = true
             }
         }
-        s.errors.shortMessage &+= short
-        if _slowPath(rare) { reset = rareMessages(block, count, into: &s) }
-        if let error = messages.error {
-            switch error {
-            case .messageSizeTooSmall: s.errors.messageSizeTooSmall &+= 1
-            case .messageBeyondPacket: s.errors.messageBeyondPacket &+= 1
-            case .messageCountMismatch: s.errors.messageCountMismatch &+= 1
-            }
-        }
-        if let reset {
+        if _slowPath(messages.error != nil) { Self.count(messages.error!, into: &s) }
+        if _slowPath(flagged), let reset = secondPass(block, count, into: &s) {
             s.sequence.observe(sequenceNumber: sequenceNumber, messageCount: count, reset: (reset.0, reset.1), timestamp: timestamp)
         } else {
             s.sequence.observe(sequenceNumber: sequenceNumber, messageCount: count, timestamp: timestamp)

@@ -63,9 +63,12 @@ public enum SequenceOutcome: Equatable, Sendable {
 /// No allocation per packet (gap history is bounded and only grows on gaps).
 public struct SequenceTracker: Sendable {
     /// Next expected SN (nil before the first packet).
-    public var expected: UInt64? { _expected }
+    public var expected: UInt64? { _expected == Self.none ? nil : _expected }
     public var statistics: SequenceStatistics { _statistics }
-    @usableFromInline var _expected: UInt64?
+    /// "No value" for the SN fields below: never an SN (SNs are 32-bit; the expected SN at most
+    /// 2^32 + 255). Plain integers, not optionals: the in-order check is one compare.
+    @usableFromInline static var none: UInt64 { .max }
+    @usableFromInline var _expected: UInt64 = SequenceTracker.none
     @usableFromInline var _statistics = SequenceStatistics()
     /// The first ``gapHistoryLimit`` gaps, in order of detection.
     public private(set) var gapHistory: [SequenceGap] = []
@@ -75,8 +78,8 @@ public struct SequenceTracker: Sendable {
     public static let restartDistance: UInt64 = 1 << 20
 
     private var openGaps: [(start: UInt64, end: UInt64)] = []  // half-open
-    /// SN of the packet that carried the last reset, while no data has followed it.
-    @usableFromInline var resetPacketSequence: UInt64?
+    /// SN of the packet that carried the last reset, while no data has followed it (else ``none``).
+    @usableFromInline var resetPacketSequence: UInt64 = SequenceTracker.none
 
     public init() {
         openGaps.reserveCapacity(Self.openGapCapacity + 2)
@@ -96,7 +99,7 @@ public struct SequenceTracker: Sendable {
             _statistics.packets &+= 1
             _statistics.messages &+= count
             _expected = UInt64(sequenceNumber) &+ count
-            resetPacketSequence = nil
+            resetPacketSequence = Self.none
             return .inOrder
         }
         return observeSlow(sequenceNumber: sequenceNumber, messageCount: messageCount, reset: reset, timestamp: timestamp)
@@ -111,7 +114,7 @@ public struct SequenceTracker: Sendable {
             _statistics.messages &+= UInt64(messageCount)
             _statistics.resets &+= 1
             _expected = UInt64(reset.newSequenceNumber) + UInt64(reset.messagesAfter)
-            resetPacketSequence = reset.messagesAfter == 0 ? first : nil
+            resetPacketSequence = reset.messagesAfter == 0 ? first : Self.none
             openGaps.removeAll(keepingCapacity: true)
             return .reset
         }
@@ -120,8 +123,8 @@ public struct SequenceTracker: Sendable {
         let end = first + count
         _statistics.packets &+= 1
         _statistics.messages &+= count
-        resetPacketSequence = nil
-        guard let next = _expected else {
+        resetPacketSequence = Self.none
+        guard let next = expected else {
             _expected = end
             return .first
         }
@@ -160,12 +163,12 @@ public struct SequenceTracker: Sendable {
 
     private mutating func heartbeat(_ last: UInt64, _ timestamp: Int64) -> SequenceOutcome {
         _statistics.heartbeats &+= 1
-        guard let next = _expected else {
+        guard let next = expected else {
             _expected = last + 1
             return .heartbeat
         }
         if last + 1 == next { return .heartbeat }
-        if let resetSequence = resetPacketSequence, last == resetSequence || last + 1 == next { return .heartbeat }
+        if resetPacketSequence != Self.none && last == resetPacketSequence { return .heartbeat }
         if last + 1 > next {
             recordGap(from: next, to: last + 1, timestamp: timestamp)
             _expected = last + 1
