@@ -144,12 +144,17 @@ struct PcapWalk {
         guard let base = window.base else { return nil }
         let offset = window.cursor.offset, big = window.big
         guard offset &+ headerLength <= window.end else { return nil }
-        let record = window.bytes(base, from: offset)
-        let captured = Int(record.getUInt32(at: 8, bigEndian: big).unsafelyUnwrapped)
+        // The four fields of the record header (`headerLength` ≥ 16 bytes, checked above), read as
+        // little-endian and swapped together when the file is big-endian: one branch, not four.
+        let record = window.bytes(base, at: offset, count: 16)
+        var fields = (record.getUInt32LE(at: 0).unsafelyUnwrapped, record.getUInt32LE(at: 4).unsafelyUnwrapped,
+                      record.getUInt32LE(at: 8).unsafelyUnwrapped, record.getUInt32LE(at: 12).unsafelyUnwrapped)
+        if _slowPath(big) {
+            fields = (fields.0.byteSwapped, fields.1.byteSwapped, fields.2.byteSwapped, fields.3.byteSwapped)
+        }
+        let captured = Int(fields.2)
         if _slowPath(captured > snap || offset &+ headerLength &+ captured > window.end) { return nil }
-        let seconds = Int64(record.getUInt32(at: 0, bigEndian: big).unsafelyUnwrapped)
-        let fraction = Int64(record.getUInt32(at: 4, bigEndian: big).unsafelyUnwrapped)
-        let original = Int(record.getUInt32(at: 12, bigEndian: big).unsafelyUnwrapped)
+        let seconds = Int64(fields.0), fraction = Int64(fields.1), original = Int(fields.3)
         let packet = CapturedPacket(
             timestamp: seconds &* 1_000_000_000 &+ fraction &* multiplier, originalLength: original,
             linkType: linkType, interfaceIndex: 0,
