@@ -64,3 +64,45 @@ public struct FlowTable: Sendable {
         }
     }
 }
+
+/// A small direct-mapped cache in front of a ``FlowTable`` for ``PlainIPv4UDPFrame``s, keyed by the
+/// frame's raw address and port bytes: a hit costs a multiply, a load and two compares, with no
+/// ``FlowKey`` built, hashed or probed for. A miss (a new stream, or two streams sharing a slot) is
+/// looked up in the table and remembered, replacing the slot's previous stream.
+public struct IPv4UDPFlowCache: Sendable {
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline var addresses: UInt64
+        @usableFromInline var ports: UInt32
+        /// Dense index in the table; -1 when the slot is empty.
+        @usableFromInline var index: Int32
+        @usableFromInline init(addresses: UInt64, ports: UInt32, index: Int32) {
+            self.addresses = addresses
+            self.ports = ports
+            self.index = index
+        }
+    }
+    @usableFromInline var entries = [Entry](repeating: Entry(addresses: 0, ports: 0, index: -1), count: 256)
+
+    public init() {}
+
+    @inlinable @inline(__always)
+    static func slot(_ addresses: UInt64, _ ports: UInt32) -> Int {
+        Int(truncatingIfNeeded: ((addresses ^ UInt64(ports) << 17) &* 0x9E37_79B9_7F4A_7C15) >> 56)
+    }
+
+    /// The table index remembered for the frame's stream, or nil.
+    @inlinable @inline(__always)
+    public func find(_ frame: PlainIPv4UDPFrame) -> Int? {
+        let addresses = frame.rawAddresses, ports = frame.rawPorts
+        let entry = entries[Self.slot(addresses, ports)]
+        guard entry.addresses == addresses, entry.ports == ports, entry.index >= 0 else { return nil }
+        return Int(entry.index)
+    }
+
+    /// Remembers that the frame's stream has table index `index`.
+    public mutating func remember(_ frame: PlainIPv4UDPFrame, index: Int) {
+        let addresses = frame.rawAddresses, ports = frame.rawPorts
+        entries[Self.slot(addresses, ports)] = Entry(addresses: addresses, ports: ports, index: Int32(truncatingIfNeeded: index))
+    }
+}

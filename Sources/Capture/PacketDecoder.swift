@@ -100,32 +100,11 @@ public enum PacketDecoder {
         }
     }
 
-    /// Untagged Ethernet, IPv4 without options and not a fragment, UDP with consistent lengths: the shape
-    /// of nearly every market-data packet, decoded after one bounds check. nil for anything else, which
-    /// the general path then decodes (and classifies, when it is damaged). Same result as the general path.
+    /// Untagged Ethernet, IPv4 without options and not a fragment, UDP with consistent lengths, decoded
+    /// after one bounds check (``PlainIPv4UDPFrame``); nil for anything else. Same result as the general path.
     @inlinable @inline(__always)
     static func plainEthernetIPv4UDP(_ data: ByteView) -> DecodedPacket? {
-        guard data.fits(0, 42) else { return nil }
-        let etherType = UInt16(bigEndian: data.load(12, as: UInt16.self))
-        let versionIHL = data.load(14, as: UInt8.self)
-        let fragmentField = UInt16(bigEndian: data.load(20, as: UInt16.self))
-        let proto = data.load(23, as: UInt8.self)
-        guard etherType == 0x0800, versionIHL == 0x45, proto == 17, fragmentField & 0x3FFF == 0 else { return nil }
-        let totalLength = Int(UInt16(bigEndian: data.load(16, as: UInt16.self)))
-        let udpLength = Int(UInt16(bigEndian: data.load(38, as: UInt16.self)))
-        guard udpLength >= 8, udpLength <= totalLength &- 20 else { return nil }
-        var decoded = DecodedPacket(status: .transport)
-        decoded.networkOffset = 14
-        decoded.flow = FlowKey(ipProtocol: 17,
-                               source: IPAddress(v4: UInt32(bigEndian: data.load(26, as: UInt32.self))),
-                               sourcePort: UInt16(bigEndian: data.load(34, as: UInt16.self)),
-                               destination: IPAddress(v4: UInt32(bigEndian: data.load(30, as: UInt32.self))),
-                               destinationPort: UInt16(bigEndian: data.load(36, as: UInt16.self)))
-        decoded.declaredPayloadLength = udpLength &- 8
-        decoded.payloadOffset = 42
-        let length = Swift.min(data.count &- 42, udpLength &- 8)
-        decoded.payload = ByteView(unsafeStart: length == 0 ? nil : data.base.unsafelyUnwrapped + 42, count: length)
-        return decoded
+        PlainIPv4UDPFrame(data)?.decoded
     }
 
     @inlinable @inline(__always)

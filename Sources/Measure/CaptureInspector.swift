@@ -90,6 +90,7 @@ public struct CaptureInspector {
     public internal(set) var streams: [StreamAccumulator] = []
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
+    var flowCache = IPv4UDPFlowCache()
     let analyzer = OMDStreamAnalyzer()
     /// When set, OMD accounting is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
@@ -107,20 +108,28 @@ public struct CaptureInspector {
     /// Accounts one packet.
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
-        guard let decoded = accountGlobal(packet) else { return }
-        accountStream(decoded.flow, timestamp: packet.timestamp, wire: packet.originalLength,
-                      declared: decoded.declaredPayloadLength, payload: decoded.payload,
+        guard accountFileWide(packet) else { return }
+        // The common market-data frame: its stream is found from the raw header words.
+        if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data) {
+            guard let index = streamIndex(frame) else { return }
+            accountStream(index, isUDP: true, timestamp: packet.timestamp, wire: packet.originalLength,
+                          declared: frame.declaredPayloadLength, payload: frame.payload,
+                          payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset)
+            return
+        }
+        guard let decoded = decodeGeneral(packet), let index = streamIndex(decoded.flow) else { return }
+        accountStream(index, isUDP: decoded.flow.ipProtocol == 17, timestamp: packet.timestamp,
+                      wire: packet.originalLength, declared: decoded.declaredPayloadLength, payload: decoded.payload,
                       payloadOffset: packet.dataOffset &+ decoded.payloadOffset)
     }
 
-    /// File-wide figures (totals, peaks, link types, decode counts); returns the decoded packet when it
-    /// carries UDP or TCP (so it belongs to a stream).
+    /// File-wide figures (totals, peaks, link types, pcapng comments); false when the filter rejects the packet.
     @inline(__always)
-    mutating func accountGlobal(_ packet: CapturedPacket) -> DecodedPacket? {
+    mutating func accountFileWide(_ packet: CapturedPacket) -> Bool {
         // `hasFilter` first: reading the class reference itself costs a retain/release per packet.
         if _slowPath(hasFilter), let filter = options.filter, !filter.matches(packet) {
             decode.filteredOut &+= 1
-            return nil
+            return false
         }
         let timestamp = packet.timestamp
         let wire = packet.originalLength
@@ -134,7 +143,12 @@ public struct CaptureInspector {
         windows.add(timestamp, bytes: wire)
         countLinkType(packet.linkType)
         if _slowPath(!packet.options.isEmpty) { countOptions(packet) }
+        return true
+    }
 
+    /// Decodes a packet that is not a ``PlainIPv4UDPFrame`` and counts what it is; returns it when it
+    /// carries UDP or TCP (so it belongs to a stream).
+    mutating func decodeGeneral(_ packet: CapturedPacket) -> DecodedPacket? {
         let decoded = PacketDecoder.decode(packet.data, linkType: packet.linkType)
         switch decoded.status {
         case .transport: break
@@ -152,23 +166,34 @@ public struct CaptureInspector {
         return decoded
     }
 
-    /// Per-stream figures and OMD accounting for one UDP or TCP packet. `payloadOffset` locates the
-    /// payload in the capture for an OMD worker thread.
+    /// The stream of a plain IPv4/UDP frame: from the cache, else from the table (then remembered).
     @inline(__always)
-    mutating func accountStream(_ flow: FlowKey, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
-                                payloadOffset: Int) {
-        let index: Int
+    mutating func streamIndex(_ frame: PlainIPv4UDPFrame) -> Int? {
+        if let index = flowCache.find(frame) { return index }
+        guard let index = streamIndex(frame.flow) else { return nil }
+        flowCache.remember(frame, index: index)
+        return index
+    }
+
+    /// The stream of `flow`, added when new; nil (and counted) beyond the stream limit.
+    mutating func streamIndex(_ flow: FlowKey) -> Int? {
         if _slowPath(table.count >= options.maximumStreams) {
-            guard let found = table.find(flow) else { decode.packetsBeyondStreamLimit &+= 1; return }
-            index = found
-        } else {
-            let (found, inserted) = table.findOrInsert(flow)
-            if _slowPath(inserted) { streams.append(StreamAccumulator(key: flow)) }
-            index = found
+            guard let found = table.find(flow) else { decode.packetsBeyondStreamLimit &+= 1; return nil }
+            return found
         }
+        let (found, inserted) = table.findOrInsert(flow)
+        if _slowPath(inserted) { streams.append(StreamAccumulator(key: flow)) }
+        return found
+    }
+
+    /// Per-stream figures and OMD accounting for one UDP or TCP packet of stream `index`.
+    /// `payloadOffset` locates the payload in the capture for an OMD worker thread.
+    @inline(__always)
+    mutating func accountStream(_ index: Int, isUDP: Bool, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
+                                payloadOffset: Int) {
         let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: declared)
 
-        guard flow.ipProtocol == 17, options.decodeOMD else { return }
+        guard isUDP, options.decodeOMD else { return }
         switch state {
         case 1:
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)

@@ -173,6 +173,44 @@ struct InspectionTests {
         #expect(report.decode.filteredOut == UInt64(summary.packets) - report.packets)
     }
 
+    @Test("plain and VLAN-tagged frames of the same streams, more streams than the flow cache has slots: each stream once, with all its packets")
+    func flowCache() throws {
+        let path = temporary("flows.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try CaptureWriter(path: path, format: .pcap, linkType: .ethernet)
+        let macs: [UInt8] = [1, 0, 0x5e, 0, 0, 1, 2, 0, 0, 0, 0, 1]
+        let flows = 700
+        // Streams 77 apart share their addresses and differ in the source port only; streams with the
+        // same source port differ in their addresses only (i mod 7 and i mod 11 give i mod 77).
+        func flow(_ i: Int) -> (Endpoint, Endpoint) {
+            (Endpoint("10.0.0.\(i % 7):\(5000 + i / 77)")!, Endpoint("239.1.1.\(i % 11):51000")!)
+        }
+        var time: Int64 = 1_700_000_000_000_000_000
+        // Round after round over every flow: plain, tagged, plain, then 5 plain ones for flow i < 10.
+        for round in 0..<3 {
+            for i in 0..<flows {
+                let (source, destination) = flow(i)
+                let ip = DatagramFrame.ipv4UDPHeader(source: source, destination: destination, payloadLength: 4) + [1, 2, 3, 4]
+                let frame = round == 1 ? macs + [0x81, 0x00, 0x00, 0x07, 0x08, 0x00] + ip : macs + [0x08, 0x00] + ip
+                try writer.write(timestamp: time, bytes: frame)
+                time += 1_000
+            }
+        }
+        try writer.close()
+        let report = Inspection.inspect(path: path, pipelined: false)
+        #expect(report.error == nil)
+        #expect(report.packets == UInt64(3 * flows))
+        #expect(report.streams.count == flows)
+        for i in 0..<flows {
+            let (source, destination) = flow(i)
+            let stream = report.streams.first {
+                $0.destination == destination.address.description && $0.destinationPort == destination.port
+                    && $0.source == source.address.description && $0.sourcePort == source.port
+            }
+            #expect(stream?.packets == 3, "flow \(i)")
+        }
+    }
+
     @Test("flow table: insert, find, grow")
     func flowTable() {
         var table = FlowTable(capacity: 2)
