@@ -171,6 +171,86 @@ struct OMDDecodingTests {
         }
     }
 
+    @Test("the analyzer's counts equal a plain model built on next(): types, short messages, types ≥ 512, DR signals, resets, framing errors, sequence")
+    func analyzerMatchesModel() {
+        var state: UInt64 = 0x0123_4567_89AB_CDEF
+        func random(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        // Types: decoded ones (some rare), unknown ones below 512, and ones ≥ 512.
+        let types: [UInt16] = [330, 330, 331, 332, 350, 100, 105, 101, 30, 53, 7, 499, 511, 512, 999, 65535]
+        let analyzer = OMDStreamAnalyzer()
+        var s = OMDStreamStatistics()
+        var model = OMDStreamStatistics()
+        var sequence: UInt32 = 1
+        for round in 0..<5_000 {
+            var block: [UInt8] = []
+            let count = 1 + random(6)
+            for _ in 0..<count {
+                let type = types[random(types.count)]
+                let minimum = OMDMessageType.minimumSize(type) ?? 4
+                // Mostly full-size messages; some shorter than their layout; the odd bad MsgSize.
+                let size = random(12) == 0 ? random(5) : random(5) == 0 ? max(4, minimum - 1 - random(4)) : minimum + random(8)
+                var message = [UInt8(size & 0xFF), UInt8(size >> 8), UInt8(type & 0xFF), UInt8(type >> 8)]
+                message += [UInt8](repeating: 0, count: max(0, size - 4))
+                if message.count >= 8 { message[4] = UInt8(random(256)); message[5] = UInt8(random(4)) }  // NewSeqNo / DR status
+                block += message
+            }
+            if random(8) == 0 { block = Array(block.prefix(random(block.count + 1))) }
+            let messageCount = random(10) == 0 ? random(8) : count
+            var packet = [UInt8](repeating: 0, count: 16)
+            let packetSize = 16 + block.count
+            packet[0] = UInt8(packetSize & 0xFF); packet[1] = UInt8(packetSize >> 8)
+            packet[2] = UInt8(messageCount)
+            withUnsafeBytes(of: sequence.littleEndian) { packet.replaceSubrange(4..<8, with: $0) }
+            packet += block
+            sequence &+= UInt32(random(4) == 0 ? random(3) : messageCount)
+            withView(packet) { analyzer.process($0, declaredLength: packet.count, timestamp: Int64(round), into: &s) }
+
+            // The model: every message through next(), counted the plain way.
+            model.packets += 1
+            model.firstSendTime = model.firstSendTime ?? 0
+            let first = UInt32(littleEndian: packet.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
+            if messageCount == 0 {  // a heartbeat: no messages; anything after the header is a count mismatch
+                if packetSize != 16 { model.errors.messageCountMismatch += 1 }
+                model.sequence.observe(sequenceNumber: first, messageCount: 0, timestamp: Int64(round))
+                continue
+            }
+            withView(block) { view in
+                var messages = OMDMessages(block: view, expectedCount: messageCount)
+                var reset: (UInt32, Int)?
+                var index = 0
+                while let message = messages.next() {
+                    index += 1
+                    let type = message.type
+                    if type >= 512 { model.otherTypeCounts[type, default: 0] += 1; continue }
+                    model.typeCounts[Int(type)] += 1
+                    if message.size < OMDMessageType.minimumSize(type) ?? 4 { model.errors.shortMessage += 1; continue }
+                    if let r = SequenceReset(message) { reset = (r.newSequenceNumber, messageCount - index) }
+                    if let dr = DisasterRecoverySignal(message) { model.disasterRecoverySignals.append(dr.status) }
+                }
+                switch messages.error {
+                case .messageSizeTooSmall: model.errors.messageSizeTooSmall += 1
+                case .messageBeyondPacket: model.errors.messageBeyondPacket += 1
+                case .messageCountMismatch: model.errors.messageCountMismatch += 1
+                case nil: break
+                }
+                model.sequence.observe(sequenceNumber: first, messageCount: messageCount,
+                                       reset: reset.map { ($0.0, $0.1) }, timestamp: Int64(round))
+            }
+        }
+        #expect(s.packets == model.packets)
+        for t in 0..<512 { #expect(s.typeCounts[t] == model.typeCounts[t], "type \(t)") }
+        #expect(s.otherTypeCounts == model.otherTypeCounts)
+        #expect(s.errors == model.errors)
+        #expect(s.errors.shortMessage > 100 && s.errors.total > s.errors.shortMessage)
+        #expect(s.disasterRecoverySignals == model.disasterRecoverySignals)
+        #expect(s.sequence.statistics == model.sequence.statistics)
+        #expect(s.sequence.statistics.resets > 100)
+        #expect(s.sequence.expected == model.sequence.expected)
+    }
+
     @Test("compressed OMD-D packets inflate; a corrupt block is counted, not fatal")
     func compressed() {
         var b = OMDPacketBuilder()
