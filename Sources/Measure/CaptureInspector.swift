@@ -56,7 +56,8 @@ public struct DecodeCounts: Sendable, Equatable, Codable {
 
 /// Folds the packets of one capture into totals, per-stream figures with peak rates, and OMD
 /// accounting per stream. One `add` per packet; no allocation per packet once a stream is known.
-public struct CaptureInspector {
+/// Noncopyable: it owns its per-stream storage (see ``StreamStore``).
+public struct CaptureInspector: ~Copyable {
     public struct Options {
         /// Only packets that pass this BPF filter are counted.
         public var filter: PacketFilter?
@@ -87,7 +88,9 @@ public struct CaptureInspector {
     var runLinkType = LinkType(rawValue: .max)
     var runIndex = -1
     var runCount: UInt64 = 0
-    public internal(set) var streams: [StreamAccumulator] = []
+    /// Per-stream figures, by stream index (a copy).
+    public var streams: [StreamAccumulator] { store.elements }
+    var store = StreamStore()
     public internal(set) var omd: [OMDStreamStatistics] = []
     var table = FlowTable()
     var flowCache = IPv4UDPFlowCache()
@@ -182,7 +185,7 @@ public struct CaptureInspector {
             return found
         }
         let (found, inserted) = table.findOrInsert(flow)
-        if _slowPath(inserted) { streams.append(StreamAccumulator(key: flow)) }
+        if _slowPath(inserted) { store.append(StreamAccumulator(key: flow)) }
         return found
     }
 
@@ -191,7 +194,7 @@ public struct CaptureInspector {
     @inline(__always)
     mutating func accountStream(_ index: Int, isUDP: Bool, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
                                 payloadOffset: Int) {
-        let (state, omdIndex) = streams[index].record(timestamp, wire: wire, payload: declared)
+        let (state, omdIndex) = store[index].record(timestamp, wire: wire, payload: declared)
 
         guard isUDP, options.decodeOMD else { return }
         switch state {
@@ -262,16 +265,16 @@ public struct CaptureInspector {
         if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             let omdIndex = omdStreamCount
             omdStreamCount += 1
-            streams[index].omdState = 1
-            streams[index].omdIndex = omdIndex
+            store[index].omdState = 1
+            store[index].omdIndex = omdIndex
             if omdQueue == nil {
                 omd.append(OMDStreamStatistics())  // rejected packets are added at finish()
             }
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         } else {
-            streams[index].omdProbes &+= 1
-            streams[index].rejectedBeforeDetection &+= 1
-            if streams[index].omdProbes >= 3 { streams[index].omdState = 2 }
+            store[index].omdProbes &+= 1
+            store[index].rejectedBeforeDetection &+= 1
+            if store[index].omdProbes >= 3 { store[index].omdState = 2 }
         }
     }
 
@@ -287,7 +290,7 @@ public struct CaptureInspector {
     public mutating func finish() {
         // Packets of an OMD stream seen before it was recognised count as PktSize mismatches.
         while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
-        for stream in streams where stream.omdIndex >= 0 {
+        for stream in store.elements where stream.omdIndex >= 0 {
             omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
         }
         // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
@@ -296,6 +299,6 @@ public struct CaptureInspector {
         decode.ipv4 = ip &- decode.ipv6
         decode.udp = ip &- decode.fragments &- decode.otherTransport &- decode.tcp
         windows.close()
-        for i in streams.indices { streams[i].windows.close() }
+        for i in 0..<store.count { store[i].windows.close() }
     }
 }
