@@ -137,6 +137,13 @@ public struct OMDStreamAnalyzer {
     /// Accounts one UDP payload. `declaredLength` is the UDP length − 8.
     @inlinable
     public func process(_ payload: ByteView, declaredLength: Int, timestamp: Int64, into s: inout OMDStreamStatistics) {
+        processInline(payload, declaredLength: declaredLength, timestamp: timestamp, into: &s)
+    }
+
+    /// ``process(_:declaredLength:timestamp:into:)`` compiled into the caller, for a loop that does
+    /// little else (the OMD worker thread): no call per packet. Elsewhere a call keeps the caller small.
+    @inlinable @inline(__always)
+    public func processInline(_ payload: ByteView, declaredLength: Int, timestamp: Int64, into s: inout OMDStreamStatistics) {
         guard let packet = OMDPacket(payload) else {
             s.errors.truncatedHeader &+= 1
             return

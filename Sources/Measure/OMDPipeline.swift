@@ -83,7 +83,7 @@ final class OMDWorker: @unchecked Sendable {
         // Streams are numbered in the order they were detected: a new one is always the next index.
         while _slowPath(index >= statistics.count) { statistics.append(OMDStreamStatistics()) }
         let payload = bytes.getSlice(at: item.payloadOffset, count: Int(item.payloadLength)) ?? .empty
-        analyzer.process(payload, declaredLength: Int(item.declaredLength), timestamp: item.timestamp,
+        analyzer.processInline(payload, declaredLength: Int(item.declaredLength), timestamp: item.timestamp,
                          into: &statistics[index])
     }
 }
