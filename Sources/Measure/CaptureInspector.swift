@@ -56,7 +56,7 @@ public struct DecodeCounts: Sendable, Equatable, Codable {
 
 /// Folds the packets of one capture into totals, per-stream figures with peak rates, and OMD
 /// accounting per stream. One `add` per packet; no allocation per packet once a stream is known.
-/// Noncopyable: it owns its per-stream storage (see ``StreamStore``).
+/// Noncopyable: it owns its per-stream storage (see ``DenseStore``).
 public struct CaptureInspector: ~Copyable {
     public struct Options {
         /// Only packets that pass this BPF filter are counted.
@@ -90,8 +90,10 @@ public struct CaptureInspector: ~Copyable {
     var runCount: UInt64 = 0
     /// Per-stream figures, by stream index (a copy).
     public var streams: [StreamAccumulator] { store.elements }
-    var store = StreamStore()
-    public internal(set) var omd: [OMDStreamStatistics] = []
+    var store = DenseStore<StreamAccumulator>()
+    /// OMD statistics by OMD stream index (a copy; complete after ``finish()``).
+    public var omd: [OMDStreamStatistics] { omdStore.elements }
+    var omdStore = DenseStore<OMDStreamStatistics>(capacity: 16)
     var table = FlowTable()
     var flowCache = IPv4UDPFlowCache()
     let analyzer = OMDStreamAnalyzer()
@@ -255,7 +257,7 @@ public struct CaptureInspector: ~Copyable {
             // A guaranteed reference: no retain/release per packet (Inspection keeps the queue alive).
             queue._withUnsafeGuaranteedRef { $0.push(item) }
         } else {
-            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omd[omdIndex])
+            analyzer.process(payload, declaredLength: declared, timestamp: timestamp, into: &omdStore[omdIndex])
         }
     }
 
@@ -268,7 +270,7 @@ public struct CaptureInspector: ~Copyable {
             store[index].omdState = 1
             store[index].omdIndex = omdIndex
             if omdQueue == nil {
-                omd.append(OMDStreamStatistics())  // rejected packets are added at finish()
+                omdStore.append(OMDStreamStatistics())  // rejected packets are added at finish()
             }
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         } else {
@@ -281,17 +283,17 @@ public struct CaptureInspector: ~Copyable {
     /// Takes back the OMD statistics from the worker thread (which started from ``omd``), by OMD
     /// stream index, and accounts OMD on this thread again.
     mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
-        omd = worker
-        while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
+        omdStore = DenseStore(worker)
+        while omdStore.count < omdStreamCount { omdStore.append(OMDStreamStatistics()) }
         omdQueue = nil
     }
 
     /// Closes the rate windows; call once after the last packet.
     public mutating func finish() {
         // Packets of an OMD stream seen before it was recognised count as PktSize mismatches.
-        while omd.count < omdStreamCount { omd.append(OMDStreamStatistics()) }
+        while omdStore.count < omdStreamCount { omdStore.append(OMDStreamStatistics()) }
         for stream in store.elements where stream.omdIndex >= 0 {
-            omd[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
+            omdStore[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
         }
         // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
         // carries UDP or TCP unless it is a fragment or another protocol.

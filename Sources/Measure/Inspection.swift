@@ -97,8 +97,9 @@ public enum Inspection {
         var streams: [StreamReport] = []
         var totals = OMDTotals(streams: 0, packets: 0, heartbeats: 0, messages: 0, gaps: 0, missingMessages: 0,
                                duplicateMessages: 0, resets: 0, unknownMessages: 0, errors: 0)
+        let omdStatistics = inspector.omd
         for s in inspector.streams.sorted(by: { $0.key < $1.key }) {
-            let omd = s.omdIndex >= 0 ? OMDReport(inspector.omd[s.omdIndex]) : nil
+            let omd = s.omdIndex >= 0 ? OMDReport(omdStatistics[s.omdIndex]) : nil
             if let omd {
                 totals.streams += 1
                 totals.packets += omd.packets

@@ -58,9 +58,9 @@ final class OMDWorker: @unchecked Sendable {
 
     private func run() {
         // Locals: a class's stored `var` would pay a dynamic exclusivity check per access.
-        var statistics = result
+        var statistics = DenseStore(result)
         let analyzer = OMDStreamAnalyzer()
-        defer { result = statistics }
+        defer { result = statistics.elements }
         var backoff = IdleBackoff()
         while true {
             guard let item = queue.ring.dequeue() else {
@@ -78,7 +78,7 @@ final class OMDWorker: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func account(_ item: OMDWorkItem, _ statistics: inout [OMDStreamStatistics], _ analyzer: OMDStreamAnalyzer) {
+    private func account(_ item: OMDWorkItem, _ statistics: inout DenseStore<OMDStreamStatistics>, _ analyzer: OMDStreamAnalyzer) {
         let index = Int(item.omdIndex)
         // Streams are numbered in the order they were detected: a new one is always the next index.
         while _slowPath(index >= statistics.count) { statistics.append(OMDStreamStatistics()) }
