@@ -35,9 +35,12 @@ public struct ByteView {
     /// True when the view holds no bytes.
     @inlinable public var isEmpty: Bool { count == 0 }
 
+    /// True when `size` bytes at `offset` lie inside the view. (`count >= size` needs no test of its
+    /// own: with `offset >= 0`, `offset <= count - size` implies it, and `count - size` cannot overflow
+    /// for `count >= 0`, `size >= 0`.)
     @inlinable @inline(__always)
     func fits(_ offset: Int, _ size: Int) -> Bool {
-        offset >= 0 && size >= 0 && offset <= count &- size && count >= size
+        offset >= 0 && size >= 0 && offset <= count &- size
     }
 
     @inlinable @inline(__always)
