@@ -49,7 +49,9 @@ public struct CaptureReader: ~Copyable {
     @usableFromInline var snapLimit: Int
     @usableFromInline var pcapLinkType: LinkType
 
-    @usableFromInline static var releaseStep: Int { 33_554_432 }
+    /// How far behind its position a pass releases a mapped capture's pages (32 MiB): far enough that
+    /// a stage a little behind the reader still finds them mapped.
+    public static var releaseStep: Int { 33_554_432 }
 
     /// Opens and validates the file header (or first Section Header Block).
     /// - Parameter releaseBehind: release passed pages from memory (right for one sequential pass;
@@ -147,6 +149,11 @@ public struct CaptureReader: ~Copyable {
         if let length = source.knownLength { return length == 0 ? 1 : Double(position) / Double(length) }
         return nil
     }
+
+    /// Release of a mapped capture's consumed pages, to hand to a lagging pipeline stage (nil when the
+    /// capture is not mapped or the reader was opened without release).
+    public var pageRelease: PageRelease? { source.pageRelease }
+
     /// The whole (uncompressed) capture as one view when its bytes stay put for the reader's lifetime
     /// (a mapped file or an in-memory capture), so that offsets (`CapturedPacket.dataOffset`) can be
     /// handed to another thread and resolved there. Nil for gzip files and pipes, whose window slides.

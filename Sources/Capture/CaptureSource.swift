@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CShims
+import Synchronization
 
 /// Where a reader's bytes come from: a memory-mapped regular file (zero-copy, the normal case) or a
 /// stream (gzip-compressed file, pipe) decompressed or read into a sliding window.
@@ -28,8 +29,9 @@ final class CaptureSource {
     // Mapped file
     private var mapping: UnsafeMutableRawPointer?
     private var mappingLength = 0
-    private var releasedUpTo = 0
     private let releaseBehind: Bool
+    /// Releases consumed pages of the mapping (nil when nothing is mapped or release is off).
+    private(set) var pageRelease: PageRelease?
     // Stream
     private var buffer: UnsafeMutableRawPointer?
     private var bufferCapacity = 0
@@ -91,6 +93,7 @@ final class CaptureSource {
             _ = madvise(p, length, MADV_SEQUENTIAL)
             mapping = p
             mappingLength = length
+            if releaseBehind { pageRelease = PageRelease(mapping: p, length: length) }
             base = UnsafeRawPointer(p)
             windowEnd = length
             exhausted = true
@@ -270,17 +273,54 @@ final class CaptureSource {
 
     /// Tells the source that nothing before `offset` will be read again in this pass, so a mapped
     /// file's pages before it can leave this process's resident set.
+    /// Does nothing while the release has been handed to another thread (see ``PageRelease``).
     @usableFromInline
     func release(upTo offset: Int) {
-        guard releaseBehind, let mapping else { return }
-        let page = 1 << 16
-        let end = offset & ~(page - 1)
-        guard offset > 0, end > releasedUpTo else { return }
-        _ = madvise(mapping + releasedUpTo, end - releasedUpTo, MADV_DONTNEED)
-        releasedUpTo = end
+        guard let pageRelease, !pageRelease.isHandedOver else { return }
+        pageRelease.release(upTo: offset)
     }
 
     static func errnoText() -> String {
         String(cString: strerror(errno))
+    }
+}
+
+/// Releases the pages of a mapped capture that a pass has moved past from the process's resident set
+/// (`MADV_DONTNEED`: they stay in the page cache, and a later read maps them again), so memory does
+/// not grow with the capture.
+///
+/// The reader does it as it walks, a step behind its position. A pipeline whose later stage lags the
+/// reader can take the job over (``handOver()``): the stage then calls ``release(upTo:)`` behind its own
+/// position, which moves the kernel's unmapping work off the reading thread, and gives it back with
+/// ``takeBack()``. One party releases at a time: hand over before the other thread starts releasing,
+/// and take back after it has stopped (a thread start and a join order the two).
+public final class PageRelease: Sendable {
+    private let mapping: UInt   // address of the mapping (an integer: Sendable)
+    private let length: Int
+    private let handedOver = Atomic<Bool>(false)
+    private let released = Atomic<Int>(0)
+
+    init(mapping: UnsafeMutableRawPointer, length: Int) {
+        self.mapping = UInt(bitPattern: mapping)
+        self.length = length
+    }
+
+    /// Bytes from the start of the file released so far (a multiple of 64 KiB).
+    public var releasedUpTo: Int { released.load(ordering: .relaxed) }
+    /// True while another thread has the job (the reader then releases nothing).
+    public var isHandedOver: Bool { handedOver.load(ordering: .relaxed) }
+
+    /// The reading thread stops releasing; the caller's stage calls ``release(upTo:)`` instead.
+    public func handOver() { handedOver.store(true, ordering: .relaxed) }
+    /// The reading thread releases again, from ``releasedUpTo``.
+    public func takeBack() { handedOver.store(false, ordering: .relaxed) }
+
+    /// Releases whole 64 KiB pages of the file before `offset` (clamped to the file) not released yet.
+    public func release(upTo offset: Int) {
+        let end = min(offset, length) & ~0xFFFF
+        let start = released.load(ordering: .relaxed)
+        guard end > start, let base = UnsafeMutableRawPointer(bitPattern: mapping) else { return }
+        _ = madvise(base + start, end - start, MADV_DONTNEED)
+        released.store(end, ordering: .relaxed)
     }
 }

@@ -32,7 +32,8 @@ public enum Inspection {
         }
         progress?.set(expected: reader.fileSize ?? 0)
         let canPipeline = PinnedThread.availableCPUs >= 2
-        let stage = reader.stableBytes.map(OMDStage.init(bytes:))
+        let pageRelease = reader.pageRelease
+        let stage = reader.stableBytes.map { OMDStage(bytes: $0, pageRelease: pageRelease) }
         if pipelined == true { stage?.start(&inspector) }
         var schedule = AdaptiveSchedule(probePackets: max(1, probePackets))
         // The packet count at which the schedule decides next; never, unless adaptive.

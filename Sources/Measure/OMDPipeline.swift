@@ -36,12 +36,17 @@ final class OMDWorker: @unchecked Sendable {
     private var result: [OMDStreamStatistics] = []
     private let queue: OMDWorkQueue
     private let bytes: ByteView
+    private let pageRelease: PageRelease?
     private var thread: PinnedThread?
 
-    /// - Parameter initial: the statistics so far (when OMD was accounted on the reading thread first).
-    init(queue: OMDWorkQueue, bytes: ByteView, initial: [OMDStreamStatistics]) {
+    /// - Parameters:
+    ///   - initial: the statistics so far (when OMD was accounted on the reading thread first).
+    ///   - pageRelease: when given (handed over by the reading thread), the worker releases the
+    ///     capture's pages a step behind the packets it has accounted.
+    init(queue: OMDWorkQueue, bytes: ByteView, initial: [OMDStreamStatistics], pageRelease: PageRelease?) {
         self.queue = queue
         self.bytes = bytes
+        self.pageRelease = pageRelease
         result = initial
     }
 
@@ -62,6 +67,11 @@ final class OMDWorker: @unchecked Sendable {
         let analyzer = OMDStreamAnalyzer()
         defer { result = statistics.elements }
         var backoff = IdleBackoff()
+        // Where the next page release is due: a step (32 MiB) past what was released, so that pages
+        // leave a step behind the packets accounted (as the reader releases behind itself).
+        let step = CaptureReader.releaseStep
+        var releaseAt = (pageRelease?.releasedUpTo ?? 0) &+ 2 &* step
+        if pageRelease == nil { releaseAt = .max }
         while true {
             guard let item = queue.ring.dequeue() else {
                 // `finished` is stored after the last publish: seeing it, then an empty ring, means done.
@@ -74,6 +84,10 @@ final class OMDWorker: @unchecked Sendable {
             }
             backoff.reset()
             account(item, &statistics, analyzer)
+            if _slowPath(item.payloadOffset >= releaseAt) {
+                pageRelease?.release(upTo: item.payloadOffset &- step)
+                releaseAt = item.payloadOffset &+ step
+            }
         }
     }
 
@@ -91,11 +105,17 @@ final class OMDWorker: @unchecked Sendable {
 /// The OMD worker of one inspection, started and stopped as the pass goes (see ``Inspection``).
 final class OMDStage {
     private let bytes: ByteView
+    private let pageRelease: PageRelease?
     private var worker: OMDWorker?
     private var queue: OMDWorkQueue?
     private var savedAffinity: PinnedThread.SavedAffinity?
 
-    init(bytes: ByteView) { self.bytes = bytes }
+    /// - Parameter pageRelease: the reader's page release; the worker takes it over while it runs,
+    ///   so that the kernel's unmapping work leaves the reading thread.
+    init(bytes: ByteView, pageRelease: PageRelease? = nil) {
+        self.bytes = bytes
+        self.pageRelease = pageRelease
+    }
 
     var isRunning: Bool { worker != nil }
 
@@ -104,7 +124,8 @@ final class OMDStage {
     func start(_ inspector: inout CaptureInspector) {
         guard worker == nil else { return }
         let q = OMDWorkQueue()
-        let w = OMDWorker(queue: q, bytes: bytes, initial: inspector.omd)
+        pageRelease?.handOver()
+        let w = OMDWorker(queue: q, bytes: bytes, initial: inspector.omd, pageRelease: pageRelease)
         w.start(cpu: 1)
         inspector.omdQueue = Unmanaged.passUnretained(q)
         queue = q
@@ -117,6 +138,7 @@ final class OMDStage {
         guard let worker, let queue else { return }
         queue.finish()
         inspector.merge(omdFrom: worker.join())
+        pageRelease?.takeBack()
         withExtendedLifetime(queue) {}
         self.worker = nil
         self.queue = nil

@@ -99,6 +99,49 @@ struct InspectionTests {
         #expect(switched == single)
     }
 
+    @Test("a capture larger than two release steps: the worker releases pages behind itself and the reader takes the job back; the same figures as one thread, memory released")
+    func pageReleaseHandOver() throws {
+        var c = SynthConfiguration()
+        c.seed = 5
+        c.channels = 4
+        c.rate = 400_000
+        c.packetLimit = 600_000  // about 95 MB: past two 32 MiB release steps
+        let path = temporary("release.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try OMDSynthesizer.generate(c, to: path)
+        let single = Inspection.inspect(path: path, pipelined: false)
+        #expect(single.packets == 600_000)
+        #expect(single == Inspection.inspect(path: path, pipelined: true))
+
+        // By hand: the worker runs from packet 10,000 to 400,000, then the reader alone again.
+        var reader = try CaptureReader.open(path)
+        let maybeRelease = reader.pageRelease, maybeBytes = reader.stableBytes
+        let release = try #require(maybeRelease)
+        let stage = OMDStage(bytes: try #require(maybeBytes), pageRelease: release)
+        var inspector = CaptureInspector()
+        var count = 0
+        var releasedWhileHandedOver = 0
+        try reader.forEachPacket { packet in
+            inspector.add(packet)
+            count += 1
+            if count == 10_000 { stage.start(&inspector); #expect(release.isHandedOver) }
+            if count == 400_000 {
+                stage.stop(&inspector)
+                releasedWhileHandedOver = release.releasedUpTo
+                #expect(!release.isHandedOver)
+            }
+            return true
+        }
+        let byHand = Inspection.report(path: path, reader: reader.summary, inspector: &inspector, failure: nil)
+        #expect(byHand == single)
+        // The worker released behind itself while it had the job (400,000 packets ≈ 63 MB in), and
+        // the reader went on from there to within a step of the end.
+        #expect(releasedWhileHandedOver >= CaptureReader.releaseStep)
+        let maybeSize = reader.fileSize
+        let size = try #require(maybeSize)
+        #expect(release.releasedUpTo > releasedWhileHandedOver && release.releasedUpTo >= size - 2 * CaptureReader.releaseStep)
+    }
+
     @Test("a stream that starts with non-OMD packets: rejected packets counted once the stream turns out OMD, same with one or two threads")
     func lateDetection() throws {
         let path = temporary("late.pcap")
