@@ -11,7 +11,7 @@ packets=${2:-10000000}
 work=${BENCH_DIR:-out/bench}
 mkdir -p "$work"
 command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 R=.build/release/rehearse
 command -v tcpdump >/dev/null || apt-get install -y -qq tcpdump >/dev/null
 ab="$work/lines-ab-$packets.pcap"; a="$work/line-a-$packets.pcap"; b="$work/line-b-$packets.pcap"

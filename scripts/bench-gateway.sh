@@ -11,7 +11,7 @@ rounds=${1:-5}
 work=${BENCH_DIR:-out/bench}
 mkdir -p "$work"
 command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 (cd Benchmarks && swift build -c release --product fix-parse >/dev/null)
 R=.build/release/rehearse
 capture="$work/fix-8x20000.pcap"

@@ -17,7 +17,7 @@ for tool in tcpdump bc; do
   command -v "$tool" >/dev/null || { echo "installing $tool"; apt-get install -y -qq "$tool" >/dev/null; }
 done
 [ -f /usr/include/pcap/pcap.h ] || apt-get install -y -qq libpcap-dev >/dev/null
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 (cd Benchmarks && swift build -c release --product reader-walk >/dev/null)
 make -s -C ../shared/bench/c OUT="$PWD/$work/refbin" >/dev/null
 rehearse=.build/release/rehearse

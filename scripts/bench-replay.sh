@@ -18,7 +18,7 @@ mkdir -p "$work"
 for tool in tcpreplay tcprewrite bc jq; do
   command -v "$tool" >/dev/null || { echo "installing $tool"; apt-get install -y -qq "$( [ $tool = tcprewrite ] && echo tcpreplay || echo $tool )" >/dev/null; }
 done
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 (cd Benchmarks && swift build -c release --product spsc-ring >/dev/null)
 make -s -C ../shared/bench/c OUT="$PWD/$work/refbin" >/dev/null
 R=.build/release/rehearse

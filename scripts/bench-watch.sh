@@ -15,7 +15,7 @@ soak=${SOAK:-3600}
 work=${BENCH_DIR:-out/bench}
 mkdir -p "$work"
 command -v jq >/dev/null || apt-get install -y -qq jq >/dev/null
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 R=.build/release/rehearse
 base=47000
 primary="127.0.0.1:$base-$((base + 7))"; standby="127.0.0.1:$((base + 8))-$((base + 15))"

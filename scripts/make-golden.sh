@@ -4,7 +4,7 @@
 # synth or to the inspect report, and review the diff.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product rehearse >/dev/null
+swift build -c release --static-swift-stdlib --product rehearse >/dev/null
 bin=.build/release/rehearse
 grep -v '^#' captures/golden.txt | while read -r name args; do
   [ -n "$name" ] || continue
