@@ -57,7 +57,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "rehearse", dependencies: ["RehearseCLI"], swiftSettings: strict),
+        // Linked with the toolchain's lld: with `--static-swift-stdlib` (make build) GNU gold repeats a
+        // glibc link-time note about `mktemp` inside the static Foundation; lld does not.
+        .executableTarget(name: "rehearse", dependencies: ["RehearseCLI"], swiftSettings: strict,
+                          linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
