@@ -111,8 +111,27 @@ public struct CaptureInspector: ~Copyable {
     }
 
     /// Accounts one packet.
+    ///
+    /// The common case — no filter, no pcapng options, a plain Ethernet/IPv4/UDP frame of a stream
+    /// already in the flow cache — is small enough to be compiled into the reader's loop, so the
+    /// packet stays in registers; anything else takes ``addGeneral(_:)``, with the same result.
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
+        if _fastPath(!hasFilter && packet.options.isEmpty && packet.linkType.rawValue == 1),
+           let frame = PlainIPv4UDPFrame(packet.data), let index = flowCache.find(frame) {
+            accountCounters(packet)
+            countLinkType(packet.linkType)
+            accountStream(index, isUDP: true, timestamp: packet.timestamp, wire: packet.originalLength,
+                          declared: frame.declaredPayloadLength, payload: frame.payload,
+                          payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset)
+            return
+        }
+        addGeneral(packet)
+    }
+
+    /// ``add(_:)`` for every packet, the common case included.
+    @inline(never)
+    mutating func addGeneral(_ packet: CapturedPacket) {
         guard accountFileWide(packet) else { return }
         // The common market-data frame: its stream is found from the raw header words.
         if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data) {
@@ -136,6 +155,15 @@ public struct CaptureInspector: ~Copyable {
             decode.filteredOut &+= 1
             return false
         }
+        accountCounters(packet)
+        countLinkType(packet.linkType)
+        if _slowPath(!packet.options.isEmpty) { countOptions(packet) }
+        return true
+    }
+
+    /// Totals, first and last time, time regressions and the file-wide peak windows.
+    @inline(__always)
+    mutating func accountCounters(_ packet: CapturedPacket) {
         let timestamp = packet.timestamp
         let wire = packet.originalLength
         packets &+= 1
@@ -146,9 +174,6 @@ public struct CaptureInspector: ~Copyable {
         if _slowPath(timestamp < previousTimestamp) { decode.timestampRegressions &+= 1 }
         previousTimestamp = timestamp
         windows.add(timestamp, bytes: wire)
-        countLinkType(packet.linkType)
-        if _slowPath(!packet.options.isEmpty) { countOptions(packet) }
-        return true
     }
 
     /// Decodes a packet that is not a ``PlainIPv4UDPFrame`` and counts what it is; returns it when it
@@ -263,6 +288,7 @@ public struct CaptureInspector: ~Copyable {
 
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
     /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
+    @inline(never)
     mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
         if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             let omdIndex = omdStreamCount
