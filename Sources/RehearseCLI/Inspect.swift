@@ -30,17 +30,24 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
-    @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread. Default: on a machine with two CPUs and a mapped capture, time both on the first 2 M packets and keep the faster; the figures are the same either way.")
-    var threads: Int?
+    @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (the default with two CPUs and a mapped capture); auto = time both on the first 2 M packets and keep the faster (for a machine whose second CPU is busy). The figures are the same either way.")
+    var threads: ThreadChoice?
 
     @Flag(inversion: .prefixedNo, help: "Show progress (default: only when stdout and stderr are terminals).")
     var progress: Bool?
 
-    mutating func validate() throws {
-        if let threads, !(1...2).contains(threads) { throw ValidationError("--threads must be 1 or 2") }
+    /// `--threads`: 1, 2 or auto.
+    enum ThreadChoice: String, CaseIterable, ExpressibleByArgument {
+        case one = "1", two = "2", auto
     }
 
     mutating func run() throws {
+        let pipelined: Bool? = switch threads {
+        case .one: false
+        case .two: true
+        case .auto: nil
+        case nil: Inspection.twoThreadsByDefault
+        }
         var options = CaptureInspector.Options()
         options.decodeOMD = !noOmd
         var reports: [FileReport] = []
@@ -56,7 +63,7 @@ struct Inspect: ParsableCommand {
             let display = (progress ?? ProgressDisplay.isInteractive) ? ProgressDisplay(label: path) : nil
             display?.start()
             let report = Inspection.inspect(path: path, options: options, progress: display?.counter,
-                                            pipelined: threads.map { $0 >= 2 })
+                                            pipelined: pipelined)
             display?.stop()
             reports.append(report)
             if !json { print(InspectText.render(report, maximumStreams: streams)) }
