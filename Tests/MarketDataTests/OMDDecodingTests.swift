@@ -6,6 +6,17 @@ func withView<R>(_ bytes: [UInt8], _ body: (ByteView) throws -> R) rethrows -> R
     try bytes.withUnsafeBytes { try body(ByteView(unsafeStart: $0.baseAddress, count: $0.count)) }
 }
 
+/// A small deterministic generator for the randomized tests: the same numbers on every run.
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    /// A number in 0 ..< bound.
+    mutating func callAsFunction(_ bound: Int) -> Int {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return Int((state >> 33) % UInt64(bound))
+    }
+}
+
 @Suite("OMD packets and messages")
 struct OMDDecodingTests {
     /// A packet holding one message of every decoded type, fields set to recognisable values.
@@ -141,11 +152,7 @@ struct OMDDecodingTests {
 
     @Test("the one-load header walk gives exactly what next() gives: sizes, types, where it stops and why")
     func headerWalkMatchesNext() {
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func random(_ bound: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = TestRandom(seed: 0x9E37_79B9_7F4A_7C15)
         for round in 0..<20_000 {
             // Mostly well-framed blocks with the odd bad size, short tail or wrong count.
             var block: [UInt8] = []
@@ -173,11 +180,7 @@ struct OMDDecodingTests {
 
     @Test("the analyzer's counts equal a plain model built on next(): types, short messages, types ≥ 512, DR signals, resets, framing errors, sequence")
     func analyzerMatchesModel() {
-        var state: UInt64 = 0x0123_4567_89AB_CDEF
-        func random(_ bound: Int) -> Int {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int((state >> 33) % UInt64(bound))
-        }
+        var random = TestRandom(seed: 0x0123_4567_89AB_CDEF)
         // Types: decoded ones (some rare), unknown ones below 512, and ones ≥ 512.
         let types: [UInt16] = [330, 330, 331, 332, 350, 100, 105, 101, 30, 53, 7, 499, 511, 512, 999, 65535]
         let analyzer = OMDStreamAnalyzer()
