@@ -6,8 +6,8 @@ import Testing
 struct PageReleaseTests {
     @Test("released pages read back the same; release is clamped to the file and to whole 64 KiB pages; none for gzip")
     func releaseAndReread() throws {
-        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-release.pcap"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let dir = TemporaryDirectory()
+        let path = dir.file("release.pcap")
         let writer = try CaptureWriter(path: path, format: .pcap, linkType: .raw)
         for i in 0..<3_000 {
             try writer.write(timestamp: Int64(i) * 1_000, bytes: (0..<100).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) })
@@ -40,7 +40,6 @@ struct PageReleaseTests {
         #expect(try checksum(&reader) == expected)  // the pages map again from the page cache
 
         let gz = path + ".gz"
-        defer { try? FileManager.default.removeItem(atPath: gz) }
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
         gzip.arguments = ["-c", "gzip -c '\(path)' > '\(gz)'"]

@@ -101,10 +101,7 @@ struct InspectionTests {
 
     @Test("a capture larger than two release steps: the worker releases pages behind itself and the reader takes the job back; the same figures as one thread, memory released")
     func pageReleaseHandOver() throws {
-        var c = SynthConfiguration()
-        c.seed = 5
-        c.channels = 4
-        c.rate = 400_000
+        var c = configuration(seed: 5, channels: 4, duration: 2_000_000_000, rate: 400_000, format: .pcap, faults: [])
         c.packetLimit = 600_000  // about 95 MB: past two 32 MiB release steps
         let path = temporary("release.pcap")
         defer { try? FileManager.default.removeItem(atPath: path) }
