@@ -33,6 +33,15 @@ public struct SequencedMessages: IteratorProtocol, Sequence {
         sequence = packet.sequenceNumber
     }
 
+    /// Messages of an already separated (e.g. inflated) block whose first message has `sequenceNumber`.
+    @inlinable public init(messages: OMDMessages, sequenceNumber: UInt32) {
+        self.messages = messages
+        sequence = sequenceNumber
+    }
+
+    /// Why iteration stopped before MsgCount messages (nil while well framed).
+    @inlinable public var error: OMDFramingError? { messages.error }
+
     @inlinable @inline(__always)
     public mutating func next() -> SequencedMessage? {
         guard let m = messages.next() else { return nil }

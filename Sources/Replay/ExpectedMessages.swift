@@ -3,6 +3,9 @@ import MarketData
 
 /// Every OMD message a replay will send, per channel (plan stream), keyed by sequence number, with its
 /// scheduled send time (ns after the run's anchor): what a receiver matches its messages against.
+/// Messages are numbered by the OMD rules (``SequencedMessages``): a Sequence Reset (100) is session
+/// control, not a message of the sequence — its own SN is ignored and it renumbers what follows — so
+/// it is neither expected nor, on receipt, counted (the SN it carries belongs to the next message).
 /// Built before the run from the same schedule the player uses, so latency is measured from the
 /// *scheduled* send time (coordinated-omission correct) without the sender recording anything.
 public struct ExpectedMessages: Sendable {
@@ -35,9 +38,12 @@ public struct ExpectedMessages: Sendable {
         do {
             _ = try walker.walk(loops: 1) { stream, payload, _, _ in
                 guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
-                let first = p.sequenceNumber
-                low[stream] = min(low[stream], first)
-                high[stream] = max(high[stream], first &+ UInt32(p.messageCount) &- 1)
+                var messages = SequencedMessages(p)
+                while let m = messages.next() {
+                    if case .reset = m.control { continue }
+                    low[stream] = min(low[stream], m.sequence)
+                    high[stream] = max(high[stream], m.sequence)
+                }
                 return true
             }
         } catch { throw .capture(error) }
@@ -58,11 +64,15 @@ public struct ExpectedMessages: Sendable {
             _ = try walker.walk(loops: 1) { stream, payload, offset, _ in
                 defer { index &+= 1 }
                 guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
-                let start = Int(p.sequenceNumber &- bases[stream])
                 var fresh: UInt16 = 0
-                for k in 0..<p.messageCount where offsets[stream][start + k] == .min {
-                    offsets[stream][start + k] = offset
-                    fresh &+= 1
+                var messages = SequencedMessages(p)
+                while let m = messages.next() {
+                    if case .reset = m.control { continue }
+                    let k = Int(m.sequence &- bases[stream])
+                    if offsets[stream][k] == .min {
+                        offsets[stream][k] = offset
+                        fresh &+= 1
+                    }
                 }
                 total &+= UInt64(fresh)
                 packets[stream].append((index, fresh))

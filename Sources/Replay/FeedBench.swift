@@ -70,6 +70,8 @@ public struct FeedMatcher: Sendable {
     public private(set) var unexpected: UInt64 = 0
     public private(set) var packets: UInt64 = 0
     public private(set) var heartbeats: UInt64 = 0
+    /// Sequence Reset (100) messages received: session control, outside the sent = received + lost count.
+    public private(set) var resets: UInt64 = 0
     public private(set) var garbage: UInt64 = 0
     public private(set) var firstTime: Int64 = .max
     public private(set) var lastTime: Int64 = .min
@@ -99,10 +101,12 @@ public struct FeedMatcher: Sendable {
         if time > lastTime { lastTime = time }
         if p.isHeartbeat { heartbeats &+= 1; return }
         guard !p.isCompressed else { garbage &+= 1; return }
-        var messages = p.messages
-        var sequence = p.sequenceNumber
-        while messages.next() != nil {
-            defer { sequence &+= 1 }
+        // Numbered by the OMD rules: a Sequence Reset is control, not an expected message (its SN is
+        // the next message's), so it is neither matched nor unexpected.
+        var messages = SequencedMessages(p)
+        while let m = messages.next() {
+            if case .reset = m.control { resets &+= 1; continue }
+            let sequence = m.sequence
             guard let slot = expected.slot(channel: channel, sequence: sequence) else { unexpected &+= 1; continue }
             if seen[channel][slot] != 0 { duplicates &+= 1; continue }
             seen[channel][slot] = 1

@@ -86,5 +86,9 @@ public struct FeedFaults: Sendable, Equatable {
     /// Publishing stops at `pauseAt` (ns after the first packet) for `pauseFor`; messages queue meanwhile.
     public var pauseAt: Int64?
     public var pauseFor: Int64 = 0
+    /// Output packets whose first message has one of these SNs are dropped (counted as drops), on
+    /// every channel: a deterministic drop, for tests. Session-control packets are spared, as from
+    /// `dropRate`.
+    public var dropSequences: Set<UInt32> = []
     public init() {}
 }

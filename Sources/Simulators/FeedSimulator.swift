@@ -83,19 +83,23 @@ public final class FeedSimulator: @unchecked Sendable {
         // Packets carrying a Sequence Reset or DR Signal are session control: faults spare them, so the
         // fault counters match what a receiver can observe (a lost reset is not a lost message).
         var control = Array(repeating: false, count: senders.count)
+        // Per channel: the SN of the first message in the packet being built (for `dropSequences`).
+        var firstSequence = Array(repeating: UInt32(0), count: senders.count)
         var lastSequence = Array(repeating: UInt32(0), count: senders.count)
         var held: [(Int, [UInt8])] = []   // reordered packets waiting for the next one
         let inflater = ZlibInflater()
         let start = Clock.monotonic()
         var firstArrival: Int64?
 
-        func send(_ channel: Int, _ builder: inout OMDPacketBuilder) {
+        /// Sends a finished packet through the faults. `spared`: the packet carries session control
+        /// (a Sequence Reset or DR Signal), which no fault touches. The caller says so for the packet it
+        /// hands over; a heartbeat answered in between must not take a built packet's exemption.
+        func send(_ channel: Int, _ builder: inout OMDPacketBuilder, spared: Bool, first: UInt32) {
             builder.finish()
             stats.packetsOut &+= 1
             stats.messagesOut &+= UInt64(builder.messageCount)
-            let spared = control[channel]
-            control[channel] = false
-            if !spared, faults.dropRate > 0, unit() < faults.dropRate {
+            let chosen = !faults.dropSequences.isEmpty && builder.messageCount > 0 && faults.dropSequences.contains(first)
+            if !spared, chosen || (faults.dropRate > 0 && unit() < faults.dropRate) {
                 stats.droppedPackets &+= 1
                 stats.droppedMessages &+= UInt64(builder.messageCount)
                 return
@@ -112,8 +116,19 @@ public final class FeedSimulator: @unchecked Sendable {
                 let r = builder.storage.withUnsafeBytes { senders[channel].send(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<size])) }
                 if r < 1 { stats.sendErrors &+= 1 }
             }
+            sendHeld()
+        }
+
+        func sendHeld() {
             for (c, bytes) in held { if senders[c].send(bytes) < 1 { stats.sendErrors &+= 1 } }
             held.removeAll(keepingCapacity: true)
+        }
+
+        /// Sends the packet being built on `channel` with its own control exemption.
+        func sendBuilt(_ channel: Int) {
+            send(channel, &builders[channel], spared: control[channel], first: firstSequence[channel])
+            control[channel] = false
+            building[channel] = false
         }
 
         func publishReady(_ now: Int64) {
@@ -124,8 +139,9 @@ public final class FeedSimulator: @unchecked Sendable {
                 queueStart += 1
                 touched = true
                 if !building[m.channel] || !builders[m.channel].canAppend(m.length, limit: profile.maximumPayload) {
-                    if building[m.channel] { send(m.channel, &builders[m.channel]) }
+                    if building[m.channel] { sendBuilt(m.channel) }
                     builders[m.channel].start(sequenceNumber: m.sequence, sendTime: UInt64(Clock.realtime()))
+                    firstSequence[m.channel] = m.sequence
                     building[m.channel] = true
                 }
                 builders[m.channel].appendEncoded(arena, range: m.offset..<(m.offset + m.length))
@@ -134,16 +150,10 @@ public final class FeedSimulator: @unchecked Sendable {
                     if type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal { control[m.channel] = true }
                 }
                 lastSequence[m.channel] = m.sequence
-                if m.endsPacket && !profile.repacketise {
-                    send(m.channel, &builders[m.channel])
-                    building[m.channel] = false
-                }
+                if m.endsPacket && !profile.repacketise { sendBuilt(m.channel) }
             }
             if touched && profile.repacketise {
-                for c in building.indices where building[c] {
-                    send(c, &builders[c])
-                    building[c] = false
-                }
+                for c in building.indices where building[c] { sendBuilt(c) }
             }
             if queueStart == queue.count { queue.removeAll(keepingCapacity: true); queueStart = 0 }
             else if queueStart > 1 << 15 { queue.removeFirst(queueStart); queueStart = 0 }
@@ -174,7 +184,7 @@ public final class FeedSimulator: @unchecked Sendable {
                     stats.heartbeatsIn &+= 1
                     var hb = OMDPacketBuilder(maximumSize: 16)
                     hb.start(sequenceNumber: packet.sequenceNumber, sendTime: UInt64(Clock.realtime()))
-                    send(channel, &hb)
+                    send(channel, &hb, spared: false, first: packet.sequenceNumber)
                     continue
                 }
                 var block = packet.messageBlock
@@ -182,13 +192,16 @@ public final class FeedSimulator: @unchecked Sendable {
                     guard let inflated = inflater.inflate(block) else { stats.garbageIn &+= 1; continue }
                     block = inflated
                 }
-                var messages = OMDMessages(block: block, expectedCount: packet.messageCount)
-                var sequence = packet.sequenceNumber
+                // Numbered by the OMD rules (a Sequence Reset renumbers what follows it), so a packet
+                // the platform cuts or merges starts with its first message's true SN.
+                var messages = SequencedMessages(messages: OMDMessages(block: block, expectedCount: packet.messageCount),
+                                                 sequenceNumber: packet.sequenceNumber)
                 var index = 0
-                while let m = messages.next() {
+                while let s = messages.next() {
+                    let m = s.message
                     index += 1
                     stats.messagesIn &+= 1
-                    if queue.count - queueStart >= profile.queueLimit { stats.queueOverflows &+= 1; sequence &+= 1; continue }
+                    if queue.count - queueStart >= profile.queueLimit { stats.queueOverflows &+= 1; continue }
                     if arenaHead + m.size > arenaSize { arenaHead = 0 }
                     let offset = arenaHead
                     arena.withUnsafeMutableBytes { dst in
@@ -198,16 +211,17 @@ public final class FeedSimulator: @unchecked Sendable {
                     serverFree = max(serverFree, arrival) + profile.serviceTime
                     let release = max(lastRelease, serverFree + profile.delay.draw(unit(), unit()))
                     lastRelease = release
-                    queue.append(Queued(offset: offset, length: m.size, channel: channel, sequence: sequence, release: release,
+                    queue.append(Queued(offset: offset, length: m.size, channel: channel, sequence: s.sequence, release: release,
                                         endsPacket: index == packet.messageCount))
-                    sequence &+= 1
                 }
                 if messages.error != nil { stats.garbageIn &+= 1 }
             }
             stats.maximumQueue = max(stats.maximumQueue, queue.count - queueStart)
         }
-        // Whatever is still queued goes out now (a clean shutdown publishes its backlog).
+        // Whatever is still queued goes out now (a clean shutdown publishes its backlog), and a packet
+        // held back for reordering is not lost by stopping.
         publishReady(.max)
+        sendHeld()
         return stats
     }
 }

@@ -101,6 +101,64 @@ struct BenchTests {
         #expect(result.latencyRatios?.keys.sorted() == ["max", "p50", "p90", "p99", "p99.9"])
     }
 
+    @Test("conservation holds when the platform drops the packet right after the start-of-day Sequence Reset (the reset's SN is not a message)",
+          arguments: [FeedProfile.old, FeedProfile.new])
+    func dropAfterReset(profile: FeedProfile) throws {
+        // The synthesized day starts with a Sequence Reset at SN 1 and then SN 1 itself. Dropping exactly
+        // the first data packet on every channel must be counted as lost in full: a matcher that takes
+        // the reset for SN 1 calls one of those messages received (the off-by-one of issue 20).
+        let channels = 2
+        let path = try synthFeed(channels: channels, packets: 400, rate: 20_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let base = portBlock()
+        var quiet = profile
+        quiet.delay = .fixed(100_000)
+        var faults = FeedFaults()
+        faults.dropSequences = [1]
+        let sim = try RunningSimulator(listen: base, publish: base + 4, channels: channels, profile: quiet, faults: faults)
+        let local = IPAddress(v4: 0x7F00_0001)
+        let target = BenchTarget(name: "new", send: Endpoint(address: local, port: base), receive: Endpoint(address: local, port: base + 4))
+        var options = ReplayOptions()
+        options.pacing = .speed(1)
+        let bench = try FeedBench(path: path, selection: Selection(), targets: [target], options: options, drain: 2_000_000_000)
+        let (result, failure) = bench.run()
+        let stats = sim.stop()
+        #expect(failure == nil)
+        let side = try #require(result.sides.first)
+        #expect(stats.droppedPackets >= UInt64(channels), "the first data packet of each channel was dropped")
+        #expect(stats.droppedMessages > 0)
+        #expect(side.messagesLost == stats.droppedMessages, "every dropped message is lost, and only those")
+        #expect(side.messagesReceived + side.messagesLost == side.messagesSent)
+        #expect(side.unexpectedMessages == 0)
+    }
+
+    @Test("the matcher neither expects nor counts a Sequence Reset; the message after it owns the SN")
+    func matcherIgnoresResets() throws {
+        let path = try synthFeed(channels: 1, packets: 50, rate: 10_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var map = TargetMap()
+        try map.add("each=127.0.0.1:9")
+        let plan = try FeedPlan(path: path, selection: Selection(), map: map, dropUnmapped: false)
+        let expected = try ExpectedMessages(plan: plan, schedule: try #require(Schedule(.speed(1))))
+        var matcher = FeedMatcher(expected: expected)
+        // A reset (new SN 1) at SN 1, alone; then a packet of three messages from SN 1.
+        var reset = MarketData.OMDPacketBuilder(maximumSize: 64)
+        reset.start(sequenceNumber: 1, sendTime: 1)
+        reset.message(type: OMDMessageType.sequenceReset, length: 8) { $0.put32(at: 4, 1) }
+        reset.finish()
+        for packet in [reset.packet, OMDPacketBuilderForTests.packet(sequence: 1, messages: 3)] {
+            packet.withUnsafeBytes { raw in
+                matcher.account(channel: 0, payload: ByteView(unsafeStart: raw.baseAddress, count: raw.count), length: raw.count,
+                                truncated: false, time: 10, anchor: 0)
+                if packet.count == reset.packet.count {
+                    #expect(matcher.received == 0 && matcher.resets == 1 && matcher.unexpected == 0)
+                }
+            }
+        }
+        #expect(matcher.received == 3)
+        #expect(matcher.duplicates == 0)
+    }
+
     @Test("bench refuses --max pacing, and an empty selection")
     func refusals() throws {
         let path = try synthFeed(channels: 1, packets: 50, rate: 10_000)
