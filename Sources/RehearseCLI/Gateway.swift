@@ -15,7 +15,7 @@ struct Gateway: ParsableCommand {
         OrigClOrdID mapped alike) are rewritten. Requests go at their original times × --speed on one \
         timeline across sessions, or as fast as --max-in-flight allows. Latency = first answer's receive \
         time − the request's scheduled send time. Both gateways run at once, each from its own thread. \
-        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused the logon or could not be reached.
+        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused or did not answer the logon, or could not be reached.
         """)
 
     @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz), or a JSON Lines transaction log (.jsonl).")
@@ -38,8 +38,10 @@ struct Gateway: ParsableCommand {
     var password: String?
     @Option(help: "A request with no answer after this long is a timeout.")
     var timeout = "5s"
-    @Option(help: "Connection attempts per session (first connect and after a drop).")
+    @Option(help: "Connection attempts per session (first connect, after a drop, after an unanswered Logon).")
     var connectAttempts = 3
+    @Option(help: "A Logon with no answer after this long fails that attempt (retried while --connect-attempts allow).")
+    var logonTimeout = "5s"
     @Option(help: "Only packets matching this BPF expression (e.g. 'tcp port 9001').")
     var filter: String?
     @Flag(help: "Print the results as JSON (schema rehearse.gateway/1 per gateway).")
@@ -69,6 +71,8 @@ struct Gateway: ParsableCommand {
         options.password = password
         guard let t = try parseDurationOption(timeout, "--timeout"), t > 0 else { throw RehearseError(.usage, "--timeout") }
         options.responseTimeout = t
+        guard let l = try parseDurationOption(logonTimeout, "--logon-timeout"), l > 0 else { throw RehearseError(.usage, "--logon-timeout: a duration above 0, e.g. 5s") }
+        options.logonTimeout = l
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
         let plan: SessionPlan
@@ -110,9 +114,12 @@ struct Gateway: ParsableCommand {
         } else {
             print(GatewayText.render(names: targets.map(\.0), results))
         }
-        if results.contains(where: { !$0.logonRejections.isEmpty || !$0.connectFailures.isEmpty }) {
-            let reasons = results.flatMap { $0.logonRejections + $0.connectFailures }
-            throw RehearseError(.target, reasons.prefix(4).joined(separator: "; "))
+        let failed = zip(targets, results).filter { !$0.1.sessionFailures.isEmpty }
+        if !failed.isEmpty {
+            throw RehearseError(.target, failed.map { target, r in
+                let f = r.sessionFailures
+                return "\(target.0) gateway: " + f.prefix(4).joined(separator: "; ") + (f.count > 4 ? "; and \(f.count - 4) more sessions" : "")
+            }.joined(separator: " · "))
         }
         if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
         if plan.captureError != nil { throw ExitCode(ExitStatus.input.rawValue) }
@@ -127,8 +134,9 @@ enum GatewayText {
         row("gateway") { $0.target }
         row("sessions logged on") { "\($0.sessionsLoggedOn)/\($0.sessions)" }
         row("requests sent") { Text.count($0.requests) }
-        row("requests/s") { Text.rate($0.requestsPerSecond) }
-        row("send lateness p50 · p99") { "\(d($0.lateness.p50)) · \(d($0.lateness.p99))" }
+        // Nothing sent is not a rate of 0 nor a lateness of 0 ns.
+        row("requests/s") { $0.requests == 0 ? "-" : Text.rate($0.requestsPerSecond) }
+        row("send lateness p50 · p99") { $0.requests == 0 ? "- (nothing sent)" : "\(d($0.lateness.p50)) · \(d($0.lateness.p99))" }
         row("disconnects · reconnects") { "\($0.disconnects) · \($0.reconnects)" }
         let types = Array(Set(results.flatMap { $0.byType.map(\.messageType) })).sorted()
         for t in types {
@@ -145,6 +153,7 @@ enum GatewayText {
             out += "\n  reject reasons (\(name)): " + r.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
         }
         for r in results where !r.logonRejections.isEmpty { out += "\n  logon refused by \(r.target): " + r.logonRejections.joined(separator: "; ") }
+        for r in results where !r.logonTimeouts.isEmpty { out += "\n  logon unanswered by \(r.target): " + r.logonTimeouts.joined(separator: "; ") }
         for r in results where !r.connectFailures.isEmpty { out += "\n  could not connect: " + r.connectFailures.joined(separator: "; ") }
         out += "\n  latency = first answer's receive time − the request's scheduled send time"
         return out

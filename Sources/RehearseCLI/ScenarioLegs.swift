@@ -100,7 +100,7 @@ final class ScenarioLegs: @unchecked Sendable {
         let threads = zip(players, boxes).map { player, box in PinnedThread.start(name: "rehearse-fix") { box.set(player.run()) } }
         threads.forEach { $0.join() }
         let results = Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), boxes.map { $0.value! }))
-        let refused = results.flatMap { $0.value.logonRejections + $0.value.connectFailures }
+        let refused = results.values.flatMap(\.sessionFailures)
         if !refused.isEmpty { return .failure(LegError("gateway: " + refused.prefix(4).joined(separator: "; "), partialGateway: results)) }
         return .success(results)
     }

@@ -144,6 +144,8 @@ struct SimGateway: ParsableCommand {
     var stall: String?
     @Option(help: "Refuse every logon with this reason.")
     var rejectLogon: String?
+    @Option(help: "Leave the first N Logons unanswered, the connection open (a hung gateway); 'all' never answers.")
+    var ignoreLogons: String?
     @Flag(help: "Send a ResendRequest after each logon (the client should answer with a gap fill).")
     var resendRequest = false
     @Flag(help: "Answer every Cancel/Replace with a session-level Reject.")
@@ -165,6 +167,12 @@ struct SimGateway: ParsableCommand {
         var faults = GatewayFaults()
         faults.disconnectAt = try parseDurationOption(disconnectAt, "--disconnect-at")
         faults.rejectLogon = rejectLogon
+        if let ignoreLogons {
+            guard let n = ignoreLogons == "all" ? Int.max : Int(ignoreLogons), n >= 0 else {
+                throw RehearseError(.usage, "--ignore-logons \(ignoreLogons): a count (0 or more) or 'all'")
+            }
+            faults.ignoreFirstLogons = n
+        }
         faults.resendRequestAfterLogon = resendRequest
         faults.rejectReplacesAtSessionLevel = rejectReplaces
         if let stall { (faults.stallAt, faults.stallFor) = try parseAtFor(stall, "--stall") }

@@ -26,7 +26,10 @@ public struct SessionReplayOptions: Sendable {
     /// Connection attempts per session (first connect and after a drop).
     public var connectAttempts = 3
     public var reconnectDelay: Int64 = 200_000_000
-    /// Waiting for every Logon answer (ns).
+    /// How long a session waits for the answer to its Logon before the attempt counts as failed (ns).
+    /// A failed attempt is retried, after `reconnectDelay`, while `connectAttempts` allow; so a gateway
+    /// that accepts connections and never answers ends the replay within about
+    /// `connectAttempts × (logonTimeout + reconnectDelay)`.
     public var logonTimeout: Int64 = 5_000_000_000
     public init() {}
 }
@@ -57,6 +60,8 @@ public struct SessionReplayResult: Codable, Sendable {
     public var sessionsLoggedOn: Int
     public var halfCapturedSessions: Int
     public var logonRejections: [String]
+    /// Sessions whose every Logon went unanswered within the logon timeout ("session N: …").
+    public var logonTimeouts: [String]
     public var connectFailures: [String]
     public var disconnects: Int
     public var reconnects: Int
@@ -74,6 +79,10 @@ public struct SessionReplayResult: Codable, Sendable {
     public var sessionEvents: [String: UInt64]
     public var captureFramingErrors: UInt64
     public var interrupted: Bool
+
+    /// Why sessions failed to start (refused, unanswered or unreachable), one line each: the
+    /// gateway's fault, reported as a target error.
+    public var sessionFailures: [String] { logonRejections + logonTimeouts + connectFailures }
 }
 
 /// Replays captured FIX client sessions against a gateway: per session a TCP connection, a Logon with
@@ -111,6 +120,8 @@ public final class SessionPlayer: @unchecked Sendable {
         var begin: String
         var attempts = 0
         var reconnectAt: Int64 = 0
+        /// When the pending Logon counts as unanswered (set at each connect).
+        var logonDeadline: Int64 = .max
         var lastSent: Int64 = 0
         /// MsgSeqNum → ClOrdID of requests sent (a session-level Reject names the MsgSeqNum).
         var clOrdIDBySequence: [Int: String] = [:]
@@ -130,6 +141,7 @@ public final class SessionPlayer: @unchecked Sendable {
         var rejectReasons: [String: UInt64] = [:]
         var sessionEvents: [String: UInt64] = [:]
         var logonRejections: [String] = []
+        var logonTimeouts: [String] = []
         var connectFailures: [String] = []
         var disconnects = 0, reconnects = 0, responses: UInt64 = 0, requests: UInt64 = 0
         var live = plan.sessions.map { s in
@@ -158,6 +170,7 @@ public final class SessionPlayer: @unchecked Sendable {
                 live[i].output = []
                 live[i].sequence = 1
                 live[i].loggedOn = false
+                live[i].logonDeadline = Clock.monotonic() + options.logonTimeout
                 var logon: [(Int, String)] = [(98, "0"), (108, "30")]
                 if live[i].attempts > 1 { logon.append((141, "Y")) }
                 if let u = options.username { logon.append((553, u)) }
@@ -296,12 +309,38 @@ public final class SessionPlayer: @unchecked Sendable {
             }
         }
 
-        // Connect and log on every session.
+        /// Whether session `i` will never send again: logged out, or out of connection attempts.
+        func finished(_ i: Int) -> Bool {
+            live[i].loggedOut || live[i].next >= plan.sessions[i].messages.count
+                || (live[i].socket == nil && live[i].attempts >= options.connectAttempts)
+        }
+
+        /// A Logon without an answer by its deadline fails that attempt: the connection is closed and,
+        /// while attempts remain, made again after `reconnectDelay`; the last one gives the session up.
+        func expireLogons(_ now: Int64) {
+            for i in live.indices where live[i].socket != nil && !live[i].loggedOn && !live[i].loggedOut && now >= live[i].logonDeadline {
+                live[i].socket?.close()
+                live[i].socket = nil
+                live[i].output = []
+                live[i].reconnectAt = now + options.reconnectDelay
+                sessionEvents["logons unanswered", default: 0] += 1
+                if live[i].attempts >= options.connectAttempts {
+                    logonTimeouts.append("session \(i + 1): \(target) accepted the connection and did not answer the Logon within "
+                                         + "\(TimeFormat.duration(options.logonTimeout)) (\(live[i].attempts) attempt\(live[i].attempts == 1 ? "" : "s"))")
+                    live[i].next = plan.sessions[i].messages.count
+                }
+            }
+        }
+
+        // Connect and log on every session; an unanswered or failed attempt is retried here, so the
+        // timeline starts once every session is logged on or has given up.
         for i in live.indices { _ = connect(i) }
-        let logonDeadline = Clock.monotonic() + options.logonTimeout
-        while Clock.monotonic() < logonDeadline && !stopFlag.load(ordering: .relaxed) {
+        while !stopFlag.load(ordering: .relaxed) {
+            let now = Clock.monotonic()
+            expireLogons(now)
+            for i in live.indices where live[i].socket == nil && !finished(i) && now >= live[i].reconnectAt { if connect(i) { reconnects += 1 } }
             for i in live.indices { flush(i) }
-            if live.indices.allSatisfy({ live[$0].loggedOn || live[$0].socket == nil }) { break }
+            if live.indices.allSatisfy({ live[$0].loggedOn || finished($0) }) { break }
             poll(1_000_000)
         }
         let loggedOn = live.filter(\.loggedOn).count
@@ -317,6 +356,7 @@ public final class SessionPlayer: @unchecked Sendable {
         while true {
             if stopFlag.load(ordering: .relaxed) { interrupted = true; break }
             let now = Clock.monotonic()
+            expireLogons(now)
             var nextDue = Int64.max
             var remaining = false
             for i in live.indices {
@@ -368,7 +408,7 @@ public final class SessionPlayer: @unchecked Sendable {
         return SessionReplayResult(
             capture: plan.path, target: target.description, sessions: plan.sessions.count, sessionsLoggedOn: loggedOn,
             halfCapturedSessions: plan.sessions.filter(\.halfCaptured).count, logonRejections: logonRejections,
-            connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
+            logonTimeouts: logonTimeouts, connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
             responses: responses, wallNs: wall, requestsPerSecond: Double(requests) * 1e9 / Double(wall),
             lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 },
             spectrum: histograms.isEmpty ? nil : PercentileSpectrum(all), rejectReasons: rejectReasons,

@@ -30,6 +30,9 @@ public struct GatewayFaults: Sendable, Equatable {
     public var stallFor: Int64 = 0
     /// Refuse every logon with this reason (Logout 58=reason).
     public var rejectLogon: String?
+    /// Leave the first N Logons without any answer, the connection open (a gateway that accepts and
+    /// hangs); `Int.max` never answers one.
+    public var ignoreFirstLogons = 0
     /// Right after each logon, ask the client to resend everything (ResendRequest 7=1, 16=0); a client
     /// that does not resend answers with a SequenceReset-GapFill.
     public var resendRequestAfterLogon = false
@@ -43,6 +46,8 @@ public struct GatewayStatistics: Sendable, Codable, Equatable {
     public var connections = 0
     public var logons = 0
     public var rejectedLogons = 0
+    /// Logons left unanswered (`ignoreFirstLogons`).
+    public var ignoredLogons = 0
     public var applicationMessages: UInt64 = 0
     public var acks: UInt64 = 0
     public var fills: UInt64 = 0
@@ -185,6 +190,7 @@ public final class GatewaySimulator: @unchecked Sendable {
             guard let type = m.messageType else { return }
             func text(_ tag: Int) -> String { m.value(tag).map(FIXMessage.string) ?? "" }
             if type == "A" {
+                if stats.ignoredLogons < faults.ignoreFirstLogons { stats.ignoredLogons += 1; return }
                 sessions[s]!.theirID = text(49)
                 sessions[s]!.ourID = text(56).isEmpty ? "HKATS" : text(56)
                 sessions[s]!.beginString = m.beginString ?? "FIX.4.4"

@@ -135,6 +135,32 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("gateway against a gateway that accepts and never answers the Logon: exit 4 with the reason, for one and for four sessions",
+          arguments: [1, 4])
+    func gatewayUnansweredLogon(sessions: Int) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/silent-\(sessions).pcap"
+        #expect(try CLI.run(["synth", "--fix", "-o", path, "--sessions", "\(sessions)", "--orders", "20"]).status == 0)
+        let port = 35_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8 + sessions
+        let silent = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--ignore-logons", "all", "--json"])
+        usleep(300_000)
+        let replay = try Background(["gateway", path, "--new", "127.0.0.1:\(port)", "--logon-timeout", "300ms",
+                                     "--connect-attempts", "2", "--json"], keepStandardError: true)
+        // Two attempts of 300 ms each and a 200 ms pause: a few seconds at most; a hang is killed and fails.
+        let (status, output) = replay.wait(limit: 20)
+        let stderr = replay.standardError
+        let (simStatus, simOutput) = silent.interrupt()
+        #expect(status == 4, "\(stderr)")
+        #expect(stderr.contains("did not answer the Logon") && stderr.contains("127.0.0.1:\(port)"))
+        let result = try #require(try json(output)["new"] as? [String: Any])
+        #expect(result["sessionsLoggedOn"] as? Int == 0)
+        #expect(result["requests"] as? Int == 0)
+        #expect((result["logonTimeouts"] as? [String])?.count == sessions)
+        #expect(simStatus == 0)
+        #expect((try json(simOutput))["ignoredLogons"] as? Int == 2 * sessions)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     @Test("Ctrl-C in the middle of a replay: partial results, marked interrupted, exit 130")
     func interruptedReplay() throws {
         let path = try capture("interrupt.pcap", channels: 1, packets: 2_000)

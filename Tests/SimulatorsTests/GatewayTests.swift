@@ -105,6 +105,54 @@ struct GatewayTests {
     }
 }
 
+@Suite("A gateway that accepts and never answers the Logon", .serialized)
+struct SilentGatewayTests {
+    @Test("every session fails with the reason after its attempts; the replay ends, sends nothing and names the gateway",
+          .timeLimit(.minutes(1)), arguments: [1, 4])
+    func unansweredLogon(sessions: Int) throws {
+        let path = try fixCapture(sessions: sessions, orders: 20)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try SessionPlan(path: path)
+        #expect(plan.sessions.count == sessions)
+        // The kernel completes the handshake for a listener nobody accepts from: the Logon is delivered
+        // into a socket buffer that is never read.
+        let silent = try Transport.TCPListener(endpoint: Endpoint("127.0.0.1:0")!)
+        let target = Endpoint(address: IPAddress(v4: 0x7F00_0001), port: silent.port)
+        var options = SessionReplayOptions()
+        options.logonTimeout = 300_000_000
+        options.connectAttempts = 2
+        let result = SessionPlayer(plan: plan, target: target, options: options).run()
+        #expect(result.sessionsLoggedOn == 0)
+        #expect(result.requests == 0)
+        #expect(result.logonTimeouts.count == sessions)
+        #expect(result.logonTimeouts.allSatisfy { $0.contains(target.description) && $0.contains("did not answer the Logon") && $0.contains("2 attempts") })
+        #expect(result.sessionEvents["logons unanswered"] == UInt64(2 * sessions))
+        #expect(result.sessionFailures.count == sessions)
+        #expect(result.connectFailures.isEmpty && result.logonRejections.isEmpty)
+        #expect(!result.interrupted)
+    }
+
+    @Test("a Logon answered on the second attempt is not a failure", .timeLimit(.minutes(1)))
+    func answeredOnRetry() throws {
+        let path = try fixCapture(sessions: 1, orders: 20)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let plan = try SessionPlan(path: path)
+        var faults = GatewayFaults()
+        faults.ignoreFirstLogons = 1
+        let gateway = try RunningGateway(faults: faults)
+        var options = SessionReplayOptions()
+        options.logonTimeout = 300_000_000
+        options.speed = nil
+        let result = SessionPlayer(plan: plan, target: gateway.endpoint, options: options).run()
+        _ = gateway.stop()
+        #expect(result.sessionsLoggedOn == 1)
+        #expect(result.sessionEvents["logons unanswered"] == 1)
+        #expect(result.sessionFailures.isEmpty)
+        #expect(result.requests == 20)
+        #expect(result.byType.map(\.answered).reduce(0, +) == 20)
+    }
+}
+
 @Suite("Gateway replay from a transaction log", .serialized)
 struct TransactionLogReplayTests {
     @Test("each log session logs on and its requests are answered and matched")
