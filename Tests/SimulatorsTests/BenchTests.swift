@@ -101,12 +101,14 @@ struct BenchTests {
         #expect(result.latencyRatios?.keys.sorted() == ["max", "p50", "p90", "p99", "p99.9"])
     }
 
-    @Test("conservation holds when the platform drops the packet right after the start-of-day Sequence Reset (the reset's SN is not a message)",
-          arguments: [FeedProfile.old, FeedProfile.new])
-    func dropAfterReset(profile: FeedProfile) throws {
+    @Test("conservation holds when the platform drops the packet right after the start-of-day Sequence Reset (the reset's SN is not a message)")
+    func dropAfterReset() throws {
         // The synthesized day starts with a Sequence Reset at SN 1 and then SN 1 itself. Dropping exactly
         // the first data packet on every channel must be counted as lost in full: a matcher that takes
-        // the reset for SN 1 calls one of those messages received (the off-by-one of issue 20).
+        // the reset for SN 1 calls one of those messages received (the off-by-one of issue 20). The old
+        // profile keeps the input's packets, so the reset always travels alone and the drop is exact;
+        // a re-packetising platform may merge it with SN 1 when the host is slow (then nothing drops).
+        let profile = FeedProfile.old
         let channels = 2
         let path = try synthFeed(channels: channels, packets: 400, rate: 20_000)
         defer { try? FileManager.default.removeItem(atPath: path) }
