@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/rehearse
 
-.PHONY: all deps build test demo bench fuzz clean
+.PHONY: all deps build test layers demo bench fuzz clean
 
 all: build
 
@@ -32,9 +32,14 @@ STATIC = $(if $(filter release,$(CONFIG)),--static-swift-stdlib,)
 build: deps
 	$(SWIFT) build -c $(CONFIG) $(STATIC)
 
-test: deps
+test: deps layers
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+
+# Every import points downwards (docs/ARCHITECTURE.md); the self-test proves a bad import is caught.
+layers:
+	python3 scripts/check-layers.py
+	python3 scripts/check-layers.py --self-test
 
 demo: build
 	scripts/demo.sh $(BIN)

@@ -19,6 +19,13 @@ let package = Package(
         .library(name: "Synth", targets: ["Synth"]),
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "OrderEntry", targets: ["OrderEntry"]),
+        .library(name: "Vocabulary", targets: ["Vocabulary"]),
+        .library(name: "Scenario", targets: ["Scenario"]),
+        .library(name: "Results", targets: ["Results"]),
+        .library(name: "Reporting", targets: ["Reporting"]),
+        .library(name: "Engines", targets: ["Engines"]),
+        .library(name: "Simulators", targets: ["Simulators"]),
+        .library(name: "Orchestration", targets: ["Orchestration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -29,30 +36,57 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
+        // Layers (docs/ARCHITECTURE.md; scripts/check-layers.py enforces them in `make test`): every
+        // import points downwards — C shims · vocabulary · codecs · analysis · results · engines ·
+        // orchestration · CLI.
+
         // C: zlib (gzip captures, compressed OMD-D) and small helpers Swift cannot import.
         .target(name: "CShims", linkerSettings: [.linkedLibrary("z")]),
         // libpcap: BPF filters (pcap_compile + pcap_offline_filter).
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
 
-        .target(name: "Capture", dependencies: ["CShims", "CPcap"], swiftSettings: strict),
-        .target(name: "MarketData", dependencies: ["Capture"], swiftSettings: strict),
-        .target(name: "Transport", dependencies: ["CShims", "Capture"], swiftSettings: strict),
-        .target(name: "Measure", dependencies: ["Capture", "MarketData", "Transport",
+        // Vocabulary: bytes, addresses, clocks, durations and time text, the latency histogram.
+        .target(name: "Vocabulary", dependencies: ["CShims", .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
+
+        // Codecs: captures, feed protocols, FIX, generators, scenario files.
+        .target(name: "Capture", dependencies: ["Vocabulary", "CShims", "CPcap"], swiftSettings: strict),
+        .target(name: "MarketData", dependencies: ["Vocabulary", "Capture"], swiftSettings: strict),
+        .target(name: "OrderEntry", dependencies: ["Vocabulary", "Capture"], swiftSettings: strict),
+        .target(name: "Synth", dependencies: ["Vocabulary", "Capture", "MarketData", "OrderEntry"], swiftSettings: strict),
+        .target(name: "Scenario", dependencies: ["Vocabulary", "Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+
+        // Analysis: inspection, comparison, findings (no sockets, no threads).
+        .target(name: "Measure", dependencies: ["Vocabulary", "Capture", "MarketData",
                                                 .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
-        .target(name: "Replay", dependencies: ["Capture", "MarketData", "Transport", "OrderEntry", "Measure",
+
+        // Results: the result model, renderers and the history.
+        .target(name: "Results", dependencies: ["Vocabulary"], swiftSettings: strict),
+        .target(name: "Reporting", dependencies: ["Vocabulary", "Measure", "Results", "Scenario", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: strict),
+
+        // Engines: the only I/O — sockets, threads, replay, bench, gateway, listen, watch, simulators.
+        .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture"], swiftSettings: strict),
+        .target(name: "Engines", dependencies: ["Vocabulary", "Capture", "MarketData", "Measure", "Transport",
+                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
+                swiftSettings: strict),
+        .target(name: "Replay", dependencies: ["Vocabulary", "CShims", "Capture", "MarketData", "Transport", "OrderEntry", "Measure", "Results",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
-        .target(name: "Reporting", dependencies: ["Measure", "Replay", "Scenario", .product(name: "GRDB", package: "GRDB.swift")],
+        .target(name: "Simulators", dependencies: ["Vocabulary", "Capture", "MarketData", "OrderEntry", "Transport", "CShims"], swiftSettings: strict),
+
+        // Orchestration: the jobs (scenario run, capacity ramp, gateway bench, verification, watch
+        // session) as APIs, and the one failure taxonomy with its exit codes.
+        .target(name: "Orchestration", dependencies: ["Vocabulary", "Capture", "MarketData", "OrderEntry", "Scenario", "Measure", "Results",
+                                                      "Reporting", "Transport", "Engines", "Replay", "Simulators"],
                 swiftSettings: strict),
-        .target(name: "Scenario", dependencies: ["Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        .target(name: "Simulators", dependencies: ["Capture", "MarketData", "Transport", "CShims"], swiftSettings: strict),
-        .target(name: "OrderEntry", dependencies: ["Capture"], swiftSettings: strict),
-        .target(name: "Synth", dependencies: ["Capture", "MarketData", "OrderEntry"], swiftSettings: strict),
+
+        // CLI: parse → call → render.
         .target(
             name: "RehearseCLI",
             dependencies: [
-                "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry", "Scenario", "Reporting",
+                "Vocabulary", "Capture", "MarketData", "Measure", "Synth", "Replay", "Transport", "Simulators", "OrderEntry", "Scenario",
+                "Results", "Reporting", "Engines", "Orchestration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -62,19 +96,19 @@ let package = Package(
         .executableTarget(name: "rehearse", dependencies: ["RehearseCLI"], swiftSettings: strict,
                           linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Synth", "MarketData"], swiftSettings: strict),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Capture"], swiftSettings: strict),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Capture"], swiftSettings: strict),
-        .testTarget(name: "ScenarioTests", dependencies: ["Scenario", "Capture"], swiftSettings: strict),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Measure", "Replay", "Scenario"], swiftSettings: strict),
-        .testTarget(name: "MeasureTests", dependencies: ["Measure", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
-        .testTarget(name: "SimulatorsTests", dependencies: ["Simulators", "Replay", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
-        .testTarget(name: "OrderEntryTests", dependencies: ["OrderEntry", "Capture", "Synth"], swiftSettings: strict),
-        .testTarget(name: "SynthTests", dependencies: ["Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
+        .testTarget(name: "CaptureTests", dependencies: ["Vocabulary", "Capture", "Synth", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "MarketDataTests", dependencies: ["Vocabulary", "MarketData", "Capture"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["Vocabulary", "Transport", "Capture"], swiftSettings: strict),
+        .testTarget(name: "ScenarioTests", dependencies: ["Vocabulary", "Scenario", "Capture"], swiftSettings: strict),
+        .testTarget(name: "ReportingTests", dependencies: ["Vocabulary", "Reporting", "Results", "Measure", "Replay", "Scenario"], swiftSettings: strict),
+        .testTarget(name: "MeasureTests", dependencies: ["Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["Vocabulary", "Replay", "Results", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "SimulatorsTests", dependencies: ["Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
+        .testTarget(name: "OrderEntryTests", dependencies: ["Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),
+        .testTarget(name: "SynthTests", dependencies: ["Vocabulary", "Engines", "Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",
-            dependencies: ["RehearseCLI", "Capture", "Synth", "Measure"],
+            dependencies: ["RehearseCLI", "Vocabulary", "Capture", "Synth", "Measure"],
             swiftSettings: strict
         ),
     ]

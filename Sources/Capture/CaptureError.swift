@@ -1,3 +1,4 @@
+import Vocabulary
 /// Why a capture could not be read. Every error names the file and, where it applies, the byte offset
 /// (in the uncompressed stream for `.gz` captures) of the record or block at fault.
 public struct CaptureError: Error, Sendable, Equatable, CustomStringConvertible {

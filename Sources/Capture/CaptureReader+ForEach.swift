@@ -1,3 +1,4 @@
+import Vocabulary
 /// Receives the packets of ``CaptureReader/forEachPacket(into:)``. A struct conforming to it whose
 /// `visit` is `@inline(__always)` is compiled into the reader's loop: no call per packet (a closure
 /// handed to ``CaptureReader/forEachPacket(_:)`` stays a call, with the packet passed through memory).

@@ -1,3 +1,4 @@
+import Vocabulary
 extension CaptureReader {
     mutating func readPcapHeader(nanosecond: Bool, bigEndian: Bool, modified: Bool) throws(CaptureError) {
         guard try fill(0, 24) else {

@@ -1,3 +1,4 @@
+import Vocabulary
 /// pcapng block types (draft-ietf-opsawg-pcapng).
 @usableFromInline enum BlockType {
     @usableFromInline static var sectionHeader: UInt32 { 0x0A0D_0D0A }

@@ -1,3 +1,4 @@
+import Vocabulary
 /// Reads a classic pcap or pcapng capture (optionally gzip-compressed) packet by packet, in place.
 ///
 /// ```swift

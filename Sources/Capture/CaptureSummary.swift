@@ -1,3 +1,4 @@
+import Vocabulary
 /// What a ``CaptureReader`` knows about its file: format, sections, interfaces, warnings.
 public struct CaptureSummary: Sendable, Equatable {
     public let format: CaptureFormat

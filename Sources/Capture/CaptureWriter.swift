@@ -1,3 +1,4 @@
+import Vocabulary
 /// The container a ``CaptureWriter`` produces.
 public enum CaptureFileFormat: String, Sendable, CaseIterable {
     case pcap, pcapng

@@ -1,3 +1,4 @@
+import Vocabulary
 /// One packet record of a capture, as read in place.
 ///
 /// `data` points into the capture (see ``ByteView`` for how long it stays valid). Nothing here is

@@ -1,3 +1,4 @@
+import Vocabulary
 /// Builds the IPv4 + UDP header (28 bytes, LINKTYPE_RAW framing) for a datagram received from a
 /// socket, so a receiver can write what it got as a capture other tools read.
 public enum DatagramFrame {

@@ -1,3 +1,4 @@
+import Vocabulary
 
 /// An open-addressing hash table from ``FlowKey`` to a dense index, built for the per-packet path:
 /// a cheap multiplicative hash, linear probing, power-of-two capacity, no allocation except when

@@ -1,3 +1,4 @@
+import Vocabulary
 /// A capture link-layer header type (the LINKTYPE_ values of tcpdump.org / the pcap specifications).
 public struct LinkType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt32

@@ -1,3 +1,4 @@
+import Vocabulary
 /// What a packet is, from the link layer to the transport payload, decoded in place.
 @frozen
 public struct DecodedPacket {

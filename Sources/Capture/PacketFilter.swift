@@ -1,3 +1,4 @@
+import Vocabulary
 import CPcap
 
 /// A BPF filter expression (tcpdump syntax), compiled by libpcap once per link type and run with

@@ -1,3 +1,4 @@
+import Vocabulary
 /// The shape of nearly every market-data packet, recognised after one bounds check: untagged
 /// Ethernet, IPv4 without options and not a fragment, UDP whose length fits the IP length.
 ///

@@ -1,3 +1,4 @@
+import Vocabulary
 /// One side of a TCP connection: `client` is the side that sent the SYN (or, for a connection whose
 /// start was not captured, the side of the first packet seen).
 public enum TCPDirection: Int, Sendable {

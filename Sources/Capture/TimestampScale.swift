@@ -1,3 +1,4 @@
+import Vocabulary
 /// Converts a raw capture timestamp to integer nanoseconds since 1970-01-01 UTC, exactly.
 ///
 /// pcapng's `if_tsresol` is a power of 10 (`10^-n` s) or, with the top bit set, a power of 2

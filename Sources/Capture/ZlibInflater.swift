@@ -1,3 +1,4 @@
+import Vocabulary
 import CShims
 
 /// Inflates small self-contained zlib (or raw deflate) blocks — e.g. compressed OMD-D message blocks —

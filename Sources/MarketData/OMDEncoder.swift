@@ -1,3 +1,4 @@
+import Vocabulary
 /// Builds OMD packets (little-endian) into a reused buffer, for the generator, simulators and tests.
 /// No allocation per packet once the buffer exists. Messages beyond `maximumSize` are refused.
 public struct OMDPacketBuilder {

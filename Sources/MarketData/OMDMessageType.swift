@@ -1,3 +1,4 @@
+import Vocabulary
 /// OMD message types Rehearse decodes (OMD-D v1.47/v2.0, OMD-C v1.45). Anything else is skipped by
 /// MsgSize and counted as unknown.
 public enum OMDMessageType {

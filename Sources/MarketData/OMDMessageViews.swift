@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// A typed, zero-copy view of one OMD message type. Construct with `init?(_:)`, which checks MsgType

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// An HKEX OMD packet (OMD-D, OMD-C, retransmission and refresh share it): a 16-byte header then

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// Malformed-OMD counters for one stream. None of these stops a run.

@@ -1,3 +1,4 @@
+import Vocabulary
 /// Counters kept by a ``SequenceTracker`` for one channel on one line.
 public struct SequenceStatistics: Sendable, Equatable, Codable {
     /// Packets carrying messages (heartbeats excluded).

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// A message with the sequence number the OMD rules give it, and what it does to the sequence.

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 import MarketData
 
@@ -99,7 +100,7 @@ public struct CaptureInspector: ~Copyable {
     let analyzer = OMDStreamAnalyzer()
     /// When set, OMD accounting is handed to another thread instead of being done here (see
     /// ``Inspection``). Not reference counted per packet: ``Inspection`` keeps the queue alive.
-    var omdQueue: Unmanaged<OMDWorkQueue>?
+    package var omdQueue: Unmanaged<OMDWorkQueue>?
     /// OMD streams detected so far (`omd` fills only at the merge when another thread accounts them).
     var omdStreamCount = 0
 
@@ -308,7 +309,7 @@ public struct CaptureInspector: ~Copyable {
 
     /// Takes back the OMD statistics from the worker thread (which started from ``omd``), by OMD
     /// stream index, and accounts OMD on this thread again.
-    mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
+    package mutating func merge(omdFrom worker: [OMDStreamStatistics]) {
         omdStore = DenseStore(worker)
         while omdStore.count < omdStreamCount { omdStore.append(OMDStreamStatistics()) }
         omdQueue = nil

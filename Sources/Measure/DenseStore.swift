@@ -1,20 +1,22 @@
+import Vocabulary
 /// Per-stream state of one inspection (accumulators, OMD statistics), in storage of its own:
 /// updating a packet's entry is a bounds check and a pointer access, where an array would also check
 /// on every write that its buffer is not shared (a runtime call per packet). Noncopyable, so no copy
-/// can share the storage.
-struct DenseStore<Element>: ~Copyable {
-    private var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
+/// can share the storage. `package` (and inlinable): the inspect worker in Engines updates its
+/// statistics through it per packet.
+package struct DenseStore<Element>: ~Copyable {
+    @usableFromInline var base: UnsafeMutablePointer<Element>
+    @usableFromInline var capacity: Int
     /// Number of entries.
-    private(set) var count = 0
+    @usableFromInline package private(set) var count = 0
 
-    init(capacity: Int = 64) {
+    @inlinable package init(capacity: Int = 64) {
         self.capacity = max(1, capacity)
         base = .allocate(capacity: self.capacity)
     }
 
     /// A store holding `elements`, in order.
-    init(_ elements: [Element]) {
+    @inlinable package init(_ elements: [Element]) {
         self.init(capacity: elements.count)
         for element in elements { append(element) }
     }
@@ -25,7 +27,7 @@ struct DenseStore<Element>: ~Copyable {
     }
 
     /// Adds an entry at index ``count``.
-    mutating func append(_ element: Element) {
+    @inlinable package mutating func append(_ element: Element) {
         if count == capacity {
             let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             larger.moveInitialize(from: base, count: count)
@@ -38,7 +40,7 @@ struct DenseStore<Element>: ~Copyable {
     }
 
     /// The entry at `index` (0 ..< ``count``; anything else traps).
-    subscript(index: Int) -> Element {
+    @inlinable package subscript(index: Int) -> Element {
         @inline(__always) _read {
             precondition(UInt(bitPattern: index) < UInt(bitPattern: count), "index out of range")
             yield base[index]
@@ -50,5 +52,5 @@ struct DenseStore<Element>: ~Copyable {
     }
 
     /// Every entry, in index order (a copy).
-    var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    @inlinable package var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -1,3 +1,4 @@
+import Vocabulary
 /// What happened on one line of one channel, in time: the raw material for classifying failovers.
 /// Bounded: each list keeps its first ``limit`` entries.
 public struct LineEvents: Codable, Sendable, Equatable {

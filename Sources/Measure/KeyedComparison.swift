@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 import Histogram
 import MarketData

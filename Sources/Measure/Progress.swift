@@ -1,3 +1,4 @@
+import Vocabulary
 import Synchronization
 
 /// Progress of a long pass over a file, written by the worker (relaxed stores every few thousand

@@ -1,3 +1,4 @@
+import Vocabulary
 /// The busiest window of one size: its count, bytes and where it starts.
 public struct PeakWindow: Sendable, Equatable {
     /// Window length, ns.

@@ -1,3 +1,4 @@
+import Vocabulary
 /// An alert raised (or cleared) by ``WatchAlerts``.
 public struct WatchAlert: Sendable, Equatable {
     public enum Level: String, Sendable { case warning, error, info }

@@ -1,5 +1,5 @@
+import Vocabulary
 import Capture
-import Transport
 
 /// One line of one channel in a ``WatchSnapshot``.
 public struct WatchLine: Codable, Sendable, Equatable {
@@ -93,7 +93,8 @@ public struct WatchSnapshot: Codable, Sendable {
     /// Messages not settled at the end (on one line only and younger than the horizon).
     public var outstanding: UInt64?
 
-    init(_ c: LiveComparator, options: WatchOptions, elapsed: Int64, drops: [UInt64], previous: inout WatchCounters) {
+    /// The comparator's state now; channel i is `primary[i]` against `standby[i]`.
+    package init(_ c: LiveComparator, primary: [Endpoint], standby: [Endpoint], elapsed: Int64, drops: [UInt64], previous: inout WatchCounters) {
         let now = Clock.realtime()
         let settings = c.settings
         func line(_ l: LiveLine, _ endpoint: Endpoint) -> WatchLine {
@@ -108,7 +109,7 @@ public struct WatchSnapshot: Codable, Sendable {
         var channels: [WatchChannel] = []
         var findings: [FeedFinding] = []
         for (i, ch) in c.channels.enumerated() {
-            let p = line(c.line(i, 0), options.primary[i]), s = line(c.line(i, 1), options.standby[i])
+            let p = line(c.line(i, 0), primary[i]), s = line(c.line(i, 1), standby[i])
             channels.append(WatchChannel(channel: i, onBoth: ch.onBoth, missingOnPrimary: ch.missing.primary, missingOnStandby: ch.missing.standby,
                                          lateOnPrimary: ch.late.primary, lateOnStandby: ch.late.standby, mismatches: ch.mismatches,
                                          primaryFirst: ch.primaryFirst, standbyFirst: ch.standbyFirst, ties: ch.ties,
@@ -187,4 +188,9 @@ public struct WatchSnapshot: Codable, Sendable {
     }
 
     private func seconds(_ ns: Int64) -> String { TimeFormat.format(Double(ns) / 1e9, 9) }
+}
+
+/// Why a watch ended.
+public enum WatchStop: String, Codable, Sendable {
+    case duration, interrupted, error
 }

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// One FIX message recovered from a capture.

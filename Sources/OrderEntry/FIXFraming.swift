@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// Why bytes are not a FIX message.

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// One field of a FIX message: its tag and its value's bytes (a view into the message).

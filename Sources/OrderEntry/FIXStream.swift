@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// A FIX message found in a byte stream: where it starts in the stream and when it was complete.

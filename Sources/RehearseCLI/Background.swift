@@ -1,4 +1,6 @@
+import Vocabulary
 import Foundation
+import Orchestration
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,4 +26,17 @@ func runInBackground<T: Sendable>(_ work: @escaping @Sendable () -> T, interval:
         if Interrupts.isRaised { onInterrupt() }
         tick()
     }
+}
+
+/// Runs a blocking orchestration job on its own thread while this one watches for Ctrl-C / SIGTERM
+/// and forwards it to `stop`; returns the job's result or rethrows its failure.
+func runJob<T: Sendable>(_ job: @escaping @Sendable () throws(RehearseError) -> T, stop: () -> Void) throws(RehearseError) -> T {
+    let result: Result<T, RehearseError> = runInBackground({ Result(catching: job) }, interval: 100_000, onInterrupt: stop)
+    return try result.get()
+}
+
+/// Where progress lines go: standard output, or standard error when standard output carries JSON.
+func progressPrinter(json: Bool) -> @Sendable (String) -> Void {
+    if json { return { writeStandardError($0 + "\n") } }
+    return { print($0) }
 }

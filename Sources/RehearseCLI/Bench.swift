@@ -1,7 +1,10 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
 import Replay
+import Results
 import Transport
 
 /// `rehearse bench CAPTURE --old … --new …`: replay to both platforms at once and compare what comes back.
@@ -42,17 +45,18 @@ struct Bench: ParsableCommand {
         // Gateways: --old/--new without --old-from/--new-from replay FIX sessions (a capture or a
         // transaction log) exactly as `rehearse gateway` does.
         if oldFrom == nil && newFrom == nil && (old != nil || new != nil) {
-            var arguments = [capture]
-            if let old { arguments += ["--old", old] }
-            if let new { arguments += ["--new", new] }
-            if let speed = pacing.speed { arguments += ["--speed", "\(speed)"] }
-            if let filter = select.filter { arguments += ["--filter", filter] }
-            if json { arguments.append("--json") }
             guard pacing.pps == nil, pacing.mbps == nil, !pacing.max else {
                 throw RehearseError(.usage, "gateway bench paces by --speed (original timing); use `rehearse gateway --max-in-flight N` for top speed")
             }
-            let gateway = try Gateway.parse(arguments)
-            try gateway.run()
+            var options = SessionReplayOptions()
+            options.speed = pacing.speed ?? 1
+            var gateways: [GatewayTarget] = []
+            for (name, text) in [("old", old), ("new", new)] {
+                guard let text else { continue }
+                guard let e = Endpoint(text), e.port > 0 else { throw RehearseError(.usage, "--\(name) \(text): not HOST:PORT") }
+                gateways.append(GatewayTarget(name: name, endpoint: e, options: options))
+            }
+            try Gateway.replay(capture: capture, filter: select.filter, targets: gateways, json: json)
             return
         }
         var targets: [BenchTarget] = []
@@ -74,22 +78,14 @@ struct Bench: ParsableCommand {
         guard let drainNs = try parseDurationOption(drain, "--drain") else { throw RehearseError(.usage, "--drain") }
         let bench: FeedBench
         do { bench = try FeedBench(path: capture, selection: selection, targets: targets, options: options,
-                                   receiverOptions: receive, drain: drainNs) } catch {
-            switch error {
-            case .plan(let e): throw RehearseError(status(of: e), e.description)
-            case .expected(.capture(let e)): throw RehearseError(.input, e.description)
-            case .player(.target(let e)) where e.isTargetError: throw RehearseError(.target, e.description)
-            default: throw RehearseError(.usage, error.description)
-            }
-        }
+                                   receiverOptions: receive, drain: drainNs) } catch { throw RehearseError(error) }
         if !json { print(ReplayText.plan(bench.plan, options)) }
         let control = ReplayControl()
         var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
         result.replay.error = failure?.description
         if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
-        if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
-        if result.replay.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
-        if result.replay.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        let status = ReplayOutcome.status(result.replay, failure: failure)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 

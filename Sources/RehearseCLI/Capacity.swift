@@ -1,7 +1,11 @@
 import ArgumentParser
+import Orchestration
 import Foundation
+import Vocabulary
+import Engines
 import Measure
 import Replay
+import Results
 import Reporting
 import Scenario
 
@@ -32,79 +36,24 @@ struct Capacity: ParsableCommand {
             guard !list.isEmpty, list.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw RehearseError(.usage, "--speeds \(speeds): e.g. 1,2,3,5") }
             s.capacity.speeds = list
         }
-        guard s.feed != nil else { throw RehearseError(.usage, "\(s.path): capacity needs a feed: section") }
-        let finisher = try RunFinisher(scenario: s)
-        let legs = ScenarioLegs(s)
-        var result = finisher.start()
-        // Stored apart from the scenario's runs: a ramp's last step is no baseline for a nightly run.
-        result.scenario = s.name + " · capacity"
-        let senderLimit = UInt64(s.capacity.senderLatenessP99)
-        var steps: [CapacityStep] = []
-        var failure: LegError?
-        let say: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { print($0) }
-        for speed in s.capacity.speeds where !legs.interrupted {
-            let r = runInBackground({ legs.feed(speed: speed) }, interval: 100_000, onInterrupt: legs.interrupt)
-            guard case .success(let bench) = r else {
-                if case .failure(let e) = r { failure = e }
-                break
-            }
-            var probe = RunResult(scenario: s.name, scenarioPath: s.path, started: result.started, environment: result.environment)
-            probe.feed = bench
-            let limits = probe.checkLimits(s.limits)
-            let senderOK = bench.replay.lateness.p99 <= senderLimit
-            let span = Double(max(bench.replay.wallNs, 1)) / 1e9
-            let step = CapacityStep(speed: speed, offeredPerSecond: Double(bench.sides.first?.messagesSent ?? 0) / span, bench: bench,
-                                    sendLatenessP99: bench.replay.lateness.p99, limits: limits,
-                                    passed: limits.allSatisfy(\.passed) && senderOK && !bench.replay.interrupted)
-            steps.append(step)
-            say("  ×\(TimeFormat.format(speed, 1)): " + bench.sides.map { "\($0.name) p99 \(TimeText.duration($0.latency.p99)), lost \($0.messagesLost), \(Text.rate($0.messagesPerSecond)) msg/s" }.joined(separator: " · ")
-                + " · sender lateness p99 \(TimeText.duration(bench.replay.lateness.p99)) → \(step.passed ? "ok" : "LIMIT")")
-            if !step.passed { break }
-        }
-        result.capacity = Self.summarize(steps, senderLimit: senderLimit)
-        result.feed = steps.last?.bench
-        if let failure { result.errors.append(failure.description); result.partial = true }
-        if legs.interrupted { result.partial = true; result.errors.append("interrupted during the ramp") }
-        let (final, directory) = try finisher.finish(result)
+        let ramp = try CapacityRamp(scenario: s)
+        let say = progressPrinter(json: json)
+        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop)
+        let final = outcome.result
         if json { print(try jsonText(final)) } else { print(CapacityText.render(final.capacity!)) }
-        say("report: \(directory)/report.html · curve: \(directory)/capacity.csv · history run \(final.id.map(String.init) ?? "-")")
-        if legs.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
-        for e in final.errors { printError("rehearse: \(e)") }
-        if let failure { throw ExitCode((failure.input ? ExitStatus.input : ExitStatus.target).rawValue) }
-        if final.capacity?.steps.last?.passed != true { throw ExitCode(ExitStatus.limitFailed.rawValue) }
-    }
-
-    static func summarize(_ steps: [CapacityStep], senderLimit: UInt64) -> CapacityResult {
-        let knee = steps.last(where: \.passed)?.speed
-        guard let broken = steps.first(where: { !$0.passed }) else {
-            return CapacityResult(steps: steps, knee: knee, limitingFactor: "none (every step passed)",
-                                  detail: steps.isEmpty ? "no step ran" : "the highest speed tried held every limit; try higher speeds")
-        }
-        let failed = broken.limits.filter { !$0.passed }
-        // Latency is measured from the schedule, so a late sender inflates it: when the sender's own
-        // lateness is over its limit and at least half the worst broken latency, the limit is Rehearse's.
-        let worstLatency = failed.filter { $0.limit.hasPrefix("feedLatency") }.map(\.value).max() ?? 0
-        let senderLate = broken.sendLatenessP99 > senderLimit
-        let factor: String
-        if senderLate && (failed.isEmpty || Double(broken.sendLatenessP99) >= worstLatency / 2) {
-            factor = "the sender itself"
-        } else if failed.contains(where: { $0.limit == "feedLost" }) {
-            factor = "loss"
-        } else if failed.contains(where: { $0.limit.hasPrefix("feedLatency") }) {
-            factor = "target latency"
-        } else if failed.contains(where: { $0.limit == "feedThroughput" }) {
-            factor = "throughput"
-        } else {
-            factor = "the sender itself"
-        }
-        let detail = failed.map { "\($0.limit) \($0.target ?? "")" }.joined(separator: ", ")
-            + (senderLate ? (failed.isEmpty ? "" : "; ") + "sender lateness p99 \(TimeText.duration(broken.sendLatenessP99))" : "")
-        return CapacityResult(steps: steps, knee: knee, limitingFactor: factor,
-                              detail: "at ×\(TimeFormat.format(broken.speed, 1)): " + detail)
+        say("report: \(outcome.directory)/report.html · curve: \(outcome.directory)/capacity.csv · history run \(final.id.map(String.init) ?? "-")")
+        if outcome.status != .interrupted { for e in final.errors { printError("rehearse: \(e)") } }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
     }
 }
 
 enum CapacityText {
+    /// One step as it ends.
+    static func line(_ step: CapacityStep) -> String {
+        "  ×\(TimeFormat.format(step.speed, 1)): " + step.bench.sides.map { "\($0.name) p99 \(TimeText.duration($0.latency.p99)), lost \($0.messagesLost), \(Text.rate($0.messagesPerSecond)) msg/s" }.joined(separator: " · ")
+            + " · sender lateness p99 \(TimeText.duration(step.bench.replay.lateness.p99)) → \(step.passed ? "ok" : "LIMIT")"
+    }
+
     static func render(_ c: CapacityResult) -> String {
         var rows: [[String]] = []
         for s in c.steps {

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Orchestration
 import Foundation
+import Vocabulary
+import Engines
 import Measure
 
 /// `rehearse compare A [B]`: two feeds message by message, offline.

@@ -1,8 +1,11 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
 import OrderEntry
 import Replay
+import Results
 import Transport
 
 /// `rehearse gateway CAPTURE --old HOST:PORT --new HOST:PORT`: replay captured FIX sessions to gateways.
@@ -48,7 +51,7 @@ struct Gateway: ParsableCommand {
     var json = false
 
     func run() throws {
-        var targets: [(String, Endpoint)] = []
+        var targets: [(String, Endpoint)] = []  // name, gateway
         for (name, text) in [("old", old), ("new", new)] {
             guard let text else { continue }
             guard let e = Endpoint(text), e.port > 0 else { throw RehearseError(.usage, "--\(name) \(text): not HOST:PORT") }
@@ -75,54 +78,30 @@ struct Gateway: ParsableCommand {
         options.logonTimeout = l
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
-        let plan: SessionPlan
-        if TransactionLog.looksLikeLog(capture) {
-            do { plan = SessionPlan(log: try TransactionLog(path: capture)) } catch { throw RehearseError(.input, error.description) }
-            if !json && !plan.logErrors.isEmpty {
-                printError("rehearse: warning: \(plan.framingErrors) malformed lines in \(capture) were skipped, e.g. "
-                           + plan.logErrors.prefix(3).map(\.description).joined(separator: "; "))
-            }
-        } else {
-            do { plan = try SessionPlan(path: capture, filter: filter) } catch { throw RehearseError(.input, error.description) }
-        }
-        if let e = plan.captureError {
-            guard !plan.sessions.isEmpty else { throw RehearseError(.input, e.description) }
-            printError("rehearse: warning: \(e.description); replaying the sessions read before it")
-        }
-        guard !plan.sessions.isEmpty else { throw RehearseError(.input, "\(capture): no FIX client sessions with application messages") }
-        if !json {
+        try Self.replay(capture: capture, filter: filter, targets: targets.map { GatewayTarget(name: $0.0, endpoint: $0.1, options: options) },
+                        json: json)
+    }
+
+    /// Loads the plan, runs the gateway bench with Ctrl-C forwarded, renders, and ends with the bench's
+    /// status (`gateway` and `bench` with gateways).
+    static func replay(capture: String, filter: String?, targets: [GatewayTarget], json: Bool) throws {
+        let (plan, warnings) = try GatewayBench.loadPlan(capture, filter: filter)
+        for w in warnings { printError("rehearse: warning: \(w)") }
+        if !json, let options = targets.first?.options {
             print("gateway replay \(capture): \(plan.sessions.count) sessions, \(Text.count(plan.messageCount)) requests"
                   + (options.speed.map { ", original timing ×\($0)" } ?? ", max \(options.maximumInFlight) in flight per session"))
-            for (i, s) in plan.sessions.enumerated() where s.halfCaptured {
-                printError("rehearse: warning: session \(i + 1) (\(s.client) → \(s.server)) has no Logon in the capture; replayed from its first application message")
-            }
-            if plan.framingErrors > 0 && !plan.errors.isEmpty {
-                printError("rehearse: warning: \(plan.framingErrors) malformed FIX messages in the capture were skipped, e.g. "
-                           + plan.errors.prefix(3).map { "connection \($0.connection + 1) \($0.direction == .clientToServer ? "client" : "gateway") stream offset \($0.error.streamOffset): \($0.error.kind.rawValue)" }.joined(separator: "; "))
-            }
         }
-        // One thread per gateway, so both are driven at the same instants.
-        let players = targets.map { SessionPlayer(plan: plan, target: $0.1, options: options) }
-        let results = runInBackground({ () -> [SessionReplayResult] in
-            let boxes = players.map { _ in Box<SessionReplayResult>() }
-            let threads = zip(players, boxes).map { player, box in PinnedThread.start(name: "rehearse-fix") { box.set(player.run()) } }
-            threads.forEach { $0.join() }
-            return boxes.map { $0.value! }
-        }, onInterrupt: { players.forEach { $0.stop() } })
+        let bench = GatewayBench(plan: plan, targets: targets)
+        let results = runInBackground({ bench.run() }, onInterrupt: bench.stop)
+        let names = targets.map(\.name)
         if json {
-            print(try jsonText(Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), results))))
+            print(try jsonText(Dictionary(uniqueKeysWithValues: zip(names, results))))
         } else {
-            print(GatewayText.render(names: targets.map(\.0), results))
+            print(GatewayText.render(names: names, results))
         }
-        let failed = zip(targets, results).filter { !$0.1.sessionFailures.isEmpty }
-        if !failed.isEmpty {
-            throw RehearseError(.target, failed.map { target, r in
-                let f = r.sessionFailures
-                return "\(target.0) gateway: " + f.prefix(4).joined(separator: "; ") + (f.count > 4 ? "; and \(f.count - 4) more sessions" : "")
-            }.joined(separator: " · "))
-        }
-        if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
-        if plan.captureError != nil { throw ExitCode(ExitStatus.input.rawValue) }
+        if let failure = GatewayBench.failure(names: names, results) { throw failure }
+        let status = GatewayBench.status(names: names, results, plan: plan)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Orchestration
 import Foundation
+import Vocabulary
+import Engines
 import Measure
 import Reporting
 

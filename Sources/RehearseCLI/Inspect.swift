@@ -1,7 +1,10 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
 import MarketData
+import Engines
 import Measure
 
 /// `rehearse inspect FILE…`: what is in a capture.

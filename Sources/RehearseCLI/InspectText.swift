@@ -1,4 +1,6 @@
+import Vocabulary
 import MarketData
+import Engines
 import Measure
 
 /// Renders a ``FileReport`` for people.

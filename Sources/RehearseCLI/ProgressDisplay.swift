@@ -1,4 +1,6 @@
 import Foundation
+import Vocabulary
+import Engines
 import Measure
 import Synchronization
 

@@ -1,29 +1,14 @@
+import Vocabulary
 import ArgumentParser
+import Orchestration
+import Results
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Exit codes (docs/ARCHITECTURE.md): 0 success, 1 a limit failed, 2 usage or configuration,
-/// 3 input (bad capture, unreadable file), 4 target (unreachable, refused, dropped), 130 a replay or
-/// bench stopped by Ctrl-C / SIGTERM (its partial results are printed).
-public enum ExitStatus: Int32, Sendable {
-    case success = 0, limitFailed = 1, usage = 2, input = 3, target = 4, interrupted = 130
-}
-
-/// An error a command reports to the user with a specific exit status.
-public struct RehearseError: Error, CustomStringConvertible {
-    public let status: ExitStatus
-    public let message: String
-    public init(_ status: ExitStatus, _ message: String) {
-        self.status = status
-        self.message = message
-    }
-    public var description: String { message }
-}
-
 /// The `rehearse` command line.
 public struct Rehearse: ParsableCommand {
-    public static let version = "0.1.0"
+    public static let version = ToolVersion.current
     public static let configuration = CommandConfiguration(
         commandName: "rehearse",
         abstract: "Replay captured exchange traffic against old and new trading platforms and measure them.",

@@ -1,7 +1,10 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
 import Replay
+import Results
 import Transport
 
 /// `rehearse replay CAPTURE --to MAP…`: send a capture's UDP streams to explicit targets on schedule.
@@ -32,7 +35,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var map = TargetMap()
         for m in mappings {
-            do { try map.add(m) } catch { throw RehearseError(.usage, error.description) }
+            do { try map.add(m) } catch { throw RehearseError(error) }
         }
         let selection = try select.selection()
         var options = ReplayOptions()
@@ -41,13 +44,10 @@ struct ReplayCommand: ParsableCommand {
         try sender.apply(to: &options)
         let plan: FeedPlan
         do { plan = try FeedPlan(path: capture, selection: selection, map: map, dropUnmapped: dropUnmapped) } catch {
-            throw RehearseError(status(of: error), error.description)
+            throw RehearseError(error)
         }
         let player: FeedPlayer
-        do { player = try FeedPlayer(plan: plan, options: options) } catch {
-            if case .target(let e) = error, !e.isTargetError { throw RehearseError(.usage, error.description) }
-            throw RehearseError(.target, error.description)
-        }
+        do { player = try FeedPlayer(plan: plan, options: options) } catch { throw RehearseError(error) }
         if !json { print(ReplayText.plan(plan, options)) }
         var (result, failure) = runWithProgress(player, expected: plan.packets * options.loops)
         result.error = failure?.description
@@ -57,9 +57,8 @@ struct ReplayCommand: ParsableCommand {
             print(ReplayText.result(result))
             if let failure { printError("rehearse: \(failure.description) (results above are up to that point)") }
         }
-        if failure != nil { throw ExitCode(ExitStatus.input.rawValue) }
-        if result.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { throw ExitCode(ExitStatus.target.rawValue) }
-        if result.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        let status = ReplayOutcome.status(result, failure: failure)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 

@@ -1,6 +1,9 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Replay
+import Results
 import Synchronization
 import Synth
 import Transport
@@ -90,27 +93,9 @@ struct SenderArguments: ParsableArguments {
     }
 }
 
-/// An interface given as an IPv4 address or a name.
+/// An interface given as an IPv4 address or a name; exit 2 naming it when there is no such interface.
 func resolveInterface(_ text: String) throws -> (address: IPAddress?, index: Int) {
-    if let address = IPAddress(text) {
-        guard !address.isV6 else { return (nil, 0) }
-        return (address, 0)
-    }
-    guard let index = interfaceIndex(named: text) else { throw RehearseError(.usage, "--interface \(text): no such interface") }
-    // An IPv4 multicast interface by name: its first IPv4 address.
-    var addresses: UnsafeMutablePointer<ifaddrs>?
-    guard getifaddrs(&addresses) == 0 else { return (nil, index) }
-    defer { freeifaddrs(addresses) }
-    var cursor = addresses
-    while let entry = cursor {
-        if let name = entry.pointee.ifa_name, String(cString: name) == text, let a = entry.pointee.ifa_addr,
-           a.pointee.sa_family == sa_family_t(AF_INET) {
-            let v4 = a.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
-            return (IPAddress(v4: v4), index)
-        }
-        cursor = entry.pointee.ifa_next
-    }
-    return (nil, index)
+    do { return try NetworkInterface.resolve(text) } catch { throw RehearseError(.usage, "--interface \(text): no such interface") }
 }
 
 /// SIGINT / SIGTERM as a flag the command's main loop polls.
@@ -139,8 +124,3 @@ func parseDurationOption(_ text: String?, _ option: String) throws -> Int64? {
     return value
 }
 
-/// Exit status for a plan error.
-func status(of error: FeedPlan.PlanError) -> ExitStatus {
-    if case .capture = error { return .input }
-    return .usage
-}

@@ -1,5 +1,8 @@
+import Vocabulary
+import Engines
 import Measure
 import Replay
+import Results
 
 /// Terminal rendering of a replay plan and result.
 enum ReplayText {

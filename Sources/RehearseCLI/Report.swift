@@ -1,5 +1,7 @@
 import ArgumentParser
+import Orchestration
 import Foundation
+import Vocabulary
 import Reporting
 
 /// `rehearse report RESULT`: render a stored result again.

@@ -1,7 +1,11 @@
 import ArgumentParser
+import Orchestration
 import Foundation
+import Vocabulary
+import Engines
 import Measure
 import Replay
+import Results
 import Reporting
 import Scenario
 import Transport
@@ -23,66 +27,17 @@ struct Run: ParsableCommand {
     @OptionGroup var scenarioFile: ScenarioRunArguments
 
     func run() throws {
-        let s = try scenarioFile.load()
+        let scenario = try scenarioFile.load()
         let json = scenarioFile.json
-        guard s.feed != nil || s.gateway != nil || s.compare != nil else {
-            throw RehearseError(.usage, "\(s.path): nothing to run: give a feed:, gateway: or compare: section")
-        }
-        let finisher = try RunFinisher(scenario: s)
-        let legs = ScenarioLegs(s)
-        let say: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { print($0) }
-        say("run \(s.path): \(s.name)")
-        var result = finisher.start()
-        var targetFault = false, inputFault = false
-        if let feed = s.feed {
-            say("== feed: \(feed.capture) at ×\(TimeFormat.format(feed.speed, 2)) into " + legs.feedTargets.map(\.name).joined(separator: ", "))
-            let speed = feed.speed
-            let r = runInBackground({ legs.feed(speed: speed) }, interval: 100_000, onInterrupt: legs.interrupt)
-            switch r {
-            case .success(let b): result.feed = b
-            case .failure(let e):
-                result.feed = e.partial
-                result.errors.append(e.description)
-                result.partial = true
-                if e.input { inputFault = true } else { targetFault = true }
-            }
-            if result.feed?.replay.interrupted == true { result.partial = true }
-        }
-        if s.gateway != nil && !legs.interrupted {
-            say("== gateway: \(s.gateway!.capture) at ×\(TimeFormat.format(s.gateway!.speed, 2))")
-            switch runInBackground({ legs.gateway() }, interval: 100_000, onInterrupt: legs.interrupt) {
-            case .success(let g): result.gateway = g
-            case .failure(let e):
-                result.gateway = e.partialGateway
-                result.errors.append(e.description)
-                result.partial = true
-                if e.input { inputFault = true } else { targetFault = true }
-            }
-            if result.gateway?.values.contains(where: \.interrupted) == true { result.partial = true }
-        }
-        if s.compare != nil && !legs.interrupted {
-            say("== compare: \(s.compare!.a)" + (s.compare!.b.map { " against \($0)" } ?? ""))
-            switch legs.compare() {
-            case .success(let c): result.compare = c
-            case .failure(let e):
-                result.compare = e.partialCompare
-                result.errors.append(e.description)
-                result.partial = true
-                inputFault = true
-            }
-        }
-        if legs.interrupted {
-            result.partial = true
-            result.errors.append("interrupted: the figures cover what was done before Ctrl-C/SIGTERM")
-        }
-        let (final, directory) = try finisher.finish(result)
+        let run = try ScenarioRun(scenario: scenario)
+        let say = progressPrinter(json: json)
+        say("run \(scenario.path): \(scenario.name)")
+        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try run.execute(progress: say) }, stop: run.stop)
+        let final = outcome.result
         if json { print(try jsonText(final)) } else { print(RunText.render(final)) }
-        say("report: \(directory)/report.html · result: \(directory)/result.json · history: \(s.outputs.history) (run \(final.id.map(String.init) ?? "-"))")
+        say("report: \(outcome.directory)/report.html · result: \(outcome.directory)/result.json · history: \(scenario.outputs.history) (run \(final.id.map(String.init) ?? "-"))")
         for e in final.errors { printError("rehearse: \(e)") }
-        if legs.interrupted { throw ExitCode(ExitStatus.interrupted.rawValue) }
-        if inputFault { throw ExitCode(ExitStatus.input.rawValue) }
-        if targetFault { throw ExitCode(ExitStatus.target.rawValue) }
-        if final.verdict?.passed != true { throw ExitCode(ExitStatus.limitFailed.rawValue) }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
     }
 }
 
@@ -100,65 +55,10 @@ struct ScenarioRunArguments: ParsableArguments {
     /// The scenario with the overrides applied (exit 2 naming file, line and key when it is wrong).
     func load() throws -> Scenario {
         var s: Scenario
-        do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
+        do { s = try Scenario.load(scenario) } catch { throw RehearseError(error) }
         if let history { s.outputs.history = history }
         if let output { s.outputs.directory = output }
         return s
-    }
-}
-
-/// What every run does around its legs: checks the history and output directory first, then applies
-/// the limits, finds the baseline, judges, stores the run and writes its files.
-struct RunFinisher {
-    let scenario: Scenario
-    let store: HistoryStore
-    let startedAt: Int64
-
-    /// Opens the history and checks the output directory can be written (exit 3 otherwise).
-    init(scenario: Scenario) throws {
-        self.scenario = scenario
-        do { store = try HistoryStore(path: scenario.outputs.history) } catch { throw RehearseError(.input, error.description) }
-        let directory = scenario.outputs.directory
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let probe = directory + "/.rehearse-write-check"
-            try Data().write(to: URL(fileURLWithPath: probe))
-            try FileManager.default.removeItem(atPath: probe)
-        } catch {
-            throw RehearseError(.input, "output directory \(directory): cannot be written (\(error.localizedDescription))")
-        }
-        startedAt = Clock.realtime()
-    }
-
-    func start() -> RunResult {
-        var inputs = [scenario.feed?.capture, scenario.gateway?.capture, scenario.compare?.a, scenario.compare?.b].compactMap { $0 }
-        inputs = Array(Set(inputs)).sorted()
-        let environment = RunEnvironment.current(scenarioText: scenario.text, inputs: inputs, toolVersion: Rehearse.version)
-        return RunResult(scenario: scenario.name, scenarioPath: scenario.path, started: TimePoint(startedAt), environment: environment)
-    }
-
-    /// Judges, stores (one transaction) and writes the run; returns it with its id and its directory.
-    func finish(_ run: RunResult) throws -> (RunResult, String) {
-        var r = run
-        r.finished = TimePoint(Clock.realtime())
-        r.limits = r.checkLimits(scenario.limits)
-        let metrics = r.metrics
-        let baseline: (id: Int64, metrics: [Metric])?
-        do { baseline = try store.baseline(scenario: r.scenario, id: scenario.baseline.run) } catch {
-            throw RehearseError(.input, error.description)
-        }
-        r.verdict = Judge.verdict(limits: r.limits, current: metrics, baseline: baseline, settings: scenario.baseline)
-        if r.partial, var v = r.verdict {
-            v.passed = false
-            v.summary = "PARTIAL: " + v.summary
-            r.verdict = v
-        }
-        do { r.id = try store.record(r, metrics: metrics) } catch { throw RehearseError(.input, error.description) }
-        let directory = scenario.outputs.directory + "/run-\(r.id!)"
-        do { _ = try RunReport.write(r, to: directory) } catch {
-            throw RehearseError(.input, "output directory \(directory): \(error.localizedDescription) (the run is in the history as \(r.id!))")
-        }
-        return (r, directory)
     }
 }
 

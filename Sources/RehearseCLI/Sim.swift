@@ -1,4 +1,6 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
 import Simulators

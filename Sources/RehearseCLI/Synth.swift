@@ -1,4 +1,6 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Dispatch
 import Foundation
@@ -188,4 +190,5 @@ struct Synth: ParsableCommand {
     }
 }
 
+import Engines
 import Measure

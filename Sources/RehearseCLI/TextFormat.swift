@@ -1,3 +1,5 @@
+import Vocabulary
+import Engines
 import Measure
 
 /// Small text helpers for terminal tables (no Foundation formatters: output is the same everywhere).
@@ -62,18 +64,5 @@ extension String {
         var s = Substring(self)
         while s.last == " " { s.removeLast() }
         return String(s)
-    }
-}
-
-/// Durations for people: 850 ns, 12.4 µs, 3.21 ms, 1.50 s.
-enum TimeText {
-    static func duration<T: BinaryInteger>(_ ns: T) -> String {
-        let v = Double(ns)
-        switch v {
-        case ..<1_000: return "\(Int64(ns)) ns"
-        case ..<1_000_000: return TimeFormat.format(v / 1e3, 1) + " µs"
-        case ..<1_000_000_000: return TimeFormat.format(v / 1e6, 2) + " ms"
-        default: return TimeFormat.format(v / 1e9, 2) + " s"
-        }
     }
 }

@@ -1,8 +1,12 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
+import Engines
 import Measure
 import Replay
+import Results
 import Scenario
 import Transport
 
@@ -27,63 +31,20 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         var s: Scenario
-        do { s = try Scenario.load(scenario) } catch { throw RehearseError(.usage, error.description) }
+        do { s = try Scenario.load(scenario) } catch { throw RehearseError(error) }
         if let t = try parseDurationOption(timeout, "--timeout") {
             guard t > 0 else { throw RehearseError(.usage, "--timeout must be above 0") }
             s.verify.timeout = t
         }
-        var checks: [@Sendable () -> [CheckItem]] = []
-        for target in s.targets {
-            if let g = target.gateway {
-                var probe = GatewayProbe(target: target.name, address: g.address, senderCompID: g.senderCompID, targetCompID: g.targetCompID)
-                probe.beginString = g.fixVersion
-                probe.heartbeatSeconds = Int(max(1, g.heartbeat / 1_000_000_000))
-                probe.username = g.username
-                probe.password = g.password
-                probe.timeout = s.verify.timeout
-                let ready = probe
-                checks.append { ready.run() }
-            }
-            for line in target.lines {
-                var probe = FeedLineProbe(target: target.name, line: line.name, endpoints: line.endpoints)
-                probe.packets = s.verify.packets
-                probe.timeout = s.verify.timeout
-                if let interface = line.interface {
-                    let resolved: (address: IPAddress?, index: Int)
-                    do { resolved = try resolveInterface(interface) } catch {
-                        throw RehearseError(.usage, "\(s.path): targets.\(target.name) line \(line.name): interface \(interface): no such interface")
-                    }
-                    probe.receiver.multicastInterface = resolved.address
-                    probe.receiver.multicastInterfaceIndex = resolved.index
-                }
-                probe.receiver.multicastSource = line.source
-                let ready = probe
-                checks.append { ready.run() }
-            }
+        let verification = try Verification(scenario: s)
+        if !json {
+            let n = verification.probeCount
+            print("verify \(s.path): \(s.name) — \(n) probe\(n == 1 ? "" : "s"), timeout \(TimeText.duration(s.verify.timeout)) each")
         }
-        if !json { print("verify \(s.path): \(s.name) — \(checks.count) check\(checks.count == 1 ? "" : "s"), timeout \(TimeText.duration(s.verify.timeout)) each") }
-        let items = PreRolloutCheck.run(checks)
-        let report = VerifyReport(scenario: s.path, name: s.name, items: items)
+        let report = verification.run()
         if json { print(try jsonText(report)) } else { print(VerifyText.render(report)) }
-        if !report.passed { throw ExitCode(ExitStatus.limitFailed.rawValue) }
-    }
-}
-
-/// The checklist (schema `rehearse.verify/1`).
-struct VerifyReport: Codable {
-    var schema = "rehearse.verify/1"
-    var scenario: String
-    var name: String
-    var passed: Bool
-    var failed: Int
-    var items: [CheckItem]
-
-    init(scenario: String, name: String, items: [CheckItem]) {
-        self.scenario = scenario
-        self.name = name
-        self.items = items
-        failed = items.filter { !$0.passed }.count
-        passed = failed == 0 && !items.isEmpty
+        let status = Verification.status(report)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 

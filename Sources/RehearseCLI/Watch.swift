@@ -1,6 +1,9 @@
 import ArgumentParser
+import Orchestration
+import Vocabulary
 import Capture
 import Foundation
+import Engines
 import Measure
 import Transport
 

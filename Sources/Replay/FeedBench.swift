@@ -1,9 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Vocabulary
 import Capture
 import Histogram
 import Measure
+import Results
 import MarketData
 import Synchronization
 import Transport
@@ -19,43 +21,6 @@ public struct BenchTarget: Sendable, Equatable {
         self.send = send
         self.receive = receive
     }
-}
-
-/// What one platform delivered, matched message by message to what was sent.
-public struct BenchSideResult: Codable, Sendable {
-    public var name: String
-    public var sendTo: String
-    public var receiveOn: String
-    public var messagesSent: UInt64
-    /// Distinct sent messages that came back.
-    public var messagesReceived: UInt64
-    public var messagesLost: UInt64
-    public var duplicateMessages: UInt64
-    /// Messages whose (channel, SeqNum) was never sent (a platform's own messages, or a mismatch).
-    public var unexpectedMessages: UInt64
-    public var packetsReceived: UInt64
-    public var heartbeats: UInt64
-    /// Datagrams that are not OMD.
-    public var garbage: UInt64
-    public var kernelDrops: UInt64
-    /// Messages per second over the span of arrivals.
-    public var messagesPerSecond: Double
-    /// Receive time (kernel) − scheduled send time, per message.
-    public var latency: LatencySummary
-    /// The same distribution at HdrHistogram's percentile ticks (plots, `.hgrm`).
-    public var spectrum: PercentileSpectrum?
-    /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
-    public var timeline: [UInt32]?
-    public var timelineIntervalNs: Int64?
-}
-
-/// The outcome of `rehearse bench` (schema `rehearse.bench/1`, docs/json/bench.md).
-public struct BenchResult: Codable, Sendable {
-    public var schema = "rehearse.bench/1"
-    public var replay: ReplayResult
-    public var sides: [BenchSideResult]
-    /// new ÷ old for p50, p90, p99, p99.9, max (below 1: the new platform is faster); nil without both.
-    public var latencyRatios: [String: Double]?
 }
 
 /// Matches received OMD packets to the messages a replay sent: per message a table lookup, a

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// Which packets of a capture a replay sends.

@@ -1,10 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Vocabulary
 import Capture
 import CShims
 import Histogram
 import Measure
+import Results
 import Synchronization
 import Transport
 

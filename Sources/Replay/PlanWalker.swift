@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// Walks the packets a ``FeedPlan`` sends, in order, loop after loop, with each packet's deadline:

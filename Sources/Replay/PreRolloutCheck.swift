@@ -1,24 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Vocabulary
 import Capture
 import MarketData
 import Measure
+import Results
 import OrderEntry
 import Synchronization
 import Transport
-
-/// One line of the pre-rollout checklist.
-public struct CheckItem: Codable, Sendable, Equatable {
-    /// The platform (scenario target) it belongs to.
-    public var target: String
-    /// What is checked, e.g. `gateway 10.1.0.5:9001 TCP connect`, `line A 239.1.1.1:51001`.
-    public var item: String
-    public var passed: Bool
-    /// Why it passed or failed, for people.
-    public var detail: String
-    public var elapsedNs: Int64
-}
 
 /// A gateway to log on to and off again.
 public struct GatewayProbe: Sendable {

@@ -1,3 +1,4 @@
+import Vocabulary
 /// How fast a replay goes.
 public enum Pacing: Sendable, Equatable, CustomStringConvertible {
     /// The capture's own timing scaled by a factor (2 = twice as fast).

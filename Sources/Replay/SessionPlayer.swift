@@ -1,10 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Vocabulary
 import Capture
 import CShims
 import Histogram
 import Measure
+import Results
 import OrderEntry
 import Synchronization
 import Transport
@@ -32,57 +34,6 @@ public struct SessionReplayOptions: Sendable {
     /// `connectAttempts × (logonTimeout + reconnectDelay)`.
     public var logonTimeout: Int64 = 5_000_000_000
     public init() {}
-}
-
-/// Results for one message type.
-public struct MessageTypeResult: Codable, Sendable {
-    public var messageType: String
-    public var sent: UInt64 = 0
-    /// Requests with at least one answer (sent = answered + timeouts + lostToDisconnects).
-    public var answered: UInt64 = 0
-    public var acks: UInt64 = 0
-    public var fills: UInt64 = 0
-    public var rejects: UInt64 = 0
-    public var cancelRejects: UInt64 = 0
-    public var timeouts: UInt64 = 0
-    /// Requests lost with a dropped connection (never answered).
-    public var lostToDisconnects: UInt64 = 0
-    /// First response's receive time − the request's scheduled send time.
-    public var latency: LatencySummary
-}
-
-/// The outcome of a gateway replay (schema `rehearse.gateway/1`).
-public struct SessionReplayResult: Codable, Sendable {
-    public var schema = "rehearse.gateway/1"
-    public var capture: String
-    public var target: String
-    public var sessions: Int
-    public var sessionsLoggedOn: Int
-    public var halfCapturedSessions: Int
-    public var logonRejections: [String]
-    /// Sessions whose every Logon went unanswered within the logon timeout ("session N: …").
-    public var logonTimeouts: [String]
-    public var connectFailures: [String]
-    public var disconnects: Int
-    public var reconnects: Int
-    public var requests: UInt64
-    public var responses: UInt64
-    public var wallNs: Int64
-    public var requestsPerSecond: Double
-    /// Actual send − scheduled send, per request.
-    public var lateness: LatencySummary
-    public var byType: [MessageTypeResult]
-    /// First response − scheduled send over every request type, at HdrHistogram's percentile ticks.
-    public var spectrum: PercentileSpectrum?
-    public var rejectReasons: [String: UInt64]
-    /// Session-layer events: ResendRequests answered with a gap fill, session-level Rejects.
-    public var sessionEvents: [String: UInt64]
-    public var captureFramingErrors: UInt64
-    public var interrupted: Bool
-
-    /// Why sessions failed to start (refused, unanswered or unreachable), one line each: the
-    /// gateway's fault, reported as a target error.
-    public var sessionFailures: [String] { logonRejections + logonTimeouts + connectFailures }
 }
 
 /// Replays captured FIX client sessions against a gateway: per session a TCP connection, a Logon with

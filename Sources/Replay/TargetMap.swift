@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// Where captured streams go: the explicit mapping a replay needs before it sends anything.

@@ -1,5 +1,6 @@
+import Vocabulary
 import Measure
-import Replay
+import Results
 import Scenario
 
 /// A figure of a run as stored in the history and judged against a baseline.

@@ -1,6 +1,7 @@
 import Foundation
+import Vocabulary
 import Measure
-import Replay
+import Results
 
 /// Renders a ``RunResult`` for people (HTML with inline SVG, text) and machines (JSON, `.hgrm`, CSV).
 public enum RunReport {

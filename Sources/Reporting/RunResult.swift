@@ -1,6 +1,7 @@
 import Foundation
+import Vocabulary
 import Measure
-import Replay
+import Results
 
 /// Where and with what a run was made: enough to tell two runs' conditions apart.
 public struct RunEnvironment: Codable, Sendable, Equatable {

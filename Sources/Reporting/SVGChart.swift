@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 import Measure
 
 /// A small SVG line/bar chart: axes with ticks, several named series, optional log scales.

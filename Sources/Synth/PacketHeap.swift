@@ -1,3 +1,4 @@
+import Vocabulary
 /// Packets waiting to be written in timestamp order: a binary min-heap of (timestamp, sequence)
 /// over slots of a reusable byte pool. No allocation per packet once the pool has grown.
 struct PacketHeap {

@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 
 /// A market-data line: OMD publishes every channel on Line A and Line B.

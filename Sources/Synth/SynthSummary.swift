@@ -1,3 +1,4 @@
+import Vocabulary
 /// What the generator wrote, per line and channel, and what its injected faults did. Tests compare
 /// `inspect`'s findings against these figures.
 public struct SynthSummary: Sendable, Codable, Equatable {

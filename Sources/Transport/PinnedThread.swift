@@ -1,3 +1,4 @@
+import Vocabulary
 import CShims
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Vocabulary
 import Capture
 
 /// A socket operation that failed, with the endpoint it concerned and the system's reason.
@@ -28,8 +29,10 @@ public struct TransportError: Error, CustomStringConvertible, Sendable, Equatabl
         }
     }
 
-    /// True for errors that describe the far end (refused, unreachable) rather than this host.
+    /// True for errors that describe the far end (refused, unreachable, timed out, reset) rather than
+    /// this host.
     public var isTargetError: Bool {
         code == ECONNREFUSED || code == EHOSTUNREACH || code == ENETUNREACH || code == EHOSTDOWN
+            || code == ETIMEDOUT || code == ECONNRESET || code == ECONNABORTED || code == EPIPE
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Vocabulary
 @testable import Capture
 
 @Suite("Flow cache for plain IPv4/UDP frames")

@@ -1,4 +1,5 @@
 import Testing
+import Vocabulary
 @testable import Capture
 
 /// Builds raw IPv4/TCP segments of one connection and feeds them to a reassembler.

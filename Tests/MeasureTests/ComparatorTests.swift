@@ -1,7 +1,9 @@
+import Vocabulary
 import Capture
 import Foundation
 import MarketData
 import Measure
+@testable import Engines
 import Synth
 import Testing
 

@@ -1,7 +1,9 @@
+import Vocabulary
 import Capture
 import Foundation
 import MarketData
 @testable import Measure
+@testable import Engines
 import Synth
 import Testing
 import Transport
@@ -95,7 +97,7 @@ struct InspectionTests {
         }
         stage.stop(&inspector)
         #expect(count > 9_000)
-        let switched = Inspection.report(path: path, reader: reader.summary, inspector: &inspector, failure: nil)
+        let switched = inspector.report(path: path, reader: reader.summary, failure: nil)
         #expect(switched == single)
     }
 
@@ -129,7 +131,7 @@ struct InspectionTests {
             }
             return true
         }
-        let byHand = Inspection.report(path: path, reader: reader.summary, inspector: &inspector, failure: nil)
+        let byHand = inspector.report(path: path, reader: reader.summary, failure: nil)
         #expect(byHand == single)
         // The worker released behind itself while it had the job (400,000 packets ≈ 63 MB in), and
         // the reader went on from there to within a step of the end.

@@ -1,6 +1,8 @@
+import Vocabulary
 import Capture
 import Foundation
 import Measure
+@testable import Engines
 import Synth
 import Testing
 

@@ -1,4 +1,6 @@
+import Vocabulary
 import Measure
+@testable import Engines
 import Testing
 
 @Suite("Peak rate windows")

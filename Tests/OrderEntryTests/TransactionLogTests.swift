@@ -1,3 +1,4 @@
+import Vocabulary
 import Capture
 import Foundation
 import Testing
@@ -33,7 +34,7 @@ struct TransactionLogTests {
         // Each request is a valid FIX message with its fields.
         let beta = log.sessions[1].messages[0].bytes
         beta.withUnsafeBytes { raw in
-            let v = Capture.ByteView(unsafeStart: raw.baseAddress, count: raw.count)
+            let v = Vocabulary.ByteView(unsafeStart: raw.baseAddress, count: raw.count)
             #expect(FIXFramer.frame(v) == .message(length: raw.count))
             let m = FIXMessage(unchecked: v)
             #expect(m.messageType == "D")

@@ -1,3 +1,4 @@
+import Vocabulary
 import Foundation
 
 /// Runs the real `rehearse` executable (built by `swift build --build-tests`) as a child process.

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 import Reporting
 import Scenario
 import Testing

@@ -1,3 +1,5 @@
+import Vocabulary
+import Engines
 import Capture
 import Foundation
 import MarketData

@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import Vocabulary
 import Transport
 
 @Suite("SPSC ring")

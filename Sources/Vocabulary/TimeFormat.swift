@@ -54,3 +54,17 @@ public enum TimeFormat {
         return text
     }
 }
+
+/// Durations for people in tables: 850 ns, 12.4 µs, 3.21 ms, 1.50 s (three significant digits or so).
+/// ``TimeFormat/duration(_:)`` is the longer form used inside messages (three decimals).
+public enum TimeText {
+    public static func duration<T: BinaryInteger>(_ ns: T) -> String {
+        let v = Double(ns)
+        switch v {
+        case ..<1_000: return "\(Int64(ns)) ns"
+        case ..<1_000_000: return TimeFormat.format(v / 1e3, 1) + " µs"
+        case ..<1_000_000_000: return TimeFormat.format(v / 1e6, 2) + " ms"
+        default: return TimeFormat.format(v / 1e9, 2) + " s"
+        }
+    }
+}

@@ -1,33 +1,9 @@
+import Vocabulary
+import Measure
 import Capture
 import MarketData
 import Synchronization
 import Transport
-
-/// One OMD packet to account, as a descriptor into the (stable) capture bytes: which OMD stream, where
-/// the payload lies, its declared length and the capture time — 32 bytes, never a copy of the payload.
-struct OMDWorkItem: BitwiseCopyable, Sendable {
-    var timestamp: Int64
-    var payloadOffset: Int
-    var payloadLength: Int32
-    var declaredLength: Int32
-    var omdIndex: Int32
-}
-
-/// The producer's end of the pipeline: a ring of work items and a "no more work" flag.
-final class OMDWorkQueue: Sendable {
-    let ring = SPSCRing<OMDWorkItem>(capacity: 1 << 15)
-    let finished = Atomic<Bool>(false)
-
-    /// Producer only. Stages `item`; full batches go into the ring (see ``SPSCRing/stage(_:)``).
-    @inline(__always)
-    func push(_ item: OMDWorkItem) { ring.stage(item) }
-
-    /// Producer only. Sends the last partial batch and tells the worker nothing more will come.
-    func finish() {
-        ring.flushStaged()
-        finished.store(true, ordering: .releasing)
-    }
-}
 
 /// The consumer: OMD accounting (messages by type, framing errors, sequence) on its own pinned thread,
 /// in packet order per stream. Its statistics are read by the producer only after `join()`.

@@ -1,3 +1,5 @@
+import Vocabulary
+import Measure
 import Capture
 import MarketData
 import Synchronization

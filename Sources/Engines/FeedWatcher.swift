@@ -1,3 +1,5 @@
+import Vocabulary
+import Measure
 import Capture
 import Synchronization
 import Transport
@@ -121,7 +123,7 @@ public final class FeedWatcher: @unchecked Sendable {
             }
             if let duration = options.duration, now - start >= duration { stop = .duration; break }
             if now >= nextSnapshot {
-                let s = WatchSnapshot(comparator, options: options, elapsed: now - start, drops: drops, previous: &previous)
+                let s = WatchSnapshot(comparator, primary: options.primary, standby: options.standby, elapsed: now - start, drops: drops, previous: &previous)
                 comparator.resetInterval()
                 published.withLock { $0 = ($0.count + 1, s) }
                 nextSnapshot += options.interval
@@ -136,7 +138,7 @@ public final class FeedWatcher: @unchecked Sendable {
         }
         if let capture { drops[0] = capture.drops.buffer }
         comparator.sweep(now: Clock.realtime())
-        var final = WatchSnapshot(comparator, options: options, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)
+        var final = WatchSnapshot(comparator, primary: options.primary, standby: options.standby, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)
         final.stoppedBy = stop
         final.error = failure
         final.outstanding = comparator.outstanding
@@ -165,7 +167,3 @@ public enum WatchError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Why a watch ended.
-public enum WatchStop: String, Codable, Sendable {
-    case duration, interrupted, error
-}

@@ -13,7 +13,7 @@
 /// accessor names: `LE` little-endian (OMD, pcap written on x86), `BE` network order (IP, UDP, TCP).
 @frozen
 public struct ByteView {
-    @usableFromInline let base: UnsafeRawPointer?
+    @usableFromInline package let base: UnsafeRawPointer?
     /// Number of bytes in the view.
     public let count: Int
 
@@ -39,12 +39,14 @@ public struct ByteView {
     /// own: with `offset >= 0`, `offset <= count - size` implies it, and `count - size` cannot overflow
     /// for `count >= 0`, `size >= 0`.)
     @inlinable @inline(__always)
-    func fits(_ offset: Int, _ size: Int) -> Bool {
+    package func fits(_ offset: Int, _ size: Int) -> Bool {
         offset >= 0 && size >= 0 && offset <= count &- size
     }
 
+    /// The unaligned value at `offset`, unchecked: the caller has checked `fits(offset, MemoryLayout<T>.size)`.
+    /// `package`: the capture fast paths check one range and then load several fields from it.
     @inlinable @inline(__always)
-    func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+    package func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
         base.unsafelyUnwrapped.loadUnaligned(fromByteOffset: offset, as: T.self)
     }
 

@@ -1,5 +1,4 @@
-import Histogram
-import Measure
+import Vocabulary
 
 /// What one target was sent.
 public struct TargetResult: Codable, Sendable, Equatable {
@@ -11,6 +10,19 @@ public struct TargetResult: Codable, Sendable, Equatable {
     /// Datagrams that could not be sent (after retries).
     public var failed: UInt64 = 0
     public var lastError: String?
+
+    /// Memberwise.
+    public init(
+        target: String, packets: UInt64 = 0, bytes: UInt64 = 0, refused: UInt64 = 0, failed: UInt64 = 0,
+        lastError: String? = nil
+    ) {
+        self.target = target
+        self.packets = packets
+        self.bytes = bytes
+        self.refused = refused
+        self.failed = failed
+        self.lastError = lastError
+    }
 }
 
 /// The outcome of a replay (schema `rehearse.replay/1`, docs/json/replay.md).
@@ -37,4 +49,29 @@ public struct ReplayResult: Codable, Sendable {
     public var streams: Int
     /// The capture fault that ended the run early, if any (the figures cover what was sent before it).
     public var error: String?
+
+    /// Memberwise.
+    public init(
+        capture: String, pacing: String, loopsRequested: UInt64, loopsCompleted: UInt64, packets: UInt64,
+        bytes: UInt64, targets: [TargetResult], wallNs: Int64, scheduledNs: Int64, packetsPerSecond: Double,
+        lateness: LatencySummary, interrupted: Bool, stoppedOnError: Bool, unmappedPacketsDropped: UInt64,
+        streams: Int, error: String? = nil
+    ) {
+        self.capture = capture
+        self.pacing = pacing
+        self.loopsRequested = loopsRequested
+        self.loopsCompleted = loopsCompleted
+        self.packets = packets
+        self.bytes = bytes
+        self.targets = targets
+        self.wallNs = wallNs
+        self.scheduledNs = scheduledNs
+        self.packetsPerSecond = packetsPerSecond
+        self.lateness = lateness
+        self.interrupted = interrupted
+        self.stoppedOnError = stoppedOnError
+        self.unmappedPacketsDropped = unmappedPacketsDropped
+        self.streams = streams
+        self.error = error
+    }
 }

@@ -1,0 +1,84 @@
+import Capture
+import MarketData
+import Vocabulary
+
+extension CaptureInspector {
+    /// Ends the pass and builds the report: the figures gathered, and the fault that ended it if any.
+    package mutating func report(path: String, reader: CaptureSummary?, failure: CaptureError?) -> FileReport {
+        finish()
+        let span: Int64? = packets > 0 ? lastTimestamp &- firstTimestamp : nil
+        func perSecond(_ count: UInt64, _ span: Int64?) -> Double? {
+            guard let span, span > 0 else { return nil }
+            return Double(count) * 1e9 / Double(span)
+        }
+        var streams: [StreamReport] = []
+        var totals = OMDTotals(streams: 0, packets: 0, heartbeats: 0, messages: 0, gaps: 0, missingMessages: 0,
+                               duplicateMessages: 0, resets: 0, unknownMessages: 0, errors: 0)
+        let omdStatistics = omd
+        for s in self.streams.sorted(by: { $0.key < $1.key }) {
+            let omd = s.omdIndex >= 0 ? OMDReport(omdStatistics[s.omdIndex]) : nil
+            if let omd {
+                totals.streams += 1
+                totals.packets += omd.packets
+                totals.heartbeats += omd.heartbeats
+                totals.messages += omd.messages
+                totals.gaps += omd.sequence.gaps
+                totals.missingMessages += omd.sequence.missingMessages
+                totals.duplicateMessages += omd.sequence.duplicateMessages
+                totals.resets += omd.sequence.resets
+                totals.unknownMessages += omd.unknownMessages
+                totals.errors += omd.totalErrors
+            }
+            let streamSpan = s.lastTimestamp &- s.firstTimestamp
+            streams.append(StreamReport(
+                protocol: s.key.protocolName, source: s.key.source.description, sourcePort: s.key.sourcePort,
+                destination: s.key.destination.description, destinationPort: s.key.destinationPort,
+                packets: s.packets, bytes: s.bytes, payloadBytes: s.payloadBytes,
+                first: TimePoint(s.firstTimestamp), last: TimePoint(s.lastTimestamp), spanNs: streamSpan,
+                averagePacketsPerSecond: perSecond(s.packets, streamSpan),
+                peaks: s.windows.all.map(PeakReport.init), omd: omd))
+        }
+        var interfaces: [InterfaceReport] = []
+        var warnings: [IssueReport] = []
+        var format: String?
+        var detail: String?
+        var sections = 0
+        var comments: [String] = []
+        var compressed = false
+        var fileBytes: Int?
+        if let reader {
+            format = reader.format.isPcapng ? "pcapng" : "pcap"
+            detail = reader.format.description
+            compressed = reader.isCompressed
+            fileBytes = reader.fileSize
+            sections = max(reader.sections.count, reader.format.isPcapng ? 0 : 1)
+            comments = reader.sections.flatMap(\.comments)
+            var perSection: [Int: Int] = [:]
+            for i in reader.allInterfaces {
+                let index = perSection[i.section, default: 0]
+                perSection[i.section] = index + 1
+                let r = i.tsresol
+                let resolution = r & 0x80 == 0 ? "1e-\(r & 0x7f) s" : "2^-\(r & 0x7f) s"
+                interfaces.append(InterfaceReport(index: index, section: i.section, linkType: i.linkType.rawValue,
+                                                  linkTypeName: i.linkType.name, snapLength: i.snapLength,
+                                                  timestampResolution: resolution, timestampOffsetSeconds: i.tsoffsetSeconds,
+                                                  name: i.name))
+            }
+            warnings = reader.warnings.map { IssueReport(kind: $0.kind.rawValue, offset: $0.offset, message: $0.description) }
+        }
+        return FileReport(
+            path: path, format: format, formatDetail: detail, compressed: compressed, fileBytes: fileBytes,
+            sections: sections, sectionComments: comments, interfaces: interfaces,
+            linkTypes: linkTypes.map { LinkTypeCount(linkType: $0.0.rawValue, name: $0.0.name, packets: $0.1) },
+            packets: packets, bytes: bytes, capturedBytes: capturedBytes,
+            first: packets > 0 ? TimePoint(firstTimestamp) : nil,
+            last: packets > 0 ? TimePoint(lastTimestamp) : nil,
+            spanNs: span, averagePacketsPerSecond: perSecond(packets, span),
+            averageBitsPerSecond: perSecond(bytes * 8, span),
+            peaks: packets > 0 ? windows.all.map(PeakReport.init) : [],
+            decode: decode, filter: options.filter?.expression, streams: streams,
+            omdTotals: totals.streams > 0 ? totals : nil, warnings: warnings,
+            error: failure.map { IssueReport(kind: $0.kind.rawValue, offset: $0.offset, message: $0.description) },
+            partial: failure != nil)
+    }
+}

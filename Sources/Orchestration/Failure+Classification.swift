@@ -1,0 +1,85 @@
+import Capture
+import Engines
+import OrderEntry
+import Replay
+import Results
+import Reporting
+import Scenario
+import Transport
+
+/// The one mapping from the library's errors to the failure taxonomy (``ExitStatus``). Commands and
+/// orchestration APIs convert through these initialisers; none decides an exit code of its own.
+extension RehearseError {
+    /// A socket failure. The far end's doing (refused, unreachable, timed out, reset) is a target
+    /// error; anything about this host's own set-up (an address in use or not local, no such
+    /// interface, a group it cannot join, a socket option, a datagram too large) is a configuration error.
+    public init(_ e: TransportError) { self.init(e.isTargetError ? .target : .usage, e.description) }
+
+    /// A capture that cannot be read.
+    public init(_ e: CaptureError) { self.init(.input, e.description) }
+
+    /// An output capture that cannot be written.
+    public init(_ e: CaptureWriteError) { self.init(.input, e.description) }
+
+    /// A live capture that cannot start (interface or filter): configuration.
+    public init(_ e: LiveCaptureError) { self.init(.usage, e.description) }
+
+    /// A transaction log that cannot be read.
+    public init(_ e: TransactionLog.OpenError) { self.init(.input, e.description) }
+
+    /// A scenario file that is missing or wrong (file, line and key named).
+    public init(_ e: ScenarioError) { self.init(.usage, e.description) }
+
+    /// A history that cannot be opened or written.
+    public init(_ e: HistoryError) { self.init(.input, e.description) }
+
+    /// A `--to` mapping that does not parse.
+    public init(_ e: TargetMap.ParseError) { self.init(.usage, e.description) }
+
+    /// A replay plan: the capture's fault is input; a filter, mapping or selection is configuration.
+    public init(_ e: FeedPlan.PlanError) {
+        if case .capture(let c) = e { self.init(c) } else { self.init(.usage, e.description) }
+    }
+
+    /// A sender that cannot start: a bad rate is configuration; a socket, as ``init(_:)-TransportError``.
+    public init(_ e: FeedPlayer.SetupError) {
+        switch e {
+        case .badRate: self.init(.usage, e.description)
+        case .target(let t): self.init(t)
+        }
+    }
+
+    /// The table of expected messages: built from the capture, so its faults are input faults.
+    public init(_ e: ExpectedMessages.BuildError) { self.init(.input, e.description) }
+
+    /// A bench that cannot start.
+    public init(_ e: FeedBench.SetupError) {
+        switch e {
+        case .plan(let p): self.init(p)
+        case .player(let p): self.init(p)
+        case .expected(let x): self.init(x)
+        case .receiver(let t): self.init(t)
+        case .maximumPacing: self.init(.usage, e.description)
+        }
+    }
+
+    /// A watch that cannot start.
+    public init(_ e: WatchError) {
+        switch e {
+        case .transport(let t): self.init(t)
+        case .capture(let c): self.init(c)
+        }
+    }
+}
+
+/// How a replay (or the replay half of a feed bench) ends.
+public enum ReplayOutcome {
+    /// Input when the capture broke part-way (the figures cover what was sent), target when a target
+    /// refused datagrams or a send failed, interrupted when stopped, else success — in that order.
+    public static func status(_ r: ReplayResult, failure: CaptureError?) -> ExitStatus {
+        if failure != nil { return .input }
+        if r.targets.contains(where: { $0.failed > 0 || $0.refused > 0 }) { return .target }
+        if r.interrupted { return .interrupted }
+        return .success
+    }
+}

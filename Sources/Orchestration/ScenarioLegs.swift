@@ -1,0 +1,140 @@
+import Vocabulary
+import Capture
+import Foundation
+import Results
+import Synchronization
+import Engines
+import Measure
+import OrderEntry
+import Replay
+import Results
+import Reporting
+import Scenario
+import Transport
+
+/// Runs the legs a scenario describes (feed bench, gateway replay, compare) through the library,
+/// as the `bench`, `gateway` and `compare` commands do; ``interrupt()`` stops the leg under way.
+/// Each leg blocks its caller; ``interrupt()`` may come from any thread.
+public final class ScenarioLegs: Sendable {
+    public let scenario: Scenario
+    /// The stop of the leg under way, and whether an interrupt came.
+    private let state = Mutex<(stop: (@Sendable () -> Void)?, interrupted: Bool)>((nil, false))
+
+    public init(_ scenario: Scenario) { self.scenario = scenario }
+
+    /// Whether ``interrupt()`` was called.
+    public var interrupted: Bool { state.withLock { $0.interrupted } }
+
+    /// Stops the leg under way and every later one (Ctrl-C, SIGTERM).
+    public func interrupt() {
+        let stop = state.withLock { s -> (@Sendable () -> Void)? in
+            s.interrupted = true
+            return s.stop
+        }
+        stop?()
+    }
+
+    private func running(_ stop: @escaping @Sendable () -> Void) {
+        let already = state.withLock { s -> Bool in
+            s.stop = stop
+            return s.interrupted
+        }
+        if already { stop() }
+    }
+
+    /// The feed targets: every scenario target with `feed.send`/`feed.receive`.
+    public var feedTargets: [BenchTarget] {
+        scenario.targets.compactMap { t in t.feed.map { BenchTarget(name: t.name, send: $0.send, receive: $0.receive) } }
+    }
+
+    /// The feed leg at `speed` × recorded: the bench result, or why it could not run.
+    public func feed(speed: Double) -> Result<BenchResult, LegError> {
+        guard let leg = scenario.feed else { return .failure(LegError("no feed: section")) }
+        let targets = feedTargets
+        guard !targets.isEmpty else { return .failure(LegError("feed: no target has feed.send and feed.receive")) }
+        var selection = Selection()
+        selection.filter = leg.filter
+        selection.to = leg.until
+        var options = ReplayOptions()
+        options.pacing = .speed(speed)
+        let bench: FeedBench
+        do {
+            bench = try FeedBench(path: leg.capture, selection: selection, targets: targets, options: options, drain: leg.drain)
+        } catch {
+            return .failure(LegError("feed", RehearseError(error)))
+        }
+        let control = ReplayControl()
+        running { control.stop() }
+        var (result, failure) = bench.run(control: control)
+        result.replay.error = failure?.description
+        if let failure { return .failure(LegError("feed", RehearseError(failure), partial: result)) }
+        let refused = result.replay.targets.filter { $0.refused > 0 || $0.failed > 0 }
+        if !refused.isEmpty {
+            return .failure(LegError("feed", RehearseError(.target, refused.map { "\($0.target) refused \($0.refused), failed \($0.failed)" }.joined(separator: "; ")),
+                                     partial: result))
+        }
+        return .success(result)
+    }
+
+    /// The gateway leg: every target with a gateway, driven at the same instants.
+    public func gateway() -> Result<[String: SessionReplayResult], LegError> {
+        guard let leg = scenario.gateway else { return .failure(LegError("no gateway: section")) }
+        let targets = scenario.targets.compactMap { t in t.gateway.map { (t.name, $0) } }
+        guard !targets.isEmpty else { return .failure(LegError("gateway: no target has a gateway")) }
+        let plan: SessionPlan
+        do { plan = try GatewayBench.loadPlan(leg.capture).plan } catch { return .failure(LegError("gateway", error)) }
+        let bench = GatewayBench(plan: plan, targets: targets.map { name, g in
+            var options = SessionReplayOptions()
+            options.speed = leg.speed
+            options.senderCompID = g.senderCompID
+            options.targetCompID = g.targetCompID
+            options.username = g.username
+            options.password = g.password
+            options.responseTimeout = leg.timeout
+            return GatewayTarget(name: name, endpoint: g.address, options: options)
+        })
+        running { bench.stop() }
+        let list = bench.run()
+        let results = Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), list))
+        if let failure = GatewayBench.failure(names: targets.map(\.0), list) {
+            return .failure(LegError("gateway", failure, partialGateway: results))
+        }
+        return .success(results)
+    }
+
+    /// The compare leg.
+    public func compare() -> Result<ComparisonReport, LegError> {
+        guard let leg = scenario.compare else { return .failure(LegError("no compare: section")) }
+        let report = FeedComparator.compare(CompareSource(name: "A", path: leg.a, filter: leg.filterA),
+                                            CompareSource(name: "B", path: leg.b ?? leg.a, filter: leg.filterB), stallLimit: leg.stall)
+        if let e = report.filterError { return .failure(LegError("compare", RehearseError(.usage, e))) }
+        if !report.errors.isEmpty {
+            return .failure(LegError("compare", RehearseError(.input, report.errors.joined(separator: "; ")), partialCompare: report))
+        }
+        return .success(report)
+    }
+}
+
+/// Why a leg failed — its kind in the failure taxonomy and the message — with what it measured
+/// before the fault.
+public struct LegError: Error, CustomStringConvertible, Sendable {
+    public let failure: RehearseError
+    public var partial: BenchResult?
+    public var partialGateway: [String: SessionReplayResult]?
+    public var partialCompare: ComparisonReport?
+
+    /// A leg that failed with `failure`, its message prefixed by the leg's name.
+    public init(_ leg: String, _ failure: RehearseError, partial: BenchResult? = nil,
+                partialGateway: [String: SessionReplayResult]? = nil, partialCompare: ComparisonReport? = nil) {
+        self.failure = RehearseError(failure.status, "\(leg): \(failure.message)")
+        self.partial = partial
+        self.partialGateway = partialGateway
+        self.partialCompare = partialCompare
+    }
+
+    /// A leg the scenario does not describe well enough to run (a configuration error).
+    public init(_ message: String) { failure = RehearseError(.usage, message) }
+
+    public var status: ExitStatus { failure.status }
+    public var description: String { failure.message }
+}

@@ -1,0 +1,89 @@
+import Measure
+import Reporting
+import Results
+import Scenario
+import Vocabulary
+
+/// The outcome of a scenario run or a capacity ramp: the stored result, where its files are, and how
+/// the job ends in the failure taxonomy (the process exit code).
+public struct RunOutcome: Sendable {
+    public var result: RunResult
+    /// `outputs.directory/run-<id>`: result.json, report.html, .hgrm, CSV.
+    public var directory: String
+    public var status: ExitStatus
+    /// The faults met on the way, one line each (also in `result.errors`).
+    public var errors: [String] { result.errors }
+}
+
+/// The nightly job: the legs a scenario describes (feed bench, gateway replay, compare), then the
+/// limits, the baseline verdict, the history and the report. A fault in one leg is recorded and the
+/// other legs still run; the result is stored marked partial. Blocks its caller; ``stop()`` (any
+/// thread) ends the leg under way and skips the rest, and what was measured is still stored.
+public final class ScenarioRun: Sendable {
+    public let scenario: Scenario
+    let finisher: RunFinisher
+    let legs: ScenarioLegs
+
+    /// Checks the scenario has something to run and that its history and output directory can be used
+    /// (nothing runs otherwise).
+    public init(scenario: Scenario) throws(RehearseError) {
+        guard scenario.feed != nil || scenario.gateway != nil || scenario.compare != nil else {
+            throw RehearseError(.usage, "\(scenario.path): nothing to run: give a feed:, gateway: or compare: section")
+        }
+        self.scenario = scenario
+        finisher = try RunFinisher(scenario: scenario)
+        legs = ScenarioLegs(scenario)
+    }
+
+    /// Stops the run (Ctrl-C, SIGTERM): the leg under way ends early, later legs are skipped.
+    public func stop() { legs.interrupt() }
+
+    /// Runs every leg, judges and stores the run. `progress` gets one line as each leg starts.
+    public func execute(progress: @Sendable (String) -> Void = { _ in }) throws(RehearseError) -> RunOutcome {
+        let s = scenario
+        var result = finisher.start()
+        var status = ExitStatus.success
+        func failed(_ e: LegError) {
+            result.errors.append(e.description)
+            result.partial = true
+            status = status.worst(e.status)
+        }
+        if let feed = s.feed {
+            progress("== feed: \(feed.capture) at ×\(TimeFormat.format(feed.speed, 2)) into " + legs.feedTargets.map(\.name).joined(separator: ", "))
+            switch legs.feed(speed: feed.speed) {
+            case .success(let b): result.feed = b
+            case .failure(let e):
+                result.feed = e.partial
+                failed(e)
+            }
+            if result.feed?.replay.interrupted == true { result.partial = true }
+        }
+        if let gateway = s.gateway, !legs.interrupted {
+            progress("== gateway: \(gateway.capture) at ×\(TimeFormat.format(gateway.speed, 2))")
+            switch legs.gateway() {
+            case .success(let g): result.gateway = g
+            case .failure(let e):
+                result.gateway = e.partialGateway
+                failed(e)
+            }
+            if result.gateway?.values.contains(where: \.interrupted) == true { result.partial = true }
+        }
+        if let compare = s.compare, !legs.interrupted {
+            progress("== compare: \(compare.a)" + (compare.b.map { " against \($0)" } ?? ""))
+            switch legs.compare() {
+            case .success(let c): result.compare = c
+            case .failure(let e):
+                result.compare = e.partialCompare
+                failed(e)
+            }
+        }
+        if legs.interrupted {
+            result.partial = true
+            result.errors.append("interrupted: the figures cover what was done before Ctrl-C/SIGTERM")
+            status = .interrupted
+        }
+        let (final, directory) = try finisher.finish(result)
+        if status == .success && final.verdict?.passed != true { status = .limitFailed }
+        return RunOutcome(result: final, directory: directory, status: status)
+    }
+}
