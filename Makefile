@@ -35,6 +35,7 @@ build: deps
 test: deps layers
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
+	.build/debug/FeedBenchExample
 
 # Every import points downwards (docs/ARCHITECTURE.md); the self-test proves a bad import is caught.
 layers:

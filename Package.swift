@@ -96,6 +96,10 @@ let package = Package(
         .executableTarget(name: "rehearse", dependencies: ["RehearseCLI"], swiftSettings: strict,
                           linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
+        // An embedding example (Examples/FeedBench): a feed bench of two in-process simulators, from Swift.
+        .executableTarget(name: "FeedBenchExample", dependencies: ["Vocabulary", "Synth", "Replay", "Simulators", "Transport"],
+                          path: "Examples/FeedBench", swiftSettings: strict),
+
         .testTarget(name: "CaptureTests", dependencies: ["Vocabulary", "Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["Vocabulary", "MarketData", "Capture"], swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["Vocabulary", "Transport", "Capture"], swiftSettings: strict),
@@ -106,6 +110,8 @@ let package = Package(
         .testTarget(name: "SimulatorsTests", dependencies: ["Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Vocabulary", "Engines", "Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Vocabulary", "Replay", "Results", "Scenario", "Synth", "Transport"],
+                    swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",
             dependencies: ["RehearseCLI", "Vocabulary", "Capture", "Synth", "Measure"],

@@ -16,9 +16,11 @@ let package = Package(
             name: "CaptureBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Vocabulary", package: "Rehearse"),
                 .product(name: "Capture", package: "Rehearse"),
                 .product(name: "MarketData", package: "Rehearse"),
                 .product(name: "Measure", package: "Rehearse"),
+                .product(name: "Engines", package: "Rehearse"),
                 .product(name: "Synth", package: "Rehearse"),
             ],
             path: "Benchmarks/CaptureBenchmarks",
@@ -29,6 +31,7 @@ let package = Package(
             name: "ReplayBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Vocabulary", package: "Rehearse"),
                 .product(name: "Capture", package: "Rehearse"),
                 .product(name: "MarketData", package: "Rehearse"),
                 .product(name: "Replay", package: "Rehearse"),
@@ -41,6 +44,7 @@ let package = Package(
         .executableTarget(
             name: "reader-walk",
             dependencies: [
+                .product(name: "Vocabulary", package: "Rehearse"),
                 .product(name: "Capture", package: "Rehearse"),
                 .product(name: "MarketData", package: "Rehearse"),
             ],
@@ -50,6 +54,7 @@ let package = Package(
         .executableTarget(
             name: "match-cost",
             dependencies: [
+                .product(name: "Vocabulary", package: "Rehearse"),
                 .product(name: "Capture", package: "Rehearse"),
                 .product(name: "MarketData", package: "Rehearse"),
                 .product(name: "Replay", package: "Rehearse"),
@@ -58,8 +63,19 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "live-compare",
+            dependencies: [
+                .product(name: "Vocabulary", package: "Rehearse"),
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "Measure", package: "Rehearse"),
+            ],
+            path: "Sources/live-compare",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "fix-parse",
             dependencies: [
+                .product(name: "Vocabulary", package: "Rehearse"),
                 .product(name: "Capture", package: "Rehearse"),
                 .product(name: "OrderEntry", package: "Rehearse"),
             ],
@@ -68,7 +84,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "spsc-ring",
-            dependencies: [.product(name: "Transport", package: "Rehearse")],
+            dependencies: [.product(name: "Vocabulary", package: "Rehearse"), .product(name: "Transport", package: "Rehearse")],
             path: "Sources/spsc-ring",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),

@@ -393,9 +393,9 @@ public enum FeedComparator {
 
 /// The walk over the union of both sides' sequence numbers, epoch by epoch, with its tallies.
 struct PairWalk {
-    static let shift: Int64 = 3_600_000_000_000
-    var lag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
-    var signed = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 7_200_000_000_000, numberOfSignificantValueDigits: .three)
+    static let shift = Int64(LatencyHistogram.latencyCeiling)
+    var lag = LatencyHistogram.latency()
+    var signed = LatencyHistogram.latency(ceiling: 2 * LatencyHistogram.latencyCeiling)
     var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
     var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
     var firstMismatch: UInt32?
@@ -435,7 +435,7 @@ struct PairWalk {
                 }
                 let d = timeB &- timeA
                 if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
-                _ = lag.record(UInt64(min(d.magnitude, 3_600_000_000_000)))
+                lag.recordLatency(d.magnitude)
                 _ = signed.record(UInt64(max(0, min(d &+ Self.shift, 2 &* Self.shift))))
                 let tenth = min(max(Int((timeA - tenthStart) / tenthSpan), 0), 9)
                 tenthSums[tenth] += Double(d)

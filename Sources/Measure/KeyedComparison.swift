@@ -92,7 +92,7 @@ public struct KeyedChannelComparison: Codable, Sendable {
     static let exampleLimit = 10
 
     static func pair(_ channel: Int, _ a: KeyedTable, _ b: KeyedTable) -> KeyedChannelComparison {
-        var lag = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        var lag = LatencyHistogram.latency()
         var matched: UInt64 = 0, onlyA: UInt64 = 0, mismatched: UInt64 = 0, aFirst: UInt64 = 0, bFirst: UInt64 = 0
         var examples: [String] = []
         func name(_ k: BusinessKey) -> String {
@@ -117,7 +117,7 @@ public struct KeyedChannelComparison: Codable, Sendable {
             }
             let d = sb.time &- sa.time
             if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 }
-            _ = lag.record(UInt64(min(d.magnitude, 3_600_000_000_000)))
+            lag.recordLatency(d.magnitude)
         }
         var onlyB: UInt64 = 0
         for (key, _) in b.sightings.sorted(by: { $0.value.time < $1.value.time }) where a.sightings[key] == nil {

@@ -106,7 +106,7 @@ public struct LiveComparator: @unchecked Sendable {
     }
 
     static func histogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        LatencyHistogram.latency()
     }
 
     /// Accounts one datagram of `channel` on `side` (0 primary, 1 standby) received at `time` (ns since 1970).
@@ -189,9 +189,8 @@ public struct LiveComparator: @unchecked Sendable {
         if slot.hash != h { channels[c].mismatches &+= 1 }
         let d = slot.time.1 &- slot.time.0
         if d > 0 { channels[c].primaryFirst &+= 1 } else if d < 0 { channels[c].standbyFirst &+= 1 } else { channels[c].ties &+= 1 }
-        let v = UInt64(min(d.magnitude, 3_600_000_000_000))
-        _ = lag.record(v)
-        _ = intervalLag.record(v)
+        lag.recordLatency(d.magnitude)
+        intervalLag.recordLatency(d.magnitude)
         oneSided(c, side: -1)
     }
 

@@ -1,31 +1,30 @@
 import Vocabulary
 import Foundation
 import Orchestration
+import Synchronization
+import Transport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A value produced on another thread, read when it is there.
-final class Box<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    func set(_ v: T) { lock.lock(); stored = v; lock.unlock() }
-    var value: T? { lock.lock(); defer { lock.unlock() }; return stored }
-}
-
 /// Runs `work` on its own thread while the calling thread polls every `interval` µs: `tick` (progress),
 /// and `onInterrupt` once Ctrl-C or SIGTERM arrived (installs the handlers). Returns `work`'s result.
+/// The CLI's only thread plumbing: the work is a library call, the stop is forwarded.
 func runInBackground<T: Sendable>(_ work: @escaping @Sendable () -> T, interval: UInt32 = 50_000,
                                   onInterrupt: () -> Void, tick: () -> Void = {}) -> T {
     Interrupts.install()
-    let box = Box<T>()
-    Thread { box.set(work()) }.start()
-    while true {
-        if let v = box.value { return v }
+    let result = Mutex<T?>(nil)
+    let thread = PinnedThread.start(name: "rehearse-job") {
+        let value = work()
+        result.withLock { $0 = value }
+    }
+    while result.withLock({ $0 == nil }) {
         usleep(interval)
         if Interrupts.isRaised { onInterrupt() }
         tick()
     }
+    thread.join()
+    return result.withLock { $0! }
 }
 
 /// Runs a blocking orchestration job on its own thread while this one watches for Ctrl-C / SIGTERM
@@ -36,7 +35,9 @@ func runJob<T: Sendable>(_ job: @escaping @Sendable () throws(RehearseError) -> 
 }
 
 /// Where progress lines go: standard output, or standard error when standard output carries JSON.
-func progressPrinter(json: Bool) -> @Sendable (String) -> Void {
+/// `unbuffered`: each line reaches standard output at once (a watch's interval lines).
+func progressPrinter(json: Bool, unbuffered: Bool = false) -> @Sendable (String) -> Void {
     if json { return { writeStandardError($0 + "\n") } }
+    if unbuffered { return { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) } }
     return { print($0) }
 }

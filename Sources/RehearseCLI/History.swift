@@ -30,7 +30,7 @@ struct History: ParsableCommand {
     func run() throws {
         guard FileManager.default.fileExists(atPath: history) else { throw RehearseError(.input, "history \(history): no such file (run a scenario first)") }
         let store: HistoryStore
-        do { store = try HistoryStore(path: history) } catch { throw RehearseError(.input, error.description) }
+        do { store = try HistoryStore(path: history) } catch { throw RehearseError(error) }
         do {
             if let metric {
                 let points = try store.trend(metric: metric, scenario: scenario, limit: limit)

@@ -53,7 +53,7 @@ struct Listen: ParsableCommand {
             options.receiver.multicastSource = s
         }
         let listener: FeedListener
-        do { listener = try FeedListener(options: options) } catch { throw RehearseError(.usage, error.description) }
+        do { listener = try FeedListener(options: options) } catch { throw RehearseError(error) }
         if !json {
             print("listening on " + options.endpoints.map(\.description).joined(separator: ", ") + " (Ctrl-C for the report)")
         }

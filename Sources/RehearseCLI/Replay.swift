@@ -62,34 +62,24 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
-/// Runs a player on its own thread while the calling thread draws progress and watches for Ctrl-C.
+/// Runs a player while the calling thread draws progress and forwards Ctrl-C.
 func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, CaptureError?) {
-    Interrupts.install()
     let control = ReplayControl()
-    let box = Box<(ReplayResult, CaptureError?)>()
-    let thread = PinnedThread.start(name: "rehearse-send", cpu: nil) {
-        box.set(player.run(control: control))
-    }
     let interactive = ProgressDisplay.isInteractive
     var drew = false
     let started = Clock.monotonic()
-    while box.value == nil {
-        usleep(100_000)
-        if Interrupts.isRaised { control.stop() }
-        if interactive, let anchor = control.anchor {
-            let sent = control.sent
-            let seconds = Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9
-            let rate = Double(sent) / seconds
-            let eta = rate > 0 && expected > sent ? Double(expected - sent) / rate : 0
-            writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeText.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
-            drew = true
-        }
+    let outcome = runInBackground({ player.run(control: control) }, interval: 100_000, onInterrupt: control.stop) {
+        guard interactive, let anchor = control.anchor else { return }
+        let sent = control.sent
+        let seconds = Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9
+        let rate = Double(sent) / seconds
+        let eta = rate > 0 && expected > sent ? Double(expected - sent) / rate : 0
+        writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeText.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
+        drew = true
     }
-    thread.join()
     if drew { writeStandardError("\r\u{1B}[K") }
-    return box.value!
+    return outcome
 }
-
 
 func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()

@@ -29,7 +29,7 @@ struct Report: ParsableCommand {
         let r: RunResult
         if let id = Int64(result) {
             let store: HistoryStore
-            do { store = try HistoryStore(path: history) } catch { throw RehearseError(.input, error.description) }
+            do { store = try HistoryStore(path: history) } catch { throw RehearseError(error) }
             do {
                 guard let found = try store.result(id) else { throw RehearseError(.input, "history \(history): no run \(id)") }
                 r = found

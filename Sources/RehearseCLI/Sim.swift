@@ -90,7 +90,7 @@ struct SimFeed: ParsableCommand {
         do {
             simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
                                           receiverOptions: receive, senderOptions: send, seed: seed)
-        } catch { throw RehearseError(.usage, error.description) }
+        } catch { throw RehearseError(error) }
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
                   + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
@@ -180,9 +180,7 @@ struct SimGateway: ParsableCommand {
         if let stall { (faults.stallAt, faults.stallFor) = try parseAtFor(stall, "--stall") }
         let limit = try parseDurationOption(duration, "--duration")
         let simulator: GatewaySimulator
-        do { simulator = try GatewaySimulator(listen: endpoint, profile: p, faults: faults) } catch {
-            throw RehearseError(.usage, error.description)
-        }
+        do { simulator = try GatewaySimulator(listen: endpoint, profile: p, faults: faults) } catch { throw RehearseError(error) }
         if !json { print("sim gateway (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, throttle \(p.throttle)/s per session) on \(listen)") }
         let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
         if json { print(try jsonText(s)) } else {

@@ -102,61 +102,30 @@ struct Watch: ParsableCommand {
             guard let e = Endpoint(metrics) else { throw RehearseError(.usage, "--metrics \(metrics): expected HOST:PORT") }
             metricsEndpoint = e
         }
-        let watcher: FeedWatcher
-        do { watcher = try FeedWatcher(options: options) } catch { throw RehearseError(.usage, error.description) }
-        var server: TextHTTPServer?
-        if let metricsEndpoint {
-            do {
-                server = try TextHTTPServer(endpoint: metricsEndpoint) { path in
-                    guard path == "/metrics" || path == "/" else { return nil }
-                    return watcher.latest.snapshot?.prometheus() ?? "# no snapshot yet\n"
-                }
-            } catch { throw RehearseError(.usage, "--metrics: \(error)") }
-        }
-        defer { server?.stop() }
-        let out: (String) -> Void = json ? { writeStandardError($0 + "\n") } : { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+        let session = try WatchSession(options: options, metrics: metricsEndpoint, lagLimit: lagLimit)
+        let out = progressPrinter(json: json, unbuffered: true)
         let source = captureInterface.map { "capture on \($0)" } ?? "sockets"
         out("watching \(options.primary.count) channel\(options.primary.count == 1 ? "" : "s"), primary " + options.primary.map(\.description).joined(separator: ",")
             + " against standby " + options.standby.map(\.description).joined(separator: ",") + " (\(source)"
-            + (server.map { ", metrics on http://\(metricsEndpoint!.address):\($0.port)/metrics" } ?? "") + "; Ctrl-C for the report)")
-        var alerts = WatchAlerts(lagLimit: lagLimit)
-        var seen = 0
-        var errorAlerts = 0
-        let command = alertCommand
-        let final = runInBackground({ watcher.run() }, interval: 100_000, onInterrupt: watcher.stop) {
-            let (count, snapshot) = watcher.latest
-            guard count != seen, let snapshot, snapshot.stoppedBy == nil else { return }
-            seen = count
-            out(WatchText.intervalLine(snapshot))
-            for a in alerts.evaluate(snapshot) {
-                if a.level == .error { errorAlerts += 1 }
-                raise(a, command: command)
+            + (session.metricsPort.map { ", metrics on http://\(metricsEndpoint!.address):\($0)/metrics" } ?? "") + "; Ctrl-C for the report)")
+        let delivery = AlertDelivery(command: alertCommand)
+        let outcome = runInBackground({
+            session.execute { snapshot, alerts in
+                out(WatchText.intervalLine(snapshot))
+                for a in alerts { Self.raise(a, delivery: delivery) }
             }
-        }
-        for a in alerts.evaluate(final) where !a.cleared {
-            if a.level == .error { errorAlerts += 1 }
-            raise(a, command: command)
-        }
+        }, interval: 100_000, onInterrupt: session.stop)
+        for a in outcome.finalAlerts { Self.raise(a, delivery: delivery) }
+        let final = outcome.final
         if json { print(try jsonText(final)) } else { print(WatchText.render(final)) }
         if let e = final.error { throw RehearseError(.target, e) }
-        let bad = final.channels.contains { $0.missingOnStandby > 0 || $0.mismatches > 0 || $0.standby.stalled || !$0.standby.started }
-        if bad || errorAlerts > 0 { throw ExitCode(ExitStatus.limitFailed.rawValue) }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
     }
 
     /// Logs an alert on standard error and runs the alert command (cleared conditions are logged only).
-    func raise(_ a: WatchAlert, command: String?) {
-        writeStandardError("\(TimeFormat.iso8601(Clock.realtime())) \(a.level.rawValue) rehearse.watch \(a.kind.rawValue): \(a.message)\n")
-        guard let command, !a.cleared else { return }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        var environment = ProcessInfo.processInfo.environment
-        environment["REHEARSE_ALERT_LEVEL"] = a.level.rawValue
-        environment["REHEARSE_ALERT_KIND"] = a.kind.rawValue
-        environment["REHEARSE_ALERT_CHANNEL"] = a.channel.map(String.init) ?? ""
-        environment["REHEARSE_ALERT_MESSAGE"] = a.message
-        p.environment = environment
-        do { try p.run() } catch { writeStandardError("rehearse: --alert-command could not run: \(error)\n") }
+    static func raise(_ a: WatchAlert, delivery: AlertDelivery) {
+        writeStandardError(AlertDelivery.logLine(a) + "\n")
+        if let problem = delivery.run(a) { writeStandardError("rehearse: \(problem)\n") }
     }
 }
 

@@ -28,8 +28,7 @@ public struct BenchTarget: Sendable, Equatable {
 public struct FeedMatcher: Sendable {
     public let expected: ExpectedMessages
     var seen: [[UInt8]]
-    public private(set) var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000,
-                                                          numberOfSignificantValueDigits: .three)
+    public private(set) var histogram = LatencyHistogram.latency()
     public private(set) var received: UInt64 = 0
     public private(set) var duplicates: UInt64 = 0
     public private(set) var unexpected: UInt64 = 0
@@ -78,7 +77,7 @@ public struct FeedMatcher: Sendable {
             received &+= 1
             if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
                 let latency = time &- (anchor &+ scheduled)
-                _ = histogram.record(UInt64(min(max(latency, 0), 3_600_000_000_000)))
+                histogram.recordLatency(latency)
                 let bucket = (time &- anchor) / Self.timelineInterval
                 if bucket >= 0 && bucket < Int64(timeline.count) { timeline[Int(bucket)] &+= 1 }
             }

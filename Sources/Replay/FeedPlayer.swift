@@ -178,7 +178,7 @@ struct SendState {
     var handed: UInt64 = 0
     var handedBytes: UInt64 = 0
     var stopped = false
-    var lateness = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+    var lateness = LatencyHistogram.latency()
     /// Log2 buckets of lateness since the last progress read (for the live p99).
     var recent = [UInt32](repeating: 0, count: 64)
     /// Copies of payloads for captures whose bytes move (gzip, pipes): 64 KiB per pending packet.
@@ -231,7 +231,7 @@ struct SendState {
         let after = Clock.monotonic()
         for i in 0..<pending {
             let late = UInt64(max(0, after &- deadlines[i]))
-            _ = lateness.record(min(late, 3_600_000_000_000))
+            lateness.recordLatency(late)
             recent[late == 0 ? 0 : 64 &- late.leadingZeroBitCount] &+= 1
         }
         pending = 0

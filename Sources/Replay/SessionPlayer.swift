@@ -86,8 +86,8 @@ public final class SessionPlayer: @unchecked Sendable {
         let types = ["D", "F", "G", "other"]
         func typeIndex(_ t: String) -> Int { types.firstIndex(of: t) ?? 3 }
         var results = types.map { MessageTypeResult(messageType: $0, latency: LatencySummary(Histogram<UInt64>(highestTrackableValue: 2))) }
-        var histograms = types.map { _ in Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three) }
-        var lateness = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000_000, numberOfSignificantValueDigits: .three)
+        var histograms = types.map { _ in LatencyHistogram.latency() }
+        var lateness = LatencyHistogram.latency()
         var outstanding: [String: Outstanding] = [:]
         var rejectReasons: [String: UInt64] = [:]
         var sessionEvents: [String: UInt64] = [:]
@@ -145,7 +145,7 @@ public final class SessionPlayer: @unchecked Sendable {
             if n > 0 { live[i].output.removeFirst(n); live[i].lastSent = Clock.monotonic() } else if n != -Int(EAGAIN) { drop(i) }
             if !unsentDeadlines.isEmpty {
                 let now = Clock.monotonic()
-                for d in unsentDeadlines { _ = lateness.record(UInt64(min(max(0, now - d), 3_600_000_000_000))) }
+                for d in unsentDeadlines { lateness.recordLatency(now - d) }
                 unsentDeadlines.removeAll(keepingCapacity: true)
             }
         }
@@ -214,7 +214,7 @@ public final class SessionPlayer: @unchecked Sendable {
                 results[o.type].answered += 1
                 results[o.type].rejects += 1
                 rejectReasons["session reject: " + (text(58) ?? "no reason"), default: 0] += 1
-                _ = histograms[o.type].record(UInt64(min(max(0, time - o.scheduled), 3_600_000_000_000)))
+                histograms[o.type].recordLatency(time - o.scheduled)
             case "4": break  // SequenceReset from the gateway: incoming MsgSeqNums are not enforced
             case "8", "9", "j":
                 responses += 1
@@ -226,7 +226,7 @@ public final class SessionPlayer: @unchecked Sendable {
                 outstanding[id] = o
                 live[o.session].inFlight -= 1
                 results[o.type].answered += 1
-                _ = histograms[o.type].record(UInt64(min(max(0, time - o.scheduled), 3_600_000_000_000)))
+                histograms[o.type].recordLatency(time - o.scheduled)
                 if type == "9" { results[o.type].cancelRejects += 1; rejectReasons[text(58) ?? "cancel rejected", default: 0] += 1 }
                 else if type == "j" || execType == "8" { results[o.type].rejects += 1; rejectReasons[text(58) ?? "rejected", default: 0] += 1 }
                 else if execType != "F" { results[o.type].acks += 1 }

@@ -15,10 +15,17 @@ extension Histogram where Count == UInt64 {
         Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: ceiling, numberOfSignificantValueDigits: .three)
     }
 
-    /// Records `nanoseconds` clamped into [0, ceiling]: a negative reading (clock offsets) counts as 0,
-    /// one beyond the ceiling as the ceiling, so nothing is silently dropped.
+    /// Records `nanoseconds` clamped into [0, ``latencyCeiling``]: a negative reading (clock offsets)
+    /// counts as 0, one beyond the ceiling as the ceiling, so nothing is silently dropped. For
+    /// histograms made by ``latency(ceiling:)`` with the default ceiling.
     @inlinable @inline(__always)
     public mutating func recordLatency(_ nanoseconds: Int64) {
-        _ = record(UInt64(Swift.min(Swift.max(nanoseconds, 0), Int64(highestTrackableValue))))
+        _ = record(UInt64(Swift.min(Swift.max(nanoseconds, 0), 3_600_000_000_000)))
+    }
+
+    /// Records a magnitude (a lag either way, a lateness) clamped to ``latencyCeiling``.
+    @inlinable @inline(__always)
+    public mutating func recordLatency(_ nanoseconds: UInt64) {
+        _ = record(Swift.min(nanoseconds, 3_600_000_000_000))
     }
 }

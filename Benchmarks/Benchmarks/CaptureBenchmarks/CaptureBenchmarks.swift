@@ -1,7 +1,9 @@
+import Vocabulary
 import Benchmark
 import Capture
 import Foundation
 import MarketData
+import Engines
 import Measure
 import Synth
 

@@ -1,3 +1,4 @@
+import Vocabulary
 import Benchmark
 import Capture
 import Foundation

@@ -1,6 +1,7 @@
 // fix-parse: FIX framing (BodyLength + CheckSum validation) and field access (MsgType, MsgSeqNum,
 // ClOrdID, Symbol, Side, OrderQty, Price) over a buffer of New Order Singles, one core.
 //   fix-parse [messages=1000000] [reps=7]     prints the median messages/s
+import Vocabulary
 import Capture
 import Foundation
 import OrderEntry

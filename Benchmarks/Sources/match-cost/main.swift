@@ -2,6 +2,7 @@
 // a table lookup, a received-once mark and an HdrHistogram record) — over every packet of a capture
 // held in memory, as a receiver would see them.
 //   match-cost CAPTURE [reps=7]     prints the median ns per message
+import Vocabulary
 import Capture
 import Foundation
 import MarketData

@@ -3,6 +3,7 @@
 // header at its Ethernet/IPv4/UDP frame offset (MsgCount at 44, SeqNum at 46) and check sequence
 // contiguity; time each rep in-process (open + walk) and print the median. With `decode`, every packet
 // is decoded properly (link → IP → UDP, VLANs, options) before the OMD header is read.
+import Vocabulary
 import Capture
 import Dispatch
 import MarketData

@@ -1,4 +1,4 @@
-// spsc-ring: Transport's SPSCRing between two pinned threads (producer CPU 0, consumer CPU 1), the same
+// spsc-ring: Vocabulary's SPSCRing between two pinned threads (producer CPU 0, consumer CPU 1), the same
 // shape as ../shared/bench/c/spsc.c's "cached" variant so the two can be run side by side:
 //   spsc-ring [N=100000000] [capacity=4096] [reps=5]
 // Items of 8 and 64 bytes through the ring's Producer/Consumer ends (one release store per element,
@@ -6,6 +6,7 @@
 // values (nothing lost, nothing repeated).
 import Foundation
 import Transport
+import Vocabulary
 
 struct Item64: BitwiseCopyable {
     var v: UInt64
