@@ -30,6 +30,7 @@ public struct LivePacket {
 
 /// A libpcap live capture on an interface with a BPF filter, in immediate mode (no batching delay)
 /// with nanosecond timestamps. Receive from one thread at a time.
+/// `@unchecked Sendable`: the libpcap handle is used by one receiving thread at a time (the watcher's); other threads only read immutable configuration.
 public final class LiveCapture: @unchecked Sendable {
     public let interface: String
     public let linkType: LinkType

@@ -44,6 +44,7 @@ public enum ListenStop: String, Codable, Sendable {
 
 /// Receives feeds on a dedicated thread and accounts each endpoint: packets, bytes, peak windows on
 /// kernel receive time, OMD sequence (gaps, duplicates, resets, heartbeats), garbage.
+/// `@unchecked Sendable`: its receiver and counters are used only by the thread in `run()`; other threads read atomics (`received`) and call `stop()`.
 public final class FeedListener: @unchecked Sendable {
     public let options: ListenOptions
     let receiver: UDPReceiver

@@ -36,6 +36,7 @@ public struct WatchOptions: Sendable {
 /// Reads a primary and a standby feed on a dedicated thread and compares them live with a
 /// ``LiveComparator``; publishes a ``WatchSnapshot`` every interval (and a final one) for the shell
 /// to print, alert on and serve.
+/// `@unchecked Sendable`: the receiver or capture is used only by the thread in `run()`; snapshots cross threads through a Mutex, the stop through an atomic.
 public final class FeedWatcher: @unchecked Sendable {
     public let options: WatchOptions
     private let receiver: UDPReceiver?

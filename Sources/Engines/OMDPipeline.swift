@@ -7,6 +7,7 @@ import Transport
 
 /// The consumer: OMD accounting (messages by type, framing errors, sequence) on its own pinned thread,
 /// in packet order per stream. Its statistics are read by the producer only after `join()`.
+/// `@unchecked Sendable`: `result` is written by the worker thread once, as it ends, and read only after `join()`; the queue is an SPSC ring with its own contract.
 final class OMDWorker: @unchecked Sendable {
     // Written by the worker thread only, once, as it ends; join() orders that write before any read.
     private var result: [OMDStreamStatistics] = []

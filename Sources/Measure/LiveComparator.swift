@@ -87,6 +87,7 @@ public struct LiveChannel: Sendable {
 /// previous sequence epoch). A message settles when both lines delivered it, when it is older than the
 /// horizon (then it is missing on the line that did not), or when it falls out of the window.
 /// Allocation-free per message; run it on one thread.
+/// `@unchecked Sendable`: its slot rings are memory it allocates and owns; a comparator is used on one thread at a time (moving it to the receiving thread before use is the only transfer).
 public struct LiveComparator: @unchecked Sendable {
     public let settings: WatchSettings
     public private(set) var channels: [LiveChannel]

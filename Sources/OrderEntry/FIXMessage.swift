@@ -33,11 +33,11 @@ public struct FIXMessage {
     }
 
     /// MsgType (35) as a string: "D", "8", "A", "AE"…
-    public var messageType: String? { value(35).map(FIXMessage.string) }
+    public var messageType: String? { value(FIXTag.msgType).map(FIXMessage.string) }
     /// BeginString (8): "FIX.4.2", "FIX.4.4", "FIXT.1.1".
-    public var beginString: String? { value(8).map(FIXMessage.string) }
+    public var beginString: String? { value(FIXTag.beginString).map(FIXMessage.string) }
     /// MsgSeqNum (34).
-    public var sequenceNumber: Int? { value(34).flatMap(FIXMessage.integer) }
+    public var sequenceNumber: Int? { value(FIXTag.msgSeqNum).flatMap(FIXMessage.integer) }
 
     /// The value as text.
     public static func string(_ v: ByteView) -> String {
@@ -90,12 +90,6 @@ public struct FIXFields: IteratorProtocol, Sequence {
         offset = j + 1
         return FIXField(tag: tag, value: bytes.getSlice(at: valueStart, count: j - valueStart) ?? .empty)
     }
-}
-
-/// Session-level message types (FIX 4.2–4.4, FIXT 1.1).
-public enum FIXSessionMessage: String, Sendable, CaseIterable {
-    case heartbeat = "0", testRequest = "1", resendRequest = "2", reject = "3", sequenceReset = "4"
-    case logout = "5", logon = "A"
 }
 
 /// Builds FIX messages: BeginString, BodyLength and CheckSum are computed; the caller adds the

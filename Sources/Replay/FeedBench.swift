@@ -87,6 +87,7 @@ public struct FeedMatcher: Sendable {
 }
 
 /// Receives one platform's output on a dedicated thread and matches every message to the schedule.
+/// `@unchecked Sendable`: `matcher` and `drops` are written only by the receiving thread and read after `join()`, which orders those writes before the reads; other threads use the atomics.
 final class BenchReceiver: @unchecked Sendable {
     let target: BenchTarget
     let receiver: UDPReceiver
@@ -148,6 +149,7 @@ final class BenchReceiver: @unchecked Sendable {
 
 /// Replays one capture to one or two platforms at the same deadlines, receives what each publishes,
 /// and matches every message by (channel, SeqNum) to its scheduled send time.
+/// `@unchecked Sendable`: immutable after `init` except through its receivers and player, whose own contracts hold; `run` is called from one thread.
 public final class FeedBench: @unchecked Sendable {
     public let plan: FeedPlan
     public let targets: [BenchTarget]

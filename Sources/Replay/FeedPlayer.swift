@@ -54,6 +54,7 @@ public final class ReplayControl: Sendable {
 /// straight from the mapped capture (zero-copy; a gzip or piped capture is copied per batch). One
 /// deadline per packet from a fixed anchor; the sender sleeps, then spins, to each deadline, and when
 /// behind it sends what is due in sendmmsg batches. Lateness (actual − scheduled) is recorded per packet.
+/// `@unchecked Sendable`: the senders are used only by the thread in `run(control:)`; other threads go through `ReplayControl`, whose fields are atomics.
 public final class FeedPlayer: @unchecked Sendable {
     public let plan: FeedPlan
     public let options: ReplayOptions

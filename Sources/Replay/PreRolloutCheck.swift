@@ -55,19 +55,26 @@ public struct GatewayProbe: Sendable {
         item("TCP connect", true, "connected in \(TimeFormat.duration(Clock.monotonic() - start))", start)
         var session = ProbeSession(socket: socket, probe: self)
         start = Clock.monotonic()
-        var logon: [(Int, String)] = [(98, "0"), (108, String(heartbeatSeconds)), (141, "Y")]
-        if let username { logon.append((553, username)) }
-        if let password { logon.append((554, password)) }
-        guard session.send("A", logon) else {
+        guard session.logon(heartbeatSeconds: heartbeatSeconds, username: username, password: password) else {
             item("FIX logon", false, "the connection failed while sending the Logon", start)
             notTried(2)
             return items
         }
-        switch session.await(["A", "5", "3"], within: timeout) {
-        case .message("A", _):
+        let answer = session.await(within: timeout) { event in
+            switch event {
+            case .loggedOn, .logonRefused, .sessionReject: true
+            default: false
+            }
+        }
+        switch answer {
+        case .event(.loggedOn):
             item("FIX logon", true, "\(senderCompID) → \(targetCompID) logged on in \(TimeFormat.duration(Clock.monotonic() - start))", start)
-        case .message(let type, let text):
-            item("FIX logon", false, (type == "5" ? "logon refused with a Logout" : "logon rejected") + (text.map { ": \($0)" } ?? " (no reason given)"), start)
+        case .event(let event):
+            var reason: String?
+            if case .logonRefused(let text) = event { reason = text }
+            if case .sessionReject(_, let text) = event { reason = text }
+            let refused: Bool = if case .logonRefused = event { true } else { false }
+            item("FIX logon", false, (refused ? "logon refused with a Logout" : "logon rejected") + (reason.map { ": \($0)" } ?? " (no reason given)"), start)
             notTried(2)
             return items
         case .closed:
@@ -80,12 +87,12 @@ public struct GatewayProbe: Sendable {
             return items
         }
         start = Clock.monotonic()
-        guard session.send("5", []) else {
+        guard session.logout() else {
             item("FIX logout", false, "the connection failed while sending the Logout", start)
             return items
         }
-        switch session.await(["5"], within: timeout) {
-        case .message:
+        switch session.await(within: timeout, { if case .loggedOut = $0 { true } else { false } }) {
+        case .event:
             item("FIX logout", true, "Logout answered in \(TimeFormat.duration(Clock.monotonic() - start))", start)
         case .closed:
             item("FIX logout", false, "the gateway closed the connection without answering the Logout", start)
@@ -96,47 +103,57 @@ public struct GatewayProbe: Sendable {
     }
 }
 
-/// The FIX conversation of one probe: sends with sequence numbers, waits for given message types,
-/// answers Test Requests on the way.
+/// The FIX conversation of one probe over its socket: the session layer (``FIXSession``) writes and
+/// reads; this sends what it writes and waits for the events the probe asks for, answering Test
+/// Requests on the way.
 struct ProbeSession {
-    enum Outcome { case message(String, text: String?), closed, timedOut }
+    enum Outcome { case event(FIXSession.Event), closed, timedOut }
     let socket: TCPConnectionSocket
-    let probe: GatewayProbe
-    var sequence = 1
+    let timeout: Int64
+    var session: FIXSession
     var parser = FIXStreamParser()
-    var pending: [(type: String, text: String?, testRequest: String?)] = []
+    var output: [UInt8] = []
+    var pending: [FIXSession.Event] = []
 
     init(socket: TCPConnectionSocket, probe: GatewayProbe) {
         self.socket = socket
-        self.probe = probe
+        timeout = probe.timeout
+        session = FIXSession(role: .initiator, beginString: probe.beginString, senderCompID: probe.senderCompID, targetCompID: probe.targetCompID)
     }
 
-    mutating func send(_ type: String, _ fields: [(Int, String)]) -> Bool {
-        var w = FIXWriter(beginString: probe.beginString)
-        w.add(35, type); w.add(49, probe.senderCompID); w.add(56, probe.targetCompID); w.add(34, sequence)
-        w.add(52, FIXTime.now())
-        for (t, v) in fields { w.add(t, v) }
-        sequence += 1
-        let bytes = w.message()
+    /// The Logon (ResetSeqNumFlag set: a probe always starts the day's numbering afresh), sent.
+    mutating func logon(heartbeatSeconds: Int, username: String?, password: String?) -> Bool {
+        session.logon(heartbeatSeconds: heartbeatSeconds, resetSequence: true, username: username, password: password, into: &output)
+        return flush()
+    }
+
+    mutating func logout() -> Bool {
+        session.logout(into: &output)
+        return flush()
+    }
+
+    /// Sends what the session wrote; false when the connection failed or stayed full for the timeout.
+    mutating func flush() -> Bool {
         var sent = 0
-        let deadline = Clock.monotonic() + probe.timeout
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
+        let deadline = Clock.monotonic() + timeout
+        while sent < output.count {
+            let n = output.withUnsafeBytes { socket.send(UnsafeRawBufferPointer(rebasing: $0[sent...])) }
             if n > 0 { sent += n; continue }
             guard n == -Int(EAGAIN), Clock.monotonic() < deadline else { return false }
             _ = waitForSockets([socket.descriptor], writable: [true], timeoutNanoseconds: 10_000_000)
         }
+        output.removeAll(keepingCapacity: true)
         return true
     }
 
-    mutating func await(_ types: Set<String>, within timeout: Int64) -> Outcome {
+    /// Waits up to `timeout` for an incoming message whose event `wanted` accepts.
+    mutating func await(within timeout: Int64, _ wanted: (FIXSession.Event) -> Bool) -> Outcome {
         let deadline = Clock.monotonic() + timeout
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             while !pending.isEmpty {
-                let m = pending.removeFirst()
-                if let id = m.testRequest { _ = send("0", [(112, id)]) }
-                if types.contains(m.type) { return .message(m.type, text: m.text) }
+                let event = pending.removeFirst()
+                if wanted(event) { return .event(event) }
             }
             let left = deadline - Clock.monotonic()
             guard left > 0 else { return .timedOut }
@@ -144,15 +161,16 @@ struct ProbeSession {
             let n = buffer.withUnsafeMutableBytes { socket.receive(into: $0) }
             if n == 0 || (n < 0 && n != -Int(EAGAIN)) { return .closed }
             guard n > 0 else { continue }
-            var found: [(String, String?, String?)] = []
+            var session = self.session, output = self.output, events: [FIXSession.Event] = []
             buffer.withUnsafeBytes { raw in
                 parser.append(ByteView(unsafeStart: raw.baseAddress, count: n), timestamp: 0) { m in
-                    let type = m.message.messageType ?? ""
-                    found.append((type, m.message.value(58).map(FIXMessage.string),
-                                  type == "1" ? m.message.value(112).map(FIXMessage.string) : nil))
+                    events.append(session.receive(m.message, into: &output))
                 }
             }
-            pending += found.map { (type: $0.0, text: $0.1, testRequest: $0.2) }
+            self.session = session
+            self.output = output
+            _ = flush()   // a Heartbeat owed for a TestRequest
+            pending += events
         }
     }
 }

@@ -41,6 +41,7 @@ public struct SessionReplayOptions: Sendable {
 /// timeline across sessions) or as fast as a max-in-flight window allows, with MsgSeqNum, SendingTime,
 /// CompIDs and ClOrdID (unique per run; OrigClOrdID follows) rewritten; TestRequests answered; a clean
 /// Logout. Every answer is matched by ClOrdID to its request: latency from the scheduled send time.
+/// `@unchecked Sendable`: all mutable run state lives in `run()`'s locals on one thread; other threads only call `stop()`, an atomic flag.
 public final class SessionPlayer: @unchecked Sendable {
     public let plan: SessionPlan
     public let target: Endpoint
@@ -61,14 +62,12 @@ public final class SessionPlayer: @unchecked Sendable {
         var socket: TCPConnectionSocket?
         var parser = FIXStreamParser()
         var output: [UInt8] = []
-        var sequence = 1
+        /// The FIX session layer: header, MsgSeqNum, Logon/Logout and the answers it owes.
+        var session: FIXSession
         var loggedOn = false
         var loggedOut = false
         var next = 0               // next message index to send
         var inFlight = 0
-        var sender: String
-        var targetID: String
-        var begin: String
         var attempts = 0
         var reconnectAt: Int64 = 0
         /// When the pending Logon counts as unanswered (set at each connect).
@@ -76,6 +75,15 @@ public final class SessionPlayer: @unchecked Sendable {
         var lastSent: Int64 = 0
         /// MsgSeqNum → ClOrdID of requests sent (a session-level Reject names the MsgSeqNum).
         var clOrdIDBySequence: [Int: String] = [:]
+
+        /// A session message into the output buffer.
+        mutating func write(_ type: String, _ fields: [(Int, String)] = []) { session.write(type, fields, into: &output) }
+        mutating func logon(reset: Bool, username: String?, password: String?) {
+            session.logon(heartbeatSeconds: 30, resetSequence: reset, username: username, password: password, into: &output)
+        }
+        mutating func logout() { session.logout(into: &output) }
+        /// An incoming message through the session layer (its answers go to the output buffer).
+        mutating func receive(_ m: FIXMessage) -> FIXSession.Event { session.receive(m, into: &output) }
     }
 
     struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool }
@@ -96,22 +104,15 @@ public final class SessionPlayer: @unchecked Sendable {
         var connectFailures: [String] = []
         var disconnects = 0, reconnects = 0, responses: UInt64 = 0, requests: UInt64 = 0
         var live = plan.sessions.map { s in
-            Live(sender: options.senderCompID ?? s.senderCompID ?? "REHEARSE", targetID: options.targetCompID ?? s.targetCompID ?? "GATEWAY", begin: s.beginString)
+            Live(session: FIXSession(role: .initiator, beginString: s.beginString, senderCompID: options.senderCompID ?? s.senderCompID ?? "REHEARSE",
+                                     targetCompID: options.targetCompID ?? s.targetCompID ?? "GATEWAY"))
         }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let prepared = plan.sessions.map { session in session.messages.map { Self.prepare($0, runID: runID, typeIndex: typeIndex) } }
-        let beginFields = live.map { Array("8=\($0.begin)\u{01}".utf8) }
-        let compIDFields = live.map { Array("49=\($0.sender)\u{01}56=\($0.targetID)\u{01}".utf8) }
+        let beginFields = live.map { Array("8=\($0.session.beginString)\u{01}".utf8) }
+        let compIDFields = live.map { Array("49=\($0.session.senderCompID)\u{01}56=\($0.session.targetCompID)\u{01}".utf8) }
         var clock = SendingTimeClock()
 
-        func write(_ i: Int, _ type: String, _ fields: [(Int, String)]) {
-            var w = FIXWriter(beginString: live[i].begin)
-            w.add(35, type); w.add(49, live[i].sender); w.add(56, live[i].targetID); w.add(34, live[i].sequence)
-            w.add(52, FIXTime.now())
-            for (t, v) in fields { w.add(t, v) }
-            live[i].sequence += 1
-            live[i].output += w.message()
-        }
 
         func connect(_ i: Int) -> Bool {
             live[i].attempts += 1
@@ -119,14 +120,9 @@ public final class SessionPlayer: @unchecked Sendable {
                 live[i].socket = try TCPConnectionSocket.connect(to: target)
                 live[i].parser = FIXStreamParser()
                 live[i].output = []
-                live[i].sequence = 1
                 live[i].loggedOn = false
                 live[i].logonDeadline = Clock.monotonic() + options.logonTimeout
-                var logon: [(Int, String)] = [(98, "0"), (108, "30")]
-                if live[i].attempts > 1 { logon.append((141, "Y")) }
-                if let u = options.username { logon.append((553, u)) }
-                if let p = options.password { logon.append((554, p)) }
-                write(i, "A", logon)
+                live[i].logon(reset: live[i].attempts > 1, username: options.username, password: options.password)
                 return true
             } catch {
                 if live[i].attempts >= options.connectAttempts { connectFailures.append("session \(i + 1): \(error.description)") }
@@ -168,67 +164,77 @@ public final class SessionPlayer: @unchecked Sendable {
         func sendApplication(_ i: Int, scheduled: Int64) {
             let p = prepared[i][live[i].next]
             live[i].next += 1
+            let sequence = live[i].session.claimSequenceNumber()
             appendMessage(&live[i].output, begin: beginFields[i], type: p.type, compIDs: compIDFields[i],
-                          sequence: live[i].sequence, time: &clock, body: p.body)
-            live[i].sequence += 1
+                          sequence: sequence, time: &clock, body: p.body)
             unsentDeadlines.append(scheduled)
             results[p.typeIndex].sent += 1
             requests += 1
             if let id = p.clOrdID {
                 outstanding[id] = Outstanding(scheduled: scheduled, type: p.typeIndex, session: i, answered: false)
                 live[i].inFlight += 1
-                live[i].clOrdIDBySequence[live[i].sequence - 1] = id
+                live[i].clOrdIDBySequence[sequence] = id
             }
         }
 
         func received(_ i: Int, _ m: FIXMessage, at time: Int64) {
-            guard let type = m.messageType else { return }
             func text(_ tag: Int) -> String? { m.value(tag).map(FIXMessage.string) }
-            switch type {
-            case "A": live[i].loggedOn = true
-            case "5":
-                if !live[i].loggedOn && !live[i].loggedOut {
-                    logonRejections.append("session \(i + 1): \(text(58) ?? "logout without a reason")")
-                    live[i].next = plan.sessions[i].messages.count
-                }
+            switch live[i].receive(m) {
+            case .loggedOn: live[i].loggedOn = true
+            case .logonRefused(let reason):
+                logonRejections.append("session \(i + 1): \(reason ?? "logout without a reason")")
+                live[i].next = plan.sessions[i].messages.count
                 live[i].loggedOut = true
                 live[i].socket?.close(); live[i].socket = nil
-            case "1": write(i, "0", [(112, text(112) ?? "")])
-            case "2":
-                // ResendRequest: requests are not resent (they would arrive late and distort latency);
-                // a SequenceReset-GapFill over the range tells the gateway to move on.
-                let from = text(7).flatMap(Int.init) ?? 1
-                var w = FIXWriter(beginString: live[i].begin)
-                w.add(35, "4"); w.add(49, live[i].sender); w.add(56, live[i].targetID); w.add(34, from)
-                w.add(43, "Y"); w.add(52, FIXTime.now()); w.add(123, "Y"); w.add(36, live[i].sequence)
-                live[i].output += w.message()
+            case .loggedOut:
+                live[i].loggedOut = true
+                flush(i)   // the Logout the session owes when the gateway started it
+                live[i].socket?.close(); live[i].socket = nil
+            case .resendRequest:
+                // Requests are not resent (they would arrive late and distort latency); the session
+                // answered with a SequenceReset-GapFill that tells the gateway to move on.
                 sessionEvents["resend requests answered with a gap fill", default: 0] += 1
-            case "3":
+            case .sessionReject(let refSeqNum, let reason):
                 // Session-level Reject of one of our messages: the request it names is answered (rejected).
                 responses += 1
                 sessionEvents["session-level rejects", default: 0] += 1
-                guard let seq = text(45).flatMap(Int.init), let id = live[i].clOrdIDBySequence[seq], var o = outstanding[id], !o.answered else { return }
+                guard let seq = refSeqNum, let id = live[i].clOrdIDBySequence[seq], var o = outstanding[id], !o.answered else { return }
                 o.answered = true
                 outstanding[id] = o
                 live[i].inFlight -= 1
                 results[o.type].answered += 1
                 results[o.type].rejects += 1
-                rejectReasons["session reject: " + (text(58) ?? "no reason"), default: 0] += 1
+                rejectReasons["session reject: " + (reason ?? "no reason"), default: 0] += 1
                 histograms[o.type].recordLatency(time - o.scheduled)
-            case "4": break  // SequenceReset from the gateway: incoming MsgSeqNums are not enforced
-            case "8", "9", "j":
+            case .application(let type):
+                answered(type, m, at: time)
+            case .heartbeat, .testRequest, .sequenceReset, .logonRequested, .beforeLogon, .malformed:
+                break  // answered by the session where owed; incoming MsgSeqNums are not enforced
+            }
+        }
+
+        /// An Execution Report, Order Cancel Reject or Business Message Reject: matched by ClOrdID.
+        func answered(_ type: String, _ m: FIXMessage, at time: Int64) {
+            func text(_ tag: Int) -> String? { m.value(tag).map(FIXMessage.string) }
+            switch type {
+            case FIXMessageType.executionReport, FIXMessageType.orderCancelReject, FIXMessageType.businessMessageReject:
                 responses += 1
-                guard let id = text(11), var o = outstanding[id] else { return }
-                let execType = text(150) ?? ""
-                if type == "8" && execType == "F" { results[o.type].fills += 1 }
+                guard let id = text(FIXTag.clOrdID), var o = outstanding[id] else { return }
+                let execType = text(FIXTag.execType) ?? ""
+                if type == FIXMessageType.executionReport && execType == "F" { results[o.type].fills += 1 }
                 if o.answered { return }
                 o.answered = true
                 outstanding[id] = o
                 live[o.session].inFlight -= 1
                 results[o.type].answered += 1
                 histograms[o.type].recordLatency(time - o.scheduled)
-                if type == "9" { results[o.type].cancelRejects += 1; rejectReasons[text(58) ?? "cancel rejected", default: 0] += 1 }
-                else if type == "j" || execType == "8" { results[o.type].rejects += 1; rejectReasons[text(58) ?? "rejected", default: 0] += 1 }
+                if type == FIXMessageType.orderCancelReject {
+                    results[o.type].cancelRejects += 1
+                    rejectReasons[text(FIXTag.text) ?? "cancel rejected", default: 0] += 1
+                } else if type == FIXMessageType.businessMessageReject || execType == "8" {
+                    results[o.type].rejects += 1
+                    rejectReasons[text(FIXTag.text) ?? "rejected", default: 0] += 1
+                }
                 else if execType != "F" { results[o.type].acks += 1 }
             default: break
             }
@@ -316,7 +322,10 @@ public final class SessionPlayer: @unchecked Sendable {
                     if connect(i) { reconnects += 1 }
                 }
                 // Keep a quiet session alive: a Heartbeat after HeartBtInt (30 s) without sending.
-                if live[i].loggedOn && now - live[i].lastSent > 30_000_000_000 { write(i, "0", []); flush(i) }
+                if live[i].loggedOn && now - live[i].lastSent > 30_000_000_000 {
+                    live[i].write(FIXMessageType.heartbeat)
+                    flush(i)
+                }
                 guard live[i].loggedOn, live[i].socket != nil else {
                     if !live[i].loggedOut && live[i].next < plan.sessions[i].messages.count && live[i].attempts < options.connectAttempts { remaining = true }
                     continue
@@ -347,7 +356,10 @@ public final class SessionPlayer: @unchecked Sendable {
             poll(1_000_000)
         }
         let end = Clock.monotonic()
-        for i in live.indices where live[i].socket != nil && live[i].loggedOn { write(i, "5", []); flush(i) }
+        for i in live.indices where live[i].socket != nil && live[i].loggedOn {
+            live[i].logout()
+            flush(i)
+        }
         let logoutEnd = Clock.monotonic() + 1_000_000_000
         while Clock.monotonic() < logoutEnd && live.contains(where: { $0.socket != nil && !$0.loggedOut }) { poll(10_000_000) }
         for i in live.indices { live[i].socket?.close() }
@@ -385,10 +397,10 @@ extension SessionPlayer {
             var it = FIXMessage(unchecked: ByteView(unsafeStart: raw.baseAddress, count: raw.count)).fields
             while let f = it.next() {
                 switch f.tag {
-                case 8, 9, 10, 35, 34, 49, 56, 52, 122, 43, 97: continue
-                case 11, 41:
+                case _ where FIXTag.sessionHeader.contains(f.tag): continue
+                case FIXTag.clOrdID, FIXTag.origClOrdID:
                     let mapped = "\(runID)-\(FIXMessage.string(f.value))"
-                    if f.tag == 11 { clOrdID = mapped }
+                    if f.tag == FIXTag.clOrdID { clOrdID = mapped }
                     body += Array("\(f.tag)=\(mapped)\u{01}".utf8)
                 default:
                     body += Array("\(f.tag)=".utf8)
@@ -456,15 +468,3 @@ func appendDecimal(_ value: Int, to out: inout [UInt8]) {
     out.append(UInt8(0x30 + value % 10))
 }
 
-/// FIX UTCTimestamp text (YYYYMMDD-HH:MM:SS.sss) of the realtime clock.
-enum FIXTime {
-    static func now() -> String { format(Clock.realtime()) }
-
-    static func format(_ ns: Int64) -> String {
-        var seconds = time_t(ns / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, width - s.count)) + s }
-        return "\(pad(parts.tm_year + 1900, 4))\(pad(parts.tm_mon + 1, 2))\(pad(parts.tm_mday, 2))-\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ns / 1_000_000 % 1000), 3))"
-    }
-}

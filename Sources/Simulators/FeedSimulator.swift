@@ -26,6 +26,7 @@ public struct FeedSimulatorStatistics: Sendable, Codable, Equatable {
 /// and republishes their messages, each after a delay drawn from its profile behind a single-server
 /// queue with the profile's service time, to the matching publish endpoint (channel i → publish port
 /// + i). Sequence numbers are kept (the platform's channel sequence), SendTime is the publish time.
+/// `@unchecked Sendable`: its mutable state (random state, sockets' buffers) is touched only by the thread in `run()`; other threads only call `stop()`, an atomic flag.
 public final class FeedSimulator: @unchecked Sendable {
     public let profile: FeedProfile
     public let faults: FeedFaults

@@ -66,6 +66,7 @@ public struct GatewayStatistics: Sendable, Codable, Equatable {
 /// Single, Cancel and Cancel/Replace answered with Execution Reports (acks; fills from a price-time book
 /// per symbol; rejects), a per-session throttle, and answers released after a profiled delay behind a
 /// service-time queue. One thread, non-blocking sockets, `ppoll` with nanosecond timeouts.
+/// `@unchecked Sendable`: its mutable state (random state, listener) is touched only by the thread in `run()`; other threads only call `stop()`, an atomic flag.
 public final class GatewaySimulator: @unchecked Sendable {
     public let profile: GatewayProfile
     public let faults: GatewayFaults
@@ -77,14 +78,22 @@ public final class GatewaySimulator: @unchecked Sendable {
         var socket: TCPConnectionSocket
         var parser = FIXStreamParser()
         var output: [UInt8] = []
-        var loggedOn = false
+        /// The acceptor side of the FIX session layer (CompIDs and BeginString taken from the Logon).
+        var fix = FIXSession(role: .acceptor, beginString: "FIX.4.4", senderCompID: "HKATS", targetCompID: "CLIENT")
         var closing = false
-        var ourID = "HKATS"
-        var theirID = "CLIENT"
-        var beginString = "FIX.4.4"
-        var sequence = 1
         var windowStart: Int64 = 0
         var windowCount = 0
+
+        init(socket: TCPConnectionSocket) {
+            self.socket = socket
+            // A fixed SendingTime: the reference gateway's answers are compared by content, not by clock.
+            fix.sendingTime = { "20260105-01:15:00.000" }
+        }
+
+        mutating func write(_ type: String, _ fields: [(Int, String)]) { fix.write(type, fields, into: &output) }
+        mutating func receive(_ m: FIXMessage) -> FIXSession.Event { fix.receive(m, into: &output) }
+        mutating func accept(heartbeatSeconds: Int?) { fix.acceptLogon(heartbeatSeconds: heartbeatSeconds, into: &output) }
+        mutating func refuse(_ reason: String) { fix.refuseLogon(reason: reason, into: &output) }
     }
 
     struct Resting { var price: Int; var quantity: Int; var clOrdID: String; var session: Int; var side: String }
@@ -177,49 +186,57 @@ public final class GatewaySimulator: @unchecked Sendable {
         }
 
         func send(_ s: Int, _ type: String, _ fields: [(Int, String)]) {
-            guard var session = sessions[s] else { return }
-            var w = FIXWriter(beginString: session.beginString)
-            w.add(35, type); w.add(49, session.ourID); w.add(56, session.theirID); w.add(34, session.sequence)
-            w.add(52, "20260105-01:15:00.000")
-            for (t, v) in fields { w.add(t, v) }
-            session.sequence += 1
-            session.output += w.message()
-            sessions[s] = session
+            sessions[s]?.write(type, fields)
         }
 
         func handle(_ s: Int, _ m: FIXMessage, now: Int64) {
-            guard let type = m.messageType else { return }
             func text(_ tag: Int) -> String { m.value(tag).map(FIXMessage.string) ?? "" }
-            if type == "A" {
-                if stats.ignoredLogons < faults.ignoreFirstLogons { stats.ignoredLogons += 1; return }
-                sessions[s]!.theirID = text(49)
-                sessions[s]!.ourID = text(56).isEmpty ? "HKATS" : text(56)
-                sessions[s]!.beginString = m.beginString ?? "FIX.4.4"
+            if m.messageType == FIXMessageType.logon && stats.ignoredLogons < faults.ignoreFirstLogons {
+                stats.ignoredLogons += 1
+                return
+            }
+            let event = sessions[s]!.receive(m)
+            switch event {
+            case .logonRequested(let heartbeat):
+                if sessions[s]!.fix.senderCompID.isEmpty { sessions[s]!.fix.senderCompID = "HKATS" }
                 if let reason = faults.rejectLogon {
                     stats.rejectedLogons += 1
-                    send(s, "5", [(58, reason)])
+                    sessions[s]!.refuse(reason)
                     sessions[s]!.closing = true
                     return
                 }
                 stats.logons += 1
-                sessions[s]!.loggedOn = true
                 if firstLogon == nil { firstLogon = now }
-                send(s, "A", [(98, "0"), (108, text(108).isEmpty ? "30" : text(108))])
-                if faults.resendRequestAfterLogon { send(s, "2", [(7, "1"), (16, "0")]) }
+                sessions[s]!.accept(heartbeatSeconds: heartbeat)
+                if faults.resendRequestAfterLogon { send(s, FIXMessageType.resendRequest, [(FIXTag.beginSeqNo, "1"), (FIXTag.endSeqNo, "0")]) }
                 return
+            case .beforeLogon, .malformed:
+                sessions[s]!.closing = true
+                return
+            case .loggedOut:
+                // The session wrote the Logout answering theirs.
+                sessions[s]!.closing = true
+                return
+            case .heartbeat:
+                stats.heartbeats += 1
+                return
+            case .sequenceReset(let gapFill):
+                if gapFill { stats.gapFillsReceived += 1 }
+                return
+            case .testRequest, .resendRequest, .sessionReject, .loggedOn, .logonRefused:
+                return   // answered by the session where owed
+            case .application:
+                break
             }
-            guard sessions[s]!.loggedOn else { sessions[s]!.closing = true; return }
+            let type = m.messageType ?? ""
             switch type {
-            case "0": stats.heartbeats += 1
-            case "1": send(s, "0", [(112, text(112))])
-            case "4": if text(123) == "Y" { stats.gapFillsReceived += 1 }
-            case "G" where faults.rejectReplacesAtSessionLevel:
+            case FIXMessageType.orderCancelReplaceRequest where faults.rejectReplacesAtSessionLevel:
                 stats.sessionRejectsSent += 1
-                send(s, "3", [(45, text(34)), (372, "G"), (373, "99"), (58, "replace not supported")])
-            case "5": send(s, "5", []); sessions[s]!.closing = true
-            case "D", "F", "G":
+                send(s, FIXMessageType.reject, [(FIXTag.refSeqNum, text(FIXTag.msgSeqNum)), (FIXTag.refMsgType, "G"), (FIXTag.sessionRejectReason, "99"),
+                                                (FIXTag.text, "replace not supported")])
+            case FIXMessageType.newOrderSingle, FIXMessageType.orderCancelRequest, FIXMessageType.orderCancelReplaceRequest:
                 stats.applicationMessages += 1
-                let id = text(11)
+                let id = text(FIXTag.clOrdID)
                 // Throttle: messages per aligned second per session.
                 let second = now / 1_000_000_000
                 if sessions[s]!.windowStart != second { sessions[s]!.windowStart = second; sessions[s]!.windowCount = 0 }
@@ -227,41 +244,41 @@ public final class GatewaySimulator: @unchecked Sendable {
                 if profile.throttle > 0 && sessions[s]!.windowCount > profile.throttle {
                     stats.throttled += 1
                     stats.rejects += 1
-                    queue.append(Pending(release: now, session: s, type: "8",
-                                         fields: [(37, "NONE"), (11, id), (150, "8"), (39, "8"), (103, "99"), (58, "throttle exceeded")]))
+                    queue.append(Pending(release: now, session: s, type: FIXMessageType.executionReport,
+                                         fields: [(FIXTag.orderID, "NONE"), (FIXTag.clOrdID, id), (FIXTag.execType, "8"), (FIXTag.ordStatus, "8"), (FIXTag.ordRejReason, "99"), (FIXTag.text, "throttle exceeded")]))
                     return
                 }
                 serverFree = max(serverFree, now) + profile.serviceTime
                 let release = max(lastRelease, serverFree + profile.delay.draw(unit(), unit()))
                 lastRelease = release
                 execID += 1
-                let symbol = text(55), side = text(54)
-                if type == "F" {
-                    let original = text(41)
+                let symbol = text(FIXTag.symbol), side = text(FIXTag.side)
+                if type == FIXMessageType.orderCancelRequest {
+                    let original = text(FIXTag.origClOrdID)
                     let found = books[symbol]?.remove(session: s, id: original) ?? false
                     if found {
                         stats.acks += 1
-                        queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (41, original), (17, "E\(execID)"), (150, "4"), (39, "4")]))
+                        queue.append(Pending(release: release, session: s, type: FIXMessageType.executionReport, fields: [(FIXTag.orderID, "O\(execID)"), (FIXTag.clOrdID, id), (FIXTag.origClOrdID, original), (FIXTag.execID, "E\(execID)"), (FIXTag.execType, "4"), (FIXTag.ordStatus, "4")]))
                     } else {
                         stats.cancelRejects += 1
-                        queue.append(Pending(release: release, session: s, type: "9", fields: [(37, "NONE"), (11, id), (41, original), (39, "8"), (434, "1"), (102, "1"), (58, "unknown order")]))
+                        queue.append(Pending(release: release, session: s, type: FIXMessageType.orderCancelReject, fields: [(FIXTag.orderID, "NONE"), (FIXTag.clOrdID, id), (FIXTag.origClOrdID, original), (FIXTag.ordStatus, "8"), (FIXTag.cxlRejResponseTo, "1"), (FIXTag.cxlRejReason, "1"), (FIXTag.text, "unknown order")]))
                     }
                     return
                 }
-                let price = Int(text(44)) ?? 0, quantity = Int(text(38)) ?? 0
-                if type == "D" && (price <= 0 || quantity <= 0 || symbol.isEmpty) {
+                let price = Int(text(FIXTag.price)) ?? 0, quantity = Int(text(FIXTag.orderQty)) ?? 0
+                if type == FIXMessageType.newOrderSingle && (price <= 0 || quantity <= 0 || symbol.isEmpty) {
                     stats.rejects += 1
-                    queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "NONE"), (11, id), (17, "E\(execID)"), (150, "8"), (39, "8"), (58, "invalid order")]))
+                    queue.append(Pending(release: release, session: s, type: FIXMessageType.executionReport, fields: [(FIXTag.orderID, "NONE"), (FIXTag.clOrdID, id), (FIXTag.execID, "E\(execID)"), (FIXTag.execType, "8"), (FIXTag.ordStatus, "8"), (FIXTag.text, "invalid order")]))
                     return
                 }
-                if type == "G" { _ = books[symbol]?.remove(session: s, id: text(41)) }
+                if type == FIXMessageType.orderCancelReplaceRequest { _ = books[symbol]?.remove(session: s, id: text(FIXTag.origClOrdID)) }
                 stats.acks += 1
-                queue.append(Pending(release: release, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "E\(execID)"), (150, type == "G" ? "5" : "0"), (39, "0"), (55, symbol), (54, side)]))
+                queue.append(Pending(release: release, session: s, type: FIXMessageType.executionReport, fields: [(FIXTag.orderID, "O\(execID)"), (FIXTag.clOrdID, id), (FIXTag.execID, "E\(execID)"), (FIXTag.execType, type == FIXMessageType.orderCancelReplaceRequest ? "5" : "0"), (FIXTag.ordStatus, "0"), (FIXTag.symbol, symbol), (FIXTag.side, side)]))
                 // Price-time matching against the opposite side.
                 if let resting = books[symbol, default: Book()].match(side: side, price: price) {
                     stats.fills += 2
-                    queue.append(Pending(release: release + 1_000, session: s, type: "8", fields: [(37, "O\(execID)"), (11, id), (17, "F\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
-                    queue.append(Pending(release: release + 1_000, session: resting.session, type: "8", fields: [(37, "R\(execID)"), (11, resting.clOrdID), (17, "G\(execID)"), (150, "F"), (39, "2"), (31, "\(resting.price)"), (32, "\(min(quantity, resting.quantity))")]))
+                    queue.append(Pending(release: release + 1_000, session: s, type: FIXMessageType.executionReport, fields: [(FIXTag.orderID, "O\(execID)"), (FIXTag.clOrdID, id), (FIXTag.execID, "F\(execID)"), (FIXTag.execType, "F"), (FIXTag.ordStatus, "2"), (FIXTag.lastPx, "\(resting.price)"), (FIXTag.lastQty, "\(min(quantity, resting.quantity))")]))
+                    queue.append(Pending(release: release + 1_000, session: resting.session, type: FIXMessageType.executionReport, fields: [(FIXTag.orderID, "R\(execID)"), (FIXTag.clOrdID, resting.clOrdID), (FIXTag.execID, "G\(execID)"), (FIXTag.execType, "F"), (FIXTag.ordStatus, "2"), (FIXTag.lastPx, "\(resting.price)"), (FIXTag.lastQty, "\(min(quantity, resting.quantity))")]))
                 } else {
                     books[symbol, default: Book()].add(Resting(price: price, quantity: quantity, clOrdID: id, session: s, side: side))
                 }

@@ -6,6 +6,7 @@ import Glibc
 
 /// A dedicated OS thread for a hot loop, optionally pinned to one CPU. `join()` waits for it and makes
 /// everything it wrote visible to the joining thread.
+/// `@unchecked Sendable`: the pthread handle is written once by `start` before the value is shared, and only read by `join()`.
 public final class PinnedThread: @unchecked Sendable {
     // Written once by start() before the thread runs; read by join() after it ends.
     private var thread: pthread_t = 0

@@ -6,6 +6,7 @@ import Capture
 import CShims
 
 /// A non-blocking TCP listening socket.
+/// `@unchecked Sendable`: the descriptor is immutable after `init`; `accept` is called from one thread at a time.
 public final class TCPListener: @unchecked Sendable {
     public let endpoint: Endpoint
     public let descriptor: Int32
@@ -33,6 +34,7 @@ public final class TCPListener: @unchecked Sendable {
 }
 
 /// A connected, non-blocking TCP socket (TCP_NODELAY). Closed when released or by ``close()``.
+/// `@unchecked Sendable`: used by one thread at a time (each session lives on its player's or simulator's thread); `close()` happens on that thread.
 public final class TCPConnectionSocket: @unchecked Sendable {
     public private(set) var descriptor: Int32
     /// The far end, when this side connected.

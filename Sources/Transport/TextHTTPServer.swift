@@ -7,6 +7,7 @@ import Synchronization
 
 /// A minimal HTTP/1.1 server for plain-text pages (Prometheus scrapes): GET only, one request per
 /// connection, served one at a time on its own thread. `page(path)` returns the body or nil (404).
+/// `@unchecked Sendable`: `thread` is set once in `init` and read by `stop()`; the serving thread touches only the listener and the atomic flag.
 public final class TextHTTPServer: @unchecked Sendable {
     public let port: UInt16
     private let listener: TCPListener

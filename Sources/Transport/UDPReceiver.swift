@@ -42,6 +42,7 @@ public struct ReceivedDatagram {
 /// UDP sockets bound to one or more endpoints (joined when multicast), received together with
 /// recvmmsg and kernel receive timestamps (SO_TIMESTAMPNS). Buffers are allocated once; receiving
 /// allocates nothing. Receive from one thread at a time.
+/// `@unchecked Sendable`: its buffers are written and read by one receiving thread at a time (the documented contract); the sockets are immutable after `init`.
 public final class UDPReceiver: @unchecked Sendable {
     public let endpoints: [Endpoint]
     /// The ports actually bound (differs from the requested port when it was 0).

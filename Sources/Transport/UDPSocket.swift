@@ -23,6 +23,7 @@ public struct SenderOptions: Sendable, Equatable {
 
 /// A connected UDP socket: the datagrams it sends go to one endpoint. The descriptor is closed when the
 /// socket is released. Send from one thread at a time.
+/// `@unchecked Sendable`: the descriptor is immutable after `init`; its send buffers are used from one thread at a time (the documented contract).
 public final class UDPSender: @unchecked Sendable {
     public let target: Endpoint
     public let descriptor: Int32
