@@ -1,17 +1,8 @@
 import Vocabulary
 import Capture
 import Foundation
+import TestSupport
 
-/// A temporary directory per test, removed at the end.
-final class TemporaryDirectory {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "rehearse-test-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
 
 /// An Ethernet/IPv4/UDP frame carrying `payload` (addresses and ports given), for tests.
 func udpFrame(source: UInt32 = 0x0A00_0001, destination: UInt32 = 0xEF01_0101, sourcePort: UInt16 = 5000,

@@ -1,22 +1,10 @@
 import Vocabulary
 import Capture
 import MarketData
+import TestSupport
 import Testing
 
-func withView<R>(_ bytes: [UInt8], _ body: (ByteView) throws -> R) rethrows -> R {
-    try bytes.withUnsafeBytes { try body(ByteView(unsafeStart: $0.baseAddress, count: $0.count)) }
-}
 
-/// A small deterministic generator for the randomized tests: the same numbers on every run.
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    /// A number in 0 ..< bound.
-    mutating func callAsFunction(_ bound: Int) -> Int {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Int((state >> 33) % UInt64(bound))
-    }
-}
 
 @Suite("OMD packets and messages")
 struct OMDDecodingTests {

@@ -1,3 +1,4 @@
+import TestSupport
 import Vocabulary
 import MarketData
 import Testing

@@ -2,6 +2,7 @@ import Vocabulary
 import Capture
 import Foundation
 import Synth
+import TestSupport
 import Testing
 @testable import OrderEntry
 
@@ -50,7 +51,7 @@ struct FIXCaptureTests {
         var offset = 0
         for size in [7, 50, 1, 200, 33, 1000] where offset < stream.count {
             let chunk = Array(stream[offset..<min(stream.count, offset + size)])
-            view(chunk) { v in
+            withView(chunk) { v in
                 parser.append(v, timestamp: Int64(offset)) { m in found.append(m.message.value(11).map(FIXMessage.string) ?? "?") }
             }
             offset += size
@@ -65,9 +66,9 @@ struct FIXCaptureTests {
         var parser = FIXStreamParser()
         let a = newOrder(clOrdID: "A"), b = newOrder(clOrdID: "B")
         var found: [String] = []
-        view(a + Array(b[0..<30])) { v in parser.append(v, timestamp: 1) { found.append($0.message.value(11).map(FIXMessage.string) ?? "?") } }
+        withView(a + Array(b[0..<30])) { v in parser.append(v, timestamp: 1) { found.append($0.message.value(11).map(FIXMessage.string) ?? "?") } }
         parser.gap(missing: 10)
-        view(Array(b[40...]) + a) { v in parser.append(v, timestamp: 2) { found.append($0.message.value(11).map(FIXMessage.string) ?? "?") } }
+        withView(Array(b[40...]) + a) { v in parser.append(v, timestamp: 2) { found.append($0.message.value(11).map(FIXMessage.string) ?? "?") } }
         #expect(found == ["A", "A"])
         #expect(parser.errorCount == 0)
         #expect(parser.bytesLostToGaps == UInt64(b.count - 10))

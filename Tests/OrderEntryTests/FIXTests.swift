@@ -1,12 +1,10 @@
 import Vocabulary
 import Capture
 import Foundation
+import TestSupport
 import Testing
 @testable import OrderEntry
 
-func view<R>(_ bytes: [UInt8], _ body: (ByteView) -> R) -> R {
-    bytes.withUnsafeBytes { body(ByteView(unsafeStart: $0.baseAddress, count: $0.count)) }
-}
 
 func newOrder(_ begin: String = "FIX.4.4", clOrdID: String = "ORD-1") -> [UInt8] {
     var w = FIXWriter(beginString: begin)
@@ -20,7 +18,7 @@ struct FIXTests {
     @Test("a message written by the writer frames exactly and its fields read back", arguments: ["FIX.4.2", "FIX.4.4", "FIXT.1.1"])
     func roundTrip(begin: String) {
         let bytes = newOrder(begin)
-        view(bytes) { v in
+        withView(bytes) { v in
             #expect(FIXFramer.frame(v) == .message(length: bytes.count))
             let m = FIXMessage(unchecked: v)
             #expect(m.beginString == begin)
@@ -46,7 +44,7 @@ struct FIXTests {
     func prefixes() {
         let bytes = newOrder()
         for n in 0..<bytes.count {
-            view(Array(bytes[0..<n])) { v in #expect(FIXFramer.frame(v) == .needMore, "prefix \(n)") }
+            withView(Array(bytes[0..<n])) { v in #expect(FIXFramer.frame(v) == .needMore, "prefix \(n)") }
         }
     }
 
@@ -55,32 +53,32 @@ struct FIXTests {
         var bad = newOrder()
         bad[bad.count - 2] = bad[bad.count - 2] == 0x30 ? 0x31 : 0x30  // last checksum digit
         let good = newOrder(clOrdID: "ORD-2")
-        view(bad + good) { v in
+        withView(bad + good) { v in
             #expect(FIXFramer.frame(v) == .invalid(.checksumMismatch, skip: bad.count))
             let rest = v.getSlice(from: bad.count)!
             #expect(FIXFramer.frame(rest) == .message(length: good.count))
         }
         var longer = Array(String(decoding: newOrder(), as: UTF8.self).replacingOccurrences(of: "\u{01}9=", with: "\u{01}9=1").utf8)
-        view(longer) { v in
+        withView(longer) { v in
             if case .invalid = FIXFramer.frame(v) {} else if FIXFramer.frame(v) != .needMore { Issue.record("length +1000s accepted") }
         }
         longer = Array("8=FIX.4.4\u{01}9=12a\u{01}35=0\u{01}10=000\u{01}".utf8)
-        view(longer) { v in #expect(FIXFramer.frame(v) == .invalid(.badBodyLength, skip: longer.count)) }
+        withView(longer) { v in #expect(FIXFramer.frame(v) == .invalid(.badBodyLength, skip: longer.count)) }
         let garbage = Array("GET / HTTP/1.1\r\n".utf8) + good
-        view(garbage) { v in
+        withView(garbage) { v in
             #expect(FIXFramer.frame(v) == .invalid(.badBeginString, skip: garbage.count - good.count))
         }
         let soh = Array("junk\u{01}".utf8) + good
-        view(soh) { v in #expect(FIXFramer.frame(v) == .invalid(.badBeginString, skip: 5)) }
+        withView(soh) { v in #expect(FIXFramer.frame(v) == .invalid(.badBeginString, skip: 5)) }
         var misplaced = newOrder()
         misplaced[misplaced.count - 7] = 0x32  // "20=" instead of "10="
-        view(misplaced) { v in #expect(FIXFramer.frame(v) == .invalid(.badChecksumField, skip: misplaced.count)) }
+        withView(misplaced) { v in #expect(FIXFramer.frame(v) == .invalid(.badChecksumField, skip: misplaced.count)) }
     }
 
     @Test("malformed fields stop iteration and say so")
     func malformedFields() {
         let bytes = Array("8=FIX.4.4\u{01}35=D\u{01}x1=2\u{01}".utf8)
-        view(bytes) { v in
+        withView(bytes) { v in
             var f = FIXMessage(unchecked: v).fields
             var n = 0
             while f.next() != nil { n += 1 }

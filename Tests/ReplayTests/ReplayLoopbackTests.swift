@@ -2,23 +2,11 @@ import Vocabulary
 import Capture
 import Foundation
 import Synth
+import TestSupport
 import Testing
 import Transport
 @testable import Replay
 
-/// A small synthesized capture: channels on line A only, written to a temporary file.
-func synthCapture(channels: Int = 2, packets: Int = 400, rate: Double = 20_000, lines: [FeedLine] = [.a],
-                  gzip: Bool = false, seed: UInt64 = 7) throws -> (String, SynthSummary) {
-    var c = SynthConfiguration()
-    c.seed = seed
-    c.channels = channels
-    c.packetLimit = packets
-    c.rate = rate
-    c.lines = lines
-    let path = NSTemporaryDirectory() + "rehearse-replay-\(UUID().uuidString).pcap" + (gzip ? ".gz" : "")
-    let summary = try OMDSynthesizer.generate(c, to: path)
-    return (path, summary)
-}
 
 /// Every UDP payload of a capture by destination, in order.
 func payloadsByDestination(_ path: String) throws -> [Endpoint: [[UInt8]]] {

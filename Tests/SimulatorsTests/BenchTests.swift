@@ -4,59 +4,21 @@ import MarketData
 import Foundation
 import Synchronization
 import Synth
+import TestSupport
 import Testing
 import Transport
 @testable import Replay
 @testable import Simulators
 
-/// Distinct blocks of 16 ports per test in this process (bench channels use consecutive ports).
-let nextPortBlock = Atomic<Int>(0)
-func portBlock() -> UInt16 {
-    let pid = Int(ProcessInfo.processInfo.processIdentifier)
-    return UInt16(20_000 + (pid % 500) * 64 + nextPortBlock.add(1, ordering: .relaxed).oldValue * 16 % 64)
-}
 
-func synthFeed(channels: Int, packets: Int, rate: Double, seed: UInt64 = 11) throws -> String {
-    var c = SynthConfiguration()
-    c.seed = seed
-    c.channels = channels
-    c.packetLimit = packets
-    c.rate = rate
-    c.lines = [.a]
-    let path = NSTemporaryDirectory() + "rehearse-bench-\(UUID().uuidString).pcap"
-    _ = try OMDSynthesizer.generate(c, to: path)
-    return path
-}
 
-/// A simulator on `listen`…+channels publishing to `publish`…, run on its own thread.
-final class RunningSimulator: @unchecked Sendable {
-    let simulator: FeedSimulator
-    private var stats: FeedSimulatorStatistics?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(listen: UInt16, publish: UInt16, channels: Int, profile: FeedProfile, faults: FeedFaults = FeedFaults()) throws {
-        let l = (0..<channels).map { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listen + UInt16($0)) }
-        let p = (0..<channels).map { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: publish + UInt16($0)) }
-        simulator = try FeedSimulator(listen: l, publish: p, profile: profile, faults: faults, seed: 5)
-        Thread.detachNewThread { [self] in
-            stats = simulator.run()
-            done.signal()
-        }
-    }
-
-    func stop() -> FeedSimulatorStatistics {
-        simulator.stop()
-        done.wait()
-        return stats!
-    }
-}
 
 @Suite("Bench against reference platforms", .serialized)
 struct BenchTests {
     @Test("every sent message is received, lost or duplicated exactly once; faults show up as loss and duplicates; latency is at least the platform's delay")
     func conservationAndFaults() throws {
         let channels = 3
-        let path = try synthFeed(channels: channels, packets: 3_000, rate: 20_000)
+        let path = try synthCapture(channels: channels, packets: 3_000, rate: 20_000, seed: 11).0
         defer { try? FileManager.default.removeItem(atPath: path) }
         let base = portBlock()
         var oldProfile = FeedProfile.old
@@ -111,7 +73,7 @@ struct BenchTests {
         // a re-packetising platform may merge it with SN 1 when the host is slow (then nothing drops).
         let profile = FeedProfile.old
         let channels = 2
-        let path = try synthFeed(channels: channels, packets: 400, rate: 20_000)
+        let path = try synthCapture(channels: channels, packets: 400, rate: 20_000, seed: 11).0
         defer { try? FileManager.default.removeItem(atPath: path) }
         let base = portBlock()
         var quiet = profile
@@ -137,7 +99,7 @@ struct BenchTests {
 
     @Test("the matcher neither expects nor counts a Sequence Reset; the message after it owns the SN")
     func matcherIgnoresResets() throws {
-        let path = try synthFeed(channels: 1, packets: 50, rate: 10_000)
+        let path = try synthCapture(channels: 1, packets: 50, rate: 10_000, seed: 11).0
         defer { try? FileManager.default.removeItem(atPath: path) }
         var map = TargetMap()
         try map.add("each=127.0.0.1:9")
@@ -164,7 +126,7 @@ struct BenchTests {
 
     @Test("bench refuses --max pacing, and an empty selection")
     func refusals() throws {
-        let path = try synthFeed(channels: 1, packets: 50, rate: 10_000)
+        let path = try synthCapture(channels: 1, packets: 50, rate: 10_000, seed: 11).0
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = ReplayOptions()
         options.pacing = .maximum

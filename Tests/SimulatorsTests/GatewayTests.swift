@@ -3,43 +3,13 @@ import Capture
 import Foundation
 import OrderEntry
 import Synth
+import TestSupport
 import Testing
 import Transport
 @testable import Replay
 @testable import Simulators
 
-final class RunningGateway: @unchecked Sendable {
-    let simulator: GatewaySimulator
-    private var stats: GatewayStatistics?
-    private let done = DispatchSemaphore(value: 0)
 
-    init(profile: GatewayProfile = .new, faults: GatewayFaults = GatewayFaults()) throws {
-        simulator = try GatewaySimulator(listen: Endpoint("127.0.0.1:0")!, profile: profile, faults: faults)
-        Thread.detachNewThread { [self] in
-            stats = simulator.run()
-            done.signal()
-        }
-    }
-
-    var endpoint: Endpoint { Endpoint(address: IPAddress(v4: 0x7F00_0001), port: simulator.port) }
-
-    func stop() -> GatewayStatistics {
-        simulator.stop()
-        done.wait()
-        return stats!
-    }
-}
-
-func fixCapture(sessions: Int, orders: Int, rate: Double = 2_000) throws -> String {
-    var c = FIXSynthConfiguration()
-    c.seed = 5
-    c.sessions = sessions
-    c.ordersPerSession = orders
-    c.rate = rate
-    let path = NSTemporaryDirectory() + "rehearse-gw-\(UUID().uuidString).pcap"
-    _ = try FIXSynthesizer.generate(c, to: path)
-    return path
-}
 
 @Suite("Gateway replay against the reference gateway", .serialized)
 struct GatewayTests {
