@@ -32,5 +32,5 @@ threads.forEach { $0.join() }
 for side in result.sides {
     print("\(side.name): p99 \(TimeText.duration(side.latency.p99)), \(side.messagesReceived) of \(side.messagesSent) messages back")
 }
-if let ratio = result.latencyRatios?["p99"] { print("new/old p99: \(TimeFormat.format(ratio, 2))") }
+if let ratios = result.latencyRatios { print("new/old p99: \(TimeFormat.format(ratios.p99, 2))") }
 exit(failure == nil && result.sides.allSatisfy { $0.messagesReceived > 0 } ? 0 : 1)

@@ -38,7 +38,7 @@ public final class WatchSession: Sendable {
                     guard path == "/metrics" || path == "/" else { return nil }
                     return watcher.latest.snapshot?.prometheus() ?? "# no snapshot yet\n"
                 }
-            } catch { throw RehearseError(.usage, "--metrics \(metrics): \(error.description)") }
+            } catch { throw RehearseError(.usage, "metrics endpoint \(metrics): \(error.description)") }
         } else {
             server = nil
         }
@@ -112,7 +112,7 @@ public struct AlertDelivery: Sendable {
         environment["REHEARSE_ALERT_CHANNEL"] = a.channel.map(String.init) ?? ""
         environment["REHEARSE_ALERT_MESSAGE"] = a.message
         p.environment = environment
-        do { try p.run() } catch { return "--alert-command could not run: \(error)" }
+        do { try p.run() } catch { return "the alert command could not run: \(error)" }
         return nil
     }
 }

@@ -77,8 +77,14 @@ struct Bench: ParsableCommand {
         if let receiveInterface { receive.multicastInterface = try resolveInterface(receiveInterface).address }
         guard let drainNs = try parseDurationOption(drain, "--drain") else { throw RehearseError(.usage, "--drain") }
         let bench: FeedBench
+        guard !pacing.max else {
+            throw RehearseError(.usage, "bench measures latency from each packet's scheduled send time; use --speed, --pps or --mbps (not --max)")
+        }
         do { bench = try FeedBench(path: capture, selection: selection, targets: targets, options: options,
-                                   receiverOptions: receive, drain: drainNs) } catch { throw RehearseError(error) }
+                                   receiverOptions: receive, drain: drainNs) } catch {
+            if case .plan(let p) = error { throw planError(p) }
+            throw RehearseError(error)
+        }
         if !json { print(ReplayText.plan(bench.plan, options)) }
         let control = ReplayControl()
         var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
@@ -106,7 +112,7 @@ enum BenchText {
         ]
         if let ratios = r.latencyRatios {
             rows.append(["new/old p50 · p99 · p99.9 · max",
-                         [ratios["p50"], ratios["p99"], ratios["p99.9"], ratios["max"]].map { String(format: "%.2f", $0 ?? 0) }.joined(separator: " · ")])
+                         [ratios.p50, ratios.p99, ratios.p999, ratios.max].map { String(format: "%.2f", $0) }.joined(separator: " · ")])
         }
         out += "\n\n" + Text.table([""] + names, rows, numeric: Set(1...max(1, names.count)))
         out += "\n  latency = kernel receive time − scheduled send time (the sender's own lateness is above)"

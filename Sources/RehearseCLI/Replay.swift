@@ -35,7 +35,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var map = TargetMap()
         for m in mappings {
-            do { try map.add(m) } catch { throw RehearseError(error) }
+            do { try map.add(m) } catch { throw RehearseError(.usage, "--to \(error.description)") }
         }
         let selection = try select.selection()
         var options = ReplayOptions()
@@ -44,7 +44,7 @@ struct ReplayCommand: ParsableCommand {
         try sender.apply(to: &options)
         let plan: FeedPlan
         do { plan = try FeedPlan(path: capture, selection: selection, map: map, dropUnmapped: dropUnmapped) } catch {
-            throw RehearseError(error)
+            throw planError(error)
         }
         let player: FeedPlayer
         do { player = try FeedPlayer(plan: plan, options: options) } catch { throw RehearseError(error) }

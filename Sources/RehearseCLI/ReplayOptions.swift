@@ -124,3 +124,14 @@ func parseDurationOption(_ text: String?, _ option: String) throws -> Int64? {
     return value
 }
 
+/// A plan error in the command line's words: the options that fix it.
+func planError(_ e: FeedPlan.PlanError) -> RehearseError {
+    let base = RehearseError(e)
+    switch e {
+    case .unmapped:
+        return RehearseError(base.status, base.message
+                             + "; map them with --to CAPTURED=HOST:PORT, *=HOST:PORT or each=HOST:PORT, or skip them with --drop-unmapped")
+    case .unknownStreams: return RehearseError(base.status, "--stream: " + base.message)
+    default: return base
+    }
+}

@@ -141,7 +141,11 @@ struct Synth: ParsableCommand {
         if microseconds && c.format != .pcap {
             throw RehearseError(.usage, "--microseconds applies to classic pcap only")
         }
-        if let problem = c.validate() { throw RehearseError(.usage, problem) }
+        if let problem = c.validate() {
+            let flags: [SynthConfiguration.Field: String] = [.channels: "--channels", .rate: "--rate", .duration: "--duration",
+                                                             .packetLimit: "--packets", .lines: "--lines", .maximumPayload: "--max-payload"]
+            throw RehearseError(.usage, problem.field.map { "\(flags[$0]!) \(problem.reason)" } ?? problem.reason)
+        }
         return c
     }
 

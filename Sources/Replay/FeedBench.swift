@@ -172,7 +172,7 @@ public final class FeedBench: @unchecked Sendable {
             case .expected(let e): return e.description
             case .receiver(let e): return e.description
             case .maximumPacing:
-                return "bench measures latency from each packet's scheduled send time; use --speed, --pps or --mbps (not --max)"
+                return "bench measures latency from each packet's scheduled send time: pace by speed, packet rate or bit rate, not as fast as possible"
             }
         }
     }
@@ -182,7 +182,7 @@ public final class FeedBench: @unchecked Sendable {
         if case .maximum = options.pacing { throw .maximumPacing }
         var map = TargetMap()
         for t in targets {
-            do { try map.add("each=\(t.send)") } catch { throw .plan(.filter(error.description)) }
+            do { try map.add(.each(t.send)) } catch { throw .plan(.filter(error.description)) }
         }
         var single = options
         single.loops = 1
@@ -221,13 +221,7 @@ public final class FeedBench: @unchecked Sendable {
         for r in receivers { r.stop() }
         for r in receivers { r.join() }
         let sides = receivers.map { $0.result(messagesSent: sent) }
-        var ratios: [String: Double]?
-        if sides.count == 2 {
-            let o = sides[0].latency, n = sides[1].latency
-            func ratio(_ a: UInt64, _ b: UInt64) -> Double { a == 0 ? 0 : Double(b) / Double(a) }
-            ratios = ["p50": ratio(o.p50, n.p50), "p90": ratio(o.p90, n.p90), "p99": ratio(o.p99, n.p99),
-                      "p99.9": ratio(o.p999, n.p999), "max": ratio(o.max, n.max)]
-        }
+        let ratios = sides.count == 2 ? LatencyRatios(old: sides[0].latency, new: sides[1].latency) : nil
         return (BenchResult(replay: replay, sides: sides, latencyRatios: ratios), failure)
     }
 }

@@ -63,12 +63,12 @@ public struct FeedPlan: Sendable {
             case .unmapped(let list):
                 return "no target for \(list.count) selected stream\(list.count == 1 ? "" : "s"): "
                     + list.prefix(20).map(\.description).joined(separator: ", ") + (list.count > 20 ? ", …" : "")
-                    + " (map them with --to CAPTURED=HOST:PORT, *=HOST:PORT or each=HOST:PORT, or skip them with --drop-unmapped)"
+                    + " (map each to a target, or drop unmapped streams)"
             case .nothingSelected(let path, let other):
                 return "\(path): no UDP packets selected" + (other > 0
                     ? " (\(other) selected packets are not UDP; to replay FIX order sessions over TCP use `rehearse gateway`)" : "")
             case .unknownStreams(let list):
-                return "--stream: not in the capture: " + list.map(\.description).joined(separator: ", ")
+                return "selected streams not in the capture: " + list.map(\.description).joined(separator: ", ")
             }
         }
     }

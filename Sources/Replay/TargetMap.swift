@@ -16,12 +16,21 @@ public struct TargetMap: Sendable, Equatable {
         case stream(Endpoint, [Endpoint])
         case all([Endpoint])
         case each(Endpoint)
+
+        /// The rule in its `--to` text form.
+        public var text: String {
+            switch self {
+            case .stream(let c, let t): "\(c)=" + t.map(\.description).joined(separator: ",")
+            case .all(let t): "*=" + t.map(\.description).joined(separator: ",")
+            case .each(let base): "each=\(base)"
+            }
+        }
     }
 
     public struct ParseError: Error, CustomStringConvertible, Sendable, Equatable {
         public let text: String
         public let reason: String
-        public var description: String { "--to \(text): \(reason)" }
+        public var description: String { "\(text): \(reason)" }
     }
 
     public private(set) var rules: [Rule] = []
@@ -44,31 +53,41 @@ public struct TargetMap: Sendable, Equatable {
             if targets.contains(endpoint) { throw ParseError(text: text, reason: "target \(p) is listed twice") }
             targets.append(endpoint)
         }
+        let rule: Rule
         switch left {
-        case "*":
-            if rules.contains(where: { if case .all = $0 { true } else if case .each = $0 { true } else { false } }) {
-                throw ParseError(text: text, reason: "a second catch-all mapping (*= or each=) overlaps the first")
-            }
-            rules.append(.all(targets))
+        case "*": rule = .all(targets)
         case "each":
             guard targets.count == 1 else { throw ParseError(text: text, reason: "each= takes one HOST:BASEPORT") }
-            if rules.contains(where: { if case .all = $0 { true } else { false } }) {
-                throw ParseError(text: text, reason: "each= overlaps the catch-all *= mapping")
-            }
-            if rules.contains(.each(targets[0])) { throw ParseError(text: text, reason: "each=\(targets[0]) is given twice") }
-            // Several each= rules: every stream gets one target from each (e.g. old and new platform).
-            rules.append(.each(targets[0]))
+            rule = .each(targets[0])
         default:
             guard let captured = Endpoint(left) else {
                 throw ParseError(text: text, reason: "\"\(left)\" is not a captured destination ADDRESS:PORT, * or each")
             }
-            for rule in rules {
-                if case .stream(let c, let t) = rule, c == captured, let same = targets.first(where: t.contains) {
-                    throw ParseError(text: text, reason: "\(captured) is already mapped to \(same)")
+            rule = .stream(captured, targets)
+        }
+        do { try add(rule) } catch { throw ParseError(text: text, reason: error.reason) }
+    }
+
+    /// Adds a rule; an overlapping mapping is an error (its `text` is the rule's own form).
+    public mutating func add(_ rule: Rule) throws(ParseError) {
+        func refuse(_ reason: String) -> ParseError { ParseError(text: rule.text, reason: reason) }
+        switch rule {
+        case .all:
+            if rules.contains(where: { if case .all = $0 { true } else if case .each = $0 { true } else { false } }) {
+                throw refuse("a second catch-all mapping (*= or each=) overlaps the first")
+            }
+        case .each(let base):
+            if rules.contains(where: { if case .all = $0 { true } else { false } }) { throw refuse("each= overlaps the catch-all *= mapping") }
+            if rules.contains(.each(base)) { throw refuse("each=\(base) is given twice") }
+            // Several each= rules: every stream gets one target from each (e.g. old and new platform).
+        case .stream(let captured, let targets):
+            for existing in rules {
+                if case .stream(let c, let t) = existing, c == captured, let same = targets.first(where: t.contains) {
+                    throw refuse("\(captured) is already mapped to \(same)")
                 }
             }
-            rules.append(.stream(captured, targets))
         }
+        rules.append(rule)
     }
 
     /// Targets of each captured destination (in the order given); destinations no rule covers get [].

@@ -61,12 +61,33 @@ public struct BenchResult: Codable, Sendable {
     public var replay: ReplayResult
     public var sides: [BenchSideResult]
     /// new ÷ old for p50, p90, p99, p99.9, max (below 1: the new platform is faster); nil without both.
-    public var latencyRatios: [String: Double]?
+    public var latencyRatios: LatencyRatios?
 
     /// Memberwise.
-    public init(replay: ReplayResult, sides: [BenchSideResult], latencyRatios: [String: Double]? = nil) {
+    public init(replay: ReplayResult, sides: [BenchSideResult], latencyRatios: LatencyRatios? = nil) {
         self.replay = replay
         self.sides = sides
         self.latencyRatios = latencyRatios
+    }
+}
+
+/// new ÷ old latency at each percentile (below 1: the new platform is faster); 0 where old is 0.
+/// Encoded with the keys `p50`, `p90`, `p99`, `p99.9`, `max`.
+public struct LatencyRatios: Codable, Sendable, Equatable {
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+
+    enum CodingKeys: String, CodingKey { case p50, p90, p99, p999 = "p99.9", max }
+
+    public init(old o: LatencySummary, new n: LatencySummary) {
+        func ratio(_ a: UInt64, _ b: UInt64) -> Double { a == 0 ? 0 : Double(b) / Double(a) }
+        p50 = ratio(o.p50, n.p50)
+        p90 = ratio(o.p90, n.p90)
+        p99 = ratio(o.p99, n.p99)
+        p999 = ratio(o.p999, n.p999)
+        max = ratio(o.max, n.max)
     }
 }

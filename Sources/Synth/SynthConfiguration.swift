@@ -185,22 +185,33 @@ public struct SynthConfiguration: Sendable {
     }
     public func source(_ line: FeedLine) -> IPAddress { line == .a ? sourceA : sourceB }
 
+    /// A setting a ``Problem`` is about (nil: the combination of several).
+    public enum Field: String, Sendable, CaseIterable { case channels, rate, duration, packetLimit, lines, maximumPayload }
+
+    /// What is wrong with a configuration: the field, and why (text starting with the field's role).
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public let field: Field?
+        public let reason: String
+        public var description: String { field.map { "\($0.rawValue) \(reason)" } ?? reason }
+    }
+
     /// A problem with the configuration, or nil.
-    public func validate() -> String? {
-        if channels < 1 || channels > 250 { return "--channels must be 1…250 (got \(channels))" }
-        if !(rate > 0) || rate > 50_000_000 { return "--rate must be > 0 and ≤ 50000000 packets/s" }
-        if let d = duration, d <= 0 { return "--duration must be positive" }
-        if let p = packetLimit, p <= 0 { return "--packets must be positive" }
-        if lines.isEmpty { return "--lines must name A, B or both" }
-        if maximumPayload < 200 || maximumPayload > 1472 { return "--max-payload must be 200…1472 bytes" }
+    public func validate() -> Problem? {
+        func problem(_ field: Field?, _ reason: String) -> Problem { Problem(field: field, reason: reason) }
+        if channels < 1 || channels > 250 { return problem(.channels, "must be 1…250 (got \(channels))") }
+        if !(rate > 0) || rate > 50_000_000 { return problem(.rate, "must be > 0 and ≤ 50000000 packets/s") }
+        if let d = duration, d <= 0 { return problem(.duration, "must be positive") }
+        if let p = packetLimit, p <= 0 { return problem(.packetLimit, "must be positive") }
+        if lines.isEmpty { return problem(.lines, "must name A, B or both") }
+        if maximumPayload < 200 || maximumPayload > 1472 { return problem(.maximumPayload, "must be 200…1472 bytes") }
         for f in faults where f.channel.map({ $0 >= channels }) ?? false {
-            return "fault \(f) names channel \(f.channel!), but there are \(channels) channels"
+            return problem(nil, "fault \(f) names channel \(f.channel!), but there are \(channels) channels")
         }
         for e in events where e.channel.map({ $0 >= channels }) ?? false {
-            return "event \(e) names channel \(e.channel!), but there are \(channels) channels"
+            return problem(nil, "event \(e) names channel \(e.channel!), but there are \(channels) channels")
         }
-        for f in faults where !lines.contains(f.line) { return "fault \(f) is on line \(f.line.rawValue), which is not generated" }
-        if !lineA.address.isV6 && !lineB.address.isV6 {} else { return "IPv6 line addresses are not supported by synth" }
+        for f in faults where !lines.contains(f.line) { return problem(nil, "fault \(f) is on line \(f.line.rawValue), which is not generated") }
+        if !lineA.address.isV6 && !lineB.address.isV6 {} else { return problem(nil, "IPv6 line addresses are not supported by synth") }
         return nil
     }
 }
