@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["Vocabulary", "Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
 
         // Analysis: inspection, comparison, findings (no sockets, no threads).
-        .target(name: "Measure", dependencies: ["Vocabulary", "Capture", "MarketData",
+        .target(name: "Measure", dependencies: ["Vocabulary", "Capture", "MarketData", "Scenario",
                                                 .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
 

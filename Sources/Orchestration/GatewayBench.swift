@@ -5,6 +5,7 @@ import Results
 import Synchronization
 import Transport
 import Vocabulary
+import Measure
 
 /// One gateway to replay the sessions into, with the session options for it.
 public struct GatewayTarget: Sendable {

@@ -3,6 +3,7 @@ import Results
 import Scenario
 import Transport
 import Vocabulary
+import Measure
 
 /// The pre-rollout checklist of a scenario: for every target, its gateway accepts a TCP connection,
 /// a FIX Logon and a Logout; every feed line delivers valid OMD with advancing sequence numbers. All

@@ -1,4 +1,5 @@
 import Vocabulary
+import Measure
 import Foundation
 import GRDB
 

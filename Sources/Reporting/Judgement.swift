@@ -3,22 +3,6 @@ import Measure
 import Results
 import Scenario
 
-/// A figure of a run as stored in the history and judged against a baseline.
-public struct Metric: Codable, Sendable, Equatable {
-    public var key: String
-    public var value: Double
-    /// Samples behind it (messages, requests).
-    public var samples: UInt64
-    /// True when lower is better (latency, loss); false for throughput.
-    public var lowerIsBetter: Bool
-    public init(key: String, value: Double, samples: UInt64, lowerIsBetter: Bool) {
-        self.key = key
-        self.value = value
-        self.samples = samples
-        self.lowerIsBetter = lowerIsBetter
-    }
-}
-
 extension RunResult {
     /// The run's figures, flattened: `feed.<target>.latencyP99`, `gateway.<target>.latencyP50`,
     /// `compare.lagP99`, …
@@ -90,38 +74,4 @@ extension PercentileSpectrum {
     }
 }
 
-/// Judges a run: its limits, and its figures against a baseline run's.
-public enum Judge {
-    public static func verdict(limits: [LimitCheck], current: [Metric], baseline: (id: Int64, metrics: [Metric])?,
-                               settings: BaselineSettings) -> Verdict {
-        var regressions: [MetricChange] = [], improvements: [MetricChange] = [], notJudged: [String] = []
-        if let baseline {
-            let before = Dictionary(baseline.metrics.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-            for m in current {
-                guard let b = before[m.key] else { continue }
-                let samples = min(m.samples, b.samples)
-                guard samples >= settings.minimumSamples else { notJudged.append(m.key); continue }
-                let change = b.value == 0 ? (m.value == 0 ? 0 : .infinity) : (m.value - b.value) / b.value
-                let worse = m.lowerIsBetter ? change > settings.tolerance : change < -settings.tolerance
-                let better = m.lowerIsBetter ? change < -settings.tolerance : change > settings.tolerance
-                // Counts that were zero and stay small are not regressions of a ratio.
-                let c = MetricChange(metric: m.key, baseline: b.value, current: m.value, change: change.isFinite ? change : 1e9, samples: samples)
-                if worse { regressions.append(c) } else if better && b.value != 0 { improvements.append(c) }
-            }
-        }
-        let failed = limits.filter { !$0.passed }.count
-        let passed = failed == 0 && regressions.isEmpty
-        var summary: String
-        if passed {
-            summary = "PASS: \(limits.count) limit\(limits.count == 1 ? "" : "s") held"
-            summary += baseline.map { "; no regression against run \($0.id) beyond \(Int(settings.tolerance * 100)) %" } ?? "; no baseline yet"
-        } else {
-            var reasons: [String] = []
-            if failed > 0 { reasons.append("\(failed) limit\(failed == 1 ? "" : "s") broken") }
-            if !regressions.isEmpty { reasons.append("\(regressions.count) regression\(regressions.count == 1 ? "" : "s") against run \(baseline!.id)") }
-            summary = "FAIL: " + reasons.joined(separator: ", ")
-        }
-        return Verdict(passed: passed, limitsFailed: failed, baselineRun: baseline?.id, regressions: regressions,
-                       improvements: improvements, notJudged: notJudged, summary: summary)
-    }
-}
+

@@ -53,64 +53,6 @@ public enum ContentHash {
     }
 }
 
-/// One limit of the scenario applied to one figure.
-public struct LimitCheck: Codable, Sendable, Equatable {
-    /// The scenario key, e.g. `feedLatencyP99`.
-    public var limit: String
-    /// The target (platform) it was applied to, when it applies per target.
-    public var target: String?
-    public var value: Double
-    public var threshold: Double
-    /// "ns", "messages", "messages/s".
-    public var unit: String
-    public var passed: Bool
-    public init(limit: String, target: String?, value: Double, threshold: Double, unit: String, passed: Bool) {
-        self.limit = limit
-        self.target = target
-        self.value = value
-        self.threshold = threshold
-        self.unit = unit
-        self.passed = passed
-    }
-}
-
-/// A figure that moved beyond the tolerance against the baseline run.
-public struct MetricChange: Codable, Sendable, Equatable {
-    public var metric: String
-    public var baseline: Double
-    public var current: Double
-    /// (current − baseline) / baseline.
-    public var change: Double
-    /// Samples behind the figure (the smaller of the two runs').
-    public var samples: UInt64
-}
-
-/// The verdict: limits, and the comparison with the baseline run.
-public struct Verdict: Codable, Sendable, Equatable {
-    public var passed: Bool
-    public var limitsFailed: Int
-    /// The history id of the baseline run (nil: none yet).
-    public var baselineRun: Int64?
-    /// Worse than the baseline beyond the tolerance (higher latency, lower throughput, more loss).
-    public var regressions: [MetricChange]
-    /// Better than the baseline beyond the tolerance.
-    public var improvements: [MetricChange]
-    /// Figures with too few samples behind them to judge.
-    public var notJudged: [String]
-    /// One sentence for people.
-    public var summary: String
-    public init(passed: Bool, limitsFailed: Int, baselineRun: Int64?, regressions: [MetricChange], improvements: [MetricChange],
-                notJudged: [String], summary: String) {
-        self.passed = passed
-        self.limitsFailed = limitsFailed
-        self.baselineRun = baselineRun
-        self.regressions = regressions
-        self.improvements = improvements
-        self.notJudged = notJudged
-        self.summary = summary
-    }
-}
-
 /// One step of a capacity ramp.
 public struct CapacityStep: Codable, Sendable, Equatable {
     public var speed: Double

@@ -1,5 +1,6 @@
 import Foundation
 import Vocabulary
+import Measure
 import Reporting
 import Scenario
 import Testing
