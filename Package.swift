@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Vocabulary", "Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "ScenarioTests", dependencies: ["Vocabulary", "Scenario", "Capture"], swiftSettings: strict),
         .testTarget(name: "ReportingTests", dependencies: ["Vocabulary", "Reporting", "Results", "Measure", "Replay", "Scenario"], swiftSettings: strict),
-        .testTarget(name: "MeasureTests", dependencies: ["Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
+        .testTarget(name: "MeasureTests", dependencies: ["TestSupport", "Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Vocabulary", "Replay", "Results", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["TestSupport", "Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["TestSupport", "Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),
@@ -117,7 +117,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",
-            dependencies: ["RehearseCLI", "Vocabulary", "Capture", "Synth", "Measure"],
+            dependencies: ["RehearseCLI", "TestSupport", "Vocabulary", "Capture", "Synth", "Measure"],
             swiftSettings: strict
         ),
     ]

@@ -14,7 +14,7 @@ _ = try OMDSynthesizer.generate(synth, to: capture)
 defer { try? FileManager.default.removeItem(atPath: capture) }
 
 let loopback = IPAddress(v4: 0x7F00_0001)
-let base = UInt16(45_000 + getpid() % 500 * 16)   // channel i on port + i
+let base = UInt16(20_000 + getpid() % 600 * 16)   // below the ephemeral ports; channel i on port + i
 func endpoints(_ port: UInt16) -> [Endpoint] { (0..<2).map { Endpoint(address: loopback, port: port + UInt16($0)) } }
 var targets: [BenchTarget] = [], platforms: [FeedSimulator] = []
 for (i, (name, profile)) in [("old", FeedProfile.old), ("new", FeedProfile.new)].enumerated() {

@@ -4,6 +4,7 @@ import Foundation
 import Measure
 @testable import Engines
 import Synth
+import TestSupport
 import Testing
 
 @Suite("Live primary/standby comparison in a bounded window")
@@ -145,7 +146,7 @@ struct FeedWatcherBacklogTests {
             let d = PacketDecoder.decode(p.data, linkType: p.linkType)
             if d.status == .transport { payloads.append(d.payload.bytes) }
         }
-        let port = UInt16(38_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 4)
+        let port = UInt16(freePortBlock(4))
         var options = WatchOptions()
         options.primary = [Endpoint(address: IPAddress("127.0.0.1")!, port: port)]
         options.standby = [Endpoint(address: IPAddress("127.0.0.1")!, port: port + 1)]

@@ -1,5 +1,6 @@
 import Vocabulary
 import Foundation
+import TestSupport
 import Testing
 
 /// A `rehearse` child process left running (a simulator or a listener) until stopped.
@@ -94,7 +95,7 @@ struct ReplayCommandTests {
     @Test("multicast on loopback only: replay pinned to 127.0.0.1 with TTL 0, listen joined on 127.0.0.1")
     func multicastLoopback() throws {
         let path = try capture("mcast.pcap", channels: 2, packets: 600)
-        let port = 33_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let port = freePortBlock(8)
         let listener = try Background(["listen", "--on", "239.255.42.1:\(port)-\(port + 1)", "--interface", "127.0.0.1",
                                        "--count", "600", "--duration", "20s", "--json"])
         usleep(300_000)
@@ -115,7 +116,7 @@ struct ReplayCommandTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/fix.pcap"
         #expect(try CLI.run(["synth", "--fix", "-o", path, "--sessions", "2", "--orders", "300", "--order-rate", "3000"]).status == 0)
-        let port = 34_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let port = freePortBlock(8)
         let gateway = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--profile", "new", "--json"])
         let refusing = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 1)", "--reject-logon", "not in session", "--json"])
         usleep(300_000)
@@ -142,7 +143,7 @@ struct ReplayCommandTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/silent-\(sessions).pcap"
         #expect(try CLI.run(["synth", "--fix", "-o", path, "--sessions", "\(sessions)", "--orders", "20"]).status == 0)
-        let port = 35_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8 + sessions
+        let port = freePortBlock(8) + sessions
         let silent = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--ignore-logons", "all", "--json"])
         usleep(300_000)
         let replay = try Background(["gateway", path, "--new", "127.0.0.1:\(port)", "--logon-timeout", "300ms",
@@ -165,7 +166,7 @@ struct ReplayCommandTests {
     @Test("Ctrl-C in the middle of a replay: partial results, marked interrupted, exit 130")
     func interruptedReplay() throws {
         let path = try capture("interrupt.pcap", channels: 1, packets: 2_000)
-        let port = 32_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let port = freePortBlock(8)
         let sink = try Background(["listen", "--on", "127.0.0.1:\(port)", "--duration", "20s", "--json"])
         usleep(300_000)
         let replay = try Background(["replay", path, "--to", "*=127.0.0.1:\(port)", "--pps", "1000", "--json"])
@@ -183,7 +184,7 @@ struct ReplayCommandTests {
     @Test("listen receives everything replay sends, per channel, with OMD sequence accounting and --write")
     func replayToListen() throws {
         let path = try capture("feed.pcap")
-        let port = 30_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let port = freePortBlock(8)
         let written = directory + "/listened.pcap"
         let listener = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 1)", "--count", "2000", "--write", written, "--json"])
         usleep(300_000)
@@ -211,7 +212,7 @@ struct ReplayCommandTests {
     @Test("bench against two sim feed processes: conservation per side, and a Ctrl-C'd simulator reports")
     func benchAgainstSimulators() throws {
         let path = try capture("bench.pcap", channels: 2, packets: 3_000)
-        let base = 31_000 + Int(ProcessInfo.processInfo.processIdentifier % 1000) * 8
+        let base = freePortBlock(8)
         let old = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base)-\(base + 1)", "--publish", "127.0.0.1:\(base + 2)", "--profile", "old", "--json"])
         let new = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base + 4)-\(base + 5)", "--publish", "127.0.0.1:\(base + 6)", "--profile", "new", "--drop", "0.02", "--json"])
         usleep(300_000)

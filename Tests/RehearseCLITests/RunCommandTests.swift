@@ -1,5 +1,6 @@
 import Vocabulary
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("run, capacity, report and history as processes against simulators on loopback", .serialized)
@@ -45,7 +46,7 @@ struct RunCommandTests {
     @Test("a run stores its result, writes report.html with every plot, .hgrm and CSV; a second run is judged against the first; report and history read them back; a broken limit exits 1")
     func runReportHistory() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 45_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 24
+        let port = freePortBlock(24)
         let (path, sims) = try setUp(port, limits: "  feedLost: 100000\n  standbyMissing: 1000\n  feedLatencyP99: 10s\n  gatewayUnanswered: 1000")
         defer { sims.forEach { _ = $0.interrupt() } }
         var r = try CLI.run(["run", path])
@@ -99,7 +100,7 @@ struct RunCommandTests {
     @Test("a corrupt history or an unwritable output stops before running (exit 3); a missing capture is a partial, stored run (exit 3); Ctrl-C keeps and stores partial results (exit 130)")
     func badInput() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 46_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 24
+        let port = freePortBlock(24)
         let (path, sims) = try setUp(port, limits: "  feedLost: 1000")
         defer { sims.forEach { _ = $0.interrupt() } }
         let garbage = directory + "/garbage.sqlite"

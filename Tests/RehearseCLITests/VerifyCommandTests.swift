@@ -1,5 +1,6 @@
 import Vocabulary
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("verify as a process: the pre-rollout checklist against simulators on loopback", .serialized)
@@ -27,7 +28,7 @@ struct VerifyCommandTests {
     @Test("all pass → exit 0; a refused logon, a closed port and a silent line → FAIL items with reasons, exit 1; a bad scenario → exit 2")
     func checklist() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 44_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let port = freePortBlock(16)
         let path = try scenario(port)
         let feed = directory + "/feed.pcap"
         #expect(try CLI.run(["synth", "-o", feed, "--channels", "2", "--duration", "8s", "--rate", "2000", "--lines", "A"]).status == 0)

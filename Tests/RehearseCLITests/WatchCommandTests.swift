@@ -1,5 +1,6 @@
 import Vocabulary
 import Foundation
+import TestSupport
 import Testing
 
 /// GET `path` from 127.0.0.1:`port`: the body, or nil when nothing listens there yet.
@@ -54,7 +55,7 @@ struct WatchCommandTests {
     func standbyLoss() throws {
         let path = try feed(["B1:gap@1s:6"])
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 41_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let port = freePortBlock(16)
         let metricsPort = port + 10
         let marker = directory + "/alerted"
         let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
@@ -95,7 +96,7 @@ struct WatchCommandTests {
 
     @Test("a standby that never starts, a capture interface that does not exist, a join that fails, unpaired endpoints: clear errors and exit codes")
     func badInput() throws {
-        let port = 42_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let port = freePortBlock(16)
         // Only the primary gets traffic: the standby never starts → error alert, exit 1.
         let path = try feed([])
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -125,7 +126,7 @@ struct WatchCommandTests {
     func liveCapture() throws {
         let path = try feed(["B0:gap@1s:4"])
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 43_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 16
+        let port = freePortBlock(16)
         // A listener absorbs the datagrams (no ICMP refusals); the watch reads them off lo.
         let sink = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 3)", "--duration", "30s", "--idle", "2s"])
         let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
@@ -160,7 +161,7 @@ struct WatchCommandTests {
     func multicast() throws {
         let path = try feed([])
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = 48_000 + Int(ProcessInfo.processInfo.processIdentifier % 500) * 8
+        let port = freePortBlock(8)
         let watch = try Background(["watch", "--primary", "239.255.44.1:\(port),239.255.44.2:\(port)",
                                     "--standby", "239.255.44.3:\(port),239.255.44.4:\(port)", "--interface", "127.0.0.1",
                                     "--interval", "500ms", "--json", "--metrics", "127.0.0.1:\(port + 5)"])

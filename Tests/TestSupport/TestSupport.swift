@@ -1,8 +1,10 @@
 // Helpers shared by the test targets (one copy each): temporary files, deterministic randomness, byte
 // views over arrays, synthesized captures and reference platforms running in the test process.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Simulators
-import Synchronization
 import Synth
 import Transport
 import Vocabulary
@@ -60,12 +62,8 @@ public func fixCapture(sessions: Int, orders: Int, rate: Double = 2_000) throws 
     return path
 }
 
-/// Distinct blocks of 16 loopback ports per test in this process (bench channels use consecutive ports).
-private let nextPortBlock = Atomic<Int>(0)
-public func portBlock() -> UInt16 {
-    let pid = Int(ProcessInfo.processInfo.processIdentifier)
-    return UInt16(20_000 + (pid % 500) * 64 + nextPortBlock.add(1, ordering: .relaxed).oldValue * 16 % 64)
-}
+/// A block of 16 free loopback ports (bench channels use consecutive ports): ``freePortBlock(_:)``.
+public func portBlock() -> UInt16 { UInt16(freePortBlock(16)) }
 
 /// A feed simulator on `listen`…+channels publishing to `publish`…, run on its own thread.
 /// `@unchecked Sendable`: `stats` is written by the simulator's thread before it signals `done`, and
@@ -114,4 +112,30 @@ public final class RunningGateway: @unchecked Sendable {
         done.wait()
         return stats!
     }
+}
+
+/// `count` consecutive loopback ports that are free right now for both UDP and TCP, from 10000–32767:
+/// below the kernel's ephemeral range (32768–60999), so no connection or sender this machine opens is
+/// given one of them behind the test's back, and drawn at random so that test processes running at
+/// the same time do not pick the same block. A port taken between this check and its use is possible
+/// but rare; a fixed formula over the process id collided with ephemeral ports and with other test runs.
+public func freePortBlock(_ count: Int) -> Int {
+    func free(_ port: Int, _ type: Int32) -> Bool {
+        let fd = socket(AF_INET, type, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+    var random = SystemRandomNumberGenerator()
+    for _ in 0..<1000 {
+        let base = Int.random(in: 10_000...(32_767 - count), using: &random)
+        if (base..<(base + count)).allSatisfy({ free($0, Int32(SOCK_DGRAM.rawValue)) && free($0, Int32(SOCK_STREAM.rawValue)) }) { return base }
+    }
+    fatalError("no block of \(count) free loopback ports in 10000–32767")
 }
