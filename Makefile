@@ -6,7 +6,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/rehearse
 
-.PHONY: all deps build test layers demo bench fuzz clean
+.PHONY: all deps build test layers demo bench fuzz instructions clean
 
 all: build
 
@@ -54,6 +54,10 @@ bench: build
 
 fuzz:
 	scripts/fuzz-reader.sh 600
+
+# Instruction counts of the hot paths at two revisions: make instructions BEFORE=<rev> [AFTER=HEAD]
+instructions:
+	scripts/instructions.sh $(BEFORE) $(or $(AFTER),HEAD)
 
 clean:
 	rm -rf .build out

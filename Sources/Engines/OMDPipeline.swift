@@ -39,45 +39,7 @@ final class OMDWorker: @unchecked Sendable {
     }
 
     private func run() {
-        // Locals: a class's stored `var` would pay a dynamic exclusivity check per access, and a class
-        // reference read from `self` in the loop a retain and a release per packet.
-        var statistics = DenseStore(result)
-        let analyzer = OMDStreamAnalyzer()
-        defer { result = statistics.elements }
-        let queue = self.queue, ring = queue.ring, bytes = self.bytes, pageRelease = self.pageRelease
-        var backoff = IdleBackoff()
-        // Where the next page release is due: a step (32 MiB) past what was released, so that pages
-        // leave a step behind the packets accounted (as the reader releases behind itself).
-        let step = CaptureReader.releaseStep
-        var releaseAt = pageRelease.map { $0.releasedUpTo &+ 2 &* step } ?? .max
-        while true {
-            guard let item = ring.dequeue() else {
-                // `finished` is stored after the last publish: seeing it, then an empty ring, means done.
-                if queue.finished.load(ordering: .acquiring) {
-                    if let item = ring.dequeue() { Self.account(item, bytes, &statistics, analyzer); continue }
-                    return
-                }
-                backoff.wait()
-                continue
-            }
-            backoff.reset()
-            Self.account(item, bytes, &statistics, analyzer)
-            if _slowPath(item.payloadOffset >= releaseAt) {
-                pageRelease?.release(upTo: item.payloadOffset &- step)
-                releaseAt = item.payloadOffset &+ step
-            }
-        }
-    }
-
-    @inline(__always)
-    private static func account(_ item: OMDWorkItem, _ bytes: ByteView, _ statistics: inout DenseStore<OMDStreamStatistics>,
-                                _ analyzer: OMDStreamAnalyzer) {
-        let index = Int(item.omdIndex)
-        // Streams are numbered in the order they were detected: a new one is always the next index.
-        while _slowPath(index >= statistics.count) { statistics.append(OMDStreamStatistics()) }
-        let payload = bytes.getSlice(at: item.payloadOffset, count: Int(item.payloadLength)) ?? .empty
-        analyzer.processInline(payload, declaredLength: Int(item.declaredLength), timestamp: item.timestamp,
-                               into: &statistics[index])
+        result = queue.drain(bytes: bytes, initial: result, pageRelease: pageRelease)
     }
 }
 

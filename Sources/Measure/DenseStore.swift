@@ -2,21 +2,20 @@ import Vocabulary
 /// Per-stream state of one inspection (accumulators, OMD statistics), in storage of its own:
 /// updating a packet's entry is a bounds check and a pointer access, where an array would also check
 /// on every write that its buffer is not shared (a runtime call per packet). Noncopyable, so no copy
-/// can share the storage. `package` (and inlinable): the inspect worker in Engines updates its
-/// statistics through it per packet.
-package struct DenseStore<Element>: ~Copyable {
-    @usableFromInline var base: UnsafeMutablePointer<Element>
-    @usableFromInline var capacity: Int
+/// can share the storage.
+struct DenseStore<Element>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
     /// Number of entries.
-    @usableFromInline package private(set) var count = 0
+    private(set) var count = 0
 
-    @inlinable package init(capacity: Int = 64) {
+    init(capacity: Int = 64) {
         self.capacity = max(1, capacity)
         base = .allocate(capacity: self.capacity)
     }
 
     /// A store holding `elements`, in order.
-    @inlinable package init(_ elements: [Element]) {
+    init(_ elements: [Element]) {
         self.init(capacity: elements.count)
         for element in elements { append(element) }
     }
@@ -27,7 +26,7 @@ package struct DenseStore<Element>: ~Copyable {
     }
 
     /// Adds an entry at index ``count``.
-    @inlinable package mutating func append(_ element: Element) {
+    mutating func append(_ element: Element) {
         if count == capacity {
             let larger = UnsafeMutablePointer<Element>.allocate(capacity: capacity * 2)
             larger.moveInitialize(from: base, count: count)
@@ -40,7 +39,7 @@ package struct DenseStore<Element>: ~Copyable {
     }
 
     /// The entry at `index` (0 ..< ``count``; anything else traps).
-    @inlinable package subscript(index: Int) -> Element {
+    subscript(index: Int) -> Element {
         @inline(__always) _read {
             precondition(UInt(bitPattern: index) < UInt(bitPattern: count), "index out of range")
             yield base[index]
@@ -52,5 +51,5 @@ package struct DenseStore<Element>: ~Copyable {
     }
 
     /// Every entry, in index order (a copy).
-    @inlinable package var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    var elements: [Element] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
