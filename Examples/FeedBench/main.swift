@@ -30,7 +30,7 @@ platforms.forEach { $0.stop() }
 threads.forEach { $0.join() }
 
 for side in result.sides {
-    print("\(side.name): p99 \(TimeText.duration(side.latency.p99)), \(side.messagesReceived) of \(side.messagesSent) messages back")
+    print("\(side.name): p99 \(TimeFormat.duration(side.latency.p99)), \(side.messagesReceived) of \(side.messagesSent) messages back")
 }
 if let ratios = result.latencyRatios { print("new/old p99: \(TimeFormat.format(ratios.p99, 2))") }
 exit(failure == nil && result.sides.allSatisfy { $0.messagesReceived > 0 } ? 0 : 1)

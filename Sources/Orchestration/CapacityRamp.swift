@@ -88,7 +88,7 @@ public final class CapacityRamp: Sendable {
             factor = "the sender itself"
         }
         let detail = failed.map { "\($0.limit) \($0.target ?? "")" }.joined(separator: ", ")
-            + (senderLate ? (failed.isEmpty ? "" : "; ") + "sender lateness p99 \(TimeText.duration(broken.sendLatenessP99))" : "")
+            + (senderLate ? (failed.isEmpty ? "" : "; ") + "sender lateness p99 \(TimeFormat.duration(broken.sendLatenessP99))" : "")
         return CapacityResult(steps: steps, knee: knee, limitingFactor: factor,
                               detail: "at ×\(TimeFormat.format(broken.speed, 1)): " + detail)
     }

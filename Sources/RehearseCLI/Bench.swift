@@ -100,7 +100,7 @@ enum BenchText {
         var out = ReplayText.result(r.replay)
         let names = r.sides.map(\.name)
         func row(_ label: String, _ f: (BenchSideResult) -> String) -> [String] { [label] + r.sides.map(f) }
-        func d(_ v: UInt64) -> String { TimeText.duration(v) }
+        func d(_ v: UInt64) -> String { TimeFormat.duration(v) }
         var rows: [[String]] = [
             row("sent to") { $0.sendTo }, row("received on") { $0.receiveOn },
             row("messages sent") { Text.count($0.messagesSent) }, row("received") { Text.count($0.messagesReceived) },

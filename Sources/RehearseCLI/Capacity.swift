@@ -50,8 +50,8 @@ struct Capacity: ParsableCommand {
 enum CapacityText {
     /// One step as it ends.
     static func line(_ step: CapacityStep) -> String {
-        "  ×\(TimeFormat.format(step.speed, 1)): " + step.bench.sides.map { "\($0.name) p99 \(TimeText.duration($0.latency.p99)), lost \($0.messagesLost), \(Text.rate($0.messagesPerSecond)) msg/s" }.joined(separator: " · ")
-            + " · sender lateness p99 \(TimeText.duration(step.bench.replay.lateness.p99)) → \(step.passed ? "ok" : "LIMIT")"
+        "  ×\(TimeFormat.format(step.speed, 1)): " + step.bench.sides.map { "\($0.name) p99 \(TimeFormat.duration($0.latency.p99)), lost \($0.messagesLost), \(Text.rate($0.messagesPerSecond)) msg/s" }.joined(separator: " · ")
+            + " · sender lateness p99 \(TimeFormat.duration(step.bench.replay.lateness.p99)) → \(step.passed ? "ok" : "LIMIT")"
     }
 
     static func render(_ c: CapacityResult) -> String {
@@ -59,8 +59,8 @@ enum CapacityText {
         for s in c.steps {
             for side in s.bench.sides {
                 rows.append(["×\(TimeFormat.format(s.speed, 1))", side.name, Text.rate(s.offeredPerSecond), Text.rate(side.messagesPerSecond),
-                             Text.count(side.messagesLost), TimeText.duration(side.latency.p50), TimeText.duration(side.latency.p99),
-                             TimeText.duration(s.sendLatenessP99), s.passed ? "ok" : "LIMIT"])
+                             Text.count(side.messagesLost), TimeFormat.duration(side.latency.p50), TimeFormat.duration(side.latency.p99),
+                             TimeFormat.duration(s.sendLatenessP99), s.passed ? "ok" : "LIMIT"])
             }
         }
         return "capacity\n" + Text.table(["speed", "target", "offered msg/s", "received msg/s", "lost", "p50", "p99", "sender p99", ""], rows,

@@ -71,8 +71,8 @@ enum CompareText {
         var rows: [[String]] = []
         for c in r.channels {
             rows.append(["\(c.channel)", "\(c.a) / \(c.b)", Text.count(c.onBoth), Text.count(c.missingOnA), Text.count(c.missingOnB),
-                         Text.count(c.mismatches), "\(c.aFirst) / \(c.bFirst)", TimeText.duration(c.lag.p50), TimeText.duration(c.lag.p99),
-                         TimeText.duration(c.lag.max),
+                         Text.count(c.mismatches), "\(c.aFirst) / \(c.bFirst)", TimeFormat.duration(c.lag.p50), TimeFormat.duration(c.lag.p99),
+                         TimeFormat.duration(c.lag.max),
                          c.longestOneSidedRun == 0 ? "-" : "\(c.longestOneSidedRun) (\(c.longestOneSidedRunSide!) from \(c.longestOneSidedRunFirst!))"])
         }
         out += "\n" + Text.table(["ch", "A / B", "on both", "missing A", "missing B", "mismatched", "A first / B first", "lag p50", "p99", "max", "longest one-sided run"],
@@ -82,7 +82,7 @@ enum CompareText {
             for (name, l) in [("A", c.lineA), ("B", c.lineB)] {
                 lines.append(["\(c.channel) \(name)", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
                               Text.count(l.duplicateMessages), Text.count(l.resets), Text.count(l.heartbeats), Text.count(l.stalls),
-                              TimeText.duration(l.longestSilenceNs), l.disasterRecoverySignals.isEmpty ? "-" : l.disasterRecoverySignals.map(String.init).joined(separator: ",")])
+                              TimeFormat.duration(l.longestSilenceNs), l.disasterRecoverySignals.isEmpty ? "-" : l.disasterRecoverySignals.map(String.init).joined(separator: ",")])
             }
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
@@ -94,8 +94,8 @@ enum CompareText {
             var rows: [[String]] = []
             for k in keyed {
                 rows.append(["\(k.channel)", Text.count(k.keyedA), Text.count(k.keyedB), Text.count(k.matched), Text.count(k.onlyOnA),
-                             Text.count(k.onlyOnB), Text.count(k.mismatched), "\(k.aFirst) / \(k.bFirst)", TimeText.duration(k.lag.p50),
-                             TimeText.duration(k.lag.p99), Text.count(k.unkeyedA + k.unkeyedB)])
+                             Text.count(k.onlyOnB), Text.count(k.mismatched), "\(k.aFirst) / \(k.bFirst)", TimeFormat.duration(k.lag.p50),
+                             TimeFormat.duration(k.lag.p99), Text.count(k.unkeyedA + k.unkeyedB)])
             }
             out += "\n\nby business key (orders: OrderbookID + OrderID + Side; trades: TradeID)\n"
                 + Text.table(["ch", "keyed A", "keyed B", "matched", "only on A", "only on B", "mismatched", "A first / B first", "lag p50", "p99", "not keyed"],

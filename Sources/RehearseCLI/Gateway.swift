@@ -107,7 +107,7 @@ struct Gateway: ParsableCommand {
 
 enum GatewayText {
     static func render(names: [String], _ results: [SessionReplayResult]) -> String {
-        func d(_ v: UInt64) -> String { TimeText.duration(v) }
+        func d(_ v: UInt64) -> String { TimeFormat.duration(v) }
         var rows: [[String]] = []
         func row(_ label: String, _ f: (SessionReplayResult) -> String) { rows.append([label] + results.map(f)) }
         row("gateway") { $0.target }

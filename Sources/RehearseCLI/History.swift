@@ -39,7 +39,7 @@ struct History: ParsableCommand {
                 let low = values.min()!, high = values.max()!
                 let rows = points.map { p -> [String] in
                     let bar = high > low ? String(repeating: "█", count: Int(((p.2 - low) / (high - low) * 30).rounded()) + 1) : "█"
-                    let text = metric.contains("latency") || metric.contains("lag") ? TimeText.duration(Int64(p.2)) : Text.rate(p.2)
+                    let text = metric.contains("latency") || metric.contains("lag") ? TimeFormat.duration(Int64(p.2)) : Text.rate(p.2)
                     return ["\(p.0)", String(p.1.prefix(19)), text, "\(p.3)", bar]
                 }
                 print("\(metric)\n" + Text.table(["run", "started", "value", "samples", ""], rows, numeric: [2, 3]))

@@ -79,7 +79,7 @@ func parseEndpoints(_ text: String, option: String) throws -> [Endpoint] {
 
 enum ListenText {
     static func render(_ r: ListenReport) -> String {
-        var out = "received \(Text.count(r.packets)) datagrams in \(TimeText.duration(r.elapsedNs)); stopped by \(r.stoppedBy.rawValue)"
+        var out = "received \(Text.count(r.packets)) datagrams in \(TimeFormat.duration(r.elapsedNs)); stopped by \(r.stoppedBy.rawValue)"
         if let w = r.written { out += "; \(Text.count(w)) written" }
         var rows: [[String]] = []
         for s in r.streams {

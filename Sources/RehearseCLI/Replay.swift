@@ -74,7 +74,7 @@ func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, C
         let seconds = Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9
         let rate = Double(sent) / seconds
         let eta = rate > 0 && expected > sent ? Double(expected - sent) / rate : 0
-        writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeText.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
+        writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeFormat.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
         drew = true
     }
     if drew { writeStandardError("\r\u{1B}[K") }

@@ -8,7 +8,7 @@ import Results
 enum ReplayText {
     static func plan(_ plan: FeedPlan, _ options: ReplayOptions) -> String {
         var out = "replay \(plan.path): \(Text.count(plan.packets)) packets in \(plan.streams.count) stream\(plan.streams.count == 1 ? "" : "s"), "
-        out += "span \(TimeText.duration(plan.captureSpan)), pacing \(options.pacing)"
+        out += "span \(TimeFormat.duration(plan.captureSpan)), pacing \(options.pacing)"
         if options.loops > 1 { out += ", \(options.loops) loops" }
         var rows: [[String]] = []
         for s in plan.streams {
@@ -22,17 +22,17 @@ enum ReplayText {
     }
 
     static func result(_ r: ReplayResult) -> String {
-        var out = "sent \(Text.count(r.packets)) packets (\(Text.bytes(r.bytes)) of payload) in \(TimeText.duration(r.wallNs))"
+        var out = "sent \(Text.count(r.packets)) packets (\(Text.bytes(r.bytes)) of payload) in \(TimeFormat.duration(r.wallNs))"
         out += ", \(Text.rate(r.packetsPerSecond)) packets/s"
         if r.scheduledNs > 0 {
             let ratio = Double(r.wallNs) / Double(r.scheduledNs)
-            out += "; schedule \(TimeText.duration(r.scheduledNs)) (wall/schedule \(TimeFormat.format(ratio, 4)))"
+            out += "; schedule \(TimeFormat.duration(r.scheduledNs)) (wall/schedule \(TimeFormat.format(ratio, 4)))"
         }
         if r.loopsRequested > 1 { out += "; loops \(r.loopsCompleted)/\(r.loopsRequested)" }
         if r.interrupted { out += "\n  interrupted: figures cover what was sent before the stop" }
         if r.stoppedOnError { out += "\n  stopped at the first send error (--stop-on-error)" }
         let l = r.lateness
-        out += "\n  lateness (actual − scheduled send): p50 \(TimeText.duration(l.p50))  p90 \(TimeText.duration(l.p90))  p99 \(TimeText.duration(l.p99))  p99.9 \(TimeText.duration(l.p999))  max \(TimeText.duration(l.max))"
+        out += "\n  lateness (actual − scheduled send): p50 \(TimeFormat.duration(l.p50))  p90 \(TimeFormat.duration(l.p90))  p99 \(TimeFormat.duration(l.p99))  p99.9 \(TimeFormat.duration(l.p999))  max \(TimeFormat.duration(l.max))"
         var rows: [[String]] = []
         for t in r.targets {
             rows.append([t.target, Text.count(t.packets), Text.bytes(t.bytes), Text.count(t.refused), Text.count(t.failed), t.lastError ?? ""])

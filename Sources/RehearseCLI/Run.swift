@@ -77,8 +77,8 @@ enum RunText {
         if let c = r.capacity { out += CapacityText.render(c) + "\n\n" }
         if !r.limits.isEmpty {
             let rows = r.limits.map { l -> [String] in
-                let v = l.unit == "ns" ? TimeText.duration(Int64(l.value)) : Text.rate(l.value)
-                let t = l.unit == "ns" ? TimeText.duration(Int64(l.threshold)) : Text.rate(l.threshold)
+                let v = l.unit == "ns" ? TimeFormat.duration(Int64(l.value)) : Text.rate(l.value)
+                let t = l.unit == "ns" ? TimeFormat.duration(Int64(l.threshold)) : Text.rate(l.threshold)
                 return [l.passed ? "PASS" : "FAIL", l.limit, l.target ?? "-", v, (l.unit == "messages/s" ? "≥ " : "≤ ") + t]
             }
             out += "limits\n" + Text.table(["", "limit", "target", "value", "limit value"], rows, numeric: [3]) + "\n"

@@ -39,7 +39,7 @@ struct Verify: ParsableCommand {
         let verification = try Verification(scenario: s)
         if !json {
             let n = verification.probeCount
-            print("verify \(s.path): \(s.name) — \(n) probe\(n == 1 ? "" : "s"), timeout \(TimeText.duration(s.verify.timeout)) each")
+            print("verify \(s.path): \(s.name) — \(n) probe\(n == 1 ? "" : "s"), timeout \(TimeFormat.duration(s.verify.timeout)) each")
         }
         let report = verification.run()
         if json { print(try jsonText(report)) } else { print(VerifyText.render(report)) }

@@ -135,14 +135,14 @@ enum WatchText {
         let i = s.interval
         let stalled = s.channels.filter { $0.standby.stalled }.map { "\($0.channel)" }
         return "\(s.time.utc.prefix(19))Z  +\(Text.count(i.onBoth)) on both  missing standby +\(i.missingOnStandby) primary +\(i.missingOnPrimary)"
-            + "  mismatched +\(i.mismatches)  lag p50 \(TimeText.duration(i.lag.p50)) p99 \(TimeText.duration(i.lag.p99)) max \(TimeText.duration(i.lag.max))"
+            + "  mismatched +\(i.mismatches)  lag p50 \(TimeFormat.duration(i.lag.p50)) p99 \(TimeFormat.duration(i.lag.p99)) max \(TimeFormat.duration(i.lag.max))"
             + (i.receiveDrops > 0 ? "  host drops +\(i.receiveDrops)" : "")
             + (stalled.isEmpty ? "" : "  standby stalled: ch " + stalled.joined(separator: ","))
     }
 
     static func render(_ s: WatchSnapshot) -> String {
-        var out = "watched \(TimeText.duration(s.elapsedNs)) (stopped by \(s.stoppedBy?.rawValue ?? "-"))"
-            + "; horizon \(TimeText.duration(s.horizonNs)), window \(s.window) per channel"
+        var out = "watched \(TimeFormat.duration(s.elapsedNs)) (stopped by \(s.stoppedBy?.rawValue ?? "-"))"
+            + "; horizon \(TimeFormat.duration(s.horizonNs)), window \(s.window) per channel"
         var rows: [[String]] = []
         for c in s.channels {
             rows.append(["\(c.channel)", "\(c.primary.endpoint) / \(c.standby.endpoint)", Text.count(c.onBoth), Text.count(c.missingOnPrimary),
@@ -156,13 +156,13 @@ enum WatchText {
             for (name, l) in [("primary", c.primary), ("standby", c.standby)] {
                 lines.append(["\(c.channel) \(name)", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
                               Text.count(l.duplicateMessages), Text.count(l.resets), Text.count(l.garbage),
-                              l.started ? TimeText.duration(l.silentForNs) + (l.stalled ? " STALLED" : "") : "never started"])
+                              l.started ? TimeFormat.duration(l.silentForNs) + (l.stalled ? " STALLED" : "") : "never started"])
             }
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "garbage", "silent for"],
                                             lines, numeric: Set(1...7))
         out += "\n\nlag (standby vs primary, per message on both): " + (s.lag.count == 0 ? "no common messages"
-            : "p50 \(TimeText.duration(s.lag.p50)) p90 \(TimeText.duration(s.lag.p90)) p99 \(TimeText.duration(s.lag.p99)) p99.9 \(TimeText.duration(s.lag.p999)) max \(TimeText.duration(s.lag.max))")
+            : "p50 \(TimeFormat.duration(s.lag.p50)) p90 \(TimeFormat.duration(s.lag.p90)) p99 \(TimeFormat.duration(s.lag.p99)) p99.9 \(TimeFormat.duration(s.lag.p999)) max \(TimeFormat.duration(s.lag.max))")
         out += "\ndropped inside this host before Rehearse read them: \(Text.count(s.receiveDrops)) (not feed gaps)"
         if let o = s.outstanding { out += "\nstill open at the end (younger than the horizon, one line only): \(Text.count(o))" }
         out += "\n\n" + CompareText.findings(s.findings)

@@ -26,14 +26,16 @@ public enum TimeFormat {
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 9))Z"
     }
 
-    /// A duration in nanoseconds for people: `1.234 567 s` style with a unit that fits.
-    public static func duration(_ nanoseconds: Int64) -> String {
+    /// A duration in nanoseconds for people — the one duration text of Rehearse, in tables and in
+    /// messages alike: 850 ns, 12.4 µs, 3.21 ms, 1.50 s (about three significant digits), signed.
+    public static func duration<T: BinaryInteger>(_ nanoseconds: T) -> String {
         let v = Double(nanoseconds)
-        switch abs(nanoseconds) {
-        case 0..<1_000: return "\(nanoseconds) ns"
-        case 1_000..<1_000_000: return format(v / 1e3, 3) + " µs"
-        case 1_000_000..<1_000_000_000: return format(v / 1e6, 3) + " ms"
-        default: return format(v / 1e9, 3) + " s"
+        let magnitude = abs(v), sign = v < 0 ? "-" : ""
+        switch magnitude {
+        case ..<1_000: return "\(nanoseconds) ns"
+        case ..<1_000_000: return sign + format(magnitude / 1e3, 1) + " µs"
+        case ..<1_000_000_000: return sign + format(magnitude / 1e6, 2) + " ms"
+        default: return sign + format(magnitude / 1e9, 2) + " s"
         }
     }
 
@@ -52,19 +54,5 @@ public enum TimeFormat {
             text += "." + String(repeating: "0", count: digits - f.count) + f
         }
         return text
-    }
-}
-
-/// Durations for people in tables: 850 ns, 12.4 µs, 3.21 ms, 1.50 s (three significant digits or so).
-/// ``TimeFormat/duration(_:)`` is the longer form used inside messages (three decimals).
-public enum TimeText {
-    public static func duration<T: BinaryInteger>(_ ns: T) -> String {
-        let v = Double(ns)
-        switch v {
-        case ..<1_000: return "\(Int64(ns)) ns"
-        case ..<1_000_000: return TimeFormat.format(v / 1e3, 1) + " µs"
-        case ..<1_000_000_000: return TimeFormat.format(v / 1e6, 2) + " ms"
-        default: return TimeFormat.format(v / 1e9, 2) + " s"
-        }
     }
 }
