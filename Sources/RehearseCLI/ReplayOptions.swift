@@ -129,8 +129,8 @@ func planError(_ e: FeedPlan.PlanError) -> RehearseError {
     let base = RehearseError(e)
     switch e {
     case .unmapped:
-        return RehearseError(base.status, base.message
-                             + "; map them with --to CAPTURED=HOST:PORT, *=HOST:PORT or each=HOST:PORT, or skip them with --drop-unmapped")
+        return RehearseError(base.status, e.withoutRemedy
+                             + " (map them with --to CAPTURED=HOST:PORT, *=HOST:PORT or each=HOST:PORT, or skip them with --drop-unmapped)")
     case .unknownStreams: return RehearseError(base.status, "--stream: " + base.message)
     default: return base
     }

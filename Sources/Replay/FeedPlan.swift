@@ -60,16 +60,20 @@ public struct FeedPlan: Sendable {
             switch self {
             case .capture(let e): return e.description
             case .filter(let e): return e
-            case .unmapped(let list):
-                return "no target for \(list.count) selected stream\(list.count == 1 ? "" : "s"): "
-                    + list.prefix(20).map(\.description).joined(separator: ", ") + (list.count > 20 ? ", …" : "")
-                    + " (map each to a target, or drop unmapped streams)"
+            case .unmapped: return withoutRemedy + " (map each to a target, or drop unmapped streams)"
             case .nothingSelected(let path, let other):
                 return "\(path): no UDP packets selected" + (other > 0
                     ? " (\(other) selected packets are not UDP; to replay FIX order sessions over TCP use `rehearse gateway`)" : "")
             case .unknownStreams(let list):
                 return "selected streams not in the capture: " + list.map(\.description).joined(separator: ", ")
             }
+        }
+
+        /// The fault alone, without advice on how to fix it (a caller with its own options advises).
+        public var withoutRemedy: String {
+            guard case .unmapped(let list) = self else { return description }
+            return "no target for \(list.count) selected stream\(list.count == 1 ? "" : "s"): "
+                + list.prefix(20).map(\.description).joined(separator: ", ") + (list.count > 20 ? ", …" : "")
         }
     }
 
