@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
         (coordinated-omission correct), and the sender's own lateness is reported beside it. \
         With --old/--new alone (no --old-from/--new-from) the capture (or a JSON Lines transaction log) \
         holds FIX sessions, and bench replays them to the two gateways as `rehearse gateway` does. \
-        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a target refused, or a send failed.
+        Exit codes: 0 ok · 2 bad options, or a receive address this host cannot bind · 3 bad capture · 4 a target refused, a send failed, or a gateway refused, dropped or left the logon unanswered · 130 interrupted.
         """)
 
     @Argument(help: "Feed capture (.pcap, .pcapng, optionally .gz).")

@@ -18,7 +18,7 @@ struct Gateway: ParsableCommand {
         OrigClOrdID mapped alike) are rewritten. Requests go at their original times × --speed on one \
         timeline across sessions, or as fast as --max-in-flight allows. Latency = first answer's receive \
         time − the request's scheduled send time. Both gateways run at once, each from its own thread. \
-        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused or did not answer the logon, or could not be reached.
+        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused or did not answer the logon, or could not be reached · 130 interrupted.
         """)
 
     @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz), or a JSON Lines transaction log (.jsonl).")

@@ -17,7 +17,7 @@ struct ReplayCommand: ParsableCommand {
         refuses to start and lists the unmapped streams. Forms: CAPTURED=HOST:PORT[,HOST:PORT…] \
         (several targets each get every packet at the same deadline), *=HOST:PORT (all other streams), \
         each=HOST:BASEPORT (the i-th other stream, in destination order, to BASEPORT+i). \
-        Exit codes: 0 ok · 2 bad options or mapping · 3 bad capture · 4 a target refused or a send failed.
+        Exit codes: 0 ok · 2 bad options, mapping or rate · 3 bad capture · 4 a target refused or a send failed · 130 interrupted.
         """)
 
     @Argument(help: "Capture file (.pcap, .pcapng, optionally .gz).")

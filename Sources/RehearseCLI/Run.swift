@@ -18,7 +18,8 @@ struct Run: ParsableCommand {
         Writes <outputs.directory>/run-<id>/: result.json (rehearse.run/1), report.html (inline SVG plots), \
         one .hgrm per latency series, intervals.csv. Stores the run in the SQLite history (one transaction). \
         Exit codes: 0 every limit held and no regression · 1 a limit broke or a figure regressed beyond \
-        the tolerance · 2 the scenario is missing or wrong (file, line and key named) · 3 the history or \
+        the tolerance · 2 the scenario is missing or wrong (file, line and key named), or names a receive \
+        address this host cannot bind (the other legs run; stored, marked partial) · 3 the history or \
         the output directory cannot be used (nothing is run), or a capture cannot be read (the other legs \
         run; the result is stored, marked partial) · 4 a target refused or dropped (partial results are \
         kept, marked and stored) · 130 interrupted (partial results kept and stored).
