@@ -66,7 +66,9 @@ let package = Package(
                 swiftSettings: strict),
 
         // Engines: the only I/O — sockets, threads, replay, bench, gateway, listen, watch, simulators.
-        .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture"], swiftSettings: strict),
+        .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture", "Results",
+                                                  .product(name: "Histogram", package: "hdrhistogram-swift")],
+                swiftSettings: strict),
         .target(name: "Engines", dependencies: ["Vocabulary", "Capture", "MarketData", "Measure", "Transport",
                                                 .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
@@ -113,7 +115,8 @@ let package = Package(
         .testTarget(name: "SimulatorsTests", dependencies: ["TestSupport", "Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["TestSupport", "Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Vocabulary", "Engines", "Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),
-        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Vocabulary", "Replay", "Results", "Scenario", "Synth", "Transport"],
+        .testTarget(name: "OrchestrationTests", dependencies: ["Orchestration", "Vocabulary", "Replay", "Results", "Scenario", "Synth", "Transport",
+                                                             "TestSupport", "Simulators", "Measure", "Reporting"],
                     swiftSettings: strict),
         .testTarget(
             name: "RehearseCLITests",

@@ -23,73 +23,127 @@ public final class CapacityRamp: Sendable {
 
     public func stop() { legs.interrupt() }
 
-    /// Runs the ramp. `step` gets each step as it ends (for progress lines).
+    /// Runs the ramp: each speed until a step breaks, then a bisection between the last step that held
+    /// and the first that broke on the target, until they are within `capacity.resolution`. A step
+    /// the test host could not measure (the sender missed its schedule or the host stalled beyond the
+    /// scenario's `validity:` shares) ends the ramp as the test host's limit. `step` gets each step as
+    /// it ends (for progress lines).
     public func execute(step progress: @Sendable (CapacityStep) -> Void = { _ in }) throws(RehearseError) -> RunOutcome {
         let s = scenario
         var result = finisher.start()
         // Stored apart from the scenario's runs: a ramp's last step is no baseline for a nightly run.
         result.scenario = s.name + " · capacity"
-        let senderLimit = UInt64(s.capacity.senderLatenessP99)
         var steps: [CapacityStep] = []
         var failure: LegError?
-        for speed in s.capacity.speeds where !legs.interrupted {
+        func measure(_ speed: Double) -> CapacityStep? {
             let outcome = legs.feed(speed: speed)
             guard case .success(let bench) = outcome else {
                 if case .failure(let e) = outcome { failure = e }
-                break
+                return nil
             }
-            var probe = RunResult(scenario: s.name, scenarioPath: s.path, started: result.started, environment: result.environment)
-            probe.feed = bench
-            let limits = probe.checkLimits(s.limits)
-            let senderOK = bench.replay.lateness.p99 <= senderLimit
-            let span = Double(max(bench.replay.wallNs, 1)) / 1e9
-            let step = CapacityStep(speed: speed, offeredPerSecond: Double(bench.sides.first?.messagesSent ?? 0) / span, bench: bench,
-                                    sendLatenessP99: bench.replay.lateness.p99, limits: limits,
-                                    passed: limits.allSatisfy(\.passed) && senderOK && !bench.replay.interrupted)
+            let step = Self.step(speed: speed, bench: bench, scenario: s, started: result.started, environment: result.environment)
             steps.append(step)
             progress(step)
-            if !step.passed { break }
+            return step
         }
-        result.capacity = Self.summarize(steps, senderLimit: senderLimit)
-        result.feed = steps.last?.bench
+        for speed in s.capacity.speeds where !legs.interrupted {
+            guard let step = measure(speed), step.passed else { break }
+        }
+        // Bisect between the last good and the first bad step, when the target (not the host) broke.
+        if failure == nil, let bad = steps.last, !bad.passed, bad.validity?.valid != false, let good = steps.last(where: \.passed) {
+            var low = good.speed, high = bad.speed
+            while high / low - 1 > s.capacity.resolution && !legs.interrupted {
+                let middle = (low + high) / 2
+                guard let step = measure(middle) else { break }
+                if step.passed { low = middle } else if step.validity?.valid == false { break } else { high = middle }
+            }
+        }
+        result.capacity = Self.summarize(steps)
+        result.feed = Self.kneeStep(steps)?.bench ?? steps.first?.bench
         if let failure { result.errors.append(failure.description); result.partial = true }
         if legs.interrupted { result.partial = true; result.errors.append("interrupted during the ramp") }
-        let (final, directory) = try finisher.finish(result)
-        let status: ExitStatus
+        let finished = try finisher.finish(result)
+        var status: ExitStatus
         if legs.interrupted { status = .interrupted }
         else if let failure { status = failure.status }
-        else if final.capacity?.steps.last?.passed != true { status = .limitFailed }
-        else { status = .success }
-        return RunOutcome(result: final, directory: directory, status: status)
+        else { status = ScenarioRun.status(of: finished.result.verdict) }
+        if let e = finished.historyError { status = status.worst(e.status) }
+        return RunOutcome(result: finished.result, directory: finished.directory, status: status)
     }
 
-    /// The knee (the highest speed that held), and what broke at the first step that did not.
-    public static func summarize(_ steps: [CapacityStep], senderLimit: UInt64) -> CapacityResult {
-        let knee = steps.last(where: \.passed)?.speed
-        guard let broken = steps.first(where: { !$0.passed }) else {
-            return CapacityResult(steps: steps, knee: knee, limitingFactor: "none (every step passed)",
-                                  detail: steps.isEmpty ? "no step ran" : "the highest speed tried held every limit; try higher speeds")
+    /// One step judged: the scenario's feed limits and the step's validity.
+    static func step(speed: Double, bench: BenchResult, scenario s: Scenario, started: TimePoint, environment: RunEnvironment) -> CapacityStep {
+        var probe = RunResult(scenario: s.name, scenarioPath: s.path, started: started, environment: environment)
+        probe.feed = bench
+        let limits = probe.checkLimits(s.limits)
+        var validity = LegValidity.feed(bench, limits: s.limits, settings: s.validity)
+        if bench.replay.lateness.p99 > UInt64(s.capacity.senderLatenessP99), var v = validity, v.valid {
+            v.valid = false
+            v.reasons.append("sender lateness p99 \(TimeFormat.duration(bench.replay.lateness.p99)) is over capacity.senderLatenessP99 "
+                             + TimeFormat.duration(s.capacity.senderLatenessP99))
+            validity = v
+        }
+        var b = bench
+        b.validity = validity
+        let span = Double(max(bench.replay.wallNs, 1)) / 1e9
+        return CapacityStep(speed: speed, offeredPerSecond: Double(bench.sides.first?.messagesSent ?? 0) / span, bench: b,
+                            sendLatenessP99: bench.replay.lateness.p99, limits: limits,
+                            passed: limits.allSatisfy(\.passed) && validity?.valid != false && !bench.replay.interrupted,
+                            validity: validity, host: bench.host)
+    }
+
+    /// The highest step that held below the first that broke.
+    static func kneeStep(_ steps: [CapacityStep]) -> CapacityStep? {
+        let sorted = steps.sorted { $0.speed < $1.speed }
+        let broken = sorted.first { !$0.passed }
+        return sorted.last { $0.passed && $0.speed < (broken?.speed ?? .infinity) }
+    }
+
+    /// The knee (the highest speed that held below the first that broke), and what broke there, in words.
+    public static func summarize(_ steps: [CapacityStep]) -> CapacityResult {
+        let sorted = steps.sorted { $0.speed < $1.speed }
+        let knee = kneeStep(steps)
+        let held = knee.map { " (it carried \(TimeFormat.format($0.offeredPerSecond, 0)) msg/s)" } ?? ""
+        guard let broken = sorted.first(where: { !$0.passed }) else {
+            return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: "none (every step passed)",
+                                  detail: steps.isEmpty ? "no step ran" : "the highest speed tried held every limit\(held); try higher speeds")
+        }
+        let at = "×" + TimeFormat.format(broken.speed, 2)
+        if let v = broken.validity, !v.valid {
+            return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: "the test host",
+                                  detail: "limited by the test host at \(at), not by the target: " + v.reasons.joined(separator: "; ")
+                                    + (knee.map { "; the last valid step ×\(TimeFormat.format($0.speed, 2))\(held)" } ?? ""))
+        }
+        if broken.bench.replay.interrupted {
+            return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: "interrupted", detail: "stopped at \(at)")
         }
         let failed = broken.limits.filter { !$0.passed }
-        // Latency is measured from the schedule, so a late sender inflates it: when the sender's own
-        // lateness is over its limit and at least half the worst broken latency, the limit is Rehearse's.
-        let worstLatency = failed.filter { $0.limit.hasPrefix("feedLatency") }.map(\.value).max() ?? 0
-        let senderLate = broken.sendLatenessP99 > senderLimit
         let factor: String
-        if senderLate && (failed.isEmpty || Double(broken.sendLatenessP99) >= worstLatency / 2) {
-            factor = "the sender itself"
-        } else if failed.contains(where: { $0.limit == "feedLost" }) {
-            factor = "loss"
-        } else if failed.contains(where: { $0.limit.hasPrefix("feedLatency") }) {
-            factor = "target latency"
-        } else if failed.contains(where: { $0.limit == "feedThroughput" }) {
-            factor = "throughput"
-        } else {
-            factor = "the sender itself"
+        if failed.contains(where: { $0.limit == "feedLost" }) { factor = "target loss" }
+        else if failed.contains(where: { $0.limit.hasPrefix("feedLatency") }) { factor = "target latency" }
+        else { factor = "target throughput" }
+        let what = failed.map { l in
+            let value = l.unit == "ns" ? TimeFormat.duration(Int64(l.value)) : TimeFormat.format(l.value, 0) + " " + l.unit
+            let limit = l.unit == "ns" ? TimeFormat.duration(Int64(l.threshold)) : TimeFormat.format(l.threshold, 0)
+            return "\(l.limit) \(l.target ?? "") \(value) over \(limit)"
+        }.joined(separator: ", ")
+        return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: factor,
+                              detail: "knee ×\(knee.map { TimeFormat.format($0.speed, 2) } ?? "none")\(held); at \(at): \(what)")
+    }
+
+    /// The ramp's verdict: a knee the target set is the answer the ramp exists for (pass, unless not
+    /// even the first step held); a ramp the test host ended is inconclusive.
+    public static func verdict(_ c: CapacityResult) -> Verdict {
+        let status: VerdictStatus
+        switch c.limitingFactor {
+        case "the test host": status = .inconclusive
+        case "interrupted": status = .fail
+        default: status = c.knee == nil && !c.steps.isEmpty ? .fail : .pass
         }
-        let detail = failed.map { "\($0.limit) \($0.target ?? "")" }.joined(separator: ", ")
-            + (senderLate ? (failed.isEmpty ? "" : "; ") + "sender lateness p99 \(TimeFormat.duration(broken.sendLatenessP99))" : "")
-        return CapacityResult(steps: steps, knee: knee, limitingFactor: factor,
-                              detail: "at ×\(TimeFormat.format(broken.speed, 1)): " + detail)
+        let knee = c.knee.map { "knee ×" + TimeFormat.format($0, 2) } ?? "no step held"
+        let label = status == .inconclusive ? "INCONCLUSIVE" : status == .pass ? "CAPACITY" : "FAIL"
+        return Verdict(status: status, limitsFailed: 0, baselineRuns: [], judgements: [], environment: [],
+                       inconclusive: status == .inconclusive ? [c.detail] : [],
+                       summary: "\(label): \(knee) · limited by \(c.limitingFactor): \(c.detail)")
     }
 }

@@ -83,3 +83,32 @@ public enum ReplayOutcome {
         return .success
     }
 }
+
+/// How a feed bench ends: the replay's faults first, then platforms that delivered nothing, then a
+/// measurement of the test host rather than the platforms (inconclusive).
+public enum BenchOutcome {
+    /// Platforms that received nothing back although messages were sent: a target error naming each
+    /// and where it listened ("nothing arrived" is never a latency of 0).
+    public static func silence(_ r: BenchResult) -> RehearseError? {
+        let sent = r.sides.first?.messagesSent ?? 0
+        guard sent > 0, !r.replay.interrupted else { return nil }
+        let silent = r.sides.filter { $0.messagesReceived == 0 }
+        guard !silent.isEmpty else { return nil }
+        return RehearseError(.target, silent.map { s in
+            "\(s.name) delivered none of \(sent) messages on \(s.receiveOn) (channel i on port + i)"
+                + (s.packetsReceived > 0 ? ": \(s.packetsReceived) packets arrived, none of them the replayed messages" : ": nothing arrived there")
+                + " — is that where \(s.name) publishes?"
+        }.joined(separator: " · "))
+    }
+
+    /// The exit status of a bench result and the lines that explain it.
+    public static func status(_ r: BenchResult, failure: CaptureError?) -> (ExitStatus, [String]) {
+        let replay = ReplayOutcome.status(r.replay, failure: failure)
+        if replay != .success { return (replay, []) }
+        if let e = silence(r) { return (e.status, [e.message]) }
+        if let v = r.validity, !v.valid {
+            return (.inconclusive, ["inconclusive: the test host, not the platforms, was measured — " + v.reasons.joined(separator: "; ")])
+        }
+        return (.success, [])
+    }
+}

@@ -16,6 +16,10 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, Codable {
     /// A target failed: unreachable, refused a connection or a logon, left a Logon unanswered, dropped
     /// a session, or a send to it failed.
     case target = 4
+    /// The measurement cannot say: the test host, not the target, was measured (the sender missed its
+    /// schedule or the host stalled beyond the scenario's `validity:` shares). Neither a pass nor a
+    /// platform failure; the message names what the host did, with the figures.
+    case inconclusive = 5
     /// Stopped by Ctrl-C or SIGTERM; the partial results were reported (and, for run and capacity, stored).
     case interrupted = 130
 
@@ -27,21 +31,23 @@ public enum ExitStatus: Int32, Sendable, CaseIterable, Codable {
         case .usage: "usage or configuration error"
         case .input: "input error"
         case .target: "target error"
+        case .inconclusive: "inconclusive: the test host, not the target, was measured"
         case .interrupted: "interrupted"
         }
     }
 
     /// The more severe of two outcomes, for a job made of several steps: interrupted, then input,
-    /// target, usage, then a failed limit, then success.
+    /// target, usage, then a failed limit, then inconclusive, then success.
     public func worst(_ other: ExitStatus) -> ExitStatus {
         func rank(_ s: ExitStatus) -> Int {
             switch s {
             case .success: 0
-            case .limitFailed: 1
-            case .usage: 2
-            case .target: 3
-            case .input: 4
-            case .interrupted: 5
+            case .inconclusive: 1
+            case .limitFailed: 2
+            case .usage: 3
+            case .target: 4
+            case .input: 5
+            case .interrupted: 6
             }
         }
         return rank(other) > rank(self) ? other : self

@@ -66,8 +66,10 @@ public final class GatewayBench: Sendable {
         return (plan, warnings)
     }
 
-    /// Runs every player on its own thread and returns their results in target order (blocks).
-    public func run() -> [SessionReplayResult] {
+    /// Runs every player on its own thread and returns their results in target order (blocks). With
+    /// `measureHost` a ``HiccupMeter`` runs alongside and every result carries the host's health.
+    public func run(measureHost: Bool = true) -> [SessionReplayResult] {
+        let meter = measureHost ? HiccupMeter() : nil
         let results = Mutex<[Int: SessionReplayResult]>([:])
         let threads = players.enumerated().map { index, player in
             PinnedThread.start(name: "rehearse-fix") {
@@ -76,7 +78,14 @@ public final class GatewayBench: Sendable {
             }
         }
         threads.forEach { $0.join() }
-        return results.withLock { all in players.indices.map { all[$0]! } }
+        let host = meter?.stop()
+        return results.withLock { all in
+            players.indices.map { i in
+                var r = all[i]!
+                r.host = host
+                return r
+            }
+        }
     }
 
     /// Stops every player (any thread): what was done so far is returned by ``run()``, marked interrupted.
@@ -86,7 +95,14 @@ public final class GatewayBench: Sendable {
     /// unreachable) are a target error naming each gateway and its sessions.
     public static func failure(names: [String], _ results: [SessionReplayResult]) -> RehearseError? {
         let failed = zip(names, results).filter { !$0.1.sessionFailures.isEmpty }
-        guard !failed.isEmpty else { return nil }
+        guard !failed.isEmpty else {
+            // Nothing is zero by accident: a gateway that logged on but answered none of its requests.
+            let silent = zip(names, results).filter { $0.1.requests > 0 && $0.1.responses == 0 && !$0.1.interrupted }
+            guard !silent.isEmpty else { return nil }
+            return RehearseError(.target, silent.map { name, r in
+                "\(name) gateway \(r.target) answered none of \(r.requests) requests (\(r.sessionsLoggedOn)/\(r.sessions) sessions logged on)"
+            }.joined(separator: " · "))
+        }
         return RehearseError(.target, failed.map { name, r in
             let f = r.sessionFailures
             return "\(name) gateway: " + f.prefix(4).joined(separator: "; ") + (f.count > 4 ? "; and \(f.count - 4) more sessions" : "")

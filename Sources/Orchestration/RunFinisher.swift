@@ -37,25 +37,69 @@ public struct RunFinisher: Sendable {
         return RunResult(scenario: scenario.name, scenarioPath: scenario.path, started: TimePoint(startedAt), environment: environment)
     }
 
-    /// Judges, stores (one transaction) and writes the run; returns it with its id and its directory.
-    public func finish(_ run: RunResult) throws(RehearseError) -> (RunResult, String) {
+    /// Judges the run: its limits, each live leg's validity (the test host's share of what is judged)
+    /// and its sampled figures against the baseline window. A history that cannot be read leaves the
+    /// run unjudged against a baseline (said in `errors`), never unjudged altogether.
+    public func judge(_ run: RunResult) -> RunResult {
         var r = run
         r.finished = TimePoint(Clock.realtime())
         r.limits = r.checkLimits(scenario.limits)
-        let metrics = r.metrics
-        let baseline: (id: Int64, metrics: [Metric])?
-        do { baseline = try store.baseline(scenario: r.scenario, id: scenario.baseline.run) } catch { throw RehearseError(error) }
-        r.verdict = Judge.verdict(limits: r.limits, current: metrics, baseline: baseline, settings: scenario.baseline)
+        var validity: [String: Validity] = [:]
+        if let f = r.feed, let v = LegValidity.feed(f, limits: scenario.limits, settings: scenario.validity) {
+            validity["feed"] = v
+            r.feed?.validity = v
+        }
+        if let g = r.gateway, let v = LegValidity.gateway(g, limits: scenario.limits, settings: scenario.validity) { validity["gateway"] = v }
+        r.validity = validity.isEmpty ? nil : validity
+        r.host = r.feed?.host ?? r.gateway?.values.compactMap(\.host).first
+        if let c = r.capacity {
+            // A ramp is judged by its knee, not by the limits of one step or a baseline.
+            r.verdict = CapacityRamp.verdict(c)
+            return r
+        }
+        let invalid = validity.filter { !$0.value.valid }.mapValues(\.reasons)
+        var baseline: [(id: Int64, metrics: [Metric])] = []
+        do { baseline = try store.baseline(scenario: r.scenario, id: scenario.baseline.run, window: scenario.baseline.window) } catch {
+            r.errors.append("baseline not read: \(error.description)")
+        }
+        r.verdict = Judge.verdict(limits: r.limits, current: r.metrics, baseline: baseline, settings: scenario.baseline, invalid: invalid)
+        r.limits = r.limits.map { l in
+            var l = l
+            if invalid[Metric.leg(of: l.limit)] != nil { l.judged = false }
+            return l
+        }
         if r.partial, var v = r.verdict {
+            v.status = v.status == .pass ? .fail : v.status
             v.passed = false
             v.summary = "PARTIAL: " + v.summary
             r.verdict = v
         }
-        do { r.id = try store.record(r, metrics: metrics) } catch { throw RehearseError(error) }
-        let directory = scenario.outputs.directory + "/run-\(r.id!)"
-        do { _ = try RunReport.write(r, to: directory) } catch {
-            throw RehearseError(.input, "output directory \(directory): \(error.localizedDescription) (the run is in the history as \(r.id!))")
-        }
-        return (r, directory)
+        return r
     }
+
+    /// Judges, stores (one transaction) and writes the run (result.json, report.html, …). Nothing is
+    /// lost: when the history cannot be written the files are still written (to `run-unsaved-<time>`)
+    /// and the failure comes back as `historyError` beside them.
+    public func finish(_ run: RunResult) throws(RehearseError) -> FinishedRun {
+        var r = judge(run)
+        var historyError: RehearseError?
+        do { r.id = try store.record(r, metrics: r.metrics) } catch {
+            historyError = RehearseError(error)
+            r.errors.append("not stored in the history: \(error.description)")
+        }
+        let name = r.id.map { "run-\($0)" } ?? "run-unsaved-" + r.started.utc.filter { $0.isNumber }
+        let directory = scenario.outputs.directory + "/" + name
+        do { _ = try RunReport.write(r, to: directory) } catch {
+            throw RehearseError(.input, "output directory \(directory): \(error.localizedDescription)"
+                                + (r.id.map { " (the run is in the history as \($0))" } ?? " (and the history failed: \(historyError?.message ?? "-"))"))
+        }
+        return FinishedRun(result: r, directory: directory, historyError: historyError)
+    }
+}
+
+/// A judged run, its files' directory, and the history's failure if it could not be stored.
+public struct FinishedRun: Sendable {
+    public var result: RunResult
+    public var directory: String
+    public var historyError: RehearseError?
 }

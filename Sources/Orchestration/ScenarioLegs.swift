@@ -73,6 +73,7 @@ public final class ScenarioLegs: Sendable {
             return .failure(LegError("feed", RehearseError(.target, refused.map { "\($0.target) refused \($0.refused), failed \($0.failed)" }.joined(separator: "; ")),
                                      partial: result))
         }
+        if let silent = BenchOutcome.silence(result) { return .failure(LegError("feed", silent, partial: result)) }
         return .success(result)
     }
 

@@ -82,8 +82,18 @@ public final class ScenarioRun: Sendable {
             result.errors.append("interrupted: the figures cover what was done before Ctrl-C/SIGTERM")
             status = .interrupted
         }
-        let (final, directory) = try finisher.finish(result)
-        if status == .success && final.verdict?.passed != true { status = .limitFailed }
-        return RunOutcome(result: final, directory: directory, status: status)
+        let finished = try finisher.finish(result)
+        if let e = finished.historyError { status = status.worst(e.status) }
+        status = status.worst(Self.status(of: finished.result.verdict))
+        return RunOutcome(result: finished.result, directory: finished.directory, status: status)
+    }
+
+    /// The exit status a verdict asks for: a failed limit or a regression, inconclusive, or success.
+    static func status(of verdict: Verdict?) -> ExitStatus {
+        switch verdict?.status {
+        case .pass: .success
+        case .inconclusive: .inconclusive
+        case .fail, nil: .limitFailed
+        }
     }
 }

@@ -4,6 +4,8 @@ import Vocabulary
 import Capture
 import Foundation
 import Replay
+import Reporting
+import Scenario
 import Results
 import Transport
 
@@ -18,7 +20,11 @@ struct Bench: ParsableCommand {
         (coordinated-omission correct), and the sender's own lateness is reported beside it. \
         With --old/--new alone (no --old-from/--new-from) the capture (or a JSON Lines transaction log) \
         holds FIX sessions, and bench replays them to the two gateways as `rehearse gateway` does. \
-        Exit codes: 0 ok · 2 bad options, or a receive address this host cannot bind · 3 bad capture · 4 a target refused, a send failed, or a gateway refused, dropped or left the logon unanswered · 130 interrupted.
+        Beside each latency: the platform's own time (receive − actual send) and the sender's lateness \
+        (actual − scheduled send), and the host's hiccups while it measured. When the sender's \
+        lateness p99 or the hiccup p99.9 reaches half the fastest platform's p99, the test host, not \
+        the platforms, was measured: the bench is inconclusive (exit 5). \
+        Exit codes: 0 ok · 2 bad options, or a receive address this host cannot bind · 3 bad capture · 4 a target refused, a send failed, a platform delivered nothing, or a gateway refused, dropped, left the logon unanswered or answered nothing · 5 inconclusive (the test host was measured) · 130 interrupted.
         """)
 
     @Argument(help: "Feed capture (.pcap, .pcapng, optionally .gz).")
@@ -50,11 +56,11 @@ struct Bench: ParsableCommand {
             }
             var options = SessionReplayOptions()
             options.speed = pacing.speed ?? 1
-            var gateways: [GatewayTarget] = []
+            var gateways: [Orchestration.GatewayTarget] = []
             for (name, text) in [("old", old), ("new", new)] {
                 guard let text else { continue }
                 guard let e = Endpoint(text), e.port > 0 else { throw RehearseError(.usage, "--\(name) \(text): not HOST:PORT") }
-                gateways.append(GatewayTarget(name: name, endpoint: e, options: options))
+                gateways.append(Orchestration.GatewayTarget(name: name, endpoint: e, options: options))
             }
             try Gateway.replay(capture: capture, filter: select.filter, targets: gateways, json: json)
             return
@@ -89,8 +95,10 @@ struct Bench: ParsableCommand {
         let control = ReplayControl()
         var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
         result.replay.error = failure?.description
+        result.validity = LegValidity.feed(result, limits: ScenarioLimits())
+        let (status, reasons) = BenchOutcome.status(result, failure: failure)
         if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
-        let status = ReplayOutcome.status(result.replay, failure: failure)
+        for r in reasons { printError("rehearse: \(r)") }
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }
@@ -107,15 +115,31 @@ enum BenchText {
             row("lost") { Text.count($0.messagesLost) }, row("duplicates") { Text.count($0.duplicateMessages) },
             row("unexpected") { Text.count($0.unexpectedMessages) }, row("garbage") { Text.count($0.garbage) },
             row("kernel drops") { Text.count($0.kernelDrops) }, row("throughput msg/s") { Text.rate($0.messagesPerSecond) },
-            row("latency p50") { d($0.latency.p50) }, row("p90") { d($0.latency.p90) }, row("p99") { d($0.latency.p99) },
-            row("p99.9") { d($0.latency.p999) }, row("p99.99") { d($0.latency.p9999) }, row("max") { d($0.latency.max) },
+        ]
+        // Nothing is zero by accident: a side that received nothing has no latency figures.
+        func l(_ pick: @escaping (LatencySummary) -> UInt64) -> (BenchSideResult) -> String {
+            { $0.latency.count == 0 ? "nothing arrived" : d(pick($0.latency)) }
+        }
+        func o(_ s: LatencySummary?, _ pick: (LatencySummary) -> UInt64) -> String { s.map { d(pick($0)) } ?? "-" }
+        rows += [
+            row("response p50", l(\.p50)), row("p90", l(\.p90)), row("p99", l(\.p99)),
+            row("p99.9", l(\.p999)), row("p99.99", l(\.p9999)), row("max", l(\.max)),
+            row("platform time p50") { o($0.platformTime, \.p50) }, row("p99") { o($0.platformTime, \.p99) },
+            row("p99.9") { o($0.platformTime, \.p999) },
+            row("sender lateness p50") { o($0.senderLateness, \.p50) }, row("p99") { o($0.senderLateness, \.p99) },
+            row("p99.9") { o($0.senderLateness, \.p999) },
         ]
         if let ratios = r.latencyRatios {
             rows.append(["new/old p50 · p99 · p99.9 · max",
                          [ratios.p50, ratios.p99, ratios.p999, ratios.max].map { String(format: "%.2f", $0) }.joined(separator: " · ")])
         }
         out += "\n\n" + Text.table([""] + names, rows, numeric: Set(1...max(1, names.count)))
-        out += "\n  latency = kernel receive time − scheduled send time (the sender's own lateness is above)"
+        out += "\n  response = kernel receive − scheduled send (coordinated-omission correct) · platform time = receive − actual send · sender lateness = actual − scheduled send"
+        if let h = r.host { out += "\n  " + h.line }
+        if let v = r.validity {
+            out += v.valid ? "\n  valid: sender lateness and hiccups within \(TimeFormat.format(v.senderLatenessShare * 100, 0)) % of \(v.reference)"
+                : "\n  INCONCLUSIVE: the test host, not the platforms, was measured — " + v.reasons.joined(separator: "; ")
+        }
         return out
     }
 }

@@ -14,8 +14,11 @@ struct History: ParsableCommand {
         discussion: """
         Metrics are named as in the result: feed.<target>.latencyP50 / latencyP99 / latencyP999 / \
         latencyMax / lost / throughput, gateway.<target>.latencyP50 / latencyP99 / unanswered / \
-        requestsPerSecond, compare.lagP99, compare.missingOnB. Exit codes: 0 listed · 3 the history \
-        cannot be read (locked, corrupt, missing).
+        requestsPerSecond, the paired feed.<new>/<old>.latencyP50 / latencyP99 and \
+        gateway.<new>/<old>.latencyP99, compare.lagP99, compare.missingOnB. With --metric, the noise \
+        band of the figure's per-interval samples over the last valid runs is shown under the trend \
+        (give --scenario to choose the runs). Exit codes: 0 listed · 2 an unknown metric (the known \
+        ones are listed) · 3 the history cannot be read (locked, corrupt, missing).
         """)
 
     @Option(help: "The history file.")
@@ -34,7 +37,11 @@ struct History: ParsableCommand {
         do {
             if let metric {
                 let points = try store.trend(metric: metric, scenario: scenario, limit: limit)
-                guard !points.isEmpty else { print("no run has \(metric)"); return }
+                guard !points.isEmpty else {
+                    let names = try store.metricNames(scenario: scenario)
+                    throw RehearseError(.usage, "--metric \(metric): no stored run has it"
+                                        + (names.isEmpty ? " (the history has no figures yet)" : "; known metrics: " + names.joined(separator: ", ")))
+                }
                 let values = points.map(\.2)
                 let low = values.min()!, high = values.max()!
                 let rows = points.map { p -> [String] in
@@ -43,11 +50,23 @@ struct History: ParsableCommand {
                     return ["\(p.0)", String(p.1.prefix(19)), text, "\(p.3)", bar]
                 }
                 print("\(metric)\n" + Text.table(["run", "started", "value", "samples", ""], rows, numeric: [2, 3]))
+                if let scenario {
+                    let window = try store.baseline(scenario: scenario, id: nil, window: 5)
+                    let samples = window.flatMap { run in run.metrics.first { $0.key == metric }?.intervals ?? [] }.sorted()
+                    if samples.count >= 5 {
+                        func at(_ q: Double) -> Double { samples[Int((Double(samples.count - 1) * q).rounded())] }
+                        let show: (Double) -> String = { v in
+                            metric.contains("/") ? TimeFormat.format(v, 3) : metric.contains("latency") || metric.contains("lag") ? TimeFormat.duration(Int64(v)) : Text.rate(v)
+                        }
+                        print("noise band over the last \(window.count) valid runs (\(samples.count) per-interval samples): "
+                              + "median \(show(at(0.5))), 5–95 % \(show(at(0.05)))–\(show(at(0.95)))")
+                    }
+                }
             } else {
                 let runs = try store.runs(scenario: scenario, limit: limit)
-                let rows = runs.map { ["\($0.id)", String($0.started.prefix(19)), $0.scenario, $0.passed ? "PASS" : "FAIL", $0.partial ? "partial" : "", $0.summary] }
+                let rows = runs.map { ["\($0.id)", String($0.started.prefix(19)), $0.scenario, $0.passed ? "PASS" : $0.summary.hasPrefix("INCONCLUSIVE") ? "INCONCLUSIVE" : "FAIL", $0.partial ? "partial" : "", $0.summary] }
                 print(Text.table(["run", "started", "scenario", "", "", "verdict"], rows, numeric: []))
             }
-        } catch { throw RehearseError(.input, error.description) }
+        } catch let e as HistoryError { throw RehearseError(.input, e.description) }
     }
 }

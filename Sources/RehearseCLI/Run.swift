@@ -17,12 +17,21 @@ struct Run: ParsableCommand {
         discussion: """
         Writes <outputs.directory>/run-<id>/: result.json (rehearse.run/1), report.html (inline SVG plots), \
         one .hgrm per latency series, intervals.csv. Stores the run in the SQLite history (one transaction). \
-        Exit codes: 0 every limit held and no regression · 1 a limit broke or a figure regressed beyond \
-        the tolerance · 2 the scenario is missing or wrong (file, line and key named), or names a receive \
+        Verdicts (docs/measurement.md): the feed and gateway legs are valid only when the sender's \
+        lateness p99 and the host's hiccup p99.9 each stay within a share (validity:, default 10 %) of \
+        the smallest latency limit judged; a leg that was not is judged neither pass nor fail. Figures \
+        are sampled per slice of the run and compared with the samples of the last valid runs \
+        (baseline.window, default 5) by a Mann–Whitney test and a minimum effect (baseline.tolerance); \
+        paired figures (new ÷ old) decide, and old and new moving together is reported as the \
+        environment changing. \
+        Exit codes: 0 every limit held and no regression · 1 a limit broke or a figure regressed · 2 the scenario is missing or wrong (file, line and key named), or names a receive \
         address this host cannot bind (the other legs run; stored, marked partial) · 3 the history or \
         the output directory cannot be used (nothing is run), or a capture cannot be read (the other legs \
         run; the result is stored, marked partial) · 4 a target refused or dropped (partial results are \
-        kept, marked and stored) · 130 interrupted (partial results kept and stored).
+        kept, marked and stored), or a platform delivered nothing or answered nothing · 5 inconclusive: \
+        the test host, not the platforms, was measured (what it did is named) · 130 interrupted \
+        (partial results kept and stored). A history that cannot be written at the end still leaves \
+        result.json and report.html (in run-unsaved-<time>) and exits 3.
         """)
 
     @OptionGroup var scenarioFile: ScenarioRunArguments
@@ -85,12 +94,14 @@ enum RunText {
             out += "limits\n" + Text.table(["", "limit", "target", "value", "limit value"], rows, numeric: [3]) + "\n"
         }
         if let v = r.verdict {
-            for m in v.regressions {
-                out += "  regression: \(m.metric) \(TimeFormat.format(m.baseline, 1)) → \(TimeFormat.format(m.current, 1)) (\(TimeFormat.format(m.change * 100, 1)) %, \(m.samples) samples) against run \(v.baselineRun ?? 0)\n"
+            for (leg, validity) in (r.validity ?? [:]).sorted(by: { $0.key < $1.key }) where !validity.valid {
+                out += "  \(leg): not judged, the test host was measured: " + validity.reasons.joined(separator: "; ") + "\n"
             }
-            for m in v.improvements {
-                out += "  improvement: \(m.metric) \(TimeFormat.format(m.baseline, 1)) → \(TimeFormat.format(m.current, 1)) (\(TimeFormat.format(m.change * 100, 1)) %)\n"
+            if !v.judgements.isEmpty {
+                out += "against the baseline (runs " + v.baselineRuns.map(String.init).joined(separator: ", ") + "; median of per-interval samples):\n"
+                for m in v.judgements where m.decides || m.outcome != .unchanged { out += "  " + m.line + (m.decides ? "" : " (context)") + "\n" }
             }
+            for e in v.environment { out += "  " + e + "\n" }
             out += "verdict: \(v.summary)"
         }
         for e in r.errors { out += "\n  error: \(e)" }

@@ -14,6 +14,9 @@ public struct ExpectedMessages: Sendable {
     /// where the capture has no such message).
     public private(set) var bases: [UInt32]
     var offsets: [[Int64]]
+    /// Per channel and sequence-number slot: the index of the packet (in plan order) that sends it,
+    /// to find its actual send time in ``SendTimes``.
+    var packetIndices: [[UInt32]]
     /// Per channel: (packet index, messages) of each packet sent, to count what was sent when a run stops early.
     var packets: [[(index: UInt32, messages: UInt16)]]
     public private(set) var totalMessages: UInt64 = 0
@@ -50,16 +53,19 @@ public struct ExpectedMessages: Sendable {
         } catch { throw .capture(error) }
         bases = low.map { $0 == .max ? 0 : $0 }
         offsets = []
+        packetIndices = []
         for c in 0..<count {
             let span = low[c] == .max ? 0 : UInt64(high[c] - low[c]) + 1
             if span > 50_000_000 { throw .sequenceSpan(channel: plan.streams[c].destination, span: span) }
             offsets.append(Array(repeating: .min, count: Int(span)))
+            packetIndices.append(Array(repeating: 0, count: Int(span)))
         }
         packets = Array(repeating: [], count: count)
         var index: UInt32 = 0
         var total: UInt64 = 0
         let bases = self.bases
         var offsets = self.offsets
+        var packetIndices = self.packetIndices
         var packets = self.packets
         do {
             _ = try walker.walk(loops: 1) { stream, payload, offset, _ in
@@ -72,6 +78,7 @@ public struct ExpectedMessages: Sendable {
                     let k = Int(m.sequence &- bases[stream])
                     if offsets[stream][k] == .min {
                         offsets[stream][k] = offset
+                        packetIndices[stream][k] = index
                         fresh &+= 1
                     }
                 }
@@ -81,6 +88,7 @@ public struct ExpectedMessages: Sendable {
             }
         } catch { throw .capture(error) }
         self.offsets = offsets
+        self.packetIndices = packetIndices
         self.packets = packets
         totalMessages = total
     }

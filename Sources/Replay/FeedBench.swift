@@ -27,7 +27,11 @@ public struct BenchTarget: Sendable, Equatable {
 /// received-once mark and a histogram record (no allocation). Latency = receive time − scheduled send time.
 public struct FeedMatcher: Sendable {
     public let expected: ExpectedMessages
-    var seen: [[UInt8]]
+    /// Per channel and sequence-number slot: the message's receive time (realtime ns; 0 = not yet
+    /// received). Read after the run to split each latency into platform time and sender lateness.
+    var arrivals: [[Int64]]
+    /// The run's first deadline on the realtime clock, once known.
+    public private(set) var anchorRealtime: Int64?
     public private(set) var histogram = LatencyHistogram.latency()
     public private(set) var received: UInt64 = 0
     public private(set) var duplicates: UInt64 = 0
@@ -46,7 +50,7 @@ public struct FeedMatcher: Sendable {
 
     public init(expected: ExpectedMessages) {
         self.expected = expected
-        seen = (0..<expected.channelCount).map { [UInt8](repeating: 0, count: expected.size(of: $0)) }
+        arrivals = (0..<expected.channelCount).map { [Int64](repeating: 0, count: expected.size(of: $0)) }
         var last: Int64 = 0
         for c in 0..<expected.channelCount where expected.size(of: c) > 0 {
             let s = expected.bases[c] &+ UInt32(expected.size(of: c) - 1)
@@ -72,10 +76,11 @@ public struct FeedMatcher: Sendable {
             if case .reset = m.control { resets &+= 1; continue }
             let sequence = m.sequence
             guard let slot = expected.slot(channel: channel, sequence: sequence) else { unexpected &+= 1; continue }
-            if seen[channel][slot] != 0 { duplicates &+= 1; continue }
-            seen[channel][slot] = 1
+            if arrivals[channel][slot] != 0 { duplicates &+= 1; continue }
+            arrivals[channel][slot] = time == 0 ? 1 : time
             received &+= 1
             if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
+                anchorRealtime = anchor
                 let latency = time &- (anchor &+ scheduled)
                 histogram.recordLatency(latency)
                 let bucket = (time &- anchor) / Self.timelineInterval
@@ -132,16 +137,20 @@ final class BenchReceiver: @unchecked Sendable {
         }
     }
 
-    func result(messagesSent: UInt64) -> BenchSideResult {
+    func result(messagesSent: UInt64, sendTimes: SendTimes?, anchor: Int64?) -> BenchSideResult {
         let m = matcher
         let span = m.lastTime > m.firstTime ? m.lastTime - m.firstTime : 0
+        let timings = m.timings(sendTimes: sendTimes, anchorMonotonic: anchor)
         return BenchSideResult(
             name: target.name, sendTo: target.send.description, receiveOn: target.receive.description,
             messagesSent: messagesSent, messagesReceived: m.received,
             messagesLost: messagesSent > m.received ? messagesSent - m.received : 0, duplicateMessages: m.duplicates,
             unexpectedMessages: m.unexpected, packetsReceived: m.packets, heartbeats: m.heartbeats, garbage: m.garbage,
             kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : 0,
-            latency: LatencySummary(m.histogram), spectrum: PercentileSpectrum(m.histogram),
+            latency: LatencySummary(m.histogram),
+            platformTime: timings.platform.totalCount == 0 ? nil : LatencySummary(timings.platform),
+            senderLateness: timings.lateness.totalCount == 0 ? nil : LatencySummary(timings.lateness),
+            intervals: m.received == 0 ? nil : timings.intervals, spectrum: PercentileSpectrum(m.histogram),
             timeline: Array(m.timeline[..<(m.timeline.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0)]),
             timelineIntervalNs: FeedMatcher.timelineInterval)
     }
@@ -203,11 +212,16 @@ public final class FeedBench: @unchecked Sendable {
     /// Messages the run is expected to send (one pass).
     public var expectedMessages: UInt64 { expected.totalMessages }
 
-    /// Runs the bench: receivers first, then the replay on the calling thread, then the drain.
-    public func run(control: ReplayControl = ReplayControl()) -> (BenchResult, CaptureError?) {
+    /// Runs the bench: receivers first, then the replay on the calling thread, then the drain. Each
+    /// packet's actual send time is recorded (8 bytes per packet, allocated here, before the run) to
+    /// split every latency into platform time and sender lateness; with `measureHost` a
+    /// ``HiccupMeter`` runs alongside and the result carries the host's health.
+    public func run(control: ReplayControl = ReplayControl(), measureHost: Bool = true) -> (BenchResult, CaptureError?) {
         let offset = ClockOffset.measure()
+        let sendTimes = SendTimes(packets: Int(clamping: plan.packets))
+        let meter = measureHost ? HiccupMeter() : nil
         for r in receivers { r.start(anchor: { control.anchor }, offset: offset) }
-        let (replay, failure) = player.run(control: control)
+        let (replay, failure) = player.run(control: control, sendTimes: sendTimes)
         // Drain: until every sent message came back, or `drain` without an arrival, or a stop.
         let sent = expected.messagesSent(packetsSent: replay.packets).reduce(0, +)
         let drainStart = Clock.monotonic()
@@ -220,8 +234,11 @@ public final class FeedBench: @unchecked Sendable {
         }
         for r in receivers { r.stop() }
         for r in receivers { r.join() }
-        let sides = receivers.map { $0.result(messagesSent: sent) }
+        let host = meter?.stop()
+        let sides = receivers.map { $0.result(messagesSent: sent, sendTimes: sendTimes, anchor: control.anchor) }
         let ratios = sides.count == 2 ? LatencyRatios(old: sides[0].latency, new: sides[1].latency) : nil
-        return (BenchResult(replay: replay, sides: sides, latencyRatios: ratios), failure)
+        var result = BenchResult(replay: replay, sides: sides, latencyRatios: ratios)
+        result.host = host
+        return (result, failure)
     }
 }

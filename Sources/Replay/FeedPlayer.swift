@@ -88,7 +88,8 @@ public final class FeedPlayer: @unchecked Sendable {
 
     /// Runs the replay on the calling thread (pinned to `options.cpu` if set) and returns its result.
     /// A capture error part-way keeps what was sent and is returned beside the result.
-    public func run(control: ReplayControl = ReplayControl()) -> (ReplayResult, CaptureError?) {
+    /// With `sendTimes`, the actual send time of each packet is written into it (one store per packet).
+    public func run(control: ReplayControl = ReplayControl(), sendTimes: SendTimes? = nil) -> (ReplayResult, CaptureError?) {
         var saved: PinnedThread.SavedAffinity?
         if let cpu = options.cpu { saved = PinnedThread.pinCurrentThread(to: cpu, saving: ()) }
         // Wake from a sleep on time: the default 50 µs timer slack is most of a packet gap at 20 k/s.
@@ -96,6 +97,7 @@ public final class FeedPlayer: @unchecked Sendable {
         defer { saved?.restore() }
         var state = SendState(senders: senders, streams: plan.streams.map(\.targets), batch: options.batch,
                               stopOnError: options.stopOnError)
+        if let sendTimes { state.sendTimes = sendTimes.slots }
         defer { state.deallocate() }
         let walker = PlanWalker(plan: plan, schedule: schedule)
         let anchor = Clock.monotonic() &+ options.startDelay
@@ -115,7 +117,16 @@ public final class FeedPlayer: @unchecked Sendable {
                 }
                 if state.pending == 0 && deadline > now {
                     if _slowPath(deadline == .max) { return false }
+                    // A quiet gap in the capture: sleep in slices, so a stop is seen within 50 ms
+                    // whatever the next deadline.
+                    while _slowPath(deadline &- now > 50_000_000) {
+                        if control.stopFlag.load(ordering: .relaxed) { return false }
+                        Clock.sleep(untilMonotonic: now &+ 40_000_000)
+                        now = Clock.monotonic()
+                    }
                     now = Clock.wait(until: deadline, spin: spin)
+                    // Nothing is sent after a stop that came while waiting.
+                    if control.stopFlag.load(ordering: .relaxed) { return false }
                 }
                 state.append(stream: stream, payload: payload, deadline: deadline, copy: !stable)
                 if state.pending >= state.capacity { now = state.flush() }
@@ -180,6 +191,8 @@ struct SendState {
     var handedBytes: UInt64 = 0
     var stopped = false
     var lateness = LatencyHistogram.latency()
+    /// Where each packet's actual send time goes (by packet index), when the caller asked for them.
+    var sendTimes: UnsafeMutableBufferPointer<Int64>?
     /// Log2 buckets of lateness since the last progress read (for the live p99).
     var recent = [UInt32](repeating: 0, count: 64)
     /// Copies of payloads for captures whose bytes move (gzip, pipes): 64 KiB per pending packet.
@@ -230,6 +243,10 @@ struct SendState {
             counts[t] = 0
         }
         let after = Clock.monotonic()
+        if let log = sendTimes {
+            let first = Int(truncatingIfNeeded: handed) &- pending
+            for i in 0..<pending where first &+ i < log.count { log[first &+ i] = after }
+        }
         for i in 0..<pending {
             let late = UInt64(max(0, after &- deadlines[i]))
             lateness.recordLatency(late)

@@ -36,6 +36,8 @@ extension SessionRun {
             let now = Clock.monotonic()
             for d in unsentDeadlines { lateness.recordLatency(now - d) }
             unsentDeadlines.removeAll(keepingCapacity: true)
+            for id in unsentIDs { outstanding[id]?.sent = now }
+            unsentIDs.removeAll(keepingCapacity: true)
         }
     }
 

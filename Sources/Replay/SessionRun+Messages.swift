@@ -27,6 +27,7 @@ extension SessionRun {
         appendMessage(&live[i].output, begin: beginFields[i], type: p.type, compIDs: compIDFields[i],
                       sequence: sequence, time: &clock, body: p.body)
         unsentDeadlines.append(scheduled)
+        if let id = p.clOrdID { unsentIDs.append(id) }
         results[p.typeIndex].sent += 1
         requests += 1
         if let id = p.clOrdID {
@@ -34,6 +35,15 @@ extension SessionRun {
             live[i].inFlight += 1
             live[i].clOrdIDBySequence[sequence] = id
         }
+    }
+
+    /// The first answer to a request: its response time (by type and by slice of the schedule) and
+    /// the gateway's own time from the request's actual send.
+    mutating func recordAnswer(_ o: Outstanding, at time: Int64) {
+        histograms[o.type].recordLatency(time - o.scheduled)
+        let slice = Int(min(max((o.scheduled - anchor) / sliceWidth, 0), Int64(Self.sliceCount - 1)))
+        slices[slice].recordLatency(time - o.scheduled)
+        if o.sent != 0 { platform.recordLatency(time - o.sent) }
     }
 
     mutating func received(_ i: Int, _ m: FIXMessage, at time: Int64) {
@@ -64,7 +74,7 @@ extension SessionRun {
             results[o.type].answered += 1
             results[o.type].rejects += 1
             rejectReasons["session reject: " + (reason ?? "no reason"), default: 0] += 1
-            histograms[o.type].recordLatency(time - o.scheduled)
+            recordAnswer(o, at: time)
         case .application(let type):
             answered(type, m, at: time)
         case .heartbeat, .testRequest, .sequenceReset, .logonRequested, .beforeLogon, .malformed:
@@ -86,7 +96,7 @@ extension SessionRun {
             outstanding[id] = o
             live[o.session].inFlight -= 1
             results[o.type].answered += 1
-            histograms[o.type].recordLatency(time - o.scheduled)
+            recordAnswer(o, at: time)
             if type == FIXMessageType.orderCancelReject {
                 results[o.type].cancelRejects += 1
                 rejectReasons[text(FIXTag.text) ?? "cancel rejected", default: 0] += 1

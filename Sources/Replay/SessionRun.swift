@@ -26,6 +26,12 @@ struct SessionRun {
     var results: [MessageTypeResult]
     var histograms: [LatencyHistogram]
     var lateness = LatencyHistogram.latency()
+    /// First response − actual send, over every type.
+    var platform = LatencyHistogram.latency()
+    /// Response time per equal slice of the schedule (``sliceWidth`` each).
+    var slices: [LatencyHistogram]
+    let sliceWidth: Int64
+    static let sliceCount = 10
     var outstanding: [String: Outstanding] = [:]
     var rejectReasons: [String: UInt64] = [:]
     var sessionEvents: [String: UInt64] = [:]
@@ -42,11 +48,13 @@ struct SessionRun {
     var clock = SendingTimeClock()
     /// Deadlines of requests written but not yet handed to the kernel (lateness is taken at the send).
     var unsentDeadlines: [Int64] = []
+    /// ClOrdIDs of requests written but not yet handed to the kernel (their actual send time is taken at the send).
+    var unsentIDs: [String] = []
     /// The timeline's anchor: one for all sessions, set when the logon phase ends.
     var anchor: Int64 = 0
     var interrupted = false
 
-    struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool }
+    struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool; var sent: Int64 = 0 }
 
     /// A captured session's connection and FIX session.
     struct Live {
@@ -84,6 +92,10 @@ struct SessionRun {
         let options = player.options
         results = Self.types.map { MessageTypeResult(messageType: $0, latency: LatencySummary(Histogram<UInt64>(highestTrackableValue: 2))) }
         histograms = Self.types.map { _ in LatencyHistogram.latency() }
+        slices = (0..<Self.sliceCount).map { _ in LatencyHistogram.latency() }
+        let last = player.plan.sessions.compactMap { $0.messages.last?.timestamp }.max() ?? player.plan.firstTime
+        let span = Int64(Double(max(1, last - player.plan.firstTime + 1)) / (options.speed ?? 1))
+        sliceWidth = max(1, (span + Int64(Self.sliceCount) - 1) / Int64(Self.sliceCount))
         live = player.plan.sessions.map { s in
             Live(session: FIXSession(role: .initiator, beginString: s.beginString, senderCompID: options.senderCompID ?? s.senderCompID ?? "REHEARSE",
                                      targetCompID: options.targetCompID ?? s.targetCompID ?? "GATEWAY"))
@@ -192,6 +204,11 @@ struct SessionRun {
         for t in results.indices { results[t].latency = LatencySummary(histograms[t]) }
         var all = histograms.first ?? Histogram<UInt64>(highestTrackableValue: 2)
         for h in histograms.dropFirst() { all.add(h) }
+        let intervals = slices.enumerated().map { i, h in
+            IntervalSample(startNs: Int64(i) * sliceWidth, spanNs: sliceWidth, count: h.totalCount,
+                           p50: h.totalCount == 0 ? nil : h.valueAtPercentile(50), p99: h.totalCount == 0 ? nil : h.valueAtPercentile(99),
+                           platformP99: nil)
+        }
         let wall = max(1, end - anchor)
         return SessionReplayResult(
             capture: plan.path, target: target.description, sessions: plan.sessions.count, sessionsLoggedOn: loggedOn,
@@ -199,7 +216,9 @@ struct SessionRun {
             logonTimeouts: logonTimeouts, connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
             responses: responses, wallNs: wall, requestsPerSecond: Double(requests) * 1e9 / Double(wall),
             lateness: LatencySummary(lateness), byType: results.filter { $0.sent > 0 },
-            spectrum: histograms.isEmpty ? nil : PercentileSpectrum(all), rejectReasons: rejectReasons,
+            spectrum: histograms.isEmpty ? nil : PercentileSpectrum(all),
+            platformTime: platform.totalCount == 0 ? nil : LatencySummary(platform),
+            intervals: options.speed == nil ? nil : intervals, rejectReasons: rejectReasons,
             sessionEvents: sessionEvents,
             captureFramingErrors: plan.framingErrors, interrupted: interrupted)
     }

@@ -55,6 +55,11 @@ public final class HistoryStore: Sendable {
                     t.column("lowerIsBetter", .boolean).notNull()
                 }
             }
+            // v2: validity per run (baselines are windows of valid runs) and per-interval samples per figure.
+            migrator.registerMigration("v2") { db in
+                try db.alter(table: "runs") { t in t.add(column: "valid", .boolean).notNull().defaults(to: true) }
+                try db.alter(table: "metrics") { t in t.add(column: "intervals", .text) }
+            }
             try migrator.migrate(queue)
         } catch {
             throw HistoryError(path: path, reason: Self.reason(error))
@@ -80,13 +85,15 @@ public final class HistoryStore: Sendable {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 let json = String(decoding: try encoder.encode(result), as: UTF8.self)
-                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                let valid = result.verdict?.status != .inconclusive && (result.validity ?? [:]).values.allSatisfy(\.valid)
+                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result, valid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                arguments: [result.scenario, result.environment.scenarioHash, result.started.utc, result.verdict?.passed ?? false,
-                                           result.partial, result.verdict?.summary ?? "", json])
+                                           result.partial, result.verdict?.summary ?? "", json, valid])
                 let id = db.lastInsertedRowID
                 for m in metrics {
-                    try db.execute(sql: "INSERT INTO metrics (run, key, value, samples, lowerIsBetter) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [id, m.key, m.value, Int64(clamping: m.samples), m.lowerIsBetter])
+                    let intervals = m.intervals.map { $0.map { String($0) }.joined(separator: ",") }
+                    try db.execute(sql: "INSERT INTO metrics (run, key, value, samples, lowerIsBetter, intervals) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: [id, m.key, m.value, Int64(clamping: m.samples), m.lowerIsBetter, intervals])
                 }
                 return id
             }
@@ -95,21 +102,44 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// The baseline for `scenario`: run `id` when given, else the last passing, complete run.
-    public func baseline(scenario: String, id: Int64?) throws(HistoryError) -> (id: Int64, metrics: [Metric])? {
+    /// The baseline for `scenario`: run `id` alone when given, else the last `window` valid, complete
+    /// runs (passing or not: a window of what the platforms did cannot ratchet), newest first.
+    public func baseline(scenario: String, id: Int64?, window: Int = 5) throws(HistoryError) -> [(id: Int64, metrics: [Metric])] {
         do {
             return try queue.read { db in
-                let run: Int64?
+                let runs: [Int64]
                 if let id {
-                    run = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id])
+                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id])
                 } else {
-                    run = try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE scenario = ? AND passed AND NOT partial ORDER BY id DESC LIMIT 1",
-                                             arguments: [scenario])
+                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario = ? AND valid AND NOT partial ORDER BY id DESC LIMIT ?",
+                                              arguments: [scenario, max(1, window)])
                 }
-                guard let run else { return nil }
-                let rows = try Row.fetchAll(db, sql: "SELECT key, value, samples, lowerIsBetter FROM metrics WHERE run = ?", arguments: [run])
-                return (run, rows.map { Metric(key: $0["key"], value: $0["value"], samples: UInt64(max(0, $0["samples"] as Int64)),
-                                               lowerIsBetter: $0["lowerIsBetter"]) })
+                return try runs.map { run in
+                    (run, try Self.metrics(db, run: run))
+                }
+            }
+        } catch {
+            throw HistoryError(path: path, reason: Self.reason(error))
+        }
+    }
+
+    static func metrics(_ db: Database, run: Int64) throws -> [Metric] {
+        let rows = try Row.fetchAll(db, sql: "SELECT key, value, samples, lowerIsBetter, intervals FROM metrics WHERE run = ?", arguments: [run])
+        return rows.map { row in
+            let text: String? = row["intervals"]
+            let intervals = text.map { $0.split(separator: ",").compactMap { Double($0) } }
+            return Metric(key: row["key"], value: row["value"], samples: UInt64(max(0, row["samples"] as Int64)),
+                          lowerIsBetter: row["lowerIsBetter"], intervals: intervals)
+        }
+    }
+
+    /// Every figure name stored for `scenario` (or for every scenario), sorted.
+    public func metricNames(scenario: String? = nil) throws(HistoryError) -> [String] {
+        do {
+            return try queue.read { db in
+                try String.fetchAll(db, sql: "SELECT DISTINCT metrics.key FROM metrics JOIN runs ON runs.id = metrics.run"
+                                    + (scenario == nil ? "" : " WHERE runs.scenario = ?") + " ORDER BY metrics.key",
+                                    arguments: scenario.map { [$0] } ?? [])
             }
         } catch {
             throw HistoryError(path: path, reason: Self.reason(error))

@@ -8,23 +8,48 @@ extension RunResult {
     /// `compare.lagP99`, …
     public var metrics: [Metric] {
         var out: [Metric] = []
-        func latency(_ prefix: String, _ l: LatencySummary) {
-            for (name, v) in [("latencyP50", l.p50), ("latencyP90", l.p90), ("latencyP99", l.p99), ("latencyP999", l.p999), ("latencyMax", l.max)] {
-                out.append(Metric(key: "\(prefix).\(name)", value: Double(v), samples: l.count, lowerIsBetter: true))
-            }
+        func latency(_ prefix: String, _ l: LatencySummary, intervals: [IntervalSample]?) {
+            let p50: [Double]? = intervals.map { list in list.compactMap { $0.p50.map { Double($0) } } }
+            let p99: [Double]? = intervals.map { list in list.compactMap { $0.p99.map { Double($0) } } }
+            out.append(Metric(key: prefix + ".latencyP50", value: Double(l.p50), samples: l.count, lowerIsBetter: true, intervals: p50))
+            out.append(Metric(key: prefix + ".latencyP90", value: Double(l.p90), samples: l.count, lowerIsBetter: true))
+            out.append(Metric(key: prefix + ".latencyP99", value: Double(l.p99), samples: l.count, lowerIsBetter: true, intervals: p99))
+            out.append(Metric(key: prefix + ".latencyP999", value: Double(l.p999), samples: l.count, lowerIsBetter: true))
+            out.append(Metric(key: prefix + ".latencyMax", value: Double(l.max), samples: l.count, lowerIsBetter: true))
         }
-        for s in feed?.sides ?? [] {
-            latency("feed.\(s.name)", s.latency)
+        let sides = feed?.sides ?? []
+        for s in sides {
+            latency("feed.\(s.name)", s.latency, intervals: s.intervals)
             out.append(Metric(key: "feed.\(s.name).lost", value: Double(s.messagesLost), samples: s.messagesSent, lowerIsBetter: true))
             out.append(Metric(key: "feed.\(s.name).throughput", value: s.messagesPerSecond, samples: s.messagesReceived, lowerIsBetter: false))
         }
+        // Paired figures: new ÷ old per slice of the same run (the host's noise is common to both).
+        if let (old, new) = Self.pair(sides.map(\.name)), let o = sides.first(where: { $0.name == old }), let n = sides.first(where: { $0.name == new }),
+           let oi = o.intervals, let ni = n.intervals, o.latency.count > 0, n.latency.count > 0 {
+            let p50: [Double] = Self.ratios(ni, oi, \.p50)
+            let p99: [Double] = Self.ratios(ni, oi, \.p99)
+            let whole50 = Double(n.latency.p50) / Double(max(1, o.latency.p50))
+            let whole99 = Double(n.latency.p99) / Double(max(1, o.latency.p99))
+            let count = min(n.latency.count, o.latency.count)
+            out.append(Metric(key: "feed.\(new)/\(old).latencyP50", value: whole50, samples: count, lowerIsBetter: true, intervals: p50))
+            out.append(Metric(key: "feed.\(new)/\(old).latencyP99", value: whole99, samples: count, lowerIsBetter: true, intervals: p99))
+        }
         for (name, g) in (gateway ?? [:]).sorted(by: { $0.key < $1.key }) {
             if let spectrum = g.spectrum {
-                out.append(Metric(key: "gateway.\(name).latencyP50", value: Double(spectrum.value(at: 50)), samples: spectrum.totalCount, lowerIsBetter: true))
-                out.append(Metric(key: "gateway.\(name).latencyP99", value: Double(spectrum.value(at: 99)), samples: spectrum.totalCount, lowerIsBetter: true))
+                let p50: [Double]? = g.intervals.map { list in list.compactMap { $0.p50.map { Double($0) } } }
+                let p99: [Double]? = g.intervals.map { list in list.compactMap { $0.p99.map { Double($0) } } }
+                let count = spectrum.totalCount
+                out.append(Metric(key: "gateway.\(name).latencyP50", value: Double(spectrum.value(at: 50)), samples: count, lowerIsBetter: true, intervals: p50))
+                out.append(Metric(key: "gateway.\(name).latencyP99", value: Double(spectrum.value(at: 99)), samples: count, lowerIsBetter: true, intervals: p99))
             }
             out.append(Metric(key: "gateway.\(name).unanswered", value: Double(g.unanswered), samples: g.requests, lowerIsBetter: true))
             out.append(Metric(key: "gateway.\(name).requestsPerSecond", value: g.requestsPerSecond, samples: g.requests, lowerIsBetter: false))
+        }
+        if let g = gateway, let (old, new) = Self.pair(g.keys.sorted()), let o = g[old], let n = g[new],
+           let oi = o.intervals, let ni = n.intervals, let os = o.spectrum, let ns = n.spectrum, os.totalCount > 0, ns.totalCount > 0 {
+            let ratios: [Double] = Self.ratios(ni, oi, \.p99)
+            out.append(Metric(key: "gateway.\(new)/\(old).latencyP99", value: Double(ns.value(at: 99)) / Double(max(1, os.value(at: 99))),
+                              samples: min(os.totalCount, ns.totalCount), lowerIsBetter: true, intervals: ratios))
         }
         if let c = compare {
             let worst = c.channels.map(\.lag.p99).max() ?? 0
@@ -35,6 +60,24 @@ extension RunResult {
         return out
     }
 
+    /// new ÷ old of one percentile, slice by slice (slices where either side got nothing are left out).
+    static func ratios(_ new: [IntervalSample], _ old: [IntervalSample], _ pick: KeyPath<IntervalSample, UInt64?>) -> [Double] {
+        var out: [Double] = []
+        for (a, b) in zip(new, old) {
+            guard let x = a[keyPath: pick], let y = b[keyPath: pick], y > 0 else { continue }
+            out.append(Double(x) / Double(y))
+        }
+        return out
+    }
+
+    /// The (old, new) pair among two target names: `old` and `new` when so named, else the first
+    /// (the platform in service) and the second; nil unless there are exactly two.
+    public static func pair(_ names: [String]) -> (old: String, new: String)? {
+        guard names.count == 2 else { return nil }
+        if Set(names) == ["old", "new"] { return ("old", "new") }
+        return (names[0], names[1])
+    }
+
     /// Applies the scenario's limits.
     public func checkLimits(_ l: ScenarioLimits) -> [LimitCheck] {
         var out: [LimitCheck] = []
@@ -43,15 +86,21 @@ extension RunResult {
             out.append(LimitCheck(limit: name, target: target, value: value, threshold: threshold, unit: unit,
                                   passed: atLeast ? value >= threshold : value <= threshold))
         }
-        for s in feed?.sides ?? [] {
+        // A latency limit is judged only where latency was measured: a side that received nothing
+        // is a failure of its own (a target error), never a latency of 0 that passes.
+        for s in feed?.sides ?? [] where s.latency.count > 0 {
             check("feedLatencyP50", s.name, Double(s.latency.p50), l.feedLatencyP50.map { Double($0) }, "ns")
             check("feedLatencyP99", s.name, Double(s.latency.p99), l.feedLatencyP99.map { Double($0) }, "ns")
             check("feedLatencyP999", s.name, Double(s.latency.p999), l.feedLatencyP999.map { Double($0) }, "ns")
+        }
+        for s in feed?.sides ?? [] {
             check("feedLost", s.name, Double(s.messagesLost), l.feedLost.map { Double($0) }, "messages")
             check("feedThroughput", s.name, s.messagesPerSecond, l.feedThroughput, "messages/s", atLeast: true)
         }
         for (name, g) in (gateway ?? [:]).sorted(by: { $0.key < $1.key }) {
-            check("gatewayLatencyP99", name, Double(g.spectrum?.value(at: 99) ?? 0), l.gatewayLatencyP99.map { Double($0) }, "ns")
+            if let spectrum = g.spectrum, spectrum.totalCount > 0 {
+                check("gatewayLatencyP99", name, Double(spectrum.value(at: 99)), l.gatewayLatencyP99.map { Double($0) }, "ns")
+            }
             check("gatewayUnanswered", name, Double(g.unanswered), l.gatewayUnanswered.map { Double($0) }, "requests")
         }
         if let c = compare {

@@ -90,13 +90,34 @@ public enum RunReport {
         return out
     }
 
+    /// One row of the baseline table: outcome, figure, medians, effect with its interval, p, samples.
+    static func judgementRow(_ m: MetricJudgement) -> String {
+        let cls: String = m.outcome == .regressed && m.decides ? "fail" : (m.outcome == .improved ? "pass" : "")
+        func value(_ x: Double?) -> String {
+            guard let x else { return "-" }
+            if m.metric.contains("/") { return TimeFormat.format(x, 3) }
+            return m.metric.contains("latency") ? durationTick(x) : TimeFormat.format(x, 1)
+        }
+        func pct(_ x: Double?) -> String {
+            guard let x else { return "-" }
+            return (x >= 0 ? "+" : "") + TimeFormat.format(x * 100, 1) + " %"
+        }
+        let effect: String = m.reason.map(escape) ?? (pct(m.effect) + " [" + pct(m.low) + ", " + pct(m.high) + "]")
+        let p: String = m.pValue.map { TimeFormat.format($0, 4) } ?? "-"
+        let outcome: String = m.outcome.rawValue + (m.decides ? "" : " (context)")
+        var row = "<tr class=\"" + cls + "\"><td>" + outcome + "</td><td>" + escape(m.metric) + "</td>"
+        row += "<td>" + value(m.baseline) + "</td><td>" + value(m.current) + "</td><td>" + effect + "</td>"
+        row += "<td>" + p + "</td><td>" + String(m.samples) + " vs " + String(m.baselineSamples) + "</td></tr>"
+        return row
+    }
+
     /// A single self-contained HTML page with inline SVG plots.
     public static func html(_ r: RunResult) -> String {
         var body = ""
         let verdict = r.verdict
-        let pass = verdict?.passed ?? false
+        let status = verdict?.status.rawValue ?? "fail"
         body += "<h1>\(escape(r.scenario))</h1>"
-        body += "<p class=\"verdict \(pass ? "pass" : "fail")\">\(escape(verdict?.summary ?? "no verdict"))\(r.partial ? " — PARTIAL: a leg did not complete" : "")</p>"
+        body += "<p class=\"verdict \(status)\">\(escape(verdict?.summary ?? "no verdict"))\(r.partial ? " — PARTIAL: a leg did not complete" : "")</p>"
         body += "<p class=\"meta\">run \(r.id.map(String.init) ?? "-") · \(escape(r.started.utc)) → \(escape(r.finished.utc)) · \(escape(r.environment.host)) · Linux \(escape(r.environment.kernel)) · \(escape(r.environment.cpu)) × \(r.environment.cores) · rehearse \(escape(r.environment.toolVersion)) · scenario \(r.environment.scenarioHash)</p>"
         for e in r.errors { body += "<p class=\"error\">\(escape(e))</p>" }
         if !r.limits.isEmpty {
@@ -108,14 +129,18 @@ public enum RunReport {
             }
             body += "</table>"
         }
-        if let v = verdict, !v.regressions.isEmpty || !v.improvements.isEmpty {
-            body += "<h2>Against run \(v.baselineRun.map(String.init) ?? "-")</h2><table><tr><th></th><th>metric</th><th>baseline</th><th>now</th><th>change</th><th>samples</th></tr>"
-            for (kind, list) in [("regression", v.regressions), ("improvement", v.improvements)] {
-                for m in list {
-                    body += "<tr class=\"\(kind == "regression" ? "fail" : "pass")\"><td>\(kind)</td><td>\(escape(m.metric))</td><td>\(TimeFormat.format(m.baseline, 1))</td><td>\(TimeFormat.format(m.current, 1))</td><td>\(TimeFormat.format(m.change * 100, 1)) %</td><td>\(m.samples)</td></tr>"
-                }
+        if let h = r.host { body += "<p class=\"meta\">\(escape(h.line))</p>" }
+        for (leg, v) in (r.validity ?? [:]).sorted(by: { $0.key < $1.key }) where !v.valid {
+            body += "<p class=\"error\">\(escape(leg)): not the platforms' figures — \(escape(v.reasons.joined(separator: "; ")))</p>"
+        }
+        if let v = verdict {
+            for e in v.environment { body += "<p class=\"meta\">\(escape(e))</p>" }
+            if !v.judgements.isEmpty {
+                let runs = v.baselineRuns.map(String.init).joined(separator: ", ")
+                body += "<h2>Against the baseline (runs \(escape(runs)))</h2><table><tr><th>outcome</th><th>figure</th><th>baseline median</th><th>now</th><th>change [95 % interval]</th><th>p</th><th>samples</th></tr>"
+                for m in v.judgements { body += judgementRow(m) }
+                body += "</table>"
             }
-            body += "</table>"
         }
         if let f = r.feed {
             body += "<h2>Feed: \(escape(f.replay.capture))</h2><table><tr><th></th>" + f.sides.map { "<th>\(escape($0.name))</th>" }.joined() + "</tr>"
@@ -124,6 +149,9 @@ public enum RunReport {
                 ("throughput msg/s", { TimeFormat.format($0.messagesPerSecond, 0) }), ("p50", { durationTick(Double($0.latency.p50)) }),
                 ("p99", { durationTick(Double($0.latency.p99)) }), ("p99.9", { durationTick(Double($0.latency.p999)) }),
                 ("max", { durationTick(Double($0.latency.max)) }),
+                ("platform time p50", { $0.platformTime.map { durationTick(Double($0.p50)) } ?? "-" }),
+                ("platform time p99", { $0.platformTime.map { durationTick(Double($0.p99)) } ?? "-" }),
+                ("sender lateness p99", { $0.senderLateness.map { durationTick(Double($0.p99)) } ?? "-" }),
             ]
             for (name, value) in rows { body += "<tr><td>\(name)</td>" + f.sides.map { "<td>\(value($0))</td>" }.joined() + "</tr>" }
             body += "</table>"
@@ -145,7 +173,7 @@ public enum RunReport {
         body{font-family:system-ui,sans-serif;margin:24px;max-width:780px;color:#222}
         h1{margin-bottom:4px} .meta{color:#666;font-size:12px}
         .verdict{font-size:20px;font-weight:bold;padding:8px 12px;border-radius:4px}
-        .verdict.pass{background:#e6f4ea;color:#137333} .verdict.fail{background:#fce8e6;color:#a50e0e}
+        .verdict.pass{background:#e6f4ea;color:#137333} .verdict.fail{background:#fce8e6;color:#a50e0e} .verdict.inconclusive{background:#fef7e0;color:#8a5a00}
         table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
         td:first-child,th:first-child{text-align:left} tr.fail td{color:#a50e0e} .error{color:#a50e0e}
         .chart .title{font-weight:bold;font-size:13px} .chart .tick{font-size:10px;fill:#444} .chart .axis{font-size:11px}

@@ -62,7 +62,15 @@ public struct CapacityStep: Codable, Sendable, Equatable {
     public var sendLatenessP99: UInt64
     public var limits: [LimitCheck]
     public var passed: Bool
-    public init(speed: Double, offeredPerSecond: Double, bench: BenchResult, sendLatenessP99: UInt64, limits: [LimitCheck], passed: Bool) {
+    /// Whether the sender held this step's schedule and the host was healthy (a step that was not
+    /// valid measured the test host: it ends the ramp as the test host's limit, never the target's).
+    public var validity: Validity?
+    /// The test host during the step.
+    public var host: HostHealth?
+    public init(speed: Double, offeredPerSecond: Double, bench: BenchResult, sendLatenessP99: UInt64, limits: [LimitCheck], passed: Bool,
+                validity: Validity? = nil, host: HostHealth? = nil) {
+        self.validity = validity
+        self.host = host
         self.speed = speed
         self.offeredPerSecond = offeredPerSecond
         self.bench = bench
@@ -103,6 +111,10 @@ public struct RunResult: Codable, Sendable {
     public var compare: ComparisonReport?
     public var capacity: CapacityResult?
     public var limits: [LimitCheck] = []
+    /// The test host during the live legs (hiccups, steal, kernel drops): the feed leg's meter, else the gateway leg's.
+    public var host: HostHealth?
+    /// Per live leg (`feed`, `gateway`): whether its figures are the platforms' (docs/measurement.md).
+    public var validity: [String: Validity]?
     public var verdict: Verdict?
     /// True when a leg failed or the run was interrupted: the figures cover what was done.
     public var partial = false

@@ -19,8 +19,16 @@ public struct BenchSideResult: Codable, Sendable {
     public var kernelDrops: UInt64
     /// Messages per second over the span of arrivals.
     public var messagesPerSecond: Double
-    /// Receive time (kernel) − scheduled send time, per message.
+    /// Response time: receive time (kernel) − scheduled send time, per message (coordinated-omission
+    /// correct: a stall is charged to every message that waited).
     public var latency: LatencySummary
+    /// Platform time: receive time − the actual send time of the message's packet (what the platform
+    /// itself took); nil when send times were not recorded.
+    public var platformTime: LatencySummary?
+    /// Sender lateness of the messages received: actual − scheduled send (what the test host added).
+    public var senderLateness: LatencySummary?
+    /// Response time per equal slice of the schedule: the samples a baseline verdict judges.
+    public var intervals: [IntervalSample]?
     /// The same distribution at HdrHistogram's percentile ticks (plots, `.hgrm`).
     public var spectrum: PercentileSpectrum?
     /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
@@ -32,9 +40,13 @@ public struct BenchSideResult: Codable, Sendable {
         name: String, sendTo: String, receiveOn: String, messagesSent: UInt64, messagesReceived: UInt64,
         messagesLost: UInt64, duplicateMessages: UInt64, unexpectedMessages: UInt64, packetsReceived: UInt64,
         heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double,
-        latency: LatencySummary, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
+        latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
+        intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
         timelineIntervalNs: Int64? = nil
     ) {
+        self.platformTime = platformTime
+        self.senderLateness = senderLateness
+        self.intervals = intervals
         self.name = name
         self.sendTo = sendTo
         self.receiveOn = receiveOn
@@ -60,6 +72,11 @@ public struct BenchResult: Codable, Sendable {
     public var schema = "rehearse.bench/1"
     public var replay: ReplayResult
     public var sides: [BenchSideResult]
+    /// The test host while it measured (hiccups, steal, kernel drops).
+    public var host: HostHealth?
+    /// Whether the sender held its schedule and the host was healthy enough for the figures to be
+    /// the platforms' (nil: not judged).
+    public var validity: Validity?
     /// new ÷ old for p50, p90, p99, p99.9, max (below 1: the new platform is faster); nil without both.
     public var latencyRatios: LatencyRatios?
 
@@ -71,7 +88,8 @@ public struct BenchResult: Codable, Sendable {
     }
 }
 
-/// new ÷ old latency at each percentile (below 1: the new platform is faster); 0 where old is 0.
+/// new ÷ old latency at each percentile (below 1: the new platform is faster). Made only when both
+/// sides received messages (``init?(old:new:)``): "nothing arrived" is never a ratio of 0.
 /// Encoded with the keys `p50`, `p90`, `p99`, `p99.9`, `max`.
 public struct LatencyRatios: Codable, Sendable, Equatable {
     public var p50: Double
@@ -82,12 +100,37 @@ public struct LatencyRatios: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case p50, p90, p99, p999 = "p99.9", max }
 
-    public init(old o: LatencySummary, new n: LatencySummary) {
-        func ratio(_ a: UInt64, _ b: UInt64) -> Double { a == 0 ? 0 : Double(b) / Double(a) }
+    /// nil when either side has no latency samples.
+    public init?(old o: LatencySummary, new n: LatencySummary) {
+        guard o.count > 0, n.count > 0 else { return nil }
+        func ratio(_ a: UInt64, _ b: UInt64) -> Double { Double(Swift.max(b, 1)) / Double(Swift.max(a, 1)) }
         p50 = ratio(o.p50, n.p50)
         p90 = ratio(o.p90, n.p90)
         p99 = ratio(o.p99, n.p99)
         p999 = ratio(o.p999, n.p999)
         max = ratio(o.max, n.max)
+    }
+}
+
+/// One slice of a run's schedule: how many messages were scheduled in it and came back, and their
+/// response-time percentiles (nil when none came back).
+public struct IntervalSample: Codable, Sendable, Equatable {
+    /// Offset of the slice from the run's first deadline, ns.
+    public var startNs: Int64
+    public var spanNs: Int64
+    public var count: UInt64
+    public var p50: UInt64?
+    public var p99: UInt64?
+    /// Platform time p99 in the slice.
+    public var platformP99: UInt64?
+
+    /// Memberwise.
+    public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?) {
+        self.startNs = startNs
+        self.spanNs = spanNs
+        self.count = count
+        self.p50 = p50
+        self.p99 = p99
+        self.platformP99 = platformP99
     }
 }

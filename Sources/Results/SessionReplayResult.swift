@@ -58,6 +58,12 @@ public struct SessionReplayResult: Codable, Sendable {
     public var byType: [MessageTypeResult]
     /// First response − scheduled send over every request type, at HdrHistogram's percentile ticks.
     public var spectrum: PercentileSpectrum?
+    /// First response − the request's actual send (what the gateway itself took), over every type.
+    public var platformTime: LatencySummary?
+    /// Response time per equal slice of the schedule: the samples a baseline verdict judges.
+    public var intervals: [IntervalSample]?
+    /// The test host while the gateways were driven (hiccups, steal, kernel drops).
+    public var host: HostHealth?
     public var rejectReasons: [String: UInt64]
     /// Session-layer events: ResendRequests answered with a gap fill, session-level Rejects.
     public var sessionEvents: [String: UInt64]
@@ -74,7 +80,7 @@ public struct SessionReplayResult: Codable, Sendable {
         logonRejections: [String], logonTimeouts: [String], connectFailures: [String], disconnects: Int,
         reconnects: Int, requests: UInt64, responses: UInt64, wallNs: Int64, requestsPerSecond: Double,
         lateness: LatencySummary, byType: [MessageTypeResult], spectrum: PercentileSpectrum? = nil,
-        rejectReasons: [String: UInt64], sessionEvents: [String: UInt64], captureFramingErrors: UInt64,
+        platformTime: LatencySummary? = nil, intervals: [IntervalSample]? = nil, rejectReasons: [String: UInt64], sessionEvents: [String: UInt64], captureFramingErrors: UInt64,
         interrupted: Bool
     ) {
         self.capture = capture
@@ -94,6 +100,8 @@ public struct SessionReplayResult: Codable, Sendable {
         self.lateness = lateness
         self.byType = byType
         self.spectrum = spectrum
+        self.platformTime = platformTime
+        self.intervals = intervals
         self.rejectReasons = rejectReasons
         self.sessionEvents = sessionEvents
         self.captureFramingErrors = captureFramingErrors

@@ -87,14 +87,35 @@ public struct ScenarioLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// `baseline:`: which earlier run a run is judged against, and what counts as a regression.
+/// `baseline:`: what a run is judged against, and what counts as a regression.
 public struct BaselineSettings: Sendable, Equatable {
-    /// A run id from the history; nil = the last passing run of this scenario.
+    /// A run id from the history; nil = the window of the last ``window`` valid runs of this scenario.
     public var run: Int64?
-    /// A change beyond this fraction (0.10 = 10 %) on a median or percentile is a regression.
+    /// Valid, complete runs the baseline pools its samples from (never "the last passing run": a
+    /// window cannot ratchet).
+    public var window = 5
+    /// The minimum effect: a change of the median smaller than this fraction (0.10 = 10 %) is
+    /// "unchanged" however significant.
     public var tolerance = 0.10
-    /// Fewer samples behind a figure than this (on either run) and it is not judged.
+    /// The Mann–Whitney test's significance level (0.01: a change is called only when noise would
+    /// produce it less than 1 time in 100).
+    public var significance = 0.01
+    /// Samples (per-interval figures) each side needs for a figure to be judged.
+    public var minimumIntervals = 5
+    /// Judge absolute figures too, not only the paired ones (new ÷ old in the same run).
+    public var absolute = false
+    /// Fewer messages behind a figure than this and it is not judged.
     public var minimumSamples: UInt64 = 1_000
+    public init() {}
+}
+
+/// `validity:`: how much of what is judged the test host may add before a measurement is
+/// inconclusive (fractions of the smallest latency limit judged).
+public struct ValiditySettings: Sendable, Equatable {
+    /// The sender's lateness p99 may be at most this share (0.10 = 10 %).
+    public var senderLateness = 0.10
+    /// The hiccup meter's p99.9 may be at most this share.
+    public var hiccups = 0.10
     public init() {}
 }
 
@@ -103,6 +124,9 @@ public struct CapacitySettings: Sendable, Equatable {
     public var speeds: [Double] = [1, 2, 3, 5, 8, 13, 21]
     /// The sender's lateness p99 above this means Rehearse, not the target, is the limit (ns).
     public var senderLatenessP99: Int64 = 10_000_000
+    /// Between the last step that held and the first that broke, bisect until the two are this
+    /// close (0.10: within 10 % of each other), so the knee is a number.
+    public var resolution = 0.10
     public init() {}
 }
 
@@ -137,6 +161,7 @@ public struct Scenario: Sendable, Equatable {
     public var compare: CompareLegSettings?
     public var limits = ScenarioLimits()
     public var baseline = BaselineSettings()
+    public var validity = ValiditySettings()
     public var capacity = CapacitySettings()
     public var outputs = OutputSettings()
     /// The scenario text as read (its hash identifies the scenario in the history).
@@ -299,12 +324,28 @@ public struct Scenario: Sendable, Equatable {
             s.baseline.run = try b.integer("run", 1...Int.max).map(Int64.init)
             if let t = try b.percent("tolerance") { s.baseline.tolerance = t }
             if let m = try b.integer("minimumSamples", 1...Int.max) { s.baseline.minimumSamples = UInt64(m) }
-            try b.finish(allowed: ["run", "tolerance", "minimumSamples"])
+            if let w = try b.integer("window", 1...1_000) { s.baseline.window = w }
+            if let a = try b.percent("significance") {
+                guard a > 0, a < 0.5 else { throw b.error(b.node, "significance", "expected a level between 0 and 50 % such as 1%") }
+                s.baseline.significance = a
+            }
+            if let m = try b.integer("minimumIntervals", 2...10_000) { s.baseline.minimumIntervals = m }
+            if let a = try b.boolean("absolute") { s.baseline.absolute = a }
+            try b.finish(allowed: ["run", "window", "tolerance", "significance", "minimumIntervals", "absolute", "minimumSamples"])
+        }
+        if var v = try top.fields("validity") {
+            if let l = try v.percent("senderLateness") { s.validity.senderLateness = l }
+            if let h = try v.percent("hiccups") { s.validity.hiccups = h }
+            try v.finish(allowed: ["senderLateness", "hiccups"])
         }
         if var c = try top.fields("capacity") {
             if let speeds = try c.numbers("speeds", above: 0) { s.capacity.speeds = speeds }
             if let l = try c.duration("senderLatenessP99") { s.capacity.senderLatenessP99 = l }
-            try c.finish(allowed: ["speeds", "senderLatenessP99"])
+            if let r = try c.percent("resolution") {
+                guard r >= 0.01 else { throw c.error(c.node, "resolution", "expected at least 1%") }
+                s.capacity.resolution = r
+            }
+            try c.finish(allowed: ["speeds", "senderLatenessP99", "resolution"])
         }
         if var o = try top.fields("outputs") {
             if let d = try o.string("directory") { s.outputs.directory = resolve(d) }
@@ -319,7 +360,7 @@ public struct Scenario: Sendable, Equatable {
         }
         s.text = text
         try top.finish(allowed: ["name", "description", "targets", "verify", "feed", "gateway", "compare", "limits", "baseline",
-                                 "capacity", "outputs"])
+                                 "validity", "capacity", "outputs"])
         return s
     }
 }

@@ -95,6 +95,16 @@ struct YAMLFields {
         return v
     }
 
+    /// `true` or `false`.
+    mutating func boolean(_ key: String) throws(ScenarioError) -> Bool? {
+        guard let n = take(key) else { return nil }
+        switch n.scalar?.string {
+        case "true": return true
+        case "false": return false
+        default: throw error(n, key, "expected true or false (got \"\(n.scalar?.string ?? "?")\")")
+        }
+    }
+
     /// True when `key` is present (without taking it).
     func has(_ key: String) -> Bool { pairs.contains { $0.key == key } }
 

@@ -1,10 +1,14 @@
 import Foundation
-import Orchestration
+@testable import Orchestration
 import Replay
 import Results
 import Scenario
 import Synth
 import Testing
+import TestSupport
+import Simulators
+import Measure
+import Reporting
 import Transport
 import Vocabulary
 #if canImport(Glibc)
@@ -32,13 +36,15 @@ struct FailureClassificationTests {
 
     @Test("every code is distinct, documented, and ranked for jobs of several steps")
     func codes() {
-        #expect(Set(Orchestration.ExitStatus.allCases.map(\.rawValue)) == [0, 1, 2, 3, 4, 130])
+        #expect(Set(Orchestration.ExitStatus.allCases.map(\.rawValue)) == [0, 1, 2, 3, 4, 5, 130])
         #expect(Orchestration.ExitStatus.allCases.allSatisfy { !$0.meaning.isEmpty })
         #expect(Orchestration.ExitStatus.limitFailed.worst(.target) == .target)
         #expect(Orchestration.ExitStatus.target.worst(.input) == .input)
         #expect(Orchestration.ExitStatus.input.worst(.interrupted) == .interrupted)
         #expect(Orchestration.ExitStatus.usage.worst(.limitFailed) == .usage)
         #expect(Orchestration.ExitStatus.success.worst(.success) == .success)
+        #expect(Orchestration.ExitStatus.inconclusive.worst(.limitFailed) == .limitFailed, "a valid leg's failure outranks an invalid leg")
+        #expect(Orchestration.ExitStatus.success.worst(.inconclusive) == .inconclusive)
     }
 }
 
@@ -113,5 +119,101 @@ struct ScenarioRunTests {
             #expect(error.status == .input)
             #expect(error.message.contains("not-a-directory/history.sqlite"))
         }
+    }
+
+    @Test("nothing is zero by accident: a platform that delivered nothing is a target error naming where it listened, with no ratio")
+    func silentPlatform() throws {
+        let path = try synthCapture(channels: 2, packets: 200, rate: 20_000, seed: 3).0
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let base = portBlock()
+        let sim = try RunningSimulator(listen: base, publish: base + 4, channels: 2, profile: .new)
+        let other = try RunningSimulator(listen: base + 12, publish: base + 14, channels: 2, profile: .new)
+        defer { _ = sim.stop(); _ = other.stop() }
+        let local = IPAddress(v4: 0x7F00_0001)
+        // "new" publishes on base + 14…, but its output is expected on base + 8…, where nobody publishes.
+        let targets = [BenchTarget(name: "old", send: Endpoint(address: local, port: base), receive: Endpoint(address: local, port: base + 4)),
+                       BenchTarget(name: "new", send: Endpoint(address: local, port: base + 12), receive: Endpoint(address: local, port: base + 8))]
+        var options = ReplayOptions()
+        options.pacing = .speed(4)
+        let bench = try FeedBench(path: path, selection: Selection(), targets: targets, options: options, drain: 300_000_000)
+        let (result, failure) = bench.run()
+        #expect(failure == nil && result.sides[1].messagesReceived == 0 && result.sides[0].messagesReceived > 0)
+        #expect(result.latencyRatios == nil, "no ratio of 0.00 when one side got nothing")
+        let (status, lines) = BenchOutcome.status(result, failure: nil)
+        #expect(status == .target)
+        #expect(lines.joined().contains("new delivered none of") && lines.joined().contains(":\(base + 8)"), "\(lines)")
+    }
+
+    @Test("a run whose history cannot be written at the end still writes result.json and report.html, says so, and exits 3")
+    func historyFailsAtTheEnd() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-orch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var c = SynthConfiguration()
+        (c.channels, c.packetLimit, c.rate, c.lines) = (1, 200, 10_000, [.a, .b])
+        _ = try OMDSynthesizer.generate(c, to: directory + "/feed.pcap")
+        let s = try scenario("""
+            name: compare only
+            targets:
+              new:
+                feed: {send: 127.0.0.1:9, receive: 127.0.0.1:5999}
+            compare:
+              a: feed.pcap
+              filterA: dst net 239.1.1.0/24
+              filterB: dst net 239.1.2.0/24
+            outputs:
+              directory: runs
+              history: history.sqlite
+            """, in: directory)
+        let run = try ScenarioRun(scenario: s)
+        // The history was opened and checked; now it is replaced by something that is not a database.
+        let history = directory + "/history.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: history + suffix) }
+        try FileManager.default.createDirectory(atPath: history, withIntermediateDirectories: true)
+        let outcome = try run.execute()
+        #expect(outcome.status == .input, "\(outcome.errors)")
+        #expect(outcome.result.id == nil && outcome.directory.contains("run-unsaved-"))
+        #expect(FileManager.default.fileExists(atPath: outcome.directory + "/result.json"))
+        #expect(FileManager.default.fileExists(atPath: outcome.directory + "/report.html"))
+        #expect(outcome.errors.contains { $0.contains("not stored in the history") })
+    }
+
+    @Test("a capacity step the sender could not hold ends the ramp as the test host's limit, never the target's; a target's break is named as such")
+    func capacityAttribution() {
+        func step(_ speed: Double, p99: UInt64, lateness: UInt64, limit: Int64 = 50_000_000) -> CapacityStep {
+            var summary = LatencySummary(LatencyHistogram.latency())
+            summary.count = 1_000
+            summary.p99 = p99
+            var late = summary
+            late.p99 = lateness
+            let replay = ReplayResult(capture: "c", pacing: "×\(speed)", loopsRequested: 1, loopsCompleted: 1, packets: 10, bytes: 10, targets: [],
+                                      wallNs: 1_000_000_000, scheduledNs: 1_000_000_000, packetsPerSecond: 10, lateness: late, interrupted: false,
+                                      stoppedOnError: false, unmappedPacketsDropped: 0, streams: 1)
+            let side = BenchSideResult(name: "new", sendTo: "a", receiveOn: "b", messagesSent: 1_000, messagesReceived: 1_000, messagesLost: 0,
+                                       duplicateMessages: 0, unexpectedMessages: 0, packetsReceived: 10, heartbeats: 0, garbage: 0, kernelDrops: 0,
+                                       messagesPerSecond: 1_000, latency: summary)
+            var s = try! Scenario.parse("name: s\ntargets:\n  new:\n    feed: {send: 127.0.0.1:9, receive: 127.0.0.1:9}\n", file: "s.yaml")
+            s.limits.feedLatencyP99 = limit
+            let env = RunEnvironment.current(scenarioText: "", inputs: [], toolVersion: "test")
+            return CapacityRamp.step(speed: speed, bench: BenchResult(replay: replay, sides: [side]), scenario: s, started: TimePoint(0), environment: env)
+        }
+        // ×2 breaks with the sender as late as the platform is slow: the test host, not the target.
+        let host = CapacityRamp.summarize([step(1, p99: 1_000_000, lateness: 100_000), step(2, p99: 169_000_000, lateness: 166_000_000)])
+        #expect(host.limitingFactor == "the test host" && host.knee == 1 && host.detail.contains("166.00 ms"), "\(host.detail)")
+        #expect(CapacityRamp.verdict(host).status == .inconclusive)
+        // ×2 breaks while the sender held its schedule: the target's latency.
+        let target = CapacityRamp.summarize([step(1, p99: 1_000_000, lateness: 100_000), step(2, p99: 90_000_000, lateness: 200_000)])
+        #expect(target.limitingFactor == "target latency" && target.knee == 1)
+        #expect(CapacityRamp.verdict(target).status == .pass && CapacityRamp.verdict(target).summary.contains("knee ×1"))
+    }
+
+    @Test("validity: the sender's lateness and the host's hiccups are judged against their shares of the smallest latency limit")
+    func validity() {
+        let ok = Validity(senderLatenessP99: 400_000, hiccupP999: 2_000_000, referenceNs: 50_000_000, reference: "the feedLatencyP99 limit 50.00 ms",
+                          senderLatenessShare: 0.1, hiccupShare: 0.1)
+        #expect(ok.valid && ok.reasons.isEmpty)
+        let late = Validity(senderLatenessP99: 48_000_000, hiccupP999: 7_000_000, referenceNs: 50_000_000, reference: "the feedLatencyP99 limit 50.00 ms",
+                            senderLatenessShare: 0.1, hiccupShare: 0.1)
+        #expect(!late.valid && late.reasons.count == 2 && late.reasons[0].contains("48.00 ms is over 5.00 ms"))
     }
 }

@@ -11,31 +11,82 @@ struct JudgementTests {
         Metric(key: key, value: value, samples: samples, lowerIsBetter: lower)
     }
 
-    @Test("a change beyond the tolerance with enough samples is a regression (or an improvement); too few samples are not judged")
+    /// A sampled figure: `values` are its per-interval samples (the figure itself is their median).
+    func sampled(_ key: String, _ values: [Double], lower: Bool = true) -> Metric {
+        Metric(key: key, value: values.sorted()[values.count / 2], samples: 10_000, lowerIsBetter: lower, intervals: values)
+    }
+
+    /// Ten samples around `center`, spread ±3 % deterministically.
+    func around(_ center: Double) -> [Double] { (0..<10).map { center * (1 + 0.03 * sin(Double($0) * 1.7)) } }
+
+    @Test("paired figures decide: a shift beyond the minimum effect that the rank test calls real is a regression, with its effect and interval")
     func regressions() {
         var settings = BaselineSettings()
         settings.tolerance = 0.10
-        settings.minimumSamples = 1_000
-        let baseline: (id: Int64, metrics: [Metric]) = (7, [m("feed.new.latencyP99", 100_000), m("feed.new.throughput", 50_000, lower: false),
-                                                          m("feed.new.latencyP50", 20_000), m("gateway.new.latencyP99", 1_000_000, 500),
-                                                          m("feed.new.lost", 0)])
-        let now = [m("feed.new.latencyP99", 125_000), m("feed.new.throughput", 40_000, lower: false), m("feed.new.latencyP50", 15_000),
-                   m("gateway.new.latencyP99", 9_000_000, 500), m("feed.new.lost", 0)]
-        let v = Judge.verdict(limits: [], current: now, baseline: baseline, settings: settings)
-        #expect(!v.passed && v.baselineRun == 7)
-        #expect(v.regressions.map(\.metric).sorted() == ["feed.new.latencyP99", "feed.new.throughput"])
-        #expect(v.improvements.map(\.metric) == ["feed.new.latencyP50"])
-        #expect(v.notJudged == ["gateway.new.latencyP99"])
-        #expect(abs(v.regressions.first { $0.metric == "feed.new.latencyP99" }!.change - 0.25) < 1e-9)
-        // Within the tolerance: a pass; no baseline: a pass on limits alone.
-        let steady = Judge.verdict(limits: [], current: [m("feed.new.latencyP99", 105_000)], baseline: baseline, settings: settings)
-        #expect(steady.passed && steady.regressions.isEmpty)
+        let baseline: [(id: Int64, metrics: [Metric])] = (3...7).reversed().map { id in
+            (Int64(id), [sampled("feed.new/old.latencyP99", around(0.5)), sampled("feed.new.latencyP99", around(100_000)),
+                         sampled("feed.old.latencyP99", around(200_000))])
+        }
+        // new 30 % slower, old unchanged: the ratio regressed.
+        let slower = [sampled("feed.new/old.latencyP99", around(0.65)), sampled("feed.new.latencyP99", around(130_000)),
+                      sampled("feed.old.latencyP99", around(200_000))]
+        let v = Judge.verdict(limits: [], current: slower, baseline: baseline, settings: settings)
+        #expect(v.status == .fail && v.baselineRuns == [7, 6, 5, 4, 3])
+        #expect(v.regressions.map(\.metric) == ["feed.new/old.latencyP99"])
+        let r = v.regressions[0]
+        #expect(abs(r.effect! - 0.30) < 0.02 && r.low! > 0.1 && r.pValue! < 0.001 && r.samples == 10 && r.baselineSamples == 50)
+        #expect(v.judgements.first { $0.metric == "feed.new.latencyP99" }?.decides == false, "absolute figures are context unless asked")
+        // The same samples: unchanged, a pass.
+        let same = Judge.verdict(limits: [], current: baseline[0].metrics, baseline: baseline, settings: settings)
+        #expect(same.status == .pass && same.regressions.isEmpty && same.summary.contains("runs 3–7"))
+        // A 5 % shift is real to the test but below the minimum effect: unchanged.
+        let small = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP99", around(0.525))], baseline: baseline, settings: settings)
+        #expect(small.status == .pass && small.judgements[0].outcome == .unchanged)
+        // Too few samples: inconclusive for that figure, never a regression.
+        let few = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP99", [0.9, 0.9, 0.9])], baseline: baseline, settings: settings)
+        #expect(few.status == .pass && few.judgements[0].outcome == .inconclusive && few.judgements[0].reason?.contains("too few") == true)
+    }
+
+    @Test("old and new moving together is the environment changing, not a regression of new, even when absolute figures are judged")
+    func environment() {
+        var settings = BaselineSettings()
+        settings.absolute = true
+        let baseline: [(id: Int64, metrics: [Metric])] = [(1, [sampled("feed.new/old.latencyP99", around(0.5)),
+                                                              sampled("feed.new.latencyP99", around(100_000) + around(100_000)),
+                                                              sampled("feed.old.latencyP99", around(200_000) + around(200_000))])]
+        let both = [sampled("feed.new/old.latencyP99", around(0.5)), sampled("feed.new.latencyP99", around(150_000)),
+                    sampled("feed.old.latencyP99", around(300_000))]
+        let v = Judge.verdict(limits: [], current: both, baseline: baseline, settings: settings)
+        #expect(v.status == .pass && v.regressions.isEmpty)
+        #expect(v.environment.count == 1 && v.environment[0].contains("the environment changed, not new"))
+    }
+
+    @Test("an invalid leg is neither pass nor fail: its limits and figures are not judged and the verdict is inconclusive unless a valid leg failed")
+    func inconclusive() {
+        let limits = [LimitCheck(limit: "feedLatencyP99", target: "new", value: 9e7, threshold: 5e7, unit: "ns", passed: false),
+                      LimitCheck(limit: "standbyMissing", target: nil, value: 42, threshold: 100, unit: "messages", passed: true)]
+        let invalid = ["feed": ["sender lateness p99 48.00 ms is over 5.00 ms"]]
+        let v = Judge.verdict(limits: limits, current: [], baseline: [], settings: BaselineSettings(), invalid: invalid)
+        #expect(v.status == .inconclusive && v.limitsFailed == 0 && v.summary.hasPrefix("INCONCLUSIVE") && v.summary.contains("48.00 ms"))
+        var broken = limits
+        broken[1].passed = false
+        let f = Judge.verdict(limits: broken, current: [], baseline: [], settings: BaselineSettings(), invalid: invalid)
+        #expect(f.status == .fail && f.limitsFailed == 1)
         let first = Judge.verdict(limits: [LimitCheck(limit: "feedLost", target: "new", value: 3, threshold: 0, unit: "messages", passed: false)],
-                                  current: now, baseline: nil, settings: settings)
+                                  current: [], baseline: [], settings: BaselineSettings())
         #expect(!first.passed && first.limitsFailed == 1 && first.summary.hasPrefix("FAIL"))
     }
 
-    @Test("the history stores runs in one transaction, finds the last passing run, trends a metric, and reports a corrupt file")
+    @Test("Mann–Whitney: identical samples give p = 1; fully separated samples of 10 and 50 give p far below 0.001")
+    func mannWhitney() {
+        #expect(SampleStatistics.mannWhitneyP([1, 2, 3], [1, 2, 3]) > 0.9)
+        let p = SampleStatistics.mannWhitneyP((0..<10).map { 10 + Double($0) }, (0..<50).map { Double($0) / 10 })
+        #expect(p < 0.0001)
+        let interval = SampleStatistics.medianChangeInterval(current: around(130), baseline: around(100))!
+        #expect(interval.low > 0.2 && interval.high < 0.4)
+    }
+
+    @Test("the history stores runs in one transaction, keeps a window of valid runs, trends a metric, and reports a corrupt file")
     func history() throws {
         let directory = NSTemporaryDirectory() + "rehearse-history-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -45,15 +96,17 @@ struct JudgementTests {
         var ids: [Int64] = []
         for (i, passed) in [true, true, false].enumerated() {
             var r = RunResult(scenario: "nightly", scenarioPath: "s.yaml", started: .init(Int64(i) * 1_000_000_000), environment: env)
-            r.verdict = Verdict(passed: passed, limitsFailed: passed ? 0 : 1, baselineRun: nil, regressions: [], improvements: [], notJudged: [],
-                                summary: passed ? "PASS" : "FAIL")
+            r.verdict = Verdict(status: passed ? .pass : .fail, limitsFailed: passed ? 0 : 1, baselineRuns: [], judgements: [], environment: [],
+                                inconclusive: [], summary: passed ? "PASS" : "FAIL")
             ids.append(try store.record(r, metrics: [m("feed.new.latencyP99", Double(100 + i))]))
         }
         #expect(ids == [1, 2, 3])
-        let baseline = try #require(try store.baseline(scenario: "nightly", id: nil))
-        #expect(baseline.id == 2 && baseline.metrics.first?.value == 101)
-        #expect(try store.baseline(scenario: "nightly", id: 1)?.id == 1)
-        #expect(try store.baseline(scenario: "other", id: nil) == nil)
+        // The window holds every valid, complete run, passing or not (it cannot ratchet), newest first.
+        let window = try store.baseline(scenario: "nightly", id: nil, window: 5)
+        #expect(window.map(\.id) == [3, 2, 1] && window.first?.metrics.first?.value == 102)
+        #expect(try store.baseline(scenario: "nightly", id: nil, window: 2).map(\.id) == [3, 2])
+        #expect(try store.baseline(scenario: "nightly", id: 1).map(\.id) == [1])
+        #expect(try store.baseline(scenario: "other", id: nil).isEmpty)
         #expect(try store.trend(metric: "feed.new.latencyP99").map(\.2) == [100, 101, 102])
         #expect(try store.runs().map(\.id) == [3, 2, 1])
         #expect(try store.result(2)?.id == 2)

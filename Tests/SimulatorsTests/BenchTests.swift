@@ -61,6 +61,18 @@ struct BenchTests {
         #expect(o.latency.min >= 2_000_000)
         #expect(n.latency.min >= 200_000)
         #expect(o.latency.count == o.messagesReceived)
+        // The three clocks: every received message has an actual send time; the actual send is never
+        // before the scheduled one, so platform time ≤ response time message by message, hence at
+        // every percentile; the per-interval samples cover every received message.
+        for side in result.sides {
+            let platform = try #require(side.platformTime), lateness = try #require(side.senderLateness)
+            #expect(platform.count == side.messagesReceived && lateness.count == side.messagesReceived)
+            #expect(platform.p50 <= side.latency.p50 && platform.p99 <= side.latency.p99 && platform.max <= side.latency.max)
+            let intervals = try #require(side.intervals)
+            #expect(intervals.count == 10 && intervals.reduce(0) { $0 + $1.count } == side.messagesReceived)
+        }
+        let host = try #require(result.host)
+        #expect(host.threads >= 1 && host.hiccups.count > 0, "the hiccup meter ran beside the bench")
         let ratios = try #require(result.latencyRatios)
         #expect(ratios.p99 == Double(n.latency.p99) / Double(o.latency.p99))
         let encoded = String(decoding: try JSONEncoder().encode(ratios), as: UTF8.self)
