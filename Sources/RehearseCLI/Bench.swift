@@ -95,7 +95,7 @@ struct Bench: ParsableCommand {
         let control = ReplayControl()
         var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
         result.replay.error = failure?.description
-        result.validity = LegValidity.feed(result, limits: ScenarioLimits())
+        result.validity = LegValidity.feed(result, limits: ScenarioLimits(), ownFigures: true)
         let (status, reasons) = BenchOutcome.status(result, failure: failure)
         if json { print(try jsonText(result)) } else { print(BenchText.render(result)) }
         for r in reasons { printError("rehearse: \(r)") }
