@@ -220,7 +220,9 @@ struct ReplayCommandTests {
                              "--new", "127.0.0.1:\(base + 4)", "--new-from", "127.0.0.1:\(base + 6)", "--speed", "2", "--drain", "2s", "--json"])
         let (oldStatus, oldOut) = old.interrupt()
         let (newStatus, newOut) = new.interrupt()
-        #expect(r.status == 0, "\(r.stderr)")
+        // On a loaded test host the sender may be as late as the platforms are slow: then the bench is
+        // inconclusive (exit 5) and says why; conservation is checked either way.
+        #expect(r.status == 0 || (r.status == 5 && r.stderr.contains("inconclusive: the test host")), "\(r.stderr)")
         #expect(oldStatus == 0 && newStatus == 0)
         let result = try json(r.stdout)
         #expect(result["schema"] as? String == "rehearse.bench/1")
