@@ -46,5 +46,6 @@ echo "== history"
 latest=$(ls -d out/runs/run-* | sort -t- -k2 -n | tail -2 | head -1)
 echo
 echo "report: $latest/report.html (open it in a browser) · result: $latest/result.json · capacity: $(ls -d out/runs/run-* | sort -t- -k2 -n | tail -1)/report.html · history: out/history.sqlite"
-# The run's verdict (1 = a limit broke or a figure regressed) is shown above; the demo itself succeeded.
-[ "$status" -le 1 ] || exit "$status"
+# The run's verdict (1 = a limit broke or a figure regressed, 5 = inconclusive: the test host, not the
+# platforms, was measured — docs/measurement.md) is shown above; the demo itself succeeded.
+[ "$status" -le 1 ] || [ "$status" = 5 ] || exit "$status"
