@@ -66,7 +66,7 @@ let package = Package(
                 swiftSettings: strict),
 
         // Engines: the only I/O — sockets, threads, replay, bench, gateway, listen, watch, simulators.
-        .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture", "Results",
+        .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture",
                                                   .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
         .target(name: "Engines", dependencies: ["Vocabulary", "Capture", "MarketData", "Measure", "Transport",

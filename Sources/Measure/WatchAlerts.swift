@@ -13,6 +13,8 @@ public struct WatchAlert: Sendable, Equatable {
         case primaryStopped
         /// Datagrams were dropped inside this host before Rehearse read them.
         case receiveDrops
+        /// This host stalled for too large a share of the lag limit: the interval's lag is not judged.
+        case hostUnhealthy
     }
     public var level: Level
     public var kind: Kind
@@ -23,7 +25,8 @@ public struct WatchAlert: Sendable, Equatable {
 }
 
 /// Raises alerts from successive watch snapshots: a standby lagging beyond a limit, missing messages,
-/// stopping; a primary stopping; drops inside the host. Conditions that last (lag, stops) alert once
+/// stopping; a primary stopping; drops inside the host; an interval this host was too unhealthy to
+/// judge (its lag is then not held against the standby). Conditions that last (lag, stops) alert once
 /// when they start and once when they clear; missing messages and drops alert every interval they grow.
 public struct WatchAlerts: Sendable {
     /// Interval lag p99 above this (ns) is a `standbyLag` warning; nil = no lag alerts.
@@ -62,7 +65,12 @@ public struct WatchAlerts: Sendable {
                                   message: "standby missed \(s.interval.missingOnStandby) messages in the last \(TimeFormat.duration(s.interval.lengthNs)) (total \(per.joined(separator: ", ")))",
                                   cleared: false))
         }
-        if let limit = lagLimit {
+        let unhealthy = s.interval.validity.map { !$0.valid } ?? false
+        state(.hostUnhealthy, nil, unhealthy, .warning,
+              "this host stalled: " + (s.interval.validity?.reasons.joined(separator: "; ") ?? "")
+                  + " — the standby's lag over the last \(TimeFormat.duration(s.interval.lengthNs)) is not judged (inconclusive)",
+              cleared: "this host is healthy again: the standby's lag is judged again")
+        if let limit = lagLimit, !unhealthy {
             let lag = s.interval.lag
             let over = lag.count > 0 && lag.p99 > UInt64(limit)
             state(.standbyLag, nil, over, .warning,

@@ -52,6 +52,11 @@ public struct WatchInterval: Codable, Sendable, Equatable {
     public var receiveDrops: UInt64
     /// |standby − primary| per message matched in the interval.
     public var lag: LatencySummary
+    /// The test host over the interval (hiccup meter, steal, kernel drops), when measured.
+    public var host: HostHealth?
+    /// Whether the interval's lag could be judged: the host's hiccups within a share of the lag limit
+    /// (only with a lag limit). An invalid interval's lag is not held against the standby.
+    public var validity: Validity?
 }
 
 /// Cumulative counters of the previous snapshot, for the interval figures.
@@ -92,6 +97,12 @@ public struct WatchSnapshot: Codable, Sendable {
     public var error: String?
     /// Messages not settled at the end (on one line only and younger than the horizon).
     public var outstanding: UInt64?
+    /// The test host over the whole watch (final snapshot), when measured.
+    public var host: HostHealth?
+    /// Intervals whose lag was judged and intervals that were not (the host was unhealthy), when a lag
+    /// limit was set.
+    public var intervalsJudged: Int?
+    public var intervalsInconclusive: Int?
 
     /// The comparator's state now; channel i is `primary[i]` against `standby[i]`.
     package init(_ c: LiveComparator, primary: [Endpoint], standby: [Endpoint], elapsed: Int64, drops: [UInt64], previous: inout WatchCounters) {
@@ -182,6 +193,15 @@ public struct WatchSnapshot: Codable, Sendable {
         out += "rehearse_watch_lag_seconds_count \(lag.count)\n"
         let iq: [(String, UInt64)] = [("0.5", interval.lag.p50), ("0.99", interval.lag.p99), ("1", interval.lag.max)]
         metric("interval_lag_seconds", "gauge", "Lag percentiles over the last interval.", iq.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+        if let h = interval.host, h.hiccups.count > 0 {
+            let hq: [(String, UInt64)] = [("0.99", h.hiccups.p99), ("0.999", h.hiccups.p999), ("1", h.hiccups.max)]
+            metric("interval_host_hiccup_seconds", "gauge", "How late this host's threads woke over the last interval (hiccup meter).",
+                   hq.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+        }
+        if let v = interval.validity {
+            metric("interval_valid", "gauge", "1 when the last interval's lag could be judged (the host was healthy enough), else 0.",
+                   [("", v.valid ? "1" : "0")])
+        }
         metric("receive_drops_total", "counter", "Datagrams dropped inside this host before Rehearse read them (not feed gaps).",
                [("", "\(receiveDrops)")])
         return out

@@ -1,6 +1,7 @@
 import Engines
 import Foundation
 import Measure
+import Scenario
 import Synchronization
 import Transport
 import Vocabulary
@@ -13,6 +14,8 @@ public struct WatchOutcome: Sendable {
     /// Error-level alerts over the whole watch.
     public var errorAlerts: Int
     public var status: ExitStatus
+    /// Why the watch is inconclusive (intervals this host was too unhealthy to judge), when it is.
+    public var inconclusive: String?
 }
 
 /// A standby-feed watch for days: the live comparison (``FeedWatcher``) on its own thread, interval
@@ -23,20 +26,34 @@ public final class WatchSession: Sendable {
     let watcher: FeedWatcher
     let server: TextHTTPServer?
     let lagLimit: Int64?
+    let measureHost: Bool
+    let hiccupShare: Double
+    /// The latest interval snapshot with the host's figures, as served to Prometheus.
+    let published = Published()
+
+    /// The latest snapshot, shared with the metrics endpoint's thread.
+    final class Published: Sendable {
+        let snapshot = Mutex<WatchSnapshot?>(nil)
+    }
 
     /// Opens the sockets or the capture and, with `metrics`, the metrics endpoint. Failures name the
-    /// endpoint or interface (configuration errors unless the far end is at fault).
-    public init(options: WatchOptions, metrics: Endpoint? = nil, lagLimit: Int64? = nil) throws(RehearseError) {
+    /// endpoint or interface (configuration errors unless the far end is at fault). With `measureHost`
+    /// a ``HiccupMeter`` runs for the whole watch and every interval carries the host's health; with a
+    /// `lagLimit` too, an interval whose hiccup p99.9 exceeds `hiccupShare` of it is not judged.
+    public init(options: WatchOptions, metrics: Endpoint? = nil, lagLimit: Int64? = nil, measureHost: Bool = true,
+                hiccupShare: Double = ValiditySettings().hiccups) throws(RehearseError) {
         self.options = options
         self.lagLimit = lagLimit
+        self.measureHost = measureHost
+        self.hiccupShare = hiccupShare
         let watcher: FeedWatcher
         do { watcher = try FeedWatcher(options: options) } catch { throw RehearseError(error) }
         self.watcher = watcher
         if let metrics {
             do {
-                server = try TextHTTPServer(endpoint: metrics) { path in
+                server = try TextHTTPServer(endpoint: metrics) { [published] path in
                     guard path == "/metrics" || path == "/" else { return nil }
-                    return watcher.latest.snapshot?.prometheus() ?? "# no snapshot yet\n"
+                    return published.snapshot.withLock { $0?.prometheus() } ?? "# no snapshot yet\n"
                 }
             } catch { throw RehearseError(.usage, "metrics endpoint \(metrics): \(error.description)") }
         } else {
@@ -53,6 +70,7 @@ public final class WatchSession: Sendable {
     /// alerts it raised, on the calling thread.
     public func execute(interval: (WatchSnapshot, [WatchAlert]) -> Void = { _, _ in }) -> WatchOutcome {
         defer { server?.stop() }
+        let meter = measureHost ? HiccupMeter() : nil
         let finished = Mutex<WatchSnapshot?>(nil)
         let thread = PinnedThread.start(name: "rehearse-watch") { [watcher] in
             let s = watcher.run()
@@ -61,29 +79,52 @@ public final class WatchSession: Sendable {
         var alerts = WatchAlerts(lagLimit: lagLimit)
         var seen = 0
         var errorAlerts = 0
+        var judged = 0, inconclusive = 0
         while finished.withLock({ $0 == nil }) {
             Clock.sleep(untilMonotonic: Clock.monotonic() + 100_000_000)
-            let (count, snapshot) = watcher.latest
-            guard count != seen, let snapshot, snapshot.stoppedBy == nil else { continue }
+            let (count, latest) = watcher.latest
+            guard count != seen, var snapshot = latest, snapshot.stoppedBy == nil else { continue }
             seen = count
+            if let meter {
+                let host = meter.sample()
+                snapshot.interval.host = host
+                if let lagLimit {
+                    let v = Validity(senderLatenessP99: nil, hiccupP999: host.hiccups.count > 0 ? host.hiccups.p999 : nil,
+                                     referenceNs: UInt64(max(0, lagLimit)), reference: "--max-lag \(TimeFormat.duration(lagLimit))",
+                                     senderLatenessShare: 0, hiccupShare: hiccupShare)
+                    snapshot.interval.validity = v
+                    if v.valid { judged += 1 } else { inconclusive += 1 }
+                }
+            }
+            published.snapshot.withLock { $0 = snapshot }
             let raised = alerts.evaluate(snapshot)
             errorAlerts += raised.filter { $0.level == .error }.count
             interval(snapshot, raised)
         }
         thread.join()
-        let final = finished.withLock { $0! }
-        let open = alerts.evaluate(final).filter { !$0.cleared }
+        var final = finished.withLock { $0! }
+        final.host = meter?.stop()
+        if meter != nil && lagLimit != nil {
+            final.intervalsJudged = judged
+            final.intervalsInconclusive = inconclusive
+        }
+        let open = alerts.evaluate(final).filter { !$0.cleared && $0.kind != .hostUnhealthy }
         errorAlerts += open.filter { $0.level == .error }.count
+        let why = inconclusive == 0 ? nil
+            : "\(inconclusive) of \(judged + inconclusive) intervals were not judged: this host stalled for more than "
+              + "\(TimeFormat.format(hiccupShare * 100, 0)) % of --max-lag (hiccup p99.9); their lag is neither a pass nor a standby failure"
         return WatchOutcome(final: final, finalAlerts: open, errorAlerts: errorAlerts,
-                            status: Self.status(final, errorAlerts: errorAlerts))
+                            status: Self.status(final, errorAlerts: errorAlerts, inconclusiveIntervals: inconclusive), inconclusive: why)
     }
 
     /// A receive error during the watch is a target error (what was gathered is reported); a standby
-    /// that missed or garbled messages, stopped or never started, or any error alert, fails; else success.
-    public static func status(_ final: WatchSnapshot, errorAlerts: Int) -> ExitStatus {
+    /// that missed or garbled messages, stopped or never started, or any error alert, fails; intervals
+    /// this host was too unhealthy to judge make an otherwise clean watch inconclusive; else success.
+    public static func status(_ final: WatchSnapshot, errorAlerts: Int, inconclusiveIntervals: Int = 0) -> ExitStatus {
         if final.error != nil { return .target }
         let bad = final.channels.contains { $0.missingOnStandby > 0 || $0.mismatches > 0 || $0.standby.stalled || !$0.standby.started }
-        return bad || errorAlerts > 0 ? .limitFailed : .success
+        if bad || errorAlerts > 0 { return .limitFailed }
+        return inconclusiveIntervals > 0 ? .inconclusive : .success
     }
 }
 

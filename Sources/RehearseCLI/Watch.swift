@@ -19,10 +19,13 @@ struct Watch: ParsableCommand {
         --horizon is declared missing on the other. Prints a line every --interval and the full report on \
         Ctrl-C/SIGTERM or at the end of --duration. Alerts (a log line on standard error, and --alert-command \
         run with REHEARSE_ALERT_LEVEL, _KIND, _CHANNEL and _MESSAGE in its environment): the standby lags \
-        beyond --max-lag, misses messages, or stops; the primary stops; datagrams dropped inside this host. \
+        beyond --max-lag, misses messages, or stops; the primary stops; datagrams dropped inside this host; \
+        this host stalls. A hiccup meter (a thread per CPU waking every 1 ms) measures this host every \
+        interval; with --max-lag, an interval whose hiccup p99.9 is over 10 % of it is not judged. \
         Exit codes: 0 watched, nothing wrong · 1 the standby missed or garbled messages or stopped · 2 bad \
         options, an address that cannot be bound or joined, a capture interface that does not exist or \
-        cannot be opened · 4 a receive error during the watch (what was gathered is reported).
+        cannot be opened · 4 a receive error during the watch (what was gathered is reported) · 5 \
+        inconclusive: nothing wrong was seen, but this host was too unhealthy to judge some intervals' lag.
         """)
 
     @Option(help: "Primary feed endpoints, HOST:PORT[,HOST:PORT…] or HOST:FIRST-LAST, one per channel.")
@@ -118,6 +121,7 @@ struct Watch: ParsableCommand {
         for a in outcome.finalAlerts { Self.raise(a, delivery: delivery) }
         let final = outcome.final
         if json { print(try jsonText(final)) } else { print(WatchText.render(final)) }
+        if let why = outcome.inconclusive, outcome.status == .inconclusive { printError("rehearse: inconclusive: \(why)") }
         if let e = final.error { throw RehearseError(.target, e) }
         if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
     }
@@ -138,6 +142,8 @@ enum WatchText {
             + "  mismatched +\(i.mismatches)  lag p50 \(TimeFormat.duration(i.lag.p50)) p99 \(TimeFormat.duration(i.lag.p99)) max \(TimeFormat.duration(i.lag.max))"
             + (i.receiveDrops > 0 ? "  host drops +\(i.receiveDrops)" : "")
             + (stalled.isEmpty ? "" : "  standby stalled: ch " + stalled.joined(separator: ","))
+            + (i.host.map { $0.hiccups.count > 0 ? "  host hiccups p99.9 \(TimeFormat.duration($0.hiccups.p999))" : "" } ?? "")
+            + (i.validity.map { $0.valid ? "" : "  INCONCLUSIVE (lag not judged: this host stalled)" } ?? "")
     }
 
     static func render(_ s: WatchSnapshot) -> String {
@@ -165,6 +171,10 @@ enum WatchText {
             : "p50 \(TimeFormat.duration(s.lag.p50)) p90 \(TimeFormat.duration(s.lag.p90)) p99 \(TimeFormat.duration(s.lag.p99)) p99.9 \(TimeFormat.duration(s.lag.p999)) max \(TimeFormat.duration(s.lag.max))")
         out += "\ndropped inside this host before Rehearse read them: \(Text.count(s.receiveDrops)) (not feed gaps)"
         if let o = s.outstanding { out += "\nstill open at the end (younger than the horizon, one line only): \(Text.count(o))" }
+        if let h = s.host { out += "\n" + h.line }
+        if let judged = s.intervalsJudged, let not = s.intervalsInconclusive {
+            out += "\nintervals: \(judged) judged against --max-lag, \(not) not judged (this host stalled)"
+        }
         out += "\n\n" + CompareText.findings(s.findings)
         if let e = s.error { out += "\nerror: \(e)" }
         return out

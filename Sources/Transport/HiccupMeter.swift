@@ -4,7 +4,6 @@ import Glibc
 import CShims
 import Foundation
 import Histogram
-import Results
 import Synchronization
 import Vocabulary
 
@@ -12,62 +11,123 @@ import Vocabulary
 /// use, pinned to it, asks to wake every ``interval`` and records how late it actually woke into a
 /// latency histogram; CPU steal (`/proc/stat`) and the kernel's UDP receive drops (`/proc/net/snmp`)
 /// are read at the start and the end. The threads sleep between wake-ups: on an idle CPU the meter
-/// costs a few microseconds of CPU per millisecond per thread.
-/// `@unchecked Sendable`: each histogram is written by its own thread only and read after `join()`.
+/// costs a few microseconds of CPU per millisecond per thread. ``sample()`` gives the health since the
+/// previous sample (a watch interval) while the meter keeps running; ``stop()`` the whole span.
+/// `@unchecked Sendable`: each slot's histograms are written by its own thread and handed over through
+/// an acquire/release handshake (``sample()``) or read after `join()` (``stop()``).
 public final class HiccupMeter: @unchecked Sendable {
     public let interval: Int64
     private let stopFlag = Atomic<Bool>(false)
-    private var histograms: [LatencyHistogram]
+    /// Incremented by ``sample()``: each thread hands over its interval histogram when it sees a new value.
+    private let sampleEpoch = Atomic<Int>(0)
+    private let slots: [Slot]
     private var threads: [PinnedThread] = []
     private let started: Int64
     private let startCPU: CPUTimes?
     private let startDrops: UInt64?
-    private var stopped: HostHealth?
+    private let sampler: Mutex<SamplerState>
+    private let stopped = Mutex<HostHealth?>(nil)
+
+    /// One meter thread's figures.
+    private final class Slot: @unchecked Sendable {
+        /// The epoch of the last interval histogram handed over.
+        let published = Atomic<Int>(0)
+        var interval = LatencyHistogram.latency()
+        var total = LatencyHistogram.latency()
+    }
+
+    /// Where the previous sample ended.
+    private struct SamplerState: Sendable {
+        var time: Int64
+        var cpu: CPUTimes?
+        var drops: UInt64?
+    }
 
     /// Starts measuring on `cpus` CPUs (default: every CPU this process may use, at most 8) every
     /// `interval` ns (default 1 ms).
     public init(cpus: Int? = nil, interval: Int64 = 1_000_000) {
         self.interval = max(100_000, interval)
         let count = max(1, min(cpus ?? PinnedThread.availableCPUs, 8))
-        histograms = Array(repeating: LatencyHistogram.latency(), count: count)
+        slots = (0..<count).map { _ in Slot() }
         startCPU = CPUTimes.read()
         startDrops = Self.udpReceiveDrops()
         started = Clock.monotonic()
+        sampler = Mutex(SamplerState(time: started, cpu: startCPU, drops: startDrops))
         for i in 0..<count {
-            threads.append(PinnedThread.start(name: "rehearse-hiccup", cpu: i) { [self] in measure(slot: i) })
+            threads.append(PinnedThread.start(name: "rehearse-hiccup", cpu: i) { [self] in measure(slot: slots[i]) })
         }
     }
 
-    private func measure(slot: Int) {
+    private func measure(slot: Slot) {
         _ = rh_set_timer_slack(1)
-        var h = LatencyHistogram.latency()
+        var total = LatencyHistogram.latency()
+        var current = LatencyHistogram.latency()
+        var epoch = 0
         let interval = self.interval
         var next = Clock.monotonic() &+ interval
         while !stopFlag.load(ordering: .relaxed) {
             Clock.sleep(untilMonotonic: next)
             let woke = Clock.monotonic()
-            h.recordLatency(woke &- next)
+            total.recordLatency(woke &- next)
+            current.recordLatency(woke &- next)
             next = woke &+ interval
+            let asked = sampleEpoch.load(ordering: .acquiring)
+            if asked != epoch {
+                epoch = asked
+                slot.interval = current
+                current.reset()
+                slot.published.store(asked, ordering: .releasing)
+            }
         }
-        histograms[slot] = h
+        slot.total = total
     }
 
-    /// Stops the threads and returns the host's health over the span (idempotent).
+    /// The host's health since the previous sample (or the start), while the meter keeps running: each
+    /// thread hands over its histogram at its next wake-up (a thread stalled for longer than a second is
+    /// left out of this sample and counted in the next). Call from one thread at a time.
+    public func sample() -> HostHealth {
+        let epoch = sampleEpoch.wrappingAdd(1, ordering: .releasing).newValue
+        let deadline = Clock.monotonic() + 1_000_000_000
+        var all = LatencyHistogram.latency()
+        var pending = Array(slots.indices)
+        while !pending.isEmpty && Clock.monotonic() < deadline && !stopFlag.load(ordering: .relaxed) {
+            pending.removeAll { i in
+                guard slots[i].published.load(ordering: .acquiring) == epoch else { return false }
+                all.add(slots[i].interval)
+                return true
+            }
+            if !pending.isEmpty { Clock.sleep(untilMonotonic: Clock.monotonic() + interval / 2) }
+        }
+        let now = Clock.monotonic(), cpu = CPUTimes.read(), drops = Self.udpReceiveDrops()
+        return sampler.withLock { last in
+            let health = health(all, from: last.cpu, to: cpu, drops: last.drops, to: drops, span: now - last.time)
+            last = SamplerState(time: now, cpu: cpu, drops: drops)
+            return health
+        }
+    }
+
+    /// Stops the threads and returns the host's health over the whole span (idempotent).
     public func stop() -> HostHealth {
-        if let stopped { return stopped }
+        if let done = stopped.withLock({ $0 }) { return done }
         stopFlag.store(true, ordering: .relaxed)
         threads.forEach { $0.join() }
         var all = LatencyHistogram.latency()
-        for h in histograms { all.add(h) }
+        for slot in slots { all.add(slot.total) }
+        let result = health(all, from: startCPU, to: CPUTimes.read(), drops: startDrops, to: Self.udpReceiveDrops(),
+                            span: Clock.monotonic() - started)
+        stopped.withLock { $0 = result }
+        return result
+    }
+
+    private func health(_ hiccups: LatencyHistogram, from a: CPUTimes?, to b: CPUTimes?, drops startDrops: UInt64?, to endDrops: UInt64?,
+                        span: Int64) -> HostHealth {
         var steal: Double?
-        if let a = startCPU, let b = CPUTimes.read(), b.total > a.total {
+        if let a, let b, b.total > a.total {
             steal = Double(b.steal &- a.steal) * 100 / Double(b.total &- a.total)
         }
-        let drops = Self.udpReceiveDrops().flatMap { end in startDrops.map { end >= $0 ? end - $0 : 0 } }
-        let health = HostHealth(threads: histograms.count, intervalNs: interval, hiccups: LatencySummary(all), stealPercent: steal,
-                                kernelReceiveDrops: drops, spanNs: Clock.monotonic() - started)
-        stopped = health
-        return health
+        let drops = endDrops.flatMap { end in startDrops.map { end >= $0 ? end - $0 : 0 } }
+        return HostHealth(threads: slots.count, intervalNs: interval, hiccups: LatencySummary(hiccups), stealPercent: steal,
+                          kernelReceiveDrops: drops, spanNs: span)
     }
 
     /// Host-wide UDP RcvbufErrors + InErrors from `/proc/net/snmp` (nil where it cannot be read).
@@ -88,7 +148,7 @@ public final class HiccupMeter: @unchecked Sendable {
 }
 
 /// The aggregate `cpu` line of `/proc/stat`, in clock ticks.
-struct CPUTimes {
+struct CPUTimes: Sendable {
     var total: UInt64
     var steal: UInt64
 

@@ -1,5 +1,3 @@
-import Vocabulary
-
 /// How healthy the test host was while it measured: the hiccup meter's figures (how late threads that
 /// asked to wake every millisecond actually woke: scheduler stalls, VM steal, interrupts), the CPU time
 /// stolen by the hypervisor and the kernel's UDP receive drops over the same span. A measurement taken

@@ -1,5 +1,3 @@
-import Vocabulary
-
 /// Whether a measurement's figures are the platform's: the sender held its schedule and the host was
 /// healthy, each within a share of the latency being judged. An invalid measurement is never a pass
 /// and never a platform failure: its verdict is inconclusive, for the reasons given.
