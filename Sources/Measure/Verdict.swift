@@ -90,6 +90,10 @@ public struct MetricJudgement: Codable, Sendable, Equatable {
     public var samples: Int
     public var baselineSamples: Int
     public var reason: String?
+    /// The run-to-run band: the prediction interval (99 % at a significance of 1 %, else 95 %) of one more run's median from the medians of
+    /// the baseline's runs. A change inside it is the host's day-to-day noise, not the platform's.
+    public var bandLow: Double?
+    public var bandHigh: Double?
 
     public init(metric: String, outcome: ChangeOutcome, decides: Bool, current: Double?, baseline: Double?, effect: Double?,
                 low: Double?, high: Double?, pValue: Double?, samples: Int, baselineSamples: Int, reason: String? = nil) {
@@ -114,7 +118,12 @@ public struct MetricJudgement: Codable, Sendable, Equatable {
         if let reason { return text + ": " + reason }
         text += ": \(pct(effect)) [\(pct(low)), \(pct(high))]"
         if let pValue { text += ", p \(pValue < 0.0001 ? "< 0.0001" : TimeFormat.format(pValue, 4))" }
-        return text + ", \(samples) vs \(baselineSamples) samples"
+        text += ", \(samples) vs \(baselineSamples) samples"
+        if let bandLow, let bandHigh, let current, let baseline, baseline != 0 {
+            let inside = current >= bandLow && current <= bandHigh
+            text += "; run-to-run band [\(pct(bandLow / baseline - 1)), \(pct(bandHigh / baseline - 1))]" + (inside ? ", inside it" : "")
+        }
+        return text
     }
 }
 
@@ -177,7 +186,12 @@ public struct Verdict: Codable, Sendable, Equatable {
 /// samples of a window of earlier valid runs (``SampleStatistics``).
 public enum Judge {
     /// A figure's samples in the run and in the baseline window.
-    public static func judge(_ m: Metric, baseline: [Double], settings: BaselineSettings, decides: Bool) -> MetricJudgement {
+    /// `runs` are the medians of the baseline's runs one by one: a change must also leave their
+    /// run-to-run band (``SampleStatistics/predictionInterval(_:)``), because samples within one run
+    /// share that run's host and are not independent of it. With fewer than ``minimumRuns`` runs
+    /// (and no explicit baseline run) a change is inconclusive: the run-to-run noise is not known yet.
+    public static func judge(_ m: Metric, baseline: [Double], runs: [Double] = [], settings: BaselineSettings,
+                             decides: Bool) -> MetricJudgement {
         let now = m.intervals ?? []
         let minimum = settings.minimumIntervals
         guard now.count >= minimum, baseline.count >= minimum else {
@@ -197,10 +211,45 @@ public enum Judge {
             let better = m.lowerIsBetter ? effect < 0 && interval.high < 0 : effect > 0 && interval.low > 0
             outcome = worse ? .regressed : better ? .improved : .unchanged
         }
-        return MetricJudgement(metric: m.key, outcome: outcome, decides: decides, current: mc, baseline: mb,
-                               effect: effect.isFinite ? effect : nil, low: interval?.low, high: interval?.high, pValue: p,
-                               samples: now.count, baselineSamples: baseline.count)
+        // The band's level follows the test's: 99 % at a significance of 1 % or below, else 95 %.
+        let band = runs.count >= minimumRuns
+            ? SampleStatistics.predictionInterval(runs, confidence: settings.significance <= 0.01 ? 0.99 : 0.95) : nil
+        var reason: String?
+        if outcome != .unchanged {
+            if let band, mc >= band.low && mc <= band.high {
+                outcome = .unchanged
+            } else if band == nil && settings.run == nil {
+                outcome = .inconclusive
+                reason = "a change of \(TimeFormat.format(effect * 100, 1)) % against \(runs.count) baseline run\(runs.count == 1 ? "" : "s"); "
+                    + "\(minimumRuns) are needed to know the run-to-run noise"
+            }
+        }
+        var j = MetricJudgement(metric: m.key, outcome: outcome, decides: decides, current: mc, baseline: mb,
+                                effect: effect.isFinite ? effect : nil, low: interval?.low, high: interval?.high, pValue: p,
+                                samples: now.count, baselineSamples: baseline.count, reason: reason)
+        j.bandLow = band?.low
+        j.bandHigh = band?.high
+        return j
     }
+
+    /// Legs whose test host changed since the baseline, with why: the sender's lateness p50
+    /// (`<leg>.sender.latenessP50`, what a busier host shows first) above both twice the baseline runs'
+    /// median and their 99 % prediction band. Needs ``minimumRuns`` baseline runs that carry it.
+    public static func hostChanges(current: [Metric], baseline: [(id: Int64, metrics: [Metric])]) -> [(leg: String, why: String)] {
+        var out: [(leg: String, why: String)] = []
+        for m in current where m.key.hasSuffix(".sender.latenessP50") {
+            let before = baseline.compactMap { run in run.metrics.first { $0.key == m.key }?.value }
+            guard before.count >= minimumRuns, let median = SampleStatistics.median(before),
+                  let band = SampleStatistics.predictionInterval(before, confidence: 0.99), m.value > max(band.high, 2 * median) else { continue }
+            func d(_ v: Double) -> String { TimeFormat.duration(Int64(v)) }
+            out.append((Metric.leg(of: m.key), "the test host changed since the baseline: the sender's lateness p50 \(d(m.value)) "
+                        + "against \(d(before.min()!))–\(d(before.max()!)) in its runs"))
+        }
+        return out
+    }
+
+    /// Baseline runs needed before a change can be told from run-to-run noise.
+    public static let minimumRuns = 3
 
     /// The verdict. `baseline` is the window of earlier valid runs (newest first); `invalid` names,
     /// per leg (`feed`, `gateway`), why its measurement was not the platform's: those legs' limits
@@ -214,12 +263,30 @@ public enum Judge {
         let pairedLegs = Set(current.filter { Metric.isPaired($0.key) && $0.intervals != nil }.map { Metric.leg(of: $0.key) })
         var judgements: [MetricJudgement] = []
         if !baseline.isEmpty {
-            var pooled: [String: [Double]] = [:]
-            for run in baseline { for m in run.metrics { pooled[m.key, default: []] += m.intervals ?? [] } }
+            var pooled: [String: [Double]] = [:], runMedians: [String: [Double]] = [:]
+            for run in baseline {
+                for m in run.metrics {
+                    pooled[m.key, default: []] += m.intervals ?? []
+                    if let median = SampleStatistics.median(m.intervals ?? []) { runMedians[m.key, default: []].append(median) }
+                }
+            }
             for m in current where m.intervals != nil && invalid[Metric.leg(of: m.key)] == nil {
                 let decides = Metric.isPaired(m.key) || settings.absolute || !pairedLegs.contains(Metric.leg(of: m.key))
-                judgements.append(judge(m, baseline: pooled[m.key] ?? [], settings: settings, decides: decides))
+                judgements.append(judge(m, baseline: pooled[m.key] ?? [], runs: runMedians[m.key] ?? [], settings: settings, decides: decides))
             }
+        }
+        // The host changed under the run: the sender's lateness p50 far above every baseline run's.
+        // A change of that leg's figures is then the host's as much as the platform's: not judged.
+        var hostChanged: [String] = []
+        for (leg, why) in Self.hostChanges(current: current, baseline: baseline) {
+            let masked = judgements.indices.filter {
+                judgements[$0].decides && Metric.leg(of: judgements[$0].metric) == leg
+                    && (judgements[$0].outcome == .regressed || judgements[$0].outcome == .improved)
+            }
+            guard !masked.isEmpty else { continue }
+            for i in masked { judgements[i].decides = false }
+            hostChanged.append("\(leg): \(why); " + masked.map { "\(judgements[$0].metric) \(judgements[$0].outcome.rawValue)" }.joined(separator: ", ")
+                               + " is not judged")
         }
         // Old and new moving together, their ratio unchanged: the environment, not the new platform.
         var environment: [String] = []
@@ -238,7 +305,7 @@ public enum Judge {
             }
         }
         let regressions = judgements.filter { $0.decides && $0.outcome == .regressed }
-        let reasons = invalid.keys.sorted().flatMap { leg in invalid[leg]!.map { "\(leg): \($0)" } }
+        let reasons = invalid.keys.sorted().flatMap { leg in invalid[leg]!.map { "\(leg): \($0)" } } + hostChanged
         let status: VerdictStatus = failed > 0 || !regressions.isEmpty ? .fail : reasons.isEmpty ? .pass : .inconclusive
         let judged = limits.filter { $0.judged != false }.count
         let window = baseline.isEmpty ? "" : baseline.count == 1 ? "run \(baseline[0].id)"

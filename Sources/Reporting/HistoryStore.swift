@@ -60,6 +60,9 @@ public final class HistoryStore: Sendable {
                 try db.alter(table: "runs") { t in t.add(column: "valid", .boolean).notNull().defaults(to: true) }
                 try db.alter(table: "metrics") { t in t.add(column: "intervals", .text) }
             }
+            migrator.registerMigration("v3") { db in
+                try db.alter(table: "runs") { t in t.add(column: "regressed", .boolean).notNull().defaults(to: false) }
+            }
             try migrator.migrate(queue)
         } catch {
             throw HistoryError(path: path, reason: Self.reason(error))
@@ -86,9 +89,10 @@ public final class HistoryStore: Sendable {
                 encoder.outputFormatting = [.sortedKeys]
                 let json = String(decoding: try encoder.encode(result), as: UTF8.self)
                 let valid = result.verdict?.status != .inconclusive && (result.validity ?? [:]).values.allSatisfy(\.valid)
-                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result, valid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                let regressed = !(result.verdict?.regressions.isEmpty ?? true)
+                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result, valid, regressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                arguments: [result.scenario, result.environment.scenarioHash, result.started.utc, result.verdict?.passed ?? false,
-                                           result.partial, result.verdict?.summary ?? "", json, valid])
+                                           result.partial, result.verdict?.summary ?? "", json, valid, regressed])
                 let id = db.lastInsertedRowID
                 for m in metrics {
                     let intervals = m.intervals.map { $0.map { String($0) }.joined(separator: ",") }
@@ -103,7 +107,10 @@ public final class HistoryStore: Sendable {
     }
 
     /// The baseline for `scenario`: run `id` alone when given, else the last `window` valid, complete
-    /// runs (passing or not: a window of what the platforms did cannot ratchet), newest first.
+    /// runs that found no regression, newest first. Passing or not (a run that broke a limit is in): a
+    /// window of what the platforms did cannot ratchet on one lucky run, and its run-to-run band keeps
+    /// noise from regressing. A run that regressed stays out, so a real regression keeps failing run
+    /// after run instead of becoming the baseline; accept a new level by naming a baseline run.
     public func baseline(scenario: String, id: Int64?, window: Int = 5) throws(HistoryError) -> [(id: Int64, metrics: [Metric])] {
         do {
             return try queue.read { db in
@@ -111,7 +118,7 @@ public final class HistoryStore: Sendable {
                 if let id {
                     runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id])
                 } else {
-                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario = ? AND valid AND NOT partial ORDER BY id DESC LIMIT ?",
+                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario = ? AND valid AND NOT partial AND NOT regressed ORDER BY id DESC LIMIT ?",
                                               arguments: [scenario, max(1, window)])
                 }
                 return try runs.map { run in

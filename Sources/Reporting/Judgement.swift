@@ -17,6 +17,14 @@ extension RunResult {
             out.append(Metric(key: prefix + ".latencyP999", value: Double(l.p999), samples: l.count, lowerIsBetter: true))
             out.append(Metric(key: prefix + ".latencyMax", value: Double(l.max), samples: l.count, lowerIsBetter: true))
         }
+        // What the test host's load shows first: the sender's lateness p50 (not judged; the baseline
+        // verdict compares it with its runs' to tell a host that changed from a platform that did).
+        if let r = feed?.replay, r.lateness.count > 0 {
+            out.append(Metric(key: "feed.sender.latenessP50", value: Double(r.lateness.p50), samples: r.lateness.count, lowerIsBetter: true))
+        }
+        if let late = (gateway ?? [:]).values.filter({ $0.lateness.count > 0 }).map(\.lateness).max(by: { $0.p50 < $1.p50 }) {
+            out.append(Metric(key: "gateway.sender.latenessP50", value: Double(late.p50), samples: late.count, lowerIsBetter: true))
+        }
         let sides = feed?.sides ?? []
         for s in sides {
             latency("feed.\(s.name)", s.latency, intervals: s.intervals)

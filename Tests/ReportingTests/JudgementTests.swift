@@ -47,13 +47,74 @@ struct JudgementTests {
         #expect(few.status == .pass && few.judgements[0].outcome == .inconclusive && few.judgements[0].reason?.contains("too few") == true)
     }
 
+    @Test("a change inside the baseline runs' run-to-run band is the host's noise, not a regression; with fewer than 3 runs a change is inconclusive")
+    func runToRunNoise() {
+        let settings = BaselineSettings()
+        // Five baseline runs whose levels differ from run to run (0.42 … 0.61), each tight within itself.
+        let levels = [0.42, 0.49, 0.54, 0.61, 0.49]
+        let baseline: [(id: Int64, metrics: [Metric])] = levels.enumerated().map { i, level in
+            (Int64(i + 1), [sampled("feed.new/old.latencyP50", around(level))])
+        }
+        // +25 % on the pooled median and significant to the rank test, but inside the band a new run falls in.
+        let noisy = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.63))], baseline: baseline, settings: settings)
+        let j = noisy.judgements[0]
+        #expect(noisy.status == .pass && j.outcome == .unchanged, "\(j.line)")
+        #expect(j.pValue! < settings.significance && j.effect! > 0.2 && j.bandHigh! > 0.63 && j.line.contains("inside it"))
+        // Far outside the band: a regression.
+        // The 99 % band of those five runs reaches 0.86 (t 4.604 with 4 degrees of freedom).
+        let slower = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(1.0))], baseline: baseline, settings: settings)
+        #expect(slower.status == .fail && slower.regressions.map(\.metric) == ["feed.new/old.latencyP50"])
+        #expect(!slower.regressions[0].line.contains("inside it"))
+        // Two baseline runs: the run-to-run noise is not known yet, so the change is not called.
+        let young = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.9))], baseline: Array(baseline.prefix(2)),
+                                  settings: settings)
+        #expect(young.status == .pass && young.judgements[0].outcome == .inconclusive)
+        #expect(young.judgements[0].reason?.contains("3 are needed to know the run-to-run noise") == true)
+        // An explicit baseline run is the user's choice: judged on the samples alone.
+        var pinned = settings
+        pinned.run = 1
+        let chosen = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.9))], baseline: Array(baseline.prefix(1)),
+                                   settings: pinned)
+        #expect(chosen.status == .fail)
+        #expect(SampleStatistics.predictionInterval([1]) == nil)
+        let band = SampleStatistics.predictionInterval([1, 2, 3])!
+        #expect(abs(band.high - (2 + 4.303 * 1 * (1 + 1.0 / 3).squareRoot())) < 1e-9)
+        let wide = SampleStatistics.predictionInterval([1, 2, 3], confidence: 0.99)!
+        #expect(abs(wide.low - (2 - 9.925 * 1 * (1 + 1.0 / 3).squareRoot())) < 1e-9)
+    }
+
+    @Test("a run whose host got busier than in every baseline run (the sender's lateness p50) is inconclusive, not a regression of new")
+    func hostChanged() {
+        let settings = BaselineSettings()
+        let lateness = [25_000.0, 16_000, 14_000, 51_000, 30_000]
+        let baseline: [(id: Int64, metrics: [Metric])] = lateness.enumerated().map { i, late in
+            (Int64(i + 1), [sampled("feed.new/old.latencyP50", around(0.5)), m("feed.sender.latenessP50", late)])
+        }
+        // The ratio moved beyond every band, while the sender ran 200 µs late at the median (one core busy).
+        let busy = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.9)), m("feed.sender.latenessP50", 203_000)],
+                                 baseline: baseline, settings: settings)
+        #expect(busy.status == .inconclusive && busy.regressions.isEmpty, "\(busy.summary)")
+        #expect(busy.inconclusive.count == 1 && busy.inconclusive[0].contains("feed: the test host changed since the baseline: the sender's lateness p50 203"))
+        #expect(busy.inconclusive[0].contains("feed.new/old.latencyP50 regressed is not judged"))
+        #expect(busy.judgements[0].outcome == .regressed && !busy.judgements[0].decides, "the change is still shown, as context")
+        // The same change with the host as it was: a regression.
+        let calm = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.9)), m("feed.sender.latenessP50", 40_000)],
+                                 baseline: baseline, settings: settings)
+        #expect(calm.status == .fail && calm.regressions.count == 1)
+        // A busier host with nothing changed is not a reason to withhold a pass.
+        let quiet = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.5)), m("feed.sender.latenessP50", 203_000)],
+                                  baseline: baseline, settings: settings)
+        #expect(quiet.status == .pass)
+    }
+
     @Test("old and new moving together is the environment changing, not a regression of new, even when absolute figures are judged")
     func environment() {
         var settings = BaselineSettings()
         settings.absolute = true
-        let baseline: [(id: Int64, metrics: [Metric])] = [(1, [sampled("feed.new/old.latencyP99", around(0.5)),
-                                                              sampled("feed.new.latencyP99", around(100_000) + around(100_000)),
-                                                              sampled("feed.old.latencyP99", around(200_000) + around(200_000))])]
+        let baseline: [(id: Int64, metrics: [Metric])] = (1...3).map { id in
+            (Int64(id), [sampled("feed.new/old.latencyP99", around(0.5)), sampled("feed.new.latencyP99", around(100_000) + around(100_000)),
+                         sampled("feed.old.latencyP99", around(200_000) + around(200_000))])
+        }
         let both = [sampled("feed.new/old.latencyP99", around(0.5)), sampled("feed.new.latencyP99", around(150_000)),
                     sampled("feed.old.latencyP99", around(300_000))]
         let v = Judge.verdict(limits: [], current: both, baseline: baseline, settings: settings)
