@@ -1,11 +1,13 @@
 import Capture
 import Engines
+import Measure
 import OrderEntry
 import Replay
 import Results
 import Reporting
 import Scenario
 import Transport
+import Vocabulary
 
 /// The one mapping from the library's errors to the failure taxonomy (``ExitStatus``). Commands and
 /// orchestration APIs convert through these initialisers; none decides an exit code of its own.
@@ -82,6 +84,26 @@ public enum ReplayOutcome {
         if r.interrupted { return .interrupted }
         return .success
     }
+
+    /// Why a paced replay is not what was asked, when it is not: its wall time overran the scheduled
+    /// span by more than `tolerance` (and 20 ms), so the packets went out slower than the pacing
+    /// asked (e.g. `--speed 3` reaching ×1.4) — the test host's limit, not a result.
+    public static func scheduleMissed(_ r: ReplayResult, tolerance: Double = 0.10) -> String? {
+        guard r.scheduledNs > 0, r.packets > 0, !r.interrupted, !r.stoppedOnError else { return nil }
+        guard r.wallNs - r.scheduledNs > 20_000_000, Double(r.wallNs) > Double(r.scheduledNs) * (1 + tolerance) else { return nil }
+        let share = Double(r.scheduledNs) / Double(r.wallNs) * 100
+        return "the sender did not hold the schedule (pacing \(r.pacing)): \(TimeFormat.duration(r.scheduledNs)) of schedule took "
+            + "\(TimeFormat.duration(r.wallNs)), \(TimeFormat.format(share, 0)) % of the pace asked (lateness p99 "
+            + "\(TimeFormat.duration(r.lateness.p99)), max \(TimeFormat.duration(r.lateness.max))): this host could not send faster"
+    }
+
+    /// The exit status of a replay and, when inconclusive, why: the faults of ``status(_:failure:)``
+    /// first, then a schedule the sender did not hold (inconclusive).
+    public static func verdict(_ r: ReplayResult, failure: CaptureError?) -> (ExitStatus, String?) {
+        let status = status(r, failure: failure)
+        guard status == .success, let why = scheduleMissed(r) else { return (status, nil) }
+        return (.inconclusive, why)
+    }
 }
 
 /// How a feed bench ends: the replay's faults first, then platforms that delivered nothing, then a
@@ -110,5 +132,26 @@ public enum BenchOutcome {
             return (.inconclusive, ["inconclusive: the test host, not the platforms, was measured — " + v.reasons.joined(separator: "; ")])
         }
         return (.success, [])
+    }
+}
+
+/// How a compare ends: B (the standby, or the new platform) missing more of A's messages than allowed,
+/// or carrying different bytes for the same message, fails (exit 1) — as `watch` fails for the same
+/// standby. Missing on A is reported but does not fail: A is the reference.
+public enum CompareOutcome {
+    /// Why B failed, naming the channels, or nil.
+    public static func failure(_ r: ComparisonReport, maximumMissing: UInt64 = 0) -> String? {
+        var parts: [String] = []
+        let missing = r.channels.reduce(UInt64(0)) { $0 + $1.missingOnB }
+        if missing > maximumMissing {
+            let per = r.channels.filter { $0.missingOnB > 0 }.map { "channel \($0.channel): \($0.missingOnB)" }
+            parts.append("B missed \(missing) messages A carried (allowed \(maximumMissing); " + per.joined(separator: ", ") + ")")
+        }
+        let mismatched = r.channels.reduce(UInt64(0)) { $0 + $1.mismatches }
+        if mismatched > 0 {
+            let per = r.channels.filter { $0.mismatches > 0 }.map { "channel \($0.channel): \($0.mismatches)" }
+            parts.append("\(mismatched) messages differ between A and B (" + per.joined(separator: ", ") + ")")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 }

@@ -15,8 +15,10 @@ struct Compare: ParsableCommand {
         channel: messages on both sides, missing on each side, payload mismatches, which side was first and \
         by how much (lag percentiles), the longest one-sided run; per line: gaps, duplicates, resets, \
         heartbeats, stalls (silences longer than --stall), Disaster Recovery signals. \
-        Exit codes: 0 compared · 2 bad options · 3 a capture could not be read, or a side holds no OMD stream \
-        (what was read is reported). A truncated last record is a warning; the packets before it are compared.
+        Exit codes: 0 compared, B has everything A has · 1 B missed more of A's messages than --max-missing, \
+        or a message's bytes differ (as watch fails for the same standby) · 2 bad options · 3 a capture could \
+        not be read, or a side holds no OMD stream (what was read is reported). A truncated last record is a \
+        warning; the packets before it are compared.
         """)
 
     @Argument(help: "Side A capture (and side B when one file holds both lines).")
@@ -31,6 +33,8 @@ struct Compare: ParsableCommand {
     var stall = "4s"
     @Option(help: "Pair messages by 'sequence' (channel, SeqNum) or also by business 'keys' (orders by OrderbookID + OrderID + Side, trades by TradeID) for platforms whose sequence numbers do not align.")
     var match = "sequence"
+    @Option(help: "Messages of A that B may miss before the compare fails (exit 1).")
+    var maxMissing: UInt64 = 0
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -49,6 +53,10 @@ struct Compare: ParsableCommand {
         if !report.errors.isEmpty {
             for e in report.errors { printError("rehearse: \(e)") }
             throw ExitCode(ExitStatus.input.rawValue)
+        }
+        if let failure = CompareOutcome.failure(report, maximumMissing: maxMissing) {
+            printError("rehearse: \(failure)")
+            throw ExitCode(ExitStatus.limitFailed.rawValue)
         }
     }
 }

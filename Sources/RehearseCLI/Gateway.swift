@@ -6,6 +6,8 @@ import Foundation
 import OrderEntry
 import Replay
 import Results
+import Scenario
+import Reporting
 import Transport
 
 /// `rehearse gateway CAPTURE --old HOST:PORT --new HOST:PORT`: replay captured FIX sessions to gateways.
@@ -18,7 +20,7 @@ struct Gateway: ParsableCommand {
         OrigClOrdID mapped alike) are rewritten. Requests go at their original times × --speed on one \
         timeline across sessions, or as fast as --max-in-flight allows. Latency = first answer's receive \
         time − the request's scheduled send time. Both gateways run at once, each from its own thread. \
-        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused or did not answer the logon, or could not be reached · 130 interrupted.
+        Exit codes: 0 ok · 2 bad options · 3 bad capture · 4 a gateway refused or did not answer the logon, or could not be reached · 5 inconclusive: the sender's lateness p99 or this host's hiccup p99.9 reached half the fastest gateway's p99 (the test host was measured) · 130 interrupted.
         """)
 
     @Argument(help: "Capture with FIX sessions over TCP (.pcap, .pcapng, optionally .gz), or a JSON Lines transaction log (.jsonl).")
@@ -78,13 +80,13 @@ struct Gateway: ParsableCommand {
         options.logonTimeout = l
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
-        try Self.replay(capture: capture, filter: filter, targets: targets.map { GatewayTarget(name: $0.0, endpoint: $0.1, options: options) },
+        try Self.replay(capture: capture, filter: filter, targets: targets.map { Orchestration.GatewayTarget(name: $0.0, endpoint: $0.1, options: options) },
                         json: json)
     }
 
     /// Loads the plan, runs the gateway bench with Ctrl-C forwarded, renders, and ends with the bench's
     /// status (`gateway` and `bench` with gateways).
-    static func replay(capture: String, filter: String?, targets: [GatewayTarget], json: Bool) throws {
+    static func replay(capture: String, filter: String?, targets: [Orchestration.GatewayTarget], json: Bool) throws {
         let (plan, warnings) = try GatewayBench.loadPlan(capture, filter: filter)
         for w in warnings { printError("rehearse: warning: \(w)") }
         if !json, let options = targets.first?.options {
@@ -94,19 +96,27 @@ struct Gateway: ParsableCommand {
         let bench = GatewayBench(plan: plan, targets: targets)
         let results = runInBackground({ bench.run() }, onInterrupt: bench.stop)
         let names = targets.map(\.name)
+        let byName = Dictionary(uniqueKeysWithValues: zip(names, results))
+        // No limits here: the gateways' own figures are judged, so the sender and the host may add at
+        // most half of the fastest gateway's p99 (as bench).
+        let validity = LegValidity.gateway(byName, limits: ScenarioLimits(), ownFigures: true)
         if json {
-            print(try jsonText(Dictionary(uniqueKeysWithValues: zip(names, results))))
+            print(try jsonText(byName))
         } else {
-            print(GatewayText.render(names: names, results))
+            print(GatewayText.render(names: names, results, validity: validity))
         }
         if let failure = GatewayBench.failure(names: names, results) { throw failure }
         let status = GatewayBench.status(names: names, results, plan: plan)
         if status != .success { throw ExitCode(status.rawValue) }
+        if let validity, !validity.valid {
+            printError("rehearse: inconclusive: the test host, not the gateways, was measured — " + validity.reasons.joined(separator: "; "))
+            throw ExitCode(ExitStatus.inconclusive.rawValue)
+        }
     }
 }
 
 enum GatewayText {
-    static func render(names: [String], _ results: [SessionReplayResult]) -> String {
+    static func render(names: [String], _ results: [SessionReplayResult], validity: Validity? = nil) -> String {
         func d(_ v: UInt64) -> String { TimeFormat.duration(v) }
         var rows: [[String]] = []
         func row(_ label: String, _ f: (SessionReplayResult) -> String) { rows.append([label] + results.map(f)) }
@@ -116,6 +126,7 @@ enum GatewayText {
         // Nothing sent is not a rate of 0 nor a lateness of 0 ns.
         row("requests/s") { $0.requests == 0 ? "-" : Text.rate($0.requestsPerSecond) }
         row("send lateness p50 · p99") { $0.requests == 0 ? "- (nothing sent)" : "\(d($0.lateness.p50)) · \(d($0.lateness.p99))" }
+        row("platform time p50 · p99") { r in r.platformTime.map { $0.count == 0 ? "-" : "\(d($0.p50)) · \(d($0.p99))" } ?? "-" }
         row("disconnects · reconnects") { "\($0.disconnects) · \($0.reconnects)" }
         let types = Array(Set(results.flatMap { $0.byType.map(\.messageType) })).sorted()
         for t in types {
@@ -134,7 +145,11 @@ enum GatewayText {
         for r in results where !r.logonRejections.isEmpty { out += "\n  logon refused by \(r.target): " + r.logonRejections.joined(separator: "; ") }
         for r in results where !r.logonTimeouts.isEmpty { out += "\n  logon unanswered by \(r.target): " + r.logonTimeouts.joined(separator: "; ") }
         for r in results where !r.connectFailures.isEmpty { out += "\n  could not connect: " + r.connectFailures.joined(separator: "; ") }
-        out += "\n  latency = first answer's receive time − the request's scheduled send time"
+        out += "\n  latency = first answer's receive time − the request's scheduled send time; platform time = answer − the request's actual send"
+        if let host = results.compactMap(\.host).first { out += "\n  " + host.line }
+        if let v = validity, !v.valid {
+            out += "\n  INCONCLUSIVE: the test host, not the gateways, was measured — " + v.reasons.joined(separator: "; ")
+        }
         return out
     }
 }

@@ -17,7 +17,8 @@ struct ReplayCommand: ParsableCommand {
         refuses to start and lists the unmapped streams. Forms: CAPTURED=HOST:PORT[,HOST:PORT…] \
         (several targets each get every packet at the same deadline), *=HOST:PORT (all other streams), \
         each=HOST:BASEPORT (the i-th other stream, in destination order, to BASEPORT+i). \
-        Exit codes: 0 ok · 2 bad options, mapping or rate · 3 bad capture · 4 a target refused or a send failed · 130 interrupted.
+        Exit codes: 0 ok · 2 bad options, mapping or rate · 3 bad capture · 4 a target refused or a send failed · \
+        5 inconclusive: the sender could not hold the pacing asked (more than 10 % behind the schedule) · 130 interrupted.
         """)
 
     @Argument(help: "Capture file (.pcap, .pcapng, optionally .gz).")
@@ -57,7 +58,8 @@ struct ReplayCommand: ParsableCommand {
             print(ReplayText.result(result))
             if let failure { printError("rehearse: \(failure.description) (results above are up to that point)") }
         }
-        let status = ReplayOutcome.status(result, failure: failure)
+        let (status, inconclusive) = ReplayOutcome.verdict(result, failure: failure)
+        if let inconclusive { printError("rehearse: inconclusive: \(inconclusive)") }
         if status != .success { throw ExitCode(status.rawValue) }
     }
 }

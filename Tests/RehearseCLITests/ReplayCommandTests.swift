@@ -101,7 +101,7 @@ struct ReplayCommandTests {
         usleep(300_000)
         let r = try CLI.run(["replay", path, "--to", "each=239.255.42.1:\(port)", "--interface", "127.0.0.1", "--ttl", "0",
                              "--speed", "8", "--json"])
-        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.replayed, "\(r.stderr)")
         let (status, output) = listener.wait()
         #expect(status == 0)
         let report = try json(output)
@@ -181,6 +181,51 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("Ctrl-C during a 30 s quiet gap of the capture: the replay stops at once (not at the next packet), sends nothing after the stop, exit 130")
+    func interruptedInAQuietGap() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/gap.pcap"
+        let s = try CLI.run(["synth", "-o", path, "--channels", "1", "--lines", "A", "--duration", "3s", "--rate", "2000",
+                             "--fault", "A0:pause@500ms:30s"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let port = freePortBlock(8)
+        let sink = try Background(["listen", "--on", "127.0.0.1:\(port)", "--duration", "60s", "--json"])
+        usleep(300_000)
+        let replay = try Background(["replay", path, "--to", "*=127.0.0.1:\(port)", "--json"])
+        usleep(1_500_000)  // well inside the gap (it starts 0.5 s in and lasts 30 s)
+        let stopped = Date()
+        // Without the fix the replay slept until the end of the gap: 29 s more. The limit is a hang check.
+        let (status, output) = replay.interrupt()
+        let took = Date().timeIntervalSince(stopped)
+        let (_, heard) = sink.interrupt()
+        #expect(status == 130, "\(output)")
+        #expect(took < 5, "the replay took \(took) s to stop")
+        let result = try json(output)
+        #expect(result["interrupted"] as? Bool == true)
+        let sent = try #require(result["packets"] as? Int)
+        // Before the gap: about 0.5 s of 2,000 packets/s; nothing of the burst held behind the gap.
+        #expect(sent > 100 && sent < 2_000, "sent \(sent)")
+        let listened = try json(heard)
+        #expect((listened["packets"] as? Int) == sent, "the listener heard \(listened["packets"] ?? "-"), the replay sent \(sent)")
+    }
+
+    @Test("a pace the sender cannot hold is inconclusive (exit 5), with the pace it reached, not a silent 0")
+    func paceNotHeld() throws {
+        let path = try capture("fast.pcap", channels: 1, packets: 60_000)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = freePortBlock(8)
+        let sink = try Background(["listen", "--on", "127.0.0.1:\(port)", "--duration", "60s"])
+        usleep(300_000)
+        // 60,000 packets at 100 M packets/s is a 0.6 ms schedule: no host sends that fast.
+        let r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:\(port)", "--pps", "100000000", "--json"])
+        _ = sink.interrupt()
+        #expect(r.status == 5, "\(r.stderr)")
+        #expect(r.stderr.contains("inconclusive: the sender did not hold the schedule") && r.stderr.contains("% of the pace asked"), "\(r.stderr)")
+        let result = try json(r.stdout)
+        #expect(result["packets"] as? Int == 60_000 && result["interrupted"] as? Bool == false)
+    }
+
     @Test("listen receives everything replay sends, per channel, with OMD sequence accounting and --write")
     func replayToListen() throws {
         let path = try capture("feed.pcap")
@@ -189,7 +234,7 @@ struct ReplayCommandTests {
         let listener = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 1)", "--count", "2000", "--write", written, "--json"])
         usleep(300_000)
         let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "4", "--json"])
-        #expect(r.status == 0)
+        #expect(r.replayed, "\(r.stderr)")
         let (status, output) = listener.wait()
         #expect(status == 0)
         let report = try json(output)
