@@ -83,6 +83,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "clock-cost",
+            dependencies: [
+                .product(name: "Vocabulary", package: "Rehearse"),
+                .product(name: "Capture", package: "Rehearse"),
+                .product(name: "Replay", package: "Rehearse"),
+                .product(name: "Transport", package: "Rehearse"),
+            ],
+            path: "Sources/clock-cost",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "spsc-ring",
             dependencies: [.product(name: "Vocabulary", package: "Rehearse"), .product(name: "Transport", package: "Rehearse")],
             path: "Sources/spsc-ring",

@@ -4,7 +4,10 @@
 #   false-alarms  N idle runs, then N with one core busy (yes > /dev/null): no "regressed" allowed
 #   power         N runs with the new feed simulator 30 % slower (delay and service time × 1.3): "regressed"
 #                 naming feed.new/old in ≥ 90 %; then N with old and new both slowed alike: no regression
-#                 of new ("environment changed" expected)
+#                 of new ("environment changed" expected). The simulators' delays are scaled to milliseconds
+#                 (old 3 ms, new 1.5 ms median) for this phase: the built-in profiles' 30–80 µs are far below
+#                 what a 2-core host running sender, receivers and four simulators adds (p50 ≈ 0.7 ms), so
+#                 a 30 % change of them is not a change of the platform's latency any method could see.
 #   capacity      N ramps against simulators whose capacity is 2.5× the capture's rate at ×1: knee within
 #                 15 % of ×2.5, named as the target's limit, in ≥ 90 %
 #   scripts/verdicts.sh [false-alarms|power|capacity|all] [N]   (needs `make build` and out/demo from `make demo`)
@@ -12,12 +15,12 @@ set -uo pipefail
 phase=${1:-all}; n=${2:-10}
 bin=${BIN:-.build/release/rehearse}
 work=$(mktemp -d /tmp/rehearse-verdicts.XXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; pkill -f "$(basename "$bin") sim" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 [ -f out/demo/omd-d.pcap ] || { echo "run make demo first (out/demo/omd-d.pcap)"; exit 2; }
 sed -e "s#../out/runs#$work/runs#; s#../out/history.sqlite#$work/history.sqlite#; s#\.\./out/demo#$PWD/out/demo#g" scenarios/demo.yaml > "$work/demo.yaml"
 
 sims() {  # OLDFEED, NEWFEED: extra options for the feed simulators
-  pkill -f "rehearse sim" 2>/dev/null; sleep 0.3
+  pkill -f "$(basename "$bin") sim" 2>/dev/null; sleep 0.3
   "$bin" sim feed --listen 127.0.0.1:41000-41003 --publish 127.0.0.1:41100 --profile old ${OLDFEED:-} >/dev/null 2>&1 &
   "$bin" sim feed --listen 127.0.0.1:42000-42003 --publish 127.0.0.1:42100 --profile new ${NEWFEED:-} >/dev/null 2>&1 &
   "$bin" sim gateway --listen 127.0.0.1:43000 --profile old >/dev/null 2>&1 &
@@ -37,10 +40,14 @@ runs() {  # label count → one line per run: exit code, verdict, regressions
   done
   echo "$label: $regressed/$count regressed · $inconclusive inconclusive · $env environment changed"
 }
-baseline() {  # a fresh history and 5 runs to fill the baseline window
+baseline() {  # a fresh history and runs until the window holds 5 valid ones (at most 15; BASEOLD/BASENEW simulator options)
   rm -rf "$work/runs" "$work/history.sqlite"*
-  OLDFEED="" NEWFEED="" sims
-  runs baseline 5 > /dev/null
+  OLDFEED="${BASEOLD:-}" NEWFEED="${BASENEW:-}" sims
+  local valid=0 tries=0
+  while [ $valid -lt 5 ] && [ $tries -lt 15 ]; do
+    "$bin" run "$work/demo.yaml" >/dev/null 2>&1; [ $? = 5 ] || valid=$((valid + 1)); tries=$((tries + 1))
+  done
+  echo "baseline: $valid valid runs of $tries"
 }
 
 if [ "$phase" = false-alarms ] || [ "$phase" = all ]; then
@@ -49,10 +56,12 @@ if [ "$phase" = false-alarms ] || [ "$phase" = all ]; then
   runs busy "$n"; kill $busy
 fi
 if [ "$phase" = power ] || [ "$phase" = all ]; then
+  export BASEOLD="--delay lognormal:3ms,0.45 --service-time 2500ns" BASENEW="--delay lognormal:1500us,0.3 --service-time 1000ns"
   baseline
-  NEWFEED="--delay lognormal:39us,0.3 --service-time 1300ns" sims; runs new-slower "$n"
+  OLDFEED="$BASEOLD" NEWFEED="--delay lognormal:1950us,0.3 --service-time 1300ns" sims; runs new-slower "$n"
   baseline
-  OLDFEED="--delay lognormal:104us,0.45 --service-time 3250ns" NEWFEED="--delay lognormal:39us,0.3 --service-time 1300ns" sims; runs both-slower "$n"
+  OLDFEED="--delay lognormal:3900us,0.45 --service-time 3250ns" NEWFEED="--delay lognormal:1950us,0.3 --service-time 1300ns" sims; runs both-slower "$n"
+  unset BASEOLD BASENEW
 fi
 if [ "$phase" = capacity ] || [ "$phase" = all ]; then
   # line A of the demo capture carries about 139,000 msg/s at ×1 (693,689 messages in 5 s): 2.5× is 347,000 msg/s, a service time of 2.88 µs.
