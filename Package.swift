@@ -5,6 +5,10 @@ import PackageDescription
 /// Module layout and dependency rules: docs/ARCHITECTURE.md.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    // SE-0444: a file sees the members and operators of the modules it imports, not of everything they
+    // import. Without it GRDB's SQL `??` (IFNULL) leaked from Reporting into Orchestration and turned
+    // `"\(name ?? "")"` into "SQL(elements: …)" in a capacity verdict.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -99,7 +103,7 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
         // An embedding example (Examples/FeedBench): a feed bench of two in-process simulators, from Swift.
-        .executableTarget(name: "FeedBenchExample", dependencies: ["Vocabulary", "Synth", "Replay", "Simulators", "Transport"],
+        .executableTarget(name: "FeedBenchExample", dependencies: ["Vocabulary", "Synth", "Replay", "Results", "Simulators", "Transport"],
                           path: "Examples/FeedBench", swiftSettings: strict),
 
         // Helpers shared by the test targets (temporary files, synthesized captures, simulators in process).
@@ -110,7 +114,8 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Vocabulary", "Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "ScenarioTests", dependencies: ["Vocabulary", "Scenario", "Capture"], swiftSettings: strict),
         .testTarget(name: "ReportingTests", dependencies: ["Vocabulary", "Reporting", "Results", "Measure", "Replay", "Scenario"], swiftSettings: strict),
-        .testTarget(name: "MeasureTests", dependencies: ["TestSupport", "Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport"], swiftSettings: strict),
+        .testTarget(name: "MeasureTests", dependencies: ["TestSupport", "Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport",
+                                                    .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Vocabulary", "Replay", "Results", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["TestSupport", "Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["TestSupport", "Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),

@@ -6,6 +6,7 @@ import Simulators
 import Synth
 import Transport
 import Vocabulary
+import Results
 
 var synth = SynthConfiguration()
 (synth.channels, synth.packetLimit, synth.rate, synth.lines) = (2, 4_000, 20_000, [.a])

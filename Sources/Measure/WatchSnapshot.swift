@@ -1,5 +1,6 @@
 import Vocabulary
 import Capture
+import MarketData
 
 /// One line of one channel in a ``WatchSnapshot``.
 public struct WatchLine: Codable, Sendable, Equatable {

@@ -125,7 +125,8 @@ public final class CapacityRamp: Sendable {
         let what = failed.map { l in
             let value = l.unit == "ns" ? TimeFormat.duration(Int64(l.value)) : TimeFormat.format(l.value, 0) + " " + l.unit
             let limit = l.unit == "ns" ? TimeFormat.duration(Int64(l.threshold)) : TimeFormat.format(l.threshold, 0)
-            return "\(l.limit) \(l.target ?? "") \(value) over \(limit)"
+            let target: String = l.target.map { " " + $0 } ?? ""
+            return l.limit + target + " \(value) over \(limit)"
         }.joined(separator: ", ")
         return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: factor,
                               detail: "knee ×\(knee.map { TimeFormat.format($0.speed, 2) } ?? "none")\(held); at \(at): \(what)")

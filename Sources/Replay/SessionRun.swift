@@ -8,6 +8,7 @@ import OrderEntry
 import Results
 import Transport
 import Vocabulary
+import Synchronization
 
 /// One gateway replay while it runs, on one thread: a connection and FIX session per captured client
 /// session, the requests in flight, the histograms and counters. ``execute()`` runs the phases in

@@ -61,7 +61,8 @@ public final class HistoryStore: Sendable {
                 try db.alter(table: "metrics") { t in t.add(column: "intervals", .text) }
             }
             migrator.registerMigration("v3") { db in
-                try db.alter(table: "runs") { t in t.add(column: "regressed", .boolean).notNull().defaults(to: false) }
+                // A run whose figures changed against its baseline: regressed, or the environment changed.
+                try db.alter(table: "runs") { t in t.add(column: "changed", .boolean).notNull().defaults(to: false) }
             }
             try migrator.migrate(queue)
         } catch {
@@ -71,11 +72,15 @@ public final class HistoryStore: Sendable {
 
     static func reason(_ error: any Error) -> String {
         if let e = error as? DatabaseError {
+            // `String` annotations: in a file that imports GRDB, `??` inside an interpolation can resolve to
+            // GRDB's SQL IFNULL operator and print "SQL(elements: …)".
+            func message(_ fallback: String) -> String { e.message.map { $0 } ?? fallback }
+            let described: String = "\(e)"
             switch e.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another process (\(e.message ?? "busy"))"
-            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a Rehearse history or corrupt (\(e.message ?? "corrupt"))"
-            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return "cannot be written (\(e.message ?? "read-only"))"
-            default: return e.message ?? "\(e)"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return "locked by another process (" + message("busy") + ")"
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT: return "not a Rehearse history or corrupt (" + message("corrupt") + ")"
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: return "cannot be written (" + message("read-only") + ")"
+            default: return message(described)
             }
         }
         return "\(error)"
@@ -89,10 +94,10 @@ public final class HistoryStore: Sendable {
                 encoder.outputFormatting = [.sortedKeys]
                 let json = String(decoding: try encoder.encode(result), as: UTF8.self)
                 let valid = result.verdict?.status != .inconclusive && (result.validity ?? [:]).values.allSatisfy(\.valid)
-                let regressed = !(result.verdict?.regressions.isEmpty ?? true)
-                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result, valid, regressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                let changed = !(result.verdict?.regressions.isEmpty ?? true) || !(result.verdict?.environment.isEmpty ?? true)
+                try db.execute(sql: "INSERT INTO runs (scenario, scenarioHash, started, passed, partial, summary, result, valid, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                arguments: [result.scenario, result.environment.scenarioHash, result.started.utc, result.verdict?.passed ?? false,
-                                           result.partial, result.verdict?.summary ?? "", json, valid, regressed])
+                                           result.partial, result.verdict?.summary ?? "", json, valid, changed])
                 let id = db.lastInsertedRowID
                 for m in metrics {
                     let intervals = m.intervals.map { $0.map { String($0) }.joined(separator: ",") }
@@ -107,10 +112,12 @@ public final class HistoryStore: Sendable {
     }
 
     /// The baseline for `scenario`: run `id` alone when given, else the last `window` valid, complete
-    /// runs that found no regression, newest first. Passing or not (a run that broke a limit is in): a
-    /// window of what the platforms did cannot ratchet on one lucky run, and its run-to-run band keeps
-    /// noise from regressing. A run that regressed stays out, so a real regression keeps failing run
-    /// after run instead of becoming the baseline; accept a new level by naming a baseline run.
+    /// runs that changed nothing against their own baseline, newest first. Passing or not (a run that
+    /// broke a limit is in): a window of what the platforms did cannot ratchet on one lucky run, and its
+    /// run-to-run band keeps noise from regressing. A run that regressed, or in which old and new moved
+    /// together (the environment changed), stays out: a real regression keeps failing run after run
+    /// instead of becoming the baseline, and a run that missed one cannot widen the band for the next
+    /// (measured: one such run let the next two pass); accept a new level by naming a baseline run.
     public func baseline(scenario: String, id: Int64?, window: Int = 5) throws(HistoryError) -> [(id: Int64, metrics: [Metric])] {
         do {
             return try queue.read { db in
@@ -118,7 +125,7 @@ public final class HistoryStore: Sendable {
                 if let id {
                     runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id])
                 } else {
-                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario = ? AND valid AND NOT partial AND NOT regressed ORDER BY id DESC LIMIT ?",
+                    runs = try Int64.fetchAll(db, sql: "SELECT id FROM runs WHERE scenario = ? AND valid AND NOT partial AND NOT changed ORDER BY id DESC LIMIT ?",
                                               arguments: [scenario, max(1, window)])
                 }
                 return try runs.map { run in

@@ -6,6 +6,8 @@ import Measure
 import Synth
 import TestSupport
 import Testing
+import Histogram
+import MarketData
 
 @Suite("Live primary/standby comparison in a bounded window")
 struct LiveComparatorTests {

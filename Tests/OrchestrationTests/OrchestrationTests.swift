@@ -204,6 +204,8 @@ struct ScenarioRunTests {
         // ×2 breaks while the sender held its schedule: the target's latency.
         let target = CapacityRamp.summarize([step(1, p99: 1_000_000, lateness: 100_000), step(2, p99: 90_000_000, lateness: 200_000)])
         #expect(target.limitingFactor == "target latency" && target.knee == 1)
+        // Named in words and figures (GRDB's SQL `??` once leaked into this text as "SQL(elements: …)").
+        #expect(target.detail.hasSuffix("at ×2.00: feedLatencyP99 new 90.00 ms over 50.00 ms"), "\(target.detail)")
         #expect(CapacityRamp.verdict(target).status == .pass && CapacityRamp.verdict(target).summary.contains("knee ×1"))
     }
 

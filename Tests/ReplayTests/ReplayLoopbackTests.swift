@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 import Transport
 @testable import Replay
+import Results
 
 
 /// Every UDP payload of a capture by destination, in order.

@@ -8,6 +8,7 @@ import Testing
 import Transport
 @testable import Replay
 @testable import Simulators
+import Results
 
 
 
