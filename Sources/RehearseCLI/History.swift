@@ -15,8 +15,9 @@ struct History: ParsableCommand {
         Metrics are named as in the result: feed.<target>.latencyP50 / latencyP99 / latencyP999 / \
         latencyMax / lost / throughput, gateway.<target>.latencyP50 / latencyP99 / unanswered / \
         requestsPerSecond, the paired feed.<new>/<old>.latencyP50 / latencyP99 and \
-        gateway.<new>/<old>.latencyP99, compare.lagP99, compare.missingOnB. With --metric, the noise \
-        band of the figure's per-interval samples over the last valid runs is shown under the trend \
+        gateway.<new>/<old>.latencyP99, compare.lagP99, compare.missingOnB, feed.sender.latenessP50 and \
+        gateway.sender.latenessP50 (the test host's load). With --metric, the noise band of the figure's \
+        per-interval samples over the last valid runs and their run-to-run band are shown under the trend \
         (give --scenario to choose the runs). Exit codes: 0 listed · 2 an unknown metric (the known \
         ones are listed) · 3 the history cannot be read (locked, corrupt, missing).
         """)
@@ -58,8 +59,13 @@ struct History: ParsableCommand {
                         let show: (Double) -> String = { v in
                             metric.contains("/") ? TimeFormat.format(v, 3) : metric.contains("latency") || metric.contains("lag") ? TimeFormat.duration(Int64(v)) : Text.rate(v)
                         }
-                        print("noise band over the last \(window.count) valid runs (\(samples.count) per-interval samples): "
+                        print("noise band over the last \(window.count) valid runs without a regression (\(samples.count) per-interval samples): "
                               + "median \(show(at(0.5))), 5–95 % \(show(at(0.05)))–\(show(at(0.95)))")
+                        let medians = window.compactMap { run in SampleStatistics.median(run.metrics.first { $0.key == metric }?.intervals ?? []) }
+                        if medians.count >= Judge.minimumRuns, let band = SampleStatistics.predictionInterval(medians, confidence: 0.99) {
+                            print("run-to-run band (99 %: where one more run's median falls when only the host's noise changed): "
+                                  + "\(show(max(0, band.low)))–\(show(band.high)) from \(medians.count) runs' medians")
+                        }
                     }
                 }
             } else {
