@@ -243,9 +243,11 @@ struct SendState {
             counts[t] = 0
         }
         let after = Clock.monotonic()
-        if let log = sendTimes {
+        if let log = sendTimes, let base = log.baseAddress {
+            // One fill of the batch's slots (packets past the first pass, in later loops, are not kept).
             let first = Int(truncatingIfNeeded: handed) &- pending
-            for i in 0..<pending where first &+ i < log.count { log[first &+ i] = after }
+            let n = min(pending, log.count &- first)
+            if n > 0 { (base + first).update(repeating: after, count: n) }
         }
         for i in 0..<pending {
             let late = UInt64(max(0, after &- deadlines[i]))

@@ -3,7 +3,12 @@
 //                                              packet's actual send time (on) or not (off), with the hiccup
 //                                              meter running (meter) or not; prints "packets wall_ns cpu_ns"
 //   clock-cost meter SECONDS                   the hiccup meter alone for SECONDS while this thread sleeps;
-//                                              prints "cpu_ns wall_ns wakeups"
+//                                              prints "cpu_ns wall_ns wakeups" (CPU time as the kernel
+//                                              accounts it: on a tick-accounted VM a timer-driven thread is
+//                                              over-charged, so "busy" below is the figure to trust)
+//   clock-cost busy SECONDS [meter]            one busy loop per CPU, pinned, for SECONDS, with the hiccup
+//                                              meter running or not; prints the loops' total iterations
+//                                              (what the meter takes from other work)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +16,7 @@ import Vocabulary
 import Capture
 import Foundation
 import Replay
+import Synchronization
 import Transport
 
 func cpuNanoseconds() -> Int64 {
@@ -47,6 +53,30 @@ case "meter":
     Clock.sleep(untilMonotonic: start + Int64(seconds * 1e9))
     let health = meter.stop()
     print(cpuNanoseconds() - cpu, Clock.monotonic() - start, health.hiccups.count)
+case "busy":
+    let seconds = Double(arguments[2]) ?? 5
+    let meter = arguments.count > 3 && arguments[3] == "meter" ? HiccupMeter() : nil
+    let stop = Atomic<Bool>(false)
+    let counts = Mutex<UInt64>(0)
+    let threads = (0..<PinnedThread.availableCPUs).map { cpu in
+        PinnedThread.start(name: "busy", cpu: cpu) {
+            var n: UInt64 = 0
+            while !stop.load(ordering: .relaxed) {
+                for _ in 0..<1_000 { n &+= 1; Sink.keep(n) }
+            }
+            counts.withLock { $0 &+= n }
+        }
+    }
+    Clock.sleep(untilMonotonic: Clock.monotonic() + Int64(seconds * 1e9))
+    stop.store(true, ordering: .relaxed)
+    threads.forEach { $0.join() }
+    _ = meter?.stop()
+    print(counts.withLock { $0 })
 default:
     exit(2)
+}
+
+/// Keeps the busy loop's work from being optimised away.
+enum Sink {
+    @inline(never) static func keep(_ value: UInt64) { if value == .max { print(value) } }
 }
