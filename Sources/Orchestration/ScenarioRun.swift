@@ -1,4 +1,5 @@
 import Measure
+import Replay
 import Reporting
 import Results
 import Scenario
