@@ -314,7 +314,13 @@ public enum Judge {
         switch status {
         case .pass:
             summary = "PASS: \(judged) limit\(judged == 1 ? "" : "s") held"
-            summary += baseline.isEmpty ? "; no baseline yet" : "; no regression against \(window)"
+            if baseline.isEmpty {
+                summary += "; no baseline yet"
+            } else if baseline.count < minimumRuns && settings.run == nil {
+                summary += "; against \(window): changes are judged from \(minimumRuns) baseline runs on"
+            } else {
+                summary += "; no regression against \(window)"
+            }
         case .fail:
             var parts: [String] = []
             if failed > 0 { parts.append("\(failed) limit\(failed == 1 ? "" : "s") broken") }

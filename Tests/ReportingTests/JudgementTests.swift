@@ -69,6 +69,7 @@ struct JudgementTests {
         let young = Judge.verdict(limits: [], current: [sampled("feed.new/old.latencyP50", around(0.9))], baseline: Array(baseline.prefix(2)),
                                   settings: settings)
         #expect(young.status == .pass && young.judgements[0].outcome == .inconclusive)
+        #expect(young.summary.hasSuffix("against runs 1–2 (2 valid runs): changes are judged from 3 baseline runs on"), "\(young.summary)")
         #expect(young.judgements[0].reason?.contains("3 are needed to know the run-to-run noise") == true)
         // An explicit baseline run is the user's choice: judged on the samples alone.
         var pinned = settings
