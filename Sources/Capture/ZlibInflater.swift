@@ -55,17 +55,5 @@ public final class ZlibInflater {
     }
 
     /// Compresses `bytes` with zlib (for tests and the generator; allocates).
-    public static func deflate(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
-        guard let z = rh_deflate_create(level, 15) else { return [] }
-        defer { rh_deflate_destroy(z) }
-        var out = [UInt8](repeating: 0, count: bytes.count + bytes.count / 8 + 64)
-        var used = 0, made = 0
-        let outCount = out.count
-        _ = bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { o in
-                rh_deflate_step(z, input.baseAddress, input.count, &used, o.baseAddress, outCount, &made, 1)
-            }
-        }
-        return Array(out.prefix(made))
-    }
+    public static func deflate(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] { Zlib.deflate(bytes, level: level) }
 }

@@ -152,7 +152,8 @@ final class BenchReceiver: @unchecked Sendable {
             senderLateness: timings.lateness.totalCount == 0 ? nil : LatencySummary(timings.lateness),
             intervals: m.received == 0 ? nil : timings.intervals, spectrum: PercentileSpectrum(m.histogram),
             timeline: Array(m.timeline[..<(m.timeline.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0)]),
-            timelineIntervalNs: FeedMatcher.timelineInterval)
+            timelineIntervalNs: FeedMatcher.timelineInterval,
+            histogram: m.histogram.totalCount == 0 ? nil : m.histogram.base64V2Compressed)
     }
 }
 

@@ -50,7 +50,8 @@ extension FeedMatcher {
             IntervalSample(startNs: Int64(i) * width, spanNs: width, count: s.response.totalCount,
                            p50: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(50),
                            p99: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(99),
-                           platformP99: s.platform.totalCount == 0 ? nil : s.platform.valueAtPercentile(99))
+                           platformP99: s.platform.totalCount == 0 ? nil : s.platform.valueAtPercentile(99),
+                           histogram: s.response.totalCount == 0 ? nil : s.response.base64V2Compressed)
         }
         return out
     }

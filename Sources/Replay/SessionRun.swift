@@ -208,7 +208,7 @@ struct SessionRun {
         let intervals = slices.enumerated().map { i, h in
             IntervalSample(startNs: Int64(i) * sliceWidth, spanNs: sliceWidth, count: h.totalCount,
                            p50: h.totalCount == 0 ? nil : h.valueAtPercentile(50), p99: h.totalCount == 0 ? nil : h.valueAtPercentile(99),
-                           platformP99: nil)
+                           platformP99: nil, histogram: h.totalCount == 0 ? nil : h.base64V2Compressed)
         }
         let wall = max(1, end - anchor)
         return SessionReplayResult(
@@ -221,6 +221,7 @@ struct SessionRun {
             platformTime: platform.totalCount == 0 ? nil : LatencySummary(platform),
             intervals: options.speed == nil ? nil : intervals, rejectReasons: rejectReasons,
             sessionEvents: sessionEvents,
-            captureFramingErrors: plan.framingErrors, interrupted: interrupted)
+            captureFramingErrors: plan.framingErrors, interrupted: interrupted,
+            histogram: all.totalCount == 0 ? nil : all.base64V2Compressed)
     }
 }

@@ -196,6 +196,23 @@ public enum RunReport {
         return out
     }
 
+    /// The run's latency series as an HdrHistogram interval log (format 1.3): one line per slice of the
+    /// schedule and series, tagged `feed.<target>` and `gateway.<target>` (response time: receive −
+    /// scheduled send), readable by HdrHistogram's own tools. Nil when no series has interval histograms.
+    public static func hlog(_ r: RunResult) -> String? {
+        var log = HistogramLog(startRealtimeNs: r.started.ns, comment: "[Rehearse \(r.scenario): response time in ns per slice of the schedule]")
+        func add(_ tag: String, _ intervals: [IntervalSample]?) {
+            for i in intervals ?? [] {
+                guard let text = i.histogram, let interval = HistogramLog.Interval(tag: tag, startNs: i.startNs, lengthNs: i.spanNs, encoded: text)
+                else { continue }
+                log.intervals.append(interval)
+            }
+        }
+        for s in r.feed?.sides ?? [] { add("feed.\(s.name)", s.intervals) }
+        for (name, g) in (r.gateway ?? [:]).sorted(by: { $0.key < $1.key }) { add("gateway.\(name)", g.intervals) }
+        return log.intervals.isEmpty ? nil : log.text
+    }
+
     /// The per-interval figures as CSV: seconds from the first deadline, then messages/s per target.
     public static func intervalsCSV(_ r: RunResult) -> String? {
         guard let f = r.feed, f.sides.contains(where: { $0.timeline != nil }) else { return nil }
@@ -239,6 +256,7 @@ public enum RunReport {
         try put("report.html", html(r))
         for (name, text) in hgrm(r).sorted(by: { $0.key < $1.key }) { try put(name, text) }
         if let csv = intervalsCSV(r) { try put("intervals.csv", csv) }
+        if let log = hlog(r) { try put("latency.hlog", log) }
         if let c = r.capacity { try put("capacity.csv", capacityCSV(c)) }
         return written
     }

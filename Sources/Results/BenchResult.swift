@@ -31,6 +31,9 @@ public struct BenchSideResult: Codable, Sendable {
     public var intervals: [IntervalSample]?
     /// The same distribution at HdrHistogram's percentile ticks (plots, `.hgrm`).
     public var spectrum: PercentileSpectrum?
+    /// The whole response-time histogram, HdrHistogram V2-compressed in base64: merges exactly and
+    /// opens in HdrHistogram's own tools (docs/formats/histograms.md).
+    public var histogram: String?
     /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
     public var timeline: [UInt32]?
     public var timelineIntervalNs: Int64?
@@ -42,8 +45,9 @@ public struct BenchSideResult: Codable, Sendable {
         heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double,
         latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
         intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
-        timelineIntervalNs: Int64? = nil
+        timelineIntervalNs: Int64? = nil, histogram: String? = nil
     ) {
+        self.histogram = histogram
         self.platformTime = platformTime
         self.senderLateness = senderLateness
         self.intervals = intervals
@@ -123,9 +127,13 @@ public struct IntervalSample: Codable, Sendable, Equatable {
     public var p99: UInt64?
     /// Platform time p99 in the slice.
     public var platformP99: UInt64?
+    /// The slice's whole response-time histogram, HdrHistogram V2-compressed in base64 (what
+    /// `latency.hlog` carries; docs/formats/histograms.md).
+    public var histogram: String?
 
     /// Memberwise.
-    public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?) {
+    public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?, histogram: String? = nil) {
+        self.histogram = histogram
         self.startNs = startNs
         self.spanNs = spanNs
         self.count = count

@@ -58,6 +58,8 @@ public struct SessionReplayResult: Codable, Sendable {
     public var byType: [MessageTypeResult]
     /// First response − scheduled send over every request type, at HdrHistogram's percentile ticks.
     public var spectrum: PercentileSpectrum?
+    /// The same, whole: HdrHistogram V2-compressed in base64 (docs/formats/histograms.md).
+    public var histogram: String?
     /// First response − the request's actual send (what the gateway itself took), over every type.
     public var platformTime: LatencySummary?
     /// Response time per equal slice of the schedule: the samples a baseline verdict judges.
@@ -81,8 +83,9 @@ public struct SessionReplayResult: Codable, Sendable {
         reconnects: Int, requests: UInt64, responses: UInt64, wallNs: Int64, requestsPerSecond: Double,
         lateness: LatencySummary, byType: [MessageTypeResult], spectrum: PercentileSpectrum? = nil,
         platformTime: LatencySummary? = nil, intervals: [IntervalSample]? = nil, rejectReasons: [String: UInt64], sessionEvents: [String: UInt64], captureFramingErrors: UInt64,
-        interrupted: Bool
+        interrupted: Bool, histogram: String? = nil
     ) {
+        self.histogram = histogram
         self.capture = capture
         self.target = target
         self.sessions = sessions

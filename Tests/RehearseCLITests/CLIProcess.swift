@@ -1,5 +1,6 @@
 import Vocabulary
 import Foundation
+import TestSupport
 
 /// Runs the real `rehearse` executable (built by `swift build --build-tests`) as a child process.
 struct CLI {
@@ -39,3 +40,34 @@ struct CLI {
                       stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// An HdrHistogram interval log read by HdrHistogram's Python implementation (`hdrh`, installed by
+/// `make deps`): per tag, the lines, the total count, and the max and p99 of the merged intervals (ns).
+func hdrhRead(_ path: String) throws -> [String: [String: Int]] {
+    let script = """
+    import json, sys
+    from hdrh.histogram import HdrHistogram
+    out = {}
+    for line in open(sys.argv[1]):
+        if not line.startswith('Tag='):
+            continue
+        tag, rest = line[4:].split(',', 1)
+        start, length, peak, payload = rest.strip().split(',', 3)
+        h = HdrHistogram.decode(payload)
+        s = out.setdefault(tag, {'lines': 0, 'h': None})
+        s['lines'] += 1
+        if s['h'] is None:
+            s['h'] = h
+        else:
+            s['h'].add(h)
+    print(json.dumps({t: {'lines': s['lines'], 'count': s['h'].get_total_count(), 'max': s['h'].get_max_value(),
+                          'p99': s['h'].get_value_at_percentile(99)} for t, s in out.items()}))
+    """
+    let (status, output, problem) = try runPython(script, [path])
+    guard status == 0 else {
+        throw HdrhError(description: "python3 hdrh could not read \(path) (make deps installs hdrhistogram): \(problem)")
+    }
+    return try JSONDecoder().decode([String: [String: Int]].self, from: Data(output.utf8))
+}
+
+struct HdrhError: Error, CustomStringConvertible { let description: String }

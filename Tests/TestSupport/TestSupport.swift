@@ -139,3 +139,19 @@ public func freePortBlock(_ count: Int) -> Int {
     }
     fatalError("no block of \(count) free loopback ports in 10000–32767")
 }
+
+/// Runs `python3 -c script arguments…` (the tests' independent readers, e.g. HdrHistogram's Python
+/// package that `make deps` installs): its exit status, standard output and standard error.
+public func runPython(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script] + arguments
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    return (p.terminationStatus, output, error)
+}
