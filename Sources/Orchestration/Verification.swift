@@ -16,8 +16,10 @@ public struct Verification: Sendable {
     public init(scenario: Scenario) throws(RehearseError) {
         self.scenario = scenario
         var checks: [@Sendable () -> [CheckItem]] = []
+        var items = 0
         for target in scenario.targets {
             if let g = target.gateway {
+                items += GatewayProbe.steps.count
                 var probe = GatewayProbe(target: target.name, address: g.address, senderCompID: g.senderCompID, targetCompID: g.targetCompID)
                 probe.beginString = g.fixVersion
                 probe.heartbeatSeconds = Int(max(1, g.heartbeat / 1_000_000_000))
@@ -28,6 +30,7 @@ public struct Verification: Sendable {
                 checks.append { ready.run() }
             }
             for line in target.lines {
+                items += line.endpoints.count
                 var probe = FeedLineProbe(target: target.name, line: line.name, endpoints: line.endpoints)
                 probe.packets = scenario.verify.packets
                 probe.timeout = scenario.verify.timeout
@@ -45,7 +48,11 @@ public struct Verification: Sendable {
             }
         }
         self.checks = checks
+        itemCount = items
     }
+
+    /// Checklist items the probes report: three per gateway (connect, logon, logout), one per feed endpoint.
+    public let itemCount: Int
 
     /// Probes to run (a gateway probe or a feed line probe each; one probe may report several items).
     public var probeCount: Int { checks.count }

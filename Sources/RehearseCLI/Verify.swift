@@ -38,8 +38,9 @@ struct Verify: ParsableCommand {
         }
         let verification = try Verification(scenario: s)
         if !json {
-            let n = verification.probeCount
-            print("verify \(s.path): \(s.name) — \(n) probe\(n == 1 ? "" : "s"), timeout \(TimeFormat.duration(s.verify.timeout)) each")
+            let n = verification.itemCount, p = verification.probeCount
+            print("verify \(s.path): \(s.name) — \(n) item\(n == 1 ? "" : "s") from \(p) probe\(p == 1 ? "" : "s") run at once, "
+                  + "timeout \(TimeFormat.duration(s.verify.timeout)) each")
         }
         let report = verification.run()
         if json { print(try jsonText(report)) } else { print(VerifyText.render(report)) }
@@ -50,9 +51,14 @@ struct Verify: ParsableCommand {
 
 enum VerifyText {
     static func render(_ r: VerifyReport) -> String {
-        let rows = r.items.map { [$0.passed ? "PASS" : "FAIL", $0.target, $0.item, $0.detail] }
+        let rows = r.items.map { [$0.passed ? "PASS" : $0.skipped ? "SKIPPED" : "FAIL", $0.target, $0.item, $0.detail] }
         var out = Text.table(["", "target", "item", "detail"], rows, numeric: [])
-        out += "\n" + (r.passed ? "all \(r.items.count) items passed" : "\(r.failed) of \(r.items.count) items FAILED")
+        if r.passed {
+            out += "\nall \(r.items.count) items passed"
+        } else {
+            out += "\n\(r.failed) of \(r.items.count) items FAILED"
+                + (r.skipped > 0 ? ", \(r.skipped) SKIPPED (not tried: a step before them failed)" : "")
+        }
         return out
     }
 }

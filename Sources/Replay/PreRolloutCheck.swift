@@ -30,17 +30,20 @@ public struct GatewayProbe: Sendable {
         self.targetCompID = targetCompID
     }
 
-    /// TCP connect, FIX Logon and Logout: three checklist items (later steps fail as "not tried"
+    /// The checklist items of one gateway, in order.
+    public static let steps = ["TCP connect", "FIX logon", "FIX logout"]
+
+    /// TCP connect, FIX Logon and Logout: three checklist items (later steps are skipped, "not tried",
     /// when an earlier one failed).
     public func run() -> [CheckItem] {
         let name = "gateway \(address)"
         var items: [CheckItem] = []
-        func item(_ what: String, _ passed: Bool, _ detail: String, _ since: Int64) {
-            items.append(CheckItem(target: target, item: "\(name) \(what)", passed: passed, detail: detail, elapsedNs: Clock.monotonic() - since))
+        func item(_ what: String, _ passed: Bool, _ detail: String, _ since: Int64, skipped: Bool = false) {
+            items.append(CheckItem(target: target, item: "\(name) \(what)", passed: passed, detail: detail, elapsedNs: Clock.monotonic() - since,
+                                   skipped: skipped))
         }
         func notTried(_ from: Int) {
-            let steps = ["TCP connect", "FIX logon", "FIX logout"]
-            for s in steps[from...] { item(s, false, "not tried: the step before failed", Clock.monotonic()) }
+            for s in Self.steps[from...] { item(s, false, "not tried: the step before failed", Clock.monotonic(), skipped: true) }
         }
         var start = Clock.monotonic()
         let socket: TCPConnectionSocket

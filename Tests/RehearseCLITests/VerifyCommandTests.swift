@@ -58,13 +58,19 @@ struct VerifyCommandTests {
         #expect(detail("gateway 127.0.0.1:\(port) TCP connect")?.contains("127.0.0.1:\(port)") == true)
         #expect(detail("gateway 127.0.0.1:\(port) FIX logon")?.contains("not tried") == true)
         #expect(detail("gateway 127.0.0.1:\(port + 1) FIX logon")?.contains("not before 08:00") == true)
-        #expect(report["failed"] as? Int == 5)
+        // Failed on their own: old's connect, new's logon; not tried after them: old's logon and logout, new's logout.
+        #expect(report["failed"] as? Int == 2 && report["skipped"] as? Int == 3, "\(report)")
+        #expect(items.filter { $0["skipped"] as? Bool == true }.allSatisfy { ($0["detail"] as? String)?.hasPrefix("not tried") == true })
+        r = try CLI.run(["verify", path])
+        #expect(r.stdout.contains("8 items from 3 probes run at once") && r.stdout.contains("SKIPPED  old"), "\(r.stdout)")
+        #expect(r.stdout.contains("2 of 8 items FAILED, 3 SKIPPED (not tried: a step before them failed)"), "\(r.stdout)")
         _ = replay.interrupt()
         _ = refusing.interrupt()
         // Nothing on the line: every endpoint fails with the reason (text form).
         r = try CLI.run(["verify", path, "--timeout", "500ms"])
         #expect(r.status == 1)
-        #expect(r.stdout.contains("FAIL  old     line A 127.0.0.1:\(port + 2)") && r.stdout.contains("no packet within 500"))
+        #expect(r.stdout.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("FAIL ") && $0.contains(" old ") && $0.contains("line A 127.0.0.1:\(port + 2)") }
+                && r.stdout.contains("no packet within 500"), "\(r.stdout)")
         // A scenario with a typo: exit 2, file, line and key named.
         try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "verify:", with: "verfy:")
             .write(toFile: path, atomically: true, encoding: .utf8)
