@@ -17,7 +17,7 @@ struct Listen: ParsableCommand {
         4 a receive error.
         """)
 
-    @Option(name: .customLong("on"), help: "ADDRESS:PORT or ADDRESS:FIRST-LAST to receive on (repeatable; multicast groups are joined).")
+    @Option(name: .customLong("on"), help: "ADDRESS:PORT, ADDRESS:FIRST-LAST (ports step) or A.B.C.D-E:FIRST-LAST (group and port step together, as synth numbers channels) to receive on (repeatable; multicast groups are joined).")
     var on: [String] = []
     @Option(help: "Interface to join multicast groups on: IPv4 address or name.")
     var interface: String?
@@ -69,10 +69,10 @@ struct Listen: ParsableCommand {
     }
 }
 
-/// `HOST:PORT`, `HOST:FIRST-LAST` or a comma-separated list of them.
+/// Endpoints as ``Endpoint/list(_:)`` reads them, or a usage error that says every form.
 func parseEndpoints(_ text: String, option: String) throws -> [Endpoint] {
     guard let list = Endpoint.list(text) else {
-        throw RehearseError(.usage, "\(option) \(text): not ADDRESS:PORT or ADDRESS:FIRST-LAST (at most 64 ports), or a comma-separated list of them")
+        throw RehearseError(.usage, "\(option) \(text): not ADDRESS:PORT, ADDRESS:FIRST-LAST (ports step), A.B.C.D-E:PORT (groups step) or A.B.C.D-E:FIRST-LAST (both step together, as synth numbers channels; equal lengths), at most 64 each, or a comma-separated list of them")
     }
     return list
 }

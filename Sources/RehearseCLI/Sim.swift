@@ -25,7 +25,7 @@ struct SimFeed: ParsableCommand {
         30 µs, 1 µs/message, re-packetises). Runs until --duration or Ctrl-C, then prints its counters.
         """)
 
-    @Option(help: "ADDRESS:PORT or ADDRESS:FIRST-LAST to receive channels on.")
+    @Option(help: "ADDRESS:PORT, ADDRESS:FIRST-LAST (ports step) or A.B.C.D-E:FIRST-LAST (group and port step together) to receive channels on.")
     var listen: String
     @Option(help: "ADDRESS:PORT channel 0 is published to (channel i to PORT+i).")
     var publish: String

@@ -28,7 +28,7 @@ struct Watch: ParsableCommand {
         inconclusive: nothing wrong was seen, but this host was too unhealthy to judge some intervals' lag.
         """)
 
-    @Option(help: "Primary feed endpoints, HOST:PORT[,HOST:PORT…] or HOST:FIRST-LAST, one per channel.")
+    @Option(help: "Primary feed endpoints, one per channel: HOST:PORT[,…], HOST:FIRST-LAST (ports step) or A.B.C.D-E:FIRST-LAST (group and port step together, as synth numbers channels: 239.1.1.1-4:51001-51004).")
     var primary: String
     @Option(help: "Standby feed endpoints, as many as --primary.")
     var standby: String

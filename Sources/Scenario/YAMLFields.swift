@@ -158,7 +158,7 @@ struct YAMLFields {
         var out: [Endpoint] = []
         for t in texts {
             guard let list = Endpoint.list(t) else {
-                throw error(n, key, "expected HOST:PORT, HOST:FIRST-LAST or a list of them (got \"\(t)\")")
+                throw error(n, key, "expected HOST:PORT, HOST:FIRST-LAST, A.B.C.D-E:PORT, A.B.C.D-E:FIRST-LAST or a list of them (got \"\(t)\")")
             }
             out += list
         }

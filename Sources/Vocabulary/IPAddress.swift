@@ -147,21 +147,48 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
         address.isV6 ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 
-    /// Parses `HOST:PORT`, `HOST:FIRST-LAST` (at most 64 ports), or a comma-separated list of them;
-    /// nil when any part is malformed.
+    /// Parses a comma-separated list of endpoints, each one of
+    /// - `HOST:PORT`;
+    /// - `HOST:FIRST-LAST` — the port steps: `10.0.0.5:51001-51004` is 4 ports on one address;
+    /// - `A.B.C.D-E:PORT` — the IPv4 address's last byte steps: `239.1.1.1-4:51001` is 4 groups on one port;
+    /// - `A.B.C.D-E:FIRST-LAST` — both step together, as `synth` numbers channels (channel i on group
+    ///   A.B.C.(D+i) and port FIRST+i): `239.1.1.1-4:51001-51004` is 239.1.1.1:51001 … 239.1.1.4:51004, and
+    ///   both ranges must have the same length.
+    /// At most 64 endpoints per range; nil when any part is malformed.
     public static func list(_ text: String) -> [Endpoint]? {
         var out: [Endpoint] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingSpaces }) {
-            if let colon = part.lastIndex(of: ":"), let dash = part[colon...].firstIndex(of: "-") {
-                guard let address = IPAddress(String(part[..<colon])), let first = UInt16(part[part.index(after: colon)..<dash]),
-                      let last = UInt16(part[part.index(after: dash)...]), first <= last, last - first < 64 else { return nil }
-                out += (first...last).map { Endpoint(address: address, port: $0) }
-            } else {
+            guard !part.hasPrefix("["), let colon = part.lastIndex(of: ":"), !part[..<colon].contains(":") else {
                 guard let e = Endpoint(String(part)) else { return nil }
                 out.append(e)
+                continue
+            }
+            let host = part[..<colon], portText = part[part.index(after: colon)...]
+            guard let ports = range(portText, { UInt16($0) }), let addresses = addressRange(host) else { return nil }
+            if addresses.count > 1 && ports.count > 1 {
+                guard addresses.count == ports.count else { return nil }
+                out += zip(addresses, ports).map { Endpoint(address: $0, port: $1) }
+            } else {
+                for a in addresses { for p in ports { out.append(Endpoint(address: a, port: p)) } }
             }
         }
         return out
+    }
+
+    /// `FIRST-LAST` (at most 64, ascending) or one value.
+    static func range(_ text: Substring, _ parse: (Substring) -> UInt16?) -> [UInt16]? {
+        guard let dash = text.firstIndex(of: "-") else { return parse(text).map { [$0] } }
+        guard let first = parse(text[..<dash]), let last = parse(text[text.index(after: dash)...]), first <= last, last - first < 64 else { return nil }
+        return Array(first...last)
+    }
+
+    /// `A.B.C.D` or `A.B.C.D-E` (the last byte stepping from D to E).
+    static func addressRange(_ host: Substring) -> [IPAddress]? {
+        guard let dash = host.firstIndex(of: "-") else { return IPAddress(String(host)).map { [$0] } }
+        guard let base = IPAddress(String(host[..<dash])), !base.isV6, let last = UInt8(host[host.index(after: dash)...]),
+              UInt8(truncatingIfNeeded: base.v4) <= last, Int(last) - Int(UInt8(truncatingIfNeeded: base.v4)) < 64 else { return nil }
+        let network = base.v4 & 0xFFFF_FF00
+        return (UInt32(UInt8(truncatingIfNeeded: base.v4))...UInt32(last)).map { IPAddress(v4: network | $0) }
     }
 }
 
