@@ -23,6 +23,9 @@ public final class CapacityRamp: Sendable {
 
     public func stop() { legs.interrupt() }
 
+    /// Where the step under way stands (any thread): for a progress line.
+    public var progress: LegProgress? { legs.progress }
+
     /// Runs the ramp: each speed until a step breaks, then a bisection between the last step that held
     /// and the first that broke on the target, until they are within `capacity.resolution`. A step
     /// the test host could not measure (the sender missed its schedule or the host stalled beyond the

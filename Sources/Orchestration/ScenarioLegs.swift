@@ -12,6 +12,20 @@ import Reporting
 import Scenario
 import Transport
 
+/// Where the leg under way stands, for a progress line: which leg, how far its replay got and how late
+/// its sender runs (feed legs), since when.
+public struct LegProgress: Sendable, Equatable {
+    /// "feed ×2.00", "gateway", "compare".
+    public var leg: String
+    /// Packets sent so far and in all (feed legs; 0 of 0 for the others).
+    public var sent: UInt64
+    public var total: UInt64
+    /// The sender's lateness p99 over the last progress interval (feed legs), ns.
+    public var latenessP99: Int64
+    /// Monotonic ns when the leg began (feed legs: the replay's first deadline, once it is set).
+    public var startedAt: Int64
+}
+
 /// Runs the legs a scenario describes (feed bench, gateway replay, compare) through the library,
 /// as the `bench`, `gateway` and `compare` commands do; ``interrupt()`` stops the leg under way.
 /// Each leg blocks its caller; ``interrupt()`` may come from any thread.
@@ -19,6 +33,22 @@ public final class ScenarioLegs: Sendable {
     public let scenario: Scenario
     /// The stop of the leg under way, and whether an interrupt came.
     private let state = Mutex<(stop: (@Sendable () -> Void)?, interrupted: Bool)>((nil, false))
+    /// The leg under way: its name, its replay's control (feed legs), packets in all, start.
+    private let current = Mutex<(leg: String, control: ReplayControl?, total: UInt64, started: Int64)?>(nil)
+
+    /// Where the leg under way stands (any thread; nil between legs).
+    public var progress: LegProgress? {
+        current.withLock { c in
+            c.map { LegProgress(leg: $0.leg, sent: $0.control?.sent ?? 0, total: $0.total, latenessP99: $0.control?.latenessP99 ?? 0,
+                                startedAt: $0.control?.anchor ?? $0.started) }
+        }
+    }
+
+    private func begin(_ leg: String, control: ReplayControl? = nil, total: UInt64 = 0) {
+        current.withLock { $0 = (leg, control, total, Clock.monotonic()) }
+    }
+
+    private func end() { current.withLock { $0 = nil } }
 
     public init(_ scenario: Scenario) { self.scenario = scenario }
 
@@ -65,6 +95,8 @@ public final class ScenarioLegs: Sendable {
         }
         let control = ReplayControl()
         running { control.stop() }
+        begin("feed ×\(TimeFormat.format(speed, 2))", control: control, total: bench.plan.packets)
+        defer { end() }
         var (result, failure) = bench.run(control: control)
         result.replay.error = failure?.description
         if let failure { return .failure(LegError("feed", RehearseError(failure), partial: result)) }
@@ -95,6 +127,8 @@ public final class ScenarioLegs: Sendable {
             return GatewayTarget(name: name, endpoint: g.address, options: options)
         })
         running { bench.stop() }
+        begin("gateway")
+        defer { end() }
         let list = bench.run()
         let results = Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), list))
         if let failure = GatewayBench.failure(names: targets.map(\.0), list) {
@@ -106,6 +140,8 @@ public final class ScenarioLegs: Sendable {
     /// The compare leg.
     public func compare() -> Result<ComparisonReport, LegError> {
         guard let leg = scenario.compare else { return .failure(LegError("no compare: section")) }
+        begin("compare")
+        defer { end() }
         let report = FeedComparator.compare(CompareSource(name: "A", path: leg.a, filter: leg.filterA),
                                             CompareSource(name: "B", path: leg.b ?? leg.a, filter: leg.filterB), stallLimit: leg.stall)
         if let e = report.filterError { return .failure(LegError("compare", RehearseError(.usage, e))) }

@@ -39,6 +39,9 @@ public final class ScenarioRun: Sendable {
     /// Stops the run (Ctrl-C, SIGTERM): the leg under way ends early, later legs are skipped.
     public func stop() { legs.interrupt() }
 
+    /// Where the leg under way stands (any thread): for a progress line.
+    public var progress: LegProgress? { legs.progress }
+
     /// Runs every leg, judges and stores the run. `progress` gets one line as each leg starts.
     public func execute(progress: @Sendable (String) -> Void = { _ in }) throws(RehearseError) -> RunOutcome {
         let s = scenario

@@ -93,7 +93,14 @@ struct Bench: ParsableCommand {
         }
         if !json { print(ReplayText.plan(bench.plan, options)) }
         let control = ReplayControl()
-        var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop)
+        var line = ProgressLine(enabled: !json && ProgressDisplay.isInteractive)
+        let started = Clock.monotonic(), total = bench.plan.packets
+        var (result, failure) = runInBackground({ bench.run(control: control) }, interval: 100_000, onInterrupt: control.stop) {
+            guard line.enabled, let anchor = control.anchor else { return }
+            line.draw(ProgressLine.replay(label: "bench", sent: control.sent, total: total,
+                                          seconds: Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9, latenessP99: control.latenessP99))
+        }
+        line.clear()
         result.replay.error = failure?.description
         result.validity = LegValidity.feed(result, limits: ScenarioLimits(), ownFigures: true)
         let (status, reasons) = BenchOutcome.status(result, failure: failure)

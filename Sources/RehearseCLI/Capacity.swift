@@ -40,7 +40,8 @@ struct Capacity: ParsableCommand {
         }
         let ramp = try CapacityRamp(scenario: s)
         let say = progressPrinter(json: json)
-        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop)
+        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop,
+                                 progress: { ramp.progress }, json: json)
         let final = outcome.result
         if json { print(try jsonText(final)) } else {
             print(CapacityText.render(final.capacity!))

@@ -67,19 +67,14 @@ struct ReplayCommand: ParsableCommand {
 /// Runs a player while the calling thread draws progress and forwards Ctrl-C.
 func runWithProgress(_ player: FeedPlayer, expected: UInt64) -> (ReplayResult, CaptureError?) {
     let control = ReplayControl()
-    let interactive = ProgressDisplay.isInteractive
-    var drew = false
+    var line = ProgressLine(enabled: ProgressDisplay.isInteractive)
     let started = Clock.monotonic()
     let outcome = runInBackground({ player.run(control: control) }, interval: 100_000, onInterrupt: control.stop) {
-        guard interactive, let anchor = control.anchor else { return }
-        let sent = control.sent
-        let seconds = Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9
-        let rate = Double(sent) / seconds
-        let eta = rate > 0 && expected > sent ? Double(expected - sent) / rate : 0
-        writeStandardError("\rsent \(Text.count(sent))/\(Text.count(expected))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeFormat.duration(control.latenessP99))  ETA \(Int(eta)) s   ")
-        drew = true
+        guard line.enabled, let anchor = control.anchor else { return }
+        line.draw(ProgressLine.replay(label: "replay", sent: control.sent, total: expected,
+                                      seconds: Double(max(1, Clock.monotonic() - max(anchor, started))) / 1e9, latenessP99: control.latenessP99))
     }
-    if drew { writeStandardError("\r\u{1B}[K") }
+    line.clear()
     return outcome
 }
 

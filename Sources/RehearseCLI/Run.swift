@@ -42,7 +42,8 @@ struct Run: ParsableCommand {
         let run = try ScenarioRun(scenario: scenario)
         let say = progressPrinter(json: json)
         say("run \(scenario.path): \(scenario.name)")
-        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try run.execute(progress: say) }, stop: run.stop)
+        let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try run.execute(progress: say) }, stop: run.stop,
+                                 progress: { run.progress }, json: json)
         let final = outcome.result
         if json { print(try jsonText(final)) } else { print(RunText.render(final)) }
         say("report: \(outcome.directory)/report.html · result: \(outcome.directory)/result.json · history: \(scenario.outputs.history) (run \(final.id.map(String.init) ?? "-"))")

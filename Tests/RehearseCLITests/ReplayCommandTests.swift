@@ -254,6 +254,28 @@ struct ReplayCommandTests {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
+    @Test("on a terminal bench draws one updating progress line on standard error and erases it before the result; piped, none")
+    func benchProgress() throws {
+        let path = try capture("progress.pcap", channels: 1, packets: 3_000)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let base = freePortBlock(8)
+        let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(base)", "--publish", "127.0.0.1:\(base + 2)", "--profile", "new"])
+        defer { _ = sim.interrupt() }
+        usleep(300_000)
+        // 3,000 packets at 40,000/s replayed at ×0.1: 0.75 s, several 100 ms progress ticks.
+        let arguments = ["bench", path, "--new", "127.0.0.1:\(base)", "--new-from", "127.0.0.1:\(base + 2)", "--speed", "0.1", "--drain", "300ms"]
+        let command = ([CLI.executable] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let tty = try CLI.run(["-qefc", command, "/dev/null"], executable: "/usr/bin/script")
+        #expect([0, 5].contains(tty.status), "\(tty.stdout)")
+        #expect(tty.stdout.contains("\r\u{1B}[Kbench  sent ") && tty.stdout.contains(" pkt/s  lateness p99 ≤ ") && tty.stdout.contains("ETA "),
+                "\(tty.stdout.prefix(600))")
+        // Erased before the result table: the last progress text is followed by the erase, then the table.
+        let afterLast = tty.stdout.components(separatedBy: "bench  sent ").last ?? ""
+        #expect(afterLast.contains("\r\u{1B}[K") && afterLast.contains("messages sent"), "\(afterLast.prefix(400))")
+        let piped = try CLI.run(arguments)
+        #expect([0, 5].contains(piped.status) && !piped.stderr.contains("bench  sent") && !piped.stdout.contains("\u{1B}["), "\(piped.stderr)")
+    }
+
     @Test("bench against two sim feed processes: conservation per side, and a Ctrl-C'd simulator reports")
     func benchAgainstSimulators() throws {
         let path = try capture("bench.pcap", channels: 2, packets: 3_000)
