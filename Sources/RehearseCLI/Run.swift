@@ -103,7 +103,8 @@ enum RunText {
                 for m in v.judgements where m.decides || m.outcome != .unchanged { out += "  " + m.line + (m.decides ? "" : " (context)") + "\n" }
             }
             for e in v.environment { out += "  " + e + "\n" }
-            out += "verdict: \(v.summary)"
+            out += "verdict: \(v.summary)\n"
+            out += "in one line: \(r.headline)"
         }
         for e in r.errors { out += "\n  error: \(e)" }
         return out

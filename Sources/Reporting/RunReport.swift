@@ -117,6 +117,7 @@ public enum RunReport {
         let verdict = r.verdict
         let status = verdict?.status.rawValue ?? "fail"
         body += "<h1>\(escape(r.scenario))</h1>"
+        body += "<p class=\"headline \(status)\">\(escape(r.headline))</p>"
         body += "<p class=\"verdict \(status)\">\(escape(verdict?.summary ?? "no verdict"))\(r.partial ? " — PARTIAL: a leg did not complete" : "")</p>"
         body += "<p class=\"meta\">run \(r.id.map(String.init) ?? "-") · \(escape(r.started.utc)) → \(escape(r.finished.utc)) · \(escape(r.environment.host)) · Linux \(escape(r.environment.kernel)) · \(escape(r.environment.cpu)) × \(r.environment.cores) · rehearse \(escape(r.environment.toolVersion)) · scenario \(r.environment.scenarioHash)</p>"
         for e in r.errors { body += "<p class=\"error\">\(escape(e))</p>" }
@@ -172,7 +173,9 @@ public enum RunReport {
         <style>
         body{font-family:system-ui,sans-serif;margin:24px;max-width:780px;color:#222}
         h1{margin-bottom:4px} .meta{color:#666;font-size:12px}
-        .verdict{font-size:20px;font-weight:bold;padding:8px 12px;border-radius:4px}
+        .headline{font-size:22px;font-weight:bold;padding:10px 12px;border-radius:4px;margin-bottom:4px}
+        .headline.pass{background:#e6f4ea;color:#137333} .headline.fail{background:#fce8e6;color:#a50e0e} .headline.inconclusive{background:#fef7e0;color:#8a5a00}
+        .verdict{font-size:15px;padding:6px 12px;border-radius:4px}
         .verdict.pass{background:#e6f4ea;color:#137333} .verdict.fail{background:#fce8e6;color:#a50e0e} .verdict.inconclusive{background:#fef7e0;color:#8a5a00}
         table{border-collapse:collapse;font-size:13px} td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}
         td:first-child,th:first-child{text-align:left} tr.fail td{color:#a50e0e} .error{color:#a50e0e}

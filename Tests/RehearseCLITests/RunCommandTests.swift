@@ -52,6 +52,11 @@ struct RunCommandTests {
         var r = try CLI.run(["run", path])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("verdict: PASS") && r.stdout.contains("no baseline yet"))
+        // The verdict in one sentence: which platform, its figures beside the other's, the standby's loss.
+        let headline = r.stdout.split(separator: "\n").first { $0.hasPrefix("in one line: ") } ?? ""
+        #expect(headline.hasPrefix("in one line: new keeps up: feed p99 ") && headline.contains(" on old (")
+                && (headline.contains("×), no loss") || headline.contains(" messages lost on new"))
+                && headline.contains("; gateway p99 ") && headline.contains("; standby missed "), "\(headline)")
         let run1 = directory + "/runs/run-1"
         let result = try json(String(contentsOfFile: run1 + "/result.json", encoding: .utf8))
         #expect(result["schema"] as? String == "rehearse.run/1" && result["partial"] as? Bool == false)
@@ -64,6 +69,7 @@ struct RunCommandTests {
         #expect(((compare["channels"] as? [[String: Any]]) ?? []).map { $0["missingOnB"] as? Int ?? 0 }.reduce(0, +) > 0)
         // The report: a plot per series kind, each with data.
         let html = try String(contentsOfFile: run1 + "/report.html", encoding: .utf8)
+        #expect(html.contains("<p class=\"headline pass\">new keeps up: feed p99 "))
         #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 4)
         #expect(!html.contains("no data"))
         let drawn = html.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
