@@ -21,6 +21,21 @@ public struct ExpectedMessages: Sendable {
     var packets: [[(index: UInt32, messages: UInt16)]]
     public private(set) var totalMessages: UInt64 = 0
 
+    /// Messages the schedule offers per `interval` from the first deadline (the offered load, beside
+    /// what each platform delivered).
+    public func offeredTimeline(interval: Int64) -> [UInt32] {
+        var out: [UInt32] = []
+        for channel in offsets {
+            for o in channel where o != .min && o >= 0 {
+                let bucket = Int(o / max(1, interval))
+                guard bucket < 10_000_000 else { continue }
+                if bucket >= out.count { out += [UInt32](repeating: 0, count: bucket + 1 - out.count) }
+                out[bucket] &+= 1
+            }
+        }
+        return out
+    }
+
     public enum BuildError: Error, CustomStringConvertible, Sendable {
         case capture(CaptureError)
         case sequenceSpan(channel: Endpoint, span: UInt64)

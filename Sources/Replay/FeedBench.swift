@@ -240,6 +240,7 @@ public final class FeedBench: @unchecked Sendable {
         let ratios = sides.count == 2 ? LatencyRatios(old: sides[0].latency, new: sides[1].latency) : nil
         var result = BenchResult(replay: replay, sides: sides, latencyRatios: ratios)
         result.host = host
+        result.offeredTimeline = expected.offeredTimeline(interval: FeedMatcher.timelineInterval)
         return (result, failure)
     }
 }

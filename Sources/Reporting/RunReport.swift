@@ -25,8 +25,15 @@ public enum RunReport {
 
     /// Messages per second over time for each target, with each one's 1-interval peak marked in the legend.
     static func throughputChart(_ bench: BenchResult) -> SVGChart {
-        var chart = SVGChart(title: "Throughput over time (feed, messages/s per 100 ms)", xLabel: "seconds from the first deadline",
-                             yLabel: "messages/s")
+        var chart = SVGChart(title: "Throughput over time (feed, messages/s per 100 ms): offered by the schedule and delivered",
+                             xLabel: "seconds from the first deadline", yLabel: "messages/s")
+        if let offered = bench.offeredTimeline, !offered.isEmpty, let interval = bench.sides.compactMap(\.timelineIntervalNs).first {
+            let scale = 1e9 / Double(interval)
+            let end = Double(offered.count) * Double(interval) / 1e9
+            chart.series.append(.init(name: "offered (schedule ends at \(TimeFormat.format(end, 1)) s)",
+                                      points: offered.enumerated().map { (x: Double($0.offset) * Double(interval) / 1e9, y: Double($0.element) * scale) },
+                                      color: "#9aa0a6"))
+        }
         for (i, s) in bench.sides.enumerated() {
             guard let timeline = s.timeline, let interval = s.timelineIntervalNs, !timeline.isEmpty else { continue }
             let scale = 1e9 / Double(interval)

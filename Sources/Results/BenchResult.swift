@@ -85,6 +85,9 @@ public struct BenchResult: Codable, Sendable {
     public var latencyRatios: LatencyRatios?
 
     /// Memberwise.
+    /// Messages the schedule offered per `timelineIntervalNs` of the sides (the offered load).
+    public var offeredTimeline: [UInt32]?
+
     public init(replay: ReplayResult, sides: [BenchSideResult], latencyRatios: LatencyRatios? = nil) {
         self.replay = replay
         self.sides = sides
