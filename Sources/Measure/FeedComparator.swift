@@ -119,6 +119,8 @@ public struct ChannelComparison: Codable, Sendable {
     public var lagByTenth: [Int64?]
     /// The lag distribution at HdrHistogram's percentile ticks (plots).
     public var lagSpectrum: PercentileSpectrum?
+    /// The same, whole: HdrHistogram V2 compressed in base64 (docs/formats/histograms.md).
+    public var lagHistogram: String?
     /// The first few mismatched messages, field by field (`SeqNum 1234: AddOrder: Price 9773 ≠ 9774`).
     public var mismatchExamples: [String] = []
     /// Where they are: (sequence epoch, SeqNum).
@@ -378,7 +380,7 @@ public enum FeedComparator {
             w.walk(e < a.epochs.count ? a.epochs[e] : SequenceTable(), e < b.epochs.count ? b.epochs[e] : SequenceTable())
         }
         let medianSigned = w.signed.totalCount > 0 ? Int64(w.signed.valueAtPercentile(50)) &- PairWalk.shift : 0
-        return ChannelComparison(
+        var comparison = ChannelComparison(
             channel: channel, a: a.destination.description, b: b.destination.description,
             messagesA: a.messages, messagesB: b.messages, onBoth: w.both, missingOnA: w.missingA, missingOnB: w.missingB,
             mismatches: w.mismatches, firstMismatchSequence: w.firstMismatch, aFirst: w.aFirst, bFirst: w.bFirst, ties: w.ties,
@@ -388,6 +390,8 @@ public enum FeedComparator {
             lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
             lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil, mismatchSamples: w.mismatchSamples,
             epochs: epochs, lineA: line(a), lineB: line(b))
+        comparison.lagHistogram = w.lag.totalCount > 0 ? w.lag.base64V2Compressed : nil
+        return comparison
     }
 }
 

@@ -153,7 +153,9 @@ final class BenchReceiver: @unchecked Sendable {
             intervals: m.received == 0 ? nil : timings.intervals, spectrum: PercentileSpectrum(m.histogram),
             timeline: Array(m.timeline[..<(m.timeline.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0)]),
             timelineIntervalNs: FeedMatcher.timelineInterval,
-            histogram: m.histogram.totalCount == 0 ? nil : m.histogram.base64V2Compressed)
+            histogram: m.histogram.totalCount == 0 ? nil : m.histogram.base64V2Compressed,
+            platformHistogram: timings.platform.totalCount == 0 ? nil : timings.platform.base64V2Compressed,
+            latenessHistogram: timings.lateness.totalCount == 0 ? nil : timings.lateness.base64V2Compressed)
     }
 }
 

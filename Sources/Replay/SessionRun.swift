@@ -222,6 +222,7 @@ struct SessionRun {
             intervals: options.speed == nil ? nil : intervals, rejectReasons: rejectReasons,
             sessionEvents: sessionEvents,
             captureFramingErrors: plan.framingErrors, interrupted: interrupted,
-            histogram: all.totalCount == 0 ? nil : all.base64V2Compressed)
+            histogram: all.totalCount == 0 ? nil : all.base64V2Compressed,
+            platformHistogram: platform.totalCount == 0 ? nil : platform.base64V2Compressed)
     }
 }

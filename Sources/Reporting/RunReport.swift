@@ -206,9 +206,11 @@ public enum RunReport {
         return out
     }
 
-    /// The run's latency series as an HdrHistogram interval log (format 1.3): one line per slice of the
-    /// schedule and series, tagged `feed.<target>` and `gateway.<target>` (response time: receive −
-    /// scheduled send), readable by HdrHistogram's own tools. Nil when no series has interval histograms.
+    /// The run's latency series as an HdrHistogram interval log (format 1.3), readable by HdrHistogram's
+    /// own tools: response time (receive − scheduled send) per slice of the schedule, tagged
+    /// `feed.<target>` and `gateway.<target>`; platform time, sender lateness and the A/B lag whole, one
+    /// line each (`feed.<target>.platform`, `feed.<target>.lateness`, `gateway.<target>.platform`,
+    /// `compare.lag.ch<i>`). Nil when no series has a histogram.
     public static func hlog(_ r: RunResult) -> String? {
         var log = HistogramLog(startRealtimeNs: r.started.ns, comment: "[Rehearse \(r.scenario): response time in ns per slice of the schedule]")
         func add(_ tag: String, _ intervals: [IntervalSample]?) {
@@ -218,8 +220,23 @@ public enum RunReport {
                 log.intervals.append(interval)
             }
         }
-        for s in r.feed?.sides ?? [] { add("feed.\(s.name)", s.intervals) }
-        for (name, g) in (r.gateway ?? [:]).sorted(by: { $0.key < $1.key }) { add("gateway.\(name)", g.intervals) }
+        // Series kept whole only: one line spanning the leg.
+        func whole(_ tag: String, _ text: String?, _ length: Int64) {
+            guard let text, let interval = HistogramLog.Interval(tag: tag, startNs: 0, lengthNs: max(1, length), encoded: text) else { return }
+            log.intervals.append(interval)
+        }
+        let runLength = max(1, r.finished.ns - r.started.ns)
+        for s in r.feed?.sides ?? [] {
+            add("feed.\(s.name)", s.intervals)
+            let length = s.intervals.map { $0.reduce(0) { $0 + $1.spanNs } } ?? runLength
+            whole("feed.\(s.name).platform", s.platformHistogram, length)
+            whole("feed.\(s.name).lateness", s.latenessHistogram, length)
+        }
+        for (name, g) in (r.gateway ?? [:]).sorted(by: { $0.key < $1.key }) {
+            add("gateway.\(name)", g.intervals)
+            whole("gateway.\(name).platform", g.platformHistogram, g.wallNs)
+        }
+        for c in r.compare?.channels ?? [] { whole("compare.lag.ch\(c.channel)", c.lagHistogram, runLength) }
         return log.intervals.isEmpty ? nil : log.text
     }
 

@@ -34,6 +34,9 @@ public struct BenchSideResult: Codable, Sendable {
     /// The whole response-time histogram, HdrHistogram V2-compressed in base64: merges exactly and
     /// opens in HdrHistogram's own tools (docs/formats/histograms.md).
     public var histogram: String?
+    /// Platform time and sender lateness, whole, encoded the same way.
+    public var platformHistogram: String?
+    public var latenessHistogram: String?
     /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
     public var timeline: [UInt32]?
     public var timelineIntervalNs: Int64?
@@ -45,9 +48,11 @@ public struct BenchSideResult: Codable, Sendable {
         heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double,
         latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
         intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
-        timelineIntervalNs: Int64? = nil, histogram: String? = nil
+        timelineIntervalNs: Int64? = nil, histogram: String? = nil, platformHistogram: String? = nil, latenessHistogram: String? = nil
     ) {
         self.histogram = histogram
+        self.platformHistogram = platformHistogram
+        self.latenessHistogram = latenessHistogram
         self.platformTime = platformTime
         self.senderLateness = senderLateness
         self.intervals = intervals

@@ -60,6 +60,8 @@ public struct SessionReplayResult: Codable, Sendable {
     public var spectrum: PercentileSpectrum?
     /// The same, whole: HdrHistogram V2-compressed in base64 (docs/formats/histograms.md).
     public var histogram: String?
+    /// Platform time over every type, whole, encoded the same way.
+    public var platformHistogram: String?
     /// First response − the request's actual send (what the gateway itself took), over every type.
     public var platformTime: LatencySummary?
     /// Response time per equal slice of the schedule: the samples a baseline verdict judges.
@@ -83,9 +85,10 @@ public struct SessionReplayResult: Codable, Sendable {
         reconnects: Int, requests: UInt64, responses: UInt64, wallNs: Int64, requestsPerSecond: Double,
         lateness: LatencySummary, byType: [MessageTypeResult], spectrum: PercentileSpectrum? = nil,
         platformTime: LatencySummary? = nil, intervals: [IntervalSample]? = nil, rejectReasons: [String: UInt64], sessionEvents: [String: UInt64], captureFramingErrors: UInt64,
-        interrupted: Bool, histogram: String? = nil
+        interrupted: Bool, histogram: String? = nil, platformHistogram: String? = nil
     ) {
         self.histogram = histogram
+        self.platformHistogram = platformHistogram
         self.capture = capture
         self.target = target
         self.sessions = sessions

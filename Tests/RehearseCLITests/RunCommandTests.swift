@@ -86,7 +86,13 @@ struct RunCommandTests {
             let slices = (side["intervals"] as? [[String: Any]] ?? []).filter { ($0["count"] as? Int ?? 0) > 0 }.count
             #expect(series["lines"] == slices && series["count"] == latency["count"] as? Int, "\(series) vs \(latency)")
             #expect(series["max"] == latency["max"] as? Int, "\(series) vs \(latency)")
+            // Platform time and sender lateness whole, one line each.
+            let platform = side["platformTime"] as? [String: Any] ?? [:], lateness = side["senderLateness"] as? [String: Any] ?? [:]
+            #expect(decoded["feed.\(name).platform"] == ["lines": 1, "count": platform["count"] as? Int ?? -1, "max": platform["max"] as? Int ?? -1,
+                                                        "p99": decoded["feed.\(name).platform"]?["p99"] ?? -1], "\(decoded["feed.\(name).platform"] ?? [:]) vs \(platform)")
+            #expect(decoded["feed.\(name).lateness"]?["count"] == lateness["count"] as? Int)
         }
+        #expect(decoded["compare.lag.ch0"]?["count"] ?? 0 > 0 && decoded["gateway.new.platform"]?["count"] ?? 0 > 0, "\(decoded.keys.sorted())")
         #expect(decoded["gateway.old"]?["count"] ?? 0 > 0 && decoded["gateway.new"]?["count"] ?? 0 > 0, "\(decoded)")
         // Run 2 is judged against run 1 (on a loaded machine it may break a limit or regress: that is the
         // verdict's business, not this check's).
