@@ -88,6 +88,11 @@ public final class GatewayBench: Sendable {
         }
     }
 
+    /// Requests sent so far over every gateway, and in all (any thread: for progress lines).
+    public var progress: (sent: UInt64, total: UInt64) {
+        (players.reduce(0) { $0 + $1.requestsSent }, UInt64(plan.messageCount * players.count))
+    }
+
     /// Stops every player (any thread): what was done so far is returned by ``run()``, marked interrupted.
     public func stop() { players.forEach { $0.stop() } }
 

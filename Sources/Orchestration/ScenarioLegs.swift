@@ -17,13 +17,15 @@ import Transport
 public struct LegProgress: Sendable, Equatable {
     /// "feed ×2.00", "gateway", "compare".
     public var leg: String
-    /// Packets sent so far and in all (feed legs; 0 of 0 for the others).
+    /// Packets (feed legs) or requests (gateway legs) sent so far and in all; 0 of 0 for the others.
     public var sent: UInt64
     public var total: UInt64
-    /// The sender's lateness p99 over the last progress interval (feed legs), ns.
+    /// The sender's lateness p99 over the last progress interval (feed legs; 0 for the others), ns.
     public var latenessP99: Int64
     /// Monotonic ns when the leg began (feed legs: the replay's first deadline, once it is set).
     public var startedAt: Int64
+    /// What `sent` counts: "packets" or "requests".
+    public var unit: String = "packets"
 }
 
 /// Runs the legs a scenario describes (feed bench, gateway replay, compare) through the library,
@@ -34,18 +36,22 @@ public final class ScenarioLegs: Sendable {
     /// The stop of the leg under way, and whether an interrupt came.
     private let state = Mutex<(stop: (@Sendable () -> Void)?, interrupted: Bool)>((nil, false))
     /// The leg under way: its name, its replay's control (feed legs), packets in all, start.
-    private let current = Mutex<(leg: String, control: ReplayControl?, total: UInt64, started: Int64)?>(nil)
+    private let current = Mutex<(leg: String, control: ReplayControl?, gateway: GatewayBench?, total: UInt64, started: Int64)?>(nil)
 
     /// Where the leg under way stands (any thread; nil between legs).
     public var progress: LegProgress? {
         current.withLock { c in
-            c.map { LegProgress(leg: $0.leg, sent: $0.control?.sent ?? 0, total: $0.total, latenessP99: $0.control?.latenessP99 ?? 0,
-                                startedAt: $0.control?.anchor ?? $0.started) }
+            c.map { c in
+                let gateway = c.gateway?.progress
+                return LegProgress(leg: c.leg, sent: c.control?.sent ?? gateway?.sent ?? 0, total: gateway?.total ?? c.total,
+                                   latenessP99: c.control?.latenessP99 ?? 0, startedAt: c.control?.anchor ?? c.started,
+                                   unit: gateway == nil ? "packets" : "requests")
+            }
         }
     }
 
-    private func begin(_ leg: String, control: ReplayControl? = nil, total: UInt64 = 0) {
-        current.withLock { $0 = (leg, control, total, Clock.monotonic()) }
+    private func begin(_ leg: String, control: ReplayControl? = nil, gateway: GatewayBench? = nil, total: UInt64 = 0) {
+        current.withLock { $0 = (leg, control, gateway, total, Clock.monotonic()) }
     }
 
     private func end() { current.withLock { $0 = nil } }
@@ -127,7 +133,7 @@ public final class ScenarioLegs: Sendable {
             return GatewayTarget(name: name, endpoint: g.address, options: options)
         })
         running { bench.stop() }
-        begin("gateway")
+        begin("gateway", gateway: bench)
         defer { end() }
         let list = bench.run()
         let results = Dictionary(uniqueKeysWithValues: zip(targets.map(\.0), list))

@@ -67,6 +67,7 @@ struct ProgressLine {
         let seconds = Double(max(1, Clock.monotonic() - p.startedAt)) / 1e9
         guard p.total > 0 else { return "\(p.leg)  \(TimeFormat.duration(Int64(seconds * 1e9)))" }
         guard p.sent > 0 else { return "\(p.leg)  starting" }
+        if p.unit == "requests" { return requests(label: p.leg, sent: p.sent, total: p.total, seconds: seconds) }
         return replay(label: p.leg, sent: p.sent, total: p.total, seconds: seconds, latenessP99: p.latenessP99)
     }
 
@@ -74,6 +75,13 @@ struct ProgressLine {
         let rate = Double(sent) / max(seconds, 1e-3)
         let eta = rate > 0 && total > sent ? Double(total - sent) / rate : 0
         return "\(label)  sent \(Text.count(sent))/\(Text.count(total))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeFormat.duration(latenessP99))  ETA \(Int(eta)) s"
+    }
+
+    /// "gateway  sent 1,200/4,000 requests  400 req/s  ETA 7 s".
+    static func requests(label: String, sent: UInt64, total: UInt64, seconds: Double) -> String {
+        let rate = Double(sent) / max(seconds, 1e-3)
+        let eta = rate > 0 && total > sent ? Double(total - sent) / rate : 0
+        return "\(label)  sent \(Text.count(sent))/\(Text.count(total)) requests  \(Text.rate(rate)) req/s  ETA \(Int(eta)) s"
     }
 }
 

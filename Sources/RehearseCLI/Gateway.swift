@@ -94,7 +94,15 @@ struct Gateway: ParsableCommand {
                   + (options.speed.map { ", original timing ×\($0)" } ?? ", max \(options.maximumInFlight) in flight per session"))
         }
         let bench = GatewayBench(plan: plan, targets: targets)
-        let results = runInBackground({ bench.run() }, onInterrupt: bench.stop)
+        var line = ProgressLine(enabled: !json && ProgressDisplay.isInteractive)
+        let started = Clock.monotonic()
+        let results = runInBackground({ bench.run() }, interval: 100_000, onInterrupt: bench.stop) {
+            guard line.enabled else { return }
+            let (sent, total) = bench.progress
+            line.draw(sent == 0 ? "gateway  starting"
+                      : ProgressLine.requests(label: "gateway", sent: sent, total: total, seconds: Double(Clock.monotonic() - started) / 1e9))
+        }
+        line.clear()
         let names = targets.map(\.name)
         let byName = Dictionary(uniqueKeysWithValues: zip(names, results))
         // No limits here: the gateways' own figures are judged, so the sender and the host may add at

@@ -47,6 +47,11 @@ public final class SessionPlayer: @unchecked Sendable {
     public let target: Endpoint
     public let options: SessionReplayOptions
     let stopFlag = Atomic<Bool>(false)
+    /// Requests handed to the gateway so far (relaxed: for progress lines).
+    let sentRequests = Atomic<UInt64>(0)
+
+    /// Requests sent so far (any thread).
+    public var requestsSent: UInt64 { sentRequests.load(ordering: .relaxed) }
     let runID: String
 
     public init(plan: SessionPlan, target: Endpoint, options: SessionReplayOptions, runID: String? = nil) {

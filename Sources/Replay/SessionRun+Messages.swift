@@ -6,6 +6,7 @@ import CShims
 import Histogram
 import OrderEntry
 import Results
+import Synchronization
 import Transport
 import Vocabulary
 
@@ -30,6 +31,7 @@ extension SessionRun {
         if let id = p.clOrdID { unsentIDs.append(id) }
         results[p.typeIndex].sent += 1
         requests += 1
+        player.sentRequests.store(UInt64(requests), ordering: .relaxed)
         if let id = p.clOrdID {
             outstanding[id] = Outstanding(scheduled: scheduled, type: p.typeIndex, session: i, answered: false)
             live[i].inFlight += 1
