@@ -25,12 +25,12 @@ public enum RunReport {
 
     /// Messages per second over time for each target, with each one's 1-interval peak marked in the legend.
     static func throughputChart(_ bench: BenchResult) -> SVGChart {
-        var chart = SVGChart(title: "Throughput over time (feed, messages/s per 100 ms): offered by the schedule and delivered",
+        var chart = SVGChart(title: "Feed throughput over time (messages/s per 100 ms): offered and delivered",
                              xLabel: "seconds from the first deadline", yLabel: "messages/s")
         if let offered = bench.offeredTimeline, !offered.isEmpty, let interval = bench.sides.compactMap(\.timelineIntervalNs).first {
             let scale = 1e9 / Double(interval)
             let end = Double(offered.count) * Double(interval) / 1e9
-            chart.series.append(.init(name: "offered (schedule ends at \(TimeFormat.format(end, 1)) s)",
+            chart.series.append(.init(name: "offered (to \(TimeFormat.format(end, 1)) s)",
                                       points: offered.enumerated().map { (x: Double($0.offset) * Double(interval) / 1e9, y: Double($0.element) * scale) },
                                       color: "#9aa0a6"))
         }
@@ -77,20 +77,31 @@ public enum RunReport {
         return chart
     }
 
+    /// The latency limits of a leg as reference lines ("feedLatencyP99 limit 50.00 ms"), one per limit.
+    static func limitLevels(_ r: RunResult, prefix: String) -> [(y: Double, label: String)] {
+        var seen = Set<String>()
+        return r.limits.filter { $0.limit.hasPrefix(prefix) && $0.unit == "ns" && seen.insert($0.limit).inserted }
+            .map { (y: $0.threshold, label: "\($0.limit) limit \(TimeFormat.duration(Int64($0.threshold)))") }
+    }
+
     /// Every chart of the result, in report order.
     static func charts(_ r: RunResult) -> [SVGChart] {
         var out: [SVGChart] = []
         if let f = r.feed {
-            out.append(percentileChart("Feed latency by percentile (receive − scheduled send)",
-                                       f.sides.compactMap { s in s.spectrum.map { (s.name, $0) } }))
+            var chart = percentileChart("Feed latency by percentile (receive − scheduled send)",
+                                        f.sides.compactMap { s in s.spectrum.map { (s.name, $0) } })
+            chart.levels = limitLevels(r, prefix: "feedLatency")
+            out.append(chart)
             out.append(throughputChart(f))
         }
         if let g = r.gateway, !g.isEmpty {
             // The feed's target order (old, new) when there is one, so each target keeps its colour.
             let order = r.feed?.sides.map(\.name) ?? []
             let names = g.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
-            out.append(percentileChart("Gateway request → first response latency by percentile",
-                                       names.compactMap { k in g[k]!.spectrum.map { (k, $0) } }))
+            var chart = percentileChart("Gateway request → first response latency by percentile",
+                                        names.compactMap { k in g[k]!.spectrum.map { (k, $0) } })
+            chart.levels = limitLevels(r, prefix: "gatewayLatency")
+            out.append(chart)
         }
         if let c = r.compare { out.append(lagChart(c)) }
         if let c = r.capacity { out.append(capacityChart(c)) }

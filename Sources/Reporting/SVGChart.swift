@@ -18,6 +18,8 @@ struct SVGChart {
     var series: [Series] = []
     /// Vertical marker lines (x, label).
     var markers: [(x: Double, label: String)] = []
+    /// Horizontal reference lines (y, label): limits, the baseline's level. The y range includes them.
+    var levels: [(y: Double, label: String)] = []
     /// Tick labels for the x axis (value → text); default: numbers.
     var xTickText: ((Double) -> String)?
     var yTickText: ((Double) -> String)?
@@ -33,7 +35,8 @@ struct SVGChart {
         }
         func t(_ v: Double, _ log: Bool) -> Double { log ? log10(v) : v }
         var x0 = all.map { t($0.x, logX) }.min()!, x1 = all.map { t($0.x, logX) }.max()!
-        var y0 = logY ? all.map { t($0.y, true) }.min()! : min(0, all.map(\.y).min()!), y1 = all.map { t($0.y, logY) }.max()!
+        let ys = all.map(\.y) + levels.map(\.y).filter { !logY || $0 > 0 }
+        var y0 = logY ? ys.map { t($0, true) }.min()! : min(0, ys.min()!), y1 = ys.map { t($0, logY) }.max()!
         if x1 == x0 { x0 -= 1; x1 += 1 }
         if series.contains(where: \.bars) { let pad = (x1 - x0) * 0.06; x0 -= pad; x1 += pad }
         if y1 == y0 { y1 = y0 + 1 }
@@ -70,6 +73,12 @@ struct SVGChart {
             let sx = px(m.x)
             out += "<line x1=\"\(f(sx))\" y1=\"\(f(top))\" x2=\"\(f(sx))\" y2=\"\(f(top + ph))\" stroke=\"#555\" stroke-dasharray=\"4 3\"/>"
             out += "<text x=\"\(f(sx + 4))\" y=\"\(f(top + 12))\" class=\"tick\">\(escape(m.label))</text>"
+        }
+        for l in levels where !logY || l.y > 0 {
+            let sy = py(l.y)
+            out += "<line class=\"level\" x1=\"\(f(left))\" y1=\"\(f(sy))\" x2=\"\(f(left + pw))\" y2=\"\(f(sy))\" stroke=\"#a50e0e\" stroke-dasharray=\"6 4\"/>"
+            // Labelled at the left: the legend sits at the top right, and latency curves rise to the right.
+            out += "<text x=\"\(f(left + 6))\" y=\"\(f(sy - 4))\" class=\"tick\">\(escape(l.label))</text>"
         }
         for (i, s) in series.enumerated() {
             let points = s.points.filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }

@@ -86,8 +86,11 @@ public final class HiccupMeter: @unchecked Sendable {
     /// thread hands over its histogram at its next wake-up (a thread stalled for longer than a second is
     /// left out of this sample and counted in the next). Call from one thread at a time.
     public func sample() -> HostHealth {
+        // The sample spans from the previous request to this one: each thread hands its histogram over at
+        // its first wake-up after a request, so that is what its figures cover (not when we got them).
+        let asked = Clock.monotonic()
         let epoch = sampleEpoch.wrappingAdd(1, ordering: .releasing).newValue
-        let deadline = Clock.monotonic() + 1_000_000_000
+        let deadline = asked + 1_000_000_000
         var all = LatencyHistogram.latency()
         var pending = Array(slots.indices)
         while !pending.isEmpty && Clock.monotonic() < deadline && !stopFlag.load(ordering: .relaxed) {
@@ -98,10 +101,10 @@ public final class HiccupMeter: @unchecked Sendable {
             }
             if !pending.isEmpty { Clock.sleep(untilMonotonic: Clock.monotonic() + interval / 2) }
         }
-        let now = Clock.monotonic(), cpu = CPUTimes.read(), drops = Self.udpReceiveDrops()
+        let cpu = CPUTimes.read(), drops = Self.udpReceiveDrops()
         return sampler.withLock { last in
-            let health = health(all, from: last.cpu, to: cpu, drops: last.drops, to: drops, span: now - last.time)
-            last = SamplerState(time: now, cpu: cpu, drops: drops)
+            let health = health(all, from: last.cpu, to: cpu, drops: last.drops, to: drops, span: asked - last.time)
+            last = SamplerState(time: asked, cpu: cpu, drops: drops)
             return health
         }
     }

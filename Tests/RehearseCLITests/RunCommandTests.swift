@@ -70,7 +70,8 @@ struct RunCommandTests {
         // The report: a plot per series kind, each with data.
         let html = try String(contentsOfFile: run1 + "/report.html", encoding: .utf8)
         #expect(html.contains("<p class=\"headline pass\">new keeps up: feed p99 "))
-        #expect(html.contains("offered (schedule ends at "), "throughput is drawn beside the offered load")
+        #expect(html.contains("offered (to "), "throughput is drawn beside the offered load")
+        #expect(html.contains("<line class=\"level\"") && html.contains("feedLatencyP99 limit 10.00 s"), "the limit is drawn on the percentile plot")
         #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 4)
         #expect(!html.contains("no data"))
         let drawn = html.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
