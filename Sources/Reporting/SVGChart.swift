@@ -33,6 +33,17 @@ struct SVGChart {
         guard !all.isEmpty else {
             return "<svg class=\"chart\" width=\"\(Int(width))\" height=\"60\" data-series=\"0\"><text x=\"10\" y=\"30\">\(escape(title)): no data</text></svg>"
         }
+        // The legend goes in rows above the plot, left to right (never over the curves); the plot starts below it.
+        var legend: [(x: Double, row: Int, series: Series)] = []
+        var cursor = left, row = 0
+        for s in series {
+            let w = 32 + Double(s.name.count) * 6.6
+            if cursor + w > width - right && cursor > left { row += 1; cursor = left }
+            legend.append((cursor, row, s))
+            cursor += w
+        }
+        let legendTop = self.top
+        let top = self.top + Double(series.isEmpty ? 0 : row + 1) * 16
         func t(_ v: Double, _ log: Bool) -> Double { log ? log10(v) : v }
         var x0 = all.map { t($0.x, logX) }.min()!, x1 = all.map { t($0.x, logX) }.max()!
         let ys = all.map(\.y) + levels.map(\.y).filter { !logY || $0 > 0 }
@@ -77,7 +88,7 @@ struct SVGChart {
         for l in levels where !logY || l.y > 0 {
             let sy = py(l.y)
             out += "<line class=\"level\" x1=\"\(f(left))\" y1=\"\(f(sy))\" x2=\"\(f(left + pw))\" y2=\"\(f(sy))\" stroke=\"#a50e0e\" stroke-dasharray=\"6 4\"/>"
-            // Labelled at the left: the legend sits at the top right, and latency curves rise to the right.
+            // Labelled at the left: latency curves rise to the right.
             out += "<text x=\"\(f(left + 6))\" y=\"\(f(sy - 4))\" class=\"tick\">\(escape(l.label))</text>"
         }
         for (i, s) in series.enumerated() {
@@ -94,8 +105,10 @@ struct SVGChart {
                 let d = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
                 out += "<polyline class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(d)\"/>"
             }
-            out += "<rect x=\"\(f(left + pw - 150))\" y=\"\(f(top + 8 + Double(i) * 16))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
-            out += "<text x=\"\(f(left + pw - 135))\" y=\"\(f(top + 17 + Double(i) * 16))\" class=\"tick\">\(escape(s.name))</text>"
+            let l = legend[i]
+            let baseline = legendTop + Double(l.row) * 16 + 8
+            out += "<rect class=\"legend\" x=\"\(f(l.x))\" y=\"\(f(baseline - 9))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            out += "<text x=\"\(f(l.x + 15))\" y=\"\(f(baseline))\" class=\"tick\">\(escape(s.name))</text>"
         }
         return out + "</svg>"
     }
