@@ -182,21 +182,25 @@ public struct ComparisonReport: Codable, Sendable {
 /// primary and standby, or old and new. Channel i is the i-th OMD stream of each side in destination
 /// order. Packetisation may differ freely; only messages are compared.
 public enum FeedComparator {
+    /// `progress` counts the capture bytes read (both files, when there are two).
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
-                               match: CompareMatch = .sequence) -> ComparisonReport {
+                               match: CompareMatch = .sequence, progress: ProgressCounter? = nil) -> ComparisonReport {
         var errors: [String] = []
+        let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
+        let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
+        progress?.set(expected: sizeA + sizeB)
         var warnings: [String] = []
         var filterError: String?
         let sides: [[LineChannel]]
         let keyed = match == .keys
         if a.path == b.path {
             sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError)
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress)
         } else {
             sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError)[0],
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress)[0],
                      read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError)[0]]
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
@@ -260,7 +264,8 @@ public enum FeedComparator {
     /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
     /// the first side whose filter it passes (no filter: every packet).
     static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
-                     warnings: inout [String], filterError: inout String?) -> [[LineChannel]] {
+                     warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
+                     progressBase: Int = 0) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
@@ -273,8 +278,12 @@ public enum FeedComparator {
         let analyzer = OMDStreamAnalyzer()
         // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
         // every access to it pays a dynamic exclusivity check.
+        var tick = 0
+        defer { progress?.set(completed: progressBase + reader.bytesConsumed) }
         do {
             packets: while let packet = try reader.next() {
+                tick &+= 1
+                if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: progressBase + packet.recordOffset) }
                 var side = -1
                 for (k, filter) in compiled.enumerated() {
                     guard let filter else { side = k; break }

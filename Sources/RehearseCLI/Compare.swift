@@ -46,7 +46,10 @@ struct Compare: ParsableCommand {
         let a = CompareSource(name: "A", path: first, filter: filterA)
         let b = CompareSource(name: "B", path: second ?? first, filter: filterB)
         guard let mode = CompareMatch(rawValue: match) else { throw RehearseError(.usage, "--match \(match): use sequence or keys") }
-        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode)
+        let display = !json && ProgressDisplay.isInteractive ? ProgressDisplay(label: "compare") : nil
+        display?.start()
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter)
+        display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
         for w in report.warnings { printError("rehearse: warning: \(w)") }
