@@ -12,8 +12,10 @@ extension RunResult {
         let pair = Self.pair(sides.map(\.name)) ?? Self.pair((gateway ?? [:]).keys.sorted())
         let newName = pair?.new ?? sides.first?.name ?? "the platform"
         if let (old, new) = Self.pair(sides.map(\.name)), let o = sides.first(where: { $0.name == old }), let n = sides.first(where: { $0.name == new }) {
-            if n.messagesReceived == 0 {
-                parts.append("feed: \(new) delivered nothing")
+            // Nothing that arrived is never a latency of 0 ns on either side.
+            let silent = [n, o].filter { $0.messagesReceived == 0 }.map(\.name)
+            if !silent.isEmpty {
+                parts.append("feed: " + silent.joined(separator: " and ") + " delivered nothing")
             } else {
                 var text = "feed p99 \(TimeFormat.duration(n.latency.p99)) vs \(TimeFormat.duration(o.latency.p99)) on \(old)"
                 if o.latency.p99 > 0 { text += " (\(TimeFormat.format(Double(n.latency.p99) / Double(o.latency.p99), 2))×)" }

@@ -142,6 +142,14 @@ struct ScenarioRunTests {
         let (status, lines) = BenchOutcome.status(result, failure: nil)
         #expect(status == .target)
         #expect(lines.joined().contains("new delivered none of") && lines.joined().contains(":\(base + 8)"), "\(lines)")
+        // The one-sentence verdict says so too, whichever side was silent, and never prints 0 ns for it.
+        let env = RunEnvironment.current(scenarioText: "", inputs: [], toolVersion: "test")
+        var run = RunResult(scenario: "s", scenarioPath: "s.yaml", started: TimePoint(0), environment: env)
+        run.feed = result
+        #expect(run.headline.contains("feed: new delivered nothing") && !run.headline.contains("0 ns"), "\(run.headline)")
+        run.feed?.sides[0].name = "new"   // the side that received
+        run.feed?.sides[1].name = "old"   // the silent one
+        #expect(run.headline.contains("feed: old delivered nothing") && !run.headline.contains("0 ns"), "\(run.headline)")
     }
 
     @Test("a run whose history cannot be written at the end still writes result.json and report.html, says so, and exits 3")
