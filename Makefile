@@ -1,7 +1,7 @@
 # Rehearse — build, test and demo on a fresh Debian machine with the Swift toolchain.
 #   make demo   the whole story on loopback: synth, reference platforms old and new, a scenario run
 #               (feed bench, gateway replay, A/B compare), a capacity ramp, report.html and the history
-#   make test   run the test suite (installs libpcap-dev, zlib and SQLite headers, and Python's hdrhistogram, when missing)
+#   make test   run the test suite (installs libpcap-dev, zlib and SQLite headers, and Python's hdrhistogram and prometheus-client, when missing)
 SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/rehearse
@@ -23,11 +23,13 @@ deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@# HdrHistogram's Python implementation: the tests read our interval logs with it (an independent decoder).
-	@python3 -c 'import hdrh' 2>/dev/null || { echo "installing: hdrhistogram (PyPI)"; \
+	@# Independent readers of what we write, for the tests: HdrHistogram's Python implementation (our
+	@# interval logs) and the Prometheus client's text-format parser (our metrics endpoint).
+	@python3 -c 'import hdrh, prometheus_client' 2>/dev/null || { echo "installing: hdrhistogram, prometheus-client (PyPI)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  python3 -m pip --version >/dev/null 2>&1 || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-pip >/dev/null; }; \
-	  python3 -m pip install -q hdrhistogram==0.10.3 2>/dev/null || python3 -m pip install -q --break-system-packages hdrhistogram==0.10.3; }
+	  python3 -m pip install -q hdrhistogram==0.10.3 prometheus-client==0.26.0 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages hdrhistogram==0.10.3 prometheus-client==0.26.0; }
 
 # Release builds link the Swift runtime and Foundation statically (`--static-swift-stdlib`, also in
 # scripts/): the binary runs on a machine without a Swift toolchain and starts faster (no dynamic

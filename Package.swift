@@ -38,6 +38,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         // The run history is SQLite, through GRDB (transactions, migrations, a locked file reported as such).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // The metrics endpoint is an HTTP/1.1 server on SwiftNIO: every connection served concurrently on
+        // one event loop, keep-alive, idle connections timed out, methods other than GET/HEAD answered
+        // 405. The hand-written one it replaces served one connection at a time (five idle clients held
+        // /metrics up for 9.6 s; a thousand made it time out).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Layers (docs/ARCHITECTURE.md; scripts/check-layers.py enforces them in `make test`): every
@@ -71,7 +76,10 @@ let package = Package(
 
         // Engines: the only I/O — sockets, threads, replay, bench, gateway, listen, watch, simulators.
         .target(name: "Transport", dependencies: ["Vocabulary", "CShims", "Capture",
-                                                  .product(name: "Histogram", package: "hdrhistogram-swift")],
+                                                  .product(name: "Histogram", package: "hdrhistogram-swift"),
+                                                  .product(name: "NIOCore", package: "swift-nio"),
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
+                                                  .product(name: "NIOHTTP1", package: "swift-nio")],
                 swiftSettings: strict),
         .target(name: "Engines", dependencies: ["Vocabulary", "Capture", "MarketData", "Measure", "Transport",
                                                 .product(name: "Histogram", package: "hdrhistogram-swift")],
@@ -111,7 +119,7 @@ let package = Package(
                 swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Vocabulary", "Capture", "Synth", "MarketData"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["TestSupport", "Vocabulary", "MarketData", "Capture"], swiftSettings: strict),
-        .testTarget(name: "TransportTests", dependencies: ["Vocabulary", "Transport", "Capture"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["TestSupport", "Vocabulary", "Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "ScenarioTests", dependencies: ["Vocabulary", "Scenario", "Capture"], swiftSettings: strict),
         .testTarget(name: "ReportingTests", dependencies: ["TestSupport", "Vocabulary", "Reporting", "Results", "Measure", "Replay", "Scenario",
                                                       .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),

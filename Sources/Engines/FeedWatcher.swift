@@ -21,6 +21,9 @@ public struct WatchOptions: Sendable {
     public var settings = WatchSettings()
     /// A snapshot is published this often (ns).
     public var interval: Int64 = 10_000_000_000
+    /// The figures for a metrics endpoint (``FeedWatcher/live``) are refreshed this often (ns), and
+    /// once at the start, so a scraper never waits an interval for its first figures.
+    public var liveInterval: Int64 = 1_000_000_000
     /// Stop after this long (ns); nil = until ``FeedWatcher/stop()``.
     public var duration: Int64?
     public init() {}
@@ -68,6 +71,10 @@ public final class FeedWatcher: @unchecked Sendable {
     public func stop() { stopFlag.store(true, ordering: .relaxed) }
     /// The latest snapshot and how many have been published.
     public var latest: (count: Int, snapshot: WatchSnapshot?) { published.withLock { $0 } }
+    /// The figures now, refreshed every ``WatchOptions/liveInterval`` (its `interval` is since the last
+    /// interval snapshot); nil before ``run()`` starts.
+    public var live: WatchSnapshot? { liveSnapshot.withLock { $0 } }
+    private let liveSnapshot = Mutex<WatchSnapshot?>(nil)
 
     /// Receives and compares until stopped or the duration ends; returns the final snapshot.
     public func run() -> WatchSnapshot {
@@ -76,6 +83,7 @@ public final class FeedWatcher: @unchecked Sendable {
         var drops = [UInt64](repeating: 0, count: 2 * n)
         let start = Clock.monotonic()
         var nextSnapshot = start + options.interval
+        var nextLive = start
         var nextSweep = start
         var stop = WatchStop.interrupted
         var failure: String?
@@ -123,6 +131,13 @@ public final class FeedWatcher: @unchecked Sendable {
                 nextSweep = now + 1_000_000
             }
             if let duration = options.duration, now - start >= duration { stop = .duration; break }
+            if now >= nextLive {
+                var scratch = previous
+                let s = WatchSnapshot(comparator, primary: options.primary, standby: options.standby, elapsed: now - start, drops: drops,
+                                      previous: &scratch)
+                liveSnapshot.withLock { $0 = s }
+                nextLive = now + options.liveInterval
+            }
             if now >= nextSnapshot {
                 let s = WatchSnapshot(comparator, primary: options.primary, standby: options.standby, elapsed: now - start, drops: drops, previous: &previous)
                 comparator.resetInterval()
@@ -144,6 +159,7 @@ public final class FeedWatcher: @unchecked Sendable {
         final.error = failure
         final.outstanding = comparator.outstanding
         published.withLock { $0 = ($0.count + 1, final) }
+        liveSnapshot.withLock { $0 = final }
         return final
     }
 

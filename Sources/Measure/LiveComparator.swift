@@ -15,6 +15,24 @@ public struct WatchSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// Fixed lag buckets per channel, as a Prometheus histogram exposes them: upper bounds from 1 µs to
+/// 10 s in a 1-2-5 series, plus one above the last bound. Counting into them costs a few comparisons
+/// per matched message (lags are mostly small, and the scan stops at the first bound not exceeded).
+public enum LagBuckets {
+    /// The upper bounds, ns (inclusive, as Prometheus' `le`).
+    public static let boundsNs: [UInt64] = {
+        var b: [UInt64] = []
+        var decade: UInt64 = 1_000
+        while decade <= 1_000_000_000 {
+            b += [decade, 2 * decade, 5 * decade]
+            decade *= 10
+        }
+        return b + [10_000_000_000]
+    }()
+    /// Counts per channel: the bounds and one more for everything above the last.
+    public static var slots: Int { boundsNs.count + 1 }
+}
+
 /// One sequence number's sightings on the two lines.
 struct WatchSlot {
     var key: UInt64 = .max
@@ -78,6 +96,8 @@ public struct LiveChannel: Sendable {
     public var standbyFirst: UInt64 = 0
     public var ties: UInt64 = 0
     public var longestOneSidedRun: UInt64 = 0
+    /// Sum of |standby − primary| over the messages on both lines, ns.
+    public var lagSumNs: UInt64 = 0
     var run: UInt64 = 0
     var runSide = -1
 }
@@ -97,6 +117,10 @@ public struct LiveComparator: @unchecked Sendable {
     /// |standby − primary| per message on both lines, ns: since the start, and since the last interval.
     public private(set) var lag = LiveComparator.histogram()
     public private(set) var intervalLag = LiveComparator.histogram()
+    /// Messages per lag bucket (``LagBuckets``) since the start: channel `c`'s counts are
+    /// `lagBuckets[c * LagBuckets.slots ..< (c + 1) * LagBuckets.slots]`, not cumulative.
+    public private(set) var lagBuckets: [UInt64]
+    let lagBounds = LagBuckets.boundsNs
     let analyzer = OMDStreamAnalyzer()
 
     public init(channels: Int, settings: WatchSettings = WatchSettings()) {
@@ -104,6 +128,12 @@ public struct LiveComparator: @unchecked Sendable {
         self.channels = Array(repeating: LiveChannel(), count: channels)
         lines = Array(repeating: LiveLine(), count: 2 * channels)
         rings = (0..<channels).map { _ in [SlotRing(capacity: settings.window), SlotRing(capacity: settings.window)] }
+        lagBuckets = Array(repeating: 0, count: channels * LagBuckets.slots)
+    }
+
+    /// Channel `c`'s lag bucket counts (``LagBuckets``; not cumulative, the last above every bound).
+    public func lagBuckets(channel c: Int) -> ArraySlice<UInt64> {
+        lagBuckets[c * LagBuckets.slots ..< (c + 1) * LagBuckets.slots]
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -190,8 +220,13 @@ public struct LiveComparator: @unchecked Sendable {
         if slot.hash != h { channels[c].mismatches &+= 1 }
         let d = slot.time.1 &- slot.time.0
         if d > 0 { channels[c].primaryFirst &+= 1 } else if d < 0 { channels[c].standbyFirst &+= 1 } else { channels[c].ties &+= 1 }
-        lag.recordLatency(d.magnitude)
-        intervalLag.recordLatency(d.magnitude)
+        let m = d.magnitude
+        lag.recordLatency(m)
+        intervalLag.recordLatency(m)
+        channels[c].lagSumNs &+= m
+        var b = 0
+        while b < lagBounds.count && m > lagBounds[b] { b += 1 }
+        lagBuckets[c &* (lagBounds.count &+ 1) &+ b] &+= 1
         oneSided(c, side: -1)
     }
 

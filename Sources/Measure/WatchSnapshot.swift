@@ -38,6 +38,11 @@ public struct WatchChannel: Codable, Sendable, Equatable {
     public var standbyFirst: UInt64
     public var ties: UInt64
     public var longestOneSidedRun: UInt64
+    /// |standby − primary| summed over the messages on both lines since the start, ns.
+    public var lagSumNs: UInt64
+    /// Messages on both lines per lag bucket since the start (bounds in ``WatchSnapshot/lagBucketsNs``;
+    /// not cumulative; the last count is above every bound).
+    public var lagBuckets: [UInt64]
     public var primary: WatchLine
     public var standby: WatchLine
 }
@@ -85,6 +90,8 @@ public struct WatchSnapshot: Codable, Sendable {
     public var horizonNs: Int64
     public var window: Int
     public var stallLimitNs: Int64
+    /// Upper bounds of the per-channel lag buckets (``WatchChannel/lagBuckets``), ns.
+    public var lagBucketsNs = LagBuckets.boundsNs
     public var channels: [WatchChannel]
     /// |standby − primary| per message on both lines since the start (ns).
     public var lag: LatencySummary
@@ -125,7 +132,8 @@ public struct WatchSnapshot: Codable, Sendable {
             channels.append(WatchChannel(channel: i, onBoth: ch.onBoth, missingOnPrimary: ch.missing.primary, missingOnStandby: ch.missing.standby,
                                          lateOnPrimary: ch.late.primary, lateOnStandby: ch.late.standby, mismatches: ch.mismatches,
                                          primaryFirst: ch.primaryFirst, standbyFirst: ch.standbyFirst, ties: ch.ties,
-                                         longestOneSidedRun: ch.longestOneSidedRun, primary: p, standby: s))
+                                         longestOneSidedRun: ch.longestOneSidedRun, lagSumNs: ch.lagSumNs,
+                                         lagBuckets: Array(c.lagBuckets(channel: i)), primary: p, standby: s))
             // A line silent now is an open silence for the findings.
             var ea = p.events, eb = s.events
             if p.stalled { ea.silence(endingAt: now, length: p.silentForNs, open: true) }
@@ -155,7 +163,10 @@ public struct WatchSnapshot: Codable, Sendable {
         self.findings = findings
     }
 
-    /// The figures as Prometheus text exposition (version 0.0.4).
+    /// The figures as Prometheus text exposition (version 0.0.4): counters since the start per channel
+    /// and line, the lag per channel as a histogram in seconds (`_bucket`, `_sum`, `_count`; take
+    /// `histogram_quantile` of its `rate` for the lag over any window), and the host's health over the
+    /// last interval.
     public func prometheus() -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
@@ -168,36 +179,49 @@ public struct WatchSnapshot: Codable, Sendable {
                 [("channel=\"\(c.channel)\",line=\"primary\"", f(c.primary)), ("channel=\"\(c.channel)\",line=\"standby\"", f(c.standby))]
             }
         }
+        func bothLines(_ primary: (WatchChannel) -> UInt64, _ standby: (WatchChannel) -> UInt64) -> [(String, String)] {
+            channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(primary(c))"),
+                                     ("channel=\"\(c.channel)\",line=\"standby\"", "\(standby(c))")] }
+        }
         metric("uptime_seconds", "gauge", "Seconds since the watch started.", [("", seconds(elapsedNs))])
         metric("messages_on_both_total", "counter", "Messages delivered by both lines.", perChannel(\.onBoth))
         metric("missing_total", "counter", "Messages one line delivered and the other did not within the horizon.",
-               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.missingOnPrimary)"),
-                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.missingOnStandby)")] })
-        metric("late_total", "counter", "Messages that arrived after being declared missing.",
-               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.lateOnPrimary)"),
-                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.lateOnStandby)")] })
+               bothLines(\.missingOnPrimary, \.missingOnStandby))
+        metric("late_total", "counter", "Messages that arrived after being declared missing.", bothLines(\.lateOnPrimary, \.lateOnStandby))
         metric("mismatches_total", "counter", "Messages whose bytes differ between the lines.", perChannel(\.mismatches))
-        metric("first_total", "counter", "Messages each line delivered first.",
-               channels.flatMap { c in [("channel=\"\(c.channel)\",line=\"primary\"", "\(c.primaryFirst)"),
-                                        ("channel=\"\(c.channel)\",line=\"standby\"", "\(c.standbyFirst)")] })
+        metric("first_total", "counter", "Messages each line delivered first.", bothLines(\.primaryFirst, \.standbyFirst))
         metric("line_packets_total", "counter", "Datagrams received per line.", perLine { "\($0.packets)" })
         metric("line_garbage_total", "counter", "Datagrams that were not valid OMD.", perLine { "\($0.garbage)" })
         metric("line_gaps_total", "counter", "Sequence gaps per line.", perLine { "\($0.gaps)" })
         metric("line_missing_messages_total", "counter", "Messages skipped in gaps and never received.", perLine { "\($0.missingMessages)" })
         metric("line_duplicate_messages_total", "counter", "Messages received again.", perLine { "\($0.duplicateMessages)" })
         metric("line_resets_total", "counter", "Sequence Resets.", perLine { "\($0.resets)" })
-        metric("line_silent_seconds", "gauge", "Seconds since the line's last packet.", perLine { seconds($0.silentForNs) })
+        metric("line_started", "gauge", "1 once the line has delivered a packet.", perLine { $0.started ? "1" : "0" })
+        metric("line_silent_seconds", "gauge", "Seconds since the line's last packet (since the start when it never started).",
+               perLine { seconds($0.silentForNs) })
         metric("line_stalled", "gauge", "1 when the line has been silent longer than the stall limit.", perLine { $0.stalled ? "1" : "0" })
-        let quantiles: [(String, UInt64)] = [("0.5", lag.p50), ("0.9", lag.p90), ("0.99", lag.p99), ("0.999", lag.p999), ("1", lag.max)]
-        metric("lag_seconds", "summary", "How far the later line trailed, per message on both lines, since the start.",
-               quantiles.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
-        out += "rehearse_watch_lag_seconds_count \(lag.count)\n"
-        let iq: [(String, UInt64)] = [("0.5", interval.lag.p50), ("0.99", interval.lag.p99), ("1", interval.lag.max)]
-        metric("interval_lag_seconds", "gauge", "Lag percentiles over the last interval.", iq.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+        var lag: [(String, String)] = []
+        let bounds = lagBucketsNs.map { TimeFormat.format(Double($0) / 1e9, 9) }
+        for c in channels {
+            var cumulative: UInt64 = 0
+            for (b, bound) in bounds.enumerated() {
+                cumulative += b < c.lagBuckets.count ? c.lagBuckets[b] : 0
+                lag.append(("channel=\"\(c.channel)\",le=\"\(bound)\"", "\(cumulative)"))
+            }
+            lag.append(("channel=\"\(c.channel)\",le=\"+Inf\"", "\(c.onBoth)"))
+        }
+        out += "# HELP rehearse_watch_lag_seconds How far the later line trailed the earlier, per message on both lines.\n"
+        out += "# TYPE rehearse_watch_lag_seconds histogram\n"
+        for (labels, value) in lag { out += "rehearse_watch_lag_seconds_bucket{\(labels)} \(value)\n" }
+        for c in channels {
+            out += "rehearse_watch_lag_seconds_sum{channel=\"\(c.channel)\"} \(seconds(Int64(clamping: c.lagSumNs)))\n"
+            out += "rehearse_watch_lag_seconds_count{channel=\"\(c.channel)\"} \(c.onBoth)\n"
+        }
         if let h = interval.host, h.hiccups.count > 0 {
-            let hq: [(String, UInt64)] = [("0.99", h.hiccups.p99), ("0.999", h.hiccups.p999), ("1", h.hiccups.max)]
-            metric("interval_host_hiccup_seconds", "gauge", "How late this host's threads woke over the last interval (hiccup meter).",
-                   hq.map { ("quantile=\"\($0.0)\"", seconds(Int64($0.1))) })
+            metric("host_hiccup_p999_seconds", "gauge", "How late this host's threads woke over the last interval, 99.9th percentile (hiccup meter).",
+                   [("", seconds(Int64(h.hiccups.p999)))])
+            metric("host_hiccup_max_seconds", "gauge", "How late this host's threads woke over the last interval, at most (hiccup meter).",
+                   [("", seconds(Int64(h.hiccups.max)))])
         }
         if let v = interval.validity {
             metric("interval_valid", "gauge", "1 when the last interval's lag could be judged (the host was healthy enough), else 0.",
@@ -207,6 +231,10 @@ public struct WatchSnapshot: Codable, Sendable {
                [("", "\(receiveDrops)")])
         return out
     }
+
+    /// Served in the instant between opening the metrics endpoint and the watch's first figures.
+    public static let notStarted = "# HELP rehearse_watch_uptime_seconds Seconds since the watch started.\n"
+        + "# TYPE rehearse_watch_uptime_seconds gauge\nrehearse_watch_uptime_seconds 0\n"
 
     private func seconds(_ ns: Int64) -> String { TimeFormat.format(Double(ns) / 1e9, 9) }
 }

@@ -24,7 +24,7 @@ public struct WatchOutcome: Sendable {
 public final class WatchSession: Sendable {
     public let options: WatchOptions
     let watcher: FeedWatcher
-    let server: TextHTTPServer?
+    let server: MetricsHTTPServer?
     let lagLimit: Int64?
     let measureHost: Bool
     let hiccupShare: Double
@@ -51,9 +51,12 @@ public final class WatchSession: Sendable {
         self.watcher = watcher
         if let metrics {
             do {
-                server = try TextHTTPServer(endpoint: metrics) { [published] path in
+                server = try MetricsHTTPServer(endpoint: metrics) { [published, watcher] path in
                     guard path == "/metrics" || path == "/" else { return nil }
-                    return published.snapshot.withLock { $0?.prometheus() } ?? "# no snapshot yet\n"
+                    // The counters as of the last second; the host's health as of the last interval.
+                    guard var now = watcher.live else { return WatchSnapshot.notStarted }
+                    if let last = published.snapshot.withLock({ $0 }) { now.interval = last.interval }
+                    return now.prometheus()
                 }
             } catch { throw RehearseError(.usage, "metrics endpoint \(metrics): \(error.description)") }
         } else {

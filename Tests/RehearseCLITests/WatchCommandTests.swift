@@ -3,36 +3,46 @@ import Foundation
 import TestSupport
 import Testing
 
-/// GET `path` from 127.0.0.1:`port`: the body, or nil when nothing listens there yet.
-func httpGet(port: Int, path: String) -> String? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return nil }
-    let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
-    _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n <= 0 { break }
-        response += buffer[0..<n]
-    }
-    return String(decoding: response, as: UTF8.self)
+/// Parses Prometheus text with the Prometheus client's own parser (an independent reader) and checks
+/// every histogram: buckets cumulative, `+Inf` equal to `_count`, `_sum` present. Prints one line per
+/// sample (`name{labels} value`, labels sorted); exits 1 with the reason when the text is not valid.
+let prometheusReader = """
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+text = sys.stdin.read()
+for family in text_string_to_metric_families(text):
+    if family.type == 'histogram':
+        series = {}
+        for s in family.samples:
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k != 'le'))
+            series.setdefault(key, {'buckets': [], 'sum': None, 'count': None})
+            if s.name.endswith('_bucket'): series[key]['buckets'].append((float(s.labels['le']), s.value))
+            elif s.name.endswith('_sum'): series[key]['sum'] = s.value
+            elif s.name.endswith('_count'): series[key]['count'] = s.value
+        for key, h in series.items():
+            b = sorted(h['buckets'])
+            if not b or b[-1][0] != float('inf'): sys.exit(f'{family.name}{key}: no +Inf bucket')
+            if any(b[i][1] > b[i + 1][1] for i in range(len(b) - 1)): sys.exit(f'{family.name}{key}: buckets not cumulative')
+            if h['count'] != b[-1][1] or h['sum'] is None: sys.exit(f'{family.name}{key}: _count {h["count"]} != +Inf {b[-1][1]} or no _sum')
+    for s in family.samples:
+        labels = ','.join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+        print(f'{s.name}{{{labels}}} {s.value:g}')
+"""
+
+/// `prometheusReader`'s lines for `text`, or the reason it refused it.
+func parsePrometheus(_ text: String) throws -> (valid: Bool, lines: [String], error: String) {
+    let input = NSTemporaryDirectory() + "rehearse-metrics-\(UUID().uuidString).txt"
+    try text.write(toFile: input, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: input) }
+    let r = try runPython("import sys; sys.stdin = open(sys.argv[1]); exec(sys.argv[2])", [input, prometheusReader])
+    return (r.status == 0, r.output.split(separator: "\n").map(String.init), r.error)
 }
 
-/// Waits until `port` serves HTTP (the watch opened its feeds before it starts serving).
+/// Waits until `port` serves the watch's figures (the watch opened its feeds before it starts serving).
 func awaitServer(port: Int, seconds: Double = 15) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if httpGet(port: port, path: "/metrics") != nil { return true }
+        if httpGet(port: port, path: "/metrics")?.contains("rehearse_watch_messages_on_both_total") == true { return true }
         usleep(50_000)
     }
     return false
@@ -63,6 +73,13 @@ struct WatchCommandTests {
                                     "--alert-command", "echo \"$REHEARSE_ALERT_KIND $REHEARSE_ALERT_LEVEL\" >> \(marker)", "--json"],
                                    keepStandardError: true)
         #expect(awaitServer(port: metricsPort))
+        // Figures from the first second: every channel and line, at zero, before anything arrived.
+        let first = try parsePrometheus(httpBody(httpGet(port: metricsPort, path: "/metrics") ?? ""))
+        #expect(first.valid, "\(first.error)")
+        #expect(first.lines.contains("rehearse_watch_messages_on_both_total{channel=\"1\"} 0"), "\(first.lines)")
+        #expect(first.lines.contains("rehearse_watch_line_started{channel=\"1\",line=\"standby\"} 0"))
+        let uptime = first.lines.first { $0.hasPrefix("rehearse_watch_uptime_seconds{}") }.flatMap { Double($0.split(separator: " ")[1]) }
+        #expect((uptime ?? 99) < 5, "\(first.lines)")
         // Streams sorted by destination: A0, A1, B0, B1 → port, port+1, port+2, port+3.
         let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "2", "--json"])
         #expect(r.replayed, "\(r.stderr)")
@@ -73,6 +90,15 @@ struct WatchCommandTests {
         #expect(metrics.contains("rehearse_watch_missing_total{channel=\"1\",line=\"standby\"} "))
         #expect(!metrics.contains("rehearse_watch_missing_total{channel=\"1\",line=\"standby\"} 0\n"))
         #expect(httpGet(port: metricsPort, path: "/nothing")?.contains("404 Not Found") == true)
+        // The lag per channel is a histogram (cumulative buckets, _sum, _count = messages on both lines).
+        let parsed = try parsePrometheus(httpBody(metrics))
+        #expect(parsed.valid, "\(parsed.error)")
+        let lagCount = parsed.lines.first { $0.hasPrefix("rehearse_watch_lag_seconds_count{channel=\"1\"}") }
+        let onBoth = parsed.lines.first { $0.hasPrefix("rehearse_watch_messages_on_both_total{channel=\"1\"}") }
+        #expect(lagCount != nil && lagCount?.split(separator: " ").last == onBoth?.split(separator: " ").last, "\(parsed.lines)")
+        #expect(lagCount?.hasSuffix(" 0") == false)
+        let post = httpGet(port: metricsPort, path: "/metrics", method: "POST") ?? ""
+        #expect(post.hasPrefix("HTTP/1.1 405 Method Not Allowed") && post.contains("Allow: GET, HEAD"), "\(post)")
         let (status, output) = watch.interrupt()
         let errors = watch.standardError
         #expect(status == 1, "\(errors)")
@@ -180,7 +206,12 @@ struct WatchCommandTests {
         // No thread wakes within 100 ns (10 % of 1 µs) of when it asked: every interval is unjudged.
         let metrics = httpGet(port: metricsPort, path: "/metrics") ?? ""
         #expect(metrics.contains("rehearse_watch_interval_valid 0\n"), "\(metrics)")
-        #expect(metrics.contains("rehearse_watch_interval_host_hiccup_seconds{quantile=\"0.999\"} "))
+        #expect(metrics.contains("rehearse_watch_host_hiccup_p999_seconds "))
+        // Every series the Grafana dashboard queries is served.
+        let dashboard = try String(contentsOfFile: CLI.packageRoot + "/deploy/grafana/watch.json", encoding: .utf8)
+        let queried = Set(dashboard.matches(of: /rehearse_watch_[a-z0-9_]+/).map { String($0.output) })
+        #expect(queried.count >= 10, "\(queried)")
+        for name in queried { #expect(metrics.contains("\n\(name){") || metrics.contains("\n\(name) "), "the dashboard queries \(name)") }
         let (status, output) = watch.interrupt()
         let errors = watch.standardError
         #expect(status == 5, "\(errors)")
