@@ -74,14 +74,19 @@ struct ProgressLine {
     static func replay(label: String, sent: UInt64, total: UInt64, seconds: Double, latenessP99: Int64) -> String {
         let rate = Double(sent) / max(seconds, 1e-3)
         let eta = rate > 0 && total > sent ? Double(total - sent) / rate : 0
-        return "\(label)  sent \(Text.count(sent))/\(Text.count(total))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeFormat.duration(latenessP99))  ETA \(Int(eta)) s"
+        return "\(label)  sent \(Text.count(sent))/\(Text.count(total))  \(Text.rate(rate)) pkt/s  lateness p99 ≤ \(TimeFormat.duration(latenessP99))  ETA \(etaText(eta))"
+    }
+
+    /// Whole seconds for people (clamped to 30 years; 0 when done).
+    static func etaText(_ seconds: Double) -> String {
+        TimeFormat.duration(Int64(min(max(seconds, 0), 1e9).rounded()) * 1_000_000_000, trimmed: true)
     }
 
     /// "gateway  sent 1,200/4,000 requests  400 req/s  ETA 7 s".
     static func requests(label: String, sent: UInt64, total: UInt64, seconds: Double) -> String {
         let rate = Double(sent) / max(seconds, 1e-3)
         let eta = rate > 0 && total > sent ? Double(total - sent) / rate : 0
-        return "\(label)  sent \(Text.count(sent))/\(Text.count(total)) requests  \(Text.rate(rate)) req/s  ETA \(Int(eta)) s"
+        return "\(label)  sent \(Text.count(sent))/\(Text.count(total)) requests  \(Text.rate(rate)) req/s  ETA \(etaText(eta))"
     }
 }
 

@@ -41,7 +41,8 @@ struct Bench: ParsableCommand {
     @OptionGroup var select: SelectionArguments
     @Option(help: "After the last send, wait this long without an arrival before counting losses.")
     var drain = "1s"
-    @Option(help: "Interface to join multicast outputs on: IPv4 address or name.")
+    /// The old spelling of `--interface` for the receiving side, kept for scripts written against it.
+    @Option(help: .hidden)
     var receiveInterface: String?
     @OptionGroup var sender: SenderArguments
     @Flag(help: "Print the result as JSON (schema rehearse.bench/1).")
@@ -80,7 +81,12 @@ struct Bench: ParsableCommand {
         options.pacing = try pacing.pacing()
         try sender.apply(to: &options)
         var receive = ReceiverOptions()
-        if let receiveInterface { receive.multicastInterface = try resolveInterface(receiveInterface).address }
+        // One interface for the bench: multicast is sent and the outputs' groups are joined on --interface.
+        if let name = receiveInterface ?? sender.interface {
+            let resolved = try resolveInterface(name)
+            receive.multicastInterface = resolved.address
+            receive.multicastInterfaceIndex = resolved.index
+        }
         guard let drainNs = try parseDurationOption(drain, "--drain") else { throw RehearseError(.usage, "--drain") }
         let bench: FeedBench
         guard !pacing.max else {

@@ -116,6 +116,6 @@ enum InspectText {
     }
 
     static func windowName(_ ns: Int64) -> String {
-        ns >= 1_000_000_000 ? "\(ns / 1_000_000_000) s" : "\(ns / 1_000_000) ms"
+        TimeFormat.duration(ns, trimmed: true)
     }
 }

@@ -60,7 +60,7 @@ struct SelectionArguments: ParsableArguments {
 
 /// Socket and sender-thread options shared by replay and bench.
 struct SenderArguments: ParsableArguments {
-    @Option(help: "Interface for multicast targets: its IPv4 address (e.g. 127.0.0.1) or name (e.g. lo). Multicast is never sent without it.")
+    @Option(help: "Interface for multicast: its IPv4 address (e.g. 127.0.0.1) or name (e.g. lo); targets are sent to and (bench) outputs joined on it. Multicast is never sent without it.")
     var interface: String?
     @Option(help: "Multicast TTL (hops).")
     var ttl = 1

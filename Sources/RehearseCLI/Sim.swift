@@ -92,7 +92,7 @@ struct SimFeed: ParsableCommand {
                                           receiverOptions: receive, senderOptions: send, seed: seed)
         } catch { throw RehearseError(error) }
         if !json {
-            print("sim feed (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
+            print("sim feed (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
                   + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
         }
         let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
@@ -181,7 +181,7 @@ struct SimGateway: ParsableCommand {
         let limit = try parseDurationOption(duration, "--duration")
         let simulator: GatewaySimulator
         do { simulator = try GatewaySimulator(listen: endpoint, profile: p, faults: faults) } catch { throw RehearseError(error) }
-        if !json { print("sim gateway (\(p.name): delay \(p.delay), service \(p.serviceTime) ns/message, throttle \(p.throttle)/s per session) on \(listen)") }
+        if !json { print("sim gateway (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, throttle \(p.throttle)/s per session) on \(listen)") }
         let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
         if json { print(try jsonText(s)) } else {
             print("connections \(s.connections), logons \(s.logons) (refused \(s.rejectedLogons)), application messages \(Text.count(s.applicationMessages)): acks \(s.acks), fills \(s.fills), rejects \(s.rejects) (throttled \(s.throttled)), cancel rejects \(s.cancelRejects); framing errors \(s.framingErrors), disconnects \(s.disconnects)")

@@ -13,7 +13,7 @@ struct Watch: ParsableCommand {
         abstract: "Compare a primary and a standby feed live, message by message: missing messages, lag, stops, failovers; Prometheus metrics and alerts.",
         discussion: """
         Channel i is the i-th --primary endpoint against the i-th --standby endpoint. Reads with UDP sockets \
-        (multicast groups joined on --interface), or with a libpcap live capture on --capture-interface \
+        (multicast groups joined on --interface), or with --capture a libpcap live capture on --interface \
         (the filter selects the endpoints; --filter narrows it further). Memory stays flat: per channel a \
         window of --window outstanding sequence numbers; a message seen on one line only for longer than \
         --horizon is declared missing on the other. Prints a line every --interval and the full report on \
@@ -32,13 +32,16 @@ struct Watch: ParsableCommand {
     var primary: String
     @Option(help: "Standby feed endpoints, as many as --primary.")
     var standby: String
-    @Option(help: "Interface to join multicast groups on: IPv4 address or name.")
+    @Option(help: "Interface to read on: IPv4 address or name (multicast groups are joined on it; with --capture, its name).")
     var interface: String?
     @Option(help: "Source address for source-specific multicast joins.")
     var source: String?
-    @Option(help: "Read with a libpcap live capture on this interface instead of sockets (e.g. eth0, lo).")
+    @Flag(help: "Read with a libpcap live capture on --interface instead of sockets (e.g. --interface eth0 --capture).")
+    var capture = false
+    /// The old spelling of `--interface NAME --capture`, kept for scripts written against it.
+    @Option(help: .hidden)
     var captureInterface: String?
-    @Option(help: "Extra BPF expression ANDed with the endpoint filter (--capture-interface only).")
+    @Option(help: "Extra BPF expression ANDed with the endpoint filter (--capture only).")
     var filter: String?
     @Option(help: "Print a line this often.")
     var interval = "10s"
@@ -83,11 +86,13 @@ struct Watch: ParsableCommand {
         while w < window { w <<= 1 }
         options.settings.window = w
         let lagLimit = try parseDurationOption(maxLag, "--max-lag")
-        if let captureInterface {
-            if interface != nil || source != nil { throw RehearseError(.usage, "--interface and --source are for sockets, not --capture-interface") }
-            options.input = .capture(interface: captureInterface, filter: filter)
+        if captureInterface != nil && interface != nil { throw RehearseError(.usage, "give --interface NAME --capture (--capture-interface is its old spelling), not both") }
+        if capture || captureInterface != nil {
+            guard let name = captureInterface ?? interface else { throw RehearseError(.usage, "--capture needs --interface NAME (e.g. eth0, lo)") }
+            if source != nil { throw RehearseError(.usage, "--source is for socket joins, not --capture") }
+            options.input = .capture(interface: name, filter: filter)
         } else {
-            if filter != nil { throw RehearseError(.usage, "--filter needs --capture-interface") }
+            if filter != nil { throw RehearseError(.usage, "--filter needs --capture") }
             var r = ReceiverOptions()
             if let interface {
                 let resolved = try resolveInterface(interface)
@@ -107,7 +112,7 @@ struct Watch: ParsableCommand {
         }
         let session = try WatchSession(options: options, metrics: metricsEndpoint, lagLimit: lagLimit)
         let out = progressPrinter(json: json, unbuffered: true)
-        let source = captureInterface.map { "capture on \($0)" } ?? "sockets"
+        let source = (capture || captureInterface != nil) ? "capture on \(captureInterface ?? interface ?? "")" : "sockets"
         out("watching \(options.primary.count) channel\(options.primary.count == 1 ? "" : "s"), primary " + options.primary.map(\.description).joined(separator: ",")
             + " against standby " + options.standby.map(\.description).joined(separator: ",") + " (\(source)"
             + (session.metricsPort.map { ", metrics on http://\(metricsEndpoint!.address):\($0)/metrics" } ?? "") + "; Ctrl-C for the report)")

@@ -129,10 +129,5 @@ func escape(_ s: String) -> String {
 
 /// Durations on axes: 850ns, 12µs, 3.2ms, 1.5s.
 func durationTick(_ ns: Double) -> String {
-    switch ns {
-    case ..<1_000: return "\(Int(ns))ns"
-    case ..<1_000_000: return TimeFormat.format(ns / 1e3, ns < 10_000 ? 1 : 0) + "µs"
-    case ..<1_000_000_000: return TimeFormat.format(ns / 1e6, ns < 10_000_000 ? 1 : 0) + "ms"
-    default: return TimeFormat.format(ns / 1e9, 1) + "s"
-    }
+    TimeFormat.duration(Int64(ns.rounded()), trimmed: true)
 }

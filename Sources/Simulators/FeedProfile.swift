@@ -31,9 +31,9 @@ public enum DelayDistribution: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .fixed(let d): return "fixed \(d) ns"
-        case .uniform(let a, let b): return "uniform \(a)–\(b) ns"
-        case .lognormal(let m, let s): return "lognormal median \(m) ns σ \(s)"
+        case .fixed(let d): return "fixed \(TimeFormat.duration(d))"
+        case .uniform(let a, let b): return "uniform \(TimeFormat.duration(a))–\(TimeFormat.duration(b))"
+        case .lognormal(let m, let s): return "lognormal median \(TimeFormat.duration(m)) σ \(s)"
         }
     }
 

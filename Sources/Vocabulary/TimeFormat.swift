@@ -19,24 +19,42 @@ public enum TimeFormat {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         if month <= 2 { year += 1 }
-        func pad(_ v: Int64, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 9))Z"
     }
 
-    /// A duration in nanoseconds for people — the one duration text of Rehearse, in tables and in
-    /// messages alike: 850 ns, 12.4 µs, 3.21 ms, 1.50 s (about three significant digits), signed.
-    public static func duration<T: BinaryInteger>(_ nanoseconds: T) -> String {
+    /// A duration in nanoseconds for people — the one duration text of Rehearse, in tables, messages,
+    /// progress lines and chart axes alike: 850 ns, 12.4 µs, 3.21 ms, 1.50 s (about three significant
+    /// digits), then 2 min 05 s and 1 h 02 min; signed. `trimmed` drops trailing zeros (1 s, 2.5 ms,
+    /// 10 µs), for axis ticks and round settings.
+    public static func duration<T: BinaryInteger>(_ nanoseconds: T, trimmed: Bool = false) -> String {
         let v = Double(nanoseconds)
         let magnitude = abs(v), sign = v < 0 ? "-" : ""
-        switch magnitude {
-        case ..<1_000: return "\(nanoseconds) ns"
-        case ..<1_000_000: return sign + format(magnitude / 1e3, 1) + " µs"
-        case ..<1_000_000_000: return sign + format(magnitude / 1e6, 2) + " ms"
-        default: return sign + format(magnitude / 1e9, 2) + " s"
+        func number(_ x: Double, _ digits: Int) -> String {
+            var t = format(x, digits)
+            if trimmed && t.contains(".") {
+                while t.hasSuffix("0") { t.removeLast() }
+                if t.hasSuffix(".") { t.removeLast() }
+            }
+            return t
         }
+        switch magnitude {
+        case ..<1_000: return sign + number(magnitude, 0) + " ns"
+        case ..<1_000_000: return sign + number(magnitude / 1e3, 1) + " µs"
+        case ..<1_000_000_000: return sign + number(magnitude / 1e6, 2) + " ms"
+        case ..<60e9: return sign + number(magnitude / 1e9, 2) + " s"
+        case ..<3600e9:
+            let seconds = Int64((magnitude / 1e9).rounded())
+            return sign + "\(seconds / 60) min " + pad(seconds % 60, 2) + " s"
+        default:
+            let minutes = Int64((magnitude / 60e9).rounded())
+            return sign + "\(minutes / 60) h " + pad(minutes % 60, 2) + " min"
+        }
+    }
+
+    /// `v` in decimal, zero-padded to `width` digits.
+    static func pad(_ v: Int64, _ width: Int) -> String {
+        let s = String(v)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
     }
 
     /// Fixed-point text with `digits` decimals (no Foundation).

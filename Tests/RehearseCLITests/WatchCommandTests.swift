@@ -143,9 +143,15 @@ struct WatchCommandTests {
         #expect(output.contains("never started"))
         #expect(watch.standardError.contains("error rehearse.watch standbyStopped: channel 0 standby 127.0.0.1:\(port + 1) has not started"))
 
-        var e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--capture-interface", "nosuch0",
+        var e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--interface", "nosuch0", "--capture",
                              "--duration", "1s"])
         #expect(e.status == 2 && e.stderr.contains("nosuch0") && e.stderr.contains("no such interface"), "\(e.stderr)")
+        // The old spelling still works; --capture without an interface is named.
+        e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--capture-interface", "nosuch0",
+                         "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("nosuch0") && e.stderr.contains("no such interface"), "\(e.stderr)")
+        e = try CLI.run(["watch", "--primary", "127.0.0.1:\(port)", "--standby", "127.0.0.1:\(port + 1)", "--capture", "--duration", "1s"])
+        #expect(e.status == 2 && e.stderr.contains("--capture needs --interface"), "\(e.stderr)")
         e = try CLI.run(["watch", "--primary", "239.255.43.1:\(port)", "--standby", "239.255.43.2:\(port)", "--interface", "10.255.255.254",
                          "--duration", "1s"])
         #expect(e.status == 2 && e.stderr.contains("239.255.43.1:\(port)"), "\(e.stderr)")
@@ -163,7 +169,7 @@ struct WatchCommandTests {
         // A listener absorbs the datagrams (no ICMP refusals); the watch reads them off lo.
         let sink = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 3)", "--duration", "30s", "--idle", "2s"])
         let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
-                                    "--capture-interface", "lo", "--interval", "500ms", "--horizon", "300ms", "--json",
+                                    "--interface", "lo", "--capture", "--interval", "500ms", "--horizon", "300ms", "--json",
                                     "--metrics", "127.0.0.1:\(port + 10)"])
         #expect(awaitServer(port: port + 10))
         usleep(200_000)
