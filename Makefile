@@ -1,7 +1,7 @@
 # Rehearse — build, test and demo on a fresh Debian machine with the Swift toolchain.
 #   make demo   the whole story on loopback: synth, reference platforms old and new, a scenario run
 #               (feed bench, gateway replay, A/B compare), a capacity ramp, report.html and the history
-#   make test   run the test suite (installs libpcap-dev, zlib and SQLite headers, and Python's hdrhistogram and prometheus-client, when missing)
+#   make test   run the test suite (installs libpcap-dev, zlib and SQLite headers, chromium, poppler-utils, and Python's hdrhistogram and prometheus-client, when missing)
 SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/rehearse
@@ -11,13 +11,16 @@ BIN = .build/$(CONFIG)/rehearse
 all: build
 
 # System libraries: libpcap (BPF filters, live capture), zlib headers (gzip captures, compressed OMD-D),
-# SQLite headers (the run history, through GRDB).
+# SQLite headers (the run history, through GRDB); for the tests, headless Chromium and pdftotext (the
+# report laid out, measured and printed to PDF).
 deps:
 	@missing=""; \
 	pkg-config --exists libpcap 2>/dev/null || [ -f /usr/include/pcap/pcap.h ] || missing="$$missing libpcap-dev"; \
 	[ -f /usr/include/zlib.h ] || missing="$$missing zlib1g-dev"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -43,6 +46,8 @@ test: deps layers
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel
 	.build/debug/FeedBenchExample
+	@# Every `rehearse …` example in README.md, on loopback, exiting as the README says.
+	python3 scripts/readme-examples.py .build/debug/rehearse
 
 # Every import points downwards (docs/ARCHITECTURE.md); the self-test proves a bad import is caught.
 layers:

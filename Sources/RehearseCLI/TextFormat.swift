@@ -5,15 +5,7 @@ import Measure
 /// Small text helpers for terminal tables (no Foundation formatters: output is the same everywhere).
 enum Text {
     /// 1234567 → "1,234,567".
-    static func count<T: BinaryInteger>(_ v: T) -> String {
-        let digits = String(v.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (v < 0 ? "-" : "") + out
-    }
+    static func count<T: BinaryInteger>(_ v: T) -> String { NumberText.grouped(v) }
 
     static func rate(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }

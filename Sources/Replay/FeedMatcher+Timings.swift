@@ -31,7 +31,8 @@ extension FeedMatcher {
             for o in expected.offsets[c] where o != .min { span = max(span, o &+ 1) }
         }
         let width = max(1, (span + Int64(Self.intervalCount) - 1) / Int64(Self.intervalCount))
-        var slices = (0..<Self.intervalCount).map { _ in (response: LatencyHistogram.latency(), platform: LatencyHistogram.latency()) }
+        var slices = (0..<Self.intervalCount).map { _ in (response: LatencyHistogram.latency(), platform: LatencyHistogram.latency(),
+                                                            lateness: LatencyHistogram.latency()) }
         for c in 0..<expected.channelCount {
             let arrived = arrivals[c], offsets = expected.offsets[c], packets = expected.packetIndices[c]
             for k in arrived.indices where arrived[k] != 0 && offsets[k] != .min {
@@ -44,6 +45,7 @@ extension FeedMatcher {
                 out.platform.recordLatency(platform)
                 slices[slice].platform.recordLatency(platform)
                 out.lateness.recordLatency(sent &- scheduled)
+                slices[slice].lateness.recordLatency(sent &- scheduled)
             }
         }
         out.intervals = slices.enumerated().map { i, s in
@@ -51,7 +53,8 @@ extension FeedMatcher {
                            p50: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(50),
                            p99: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(99),
                            platformP99: s.platform.totalCount == 0 ? nil : s.platform.valueAtPercentile(99),
-                           histogram: s.response.totalCount == 0 ? nil : s.response.base64V2Compressed)
+                           histogram: s.response.totalCount == 0 ? nil : s.response.base64V2Compressed,
+                           latenessP99: s.lateness.totalCount == 0 ? nil : s.lateness.valueAtPercentile(99))
         }
         return out
     }

@@ -45,6 +45,35 @@ public enum RunReport {
         return chart
     }
 
+    /// Over the run, per tenth of the schedule: each target's response time p99 and platform time p99,
+    /// and the sender's lateness p99 (dashed) — so a slice where the platforms look slow can be told
+    /// from one where this host sent late. The host's hiccup p99.9 over the leg is a level.
+    static func overTimeChart(_ bench: BenchResult, host: HostHealth?) -> SVGChart {
+        var chart = SVGChart(title: "Over the run (p99 per tenth of the schedule): response, platform time, sender lateness",
+                             xLabel: "seconds from the first deadline", yLabel: "p99", logY: true)
+        chart.yTickText = durationTick
+        func mid(_ i: IntervalSample) -> Double { (Double(i.startNs) + Double(i.spanNs) / 2) / 1e9 }
+        for (k, s) in bench.sides.enumerated() {
+            guard let intervals = s.intervals else { continue }
+            let color = SVGChart.palette[k % SVGChart.palette.count]
+            chart.series.append(.init(name: "\(s.name) response", points: intervals.compactMap { i in i.p99.map { (mid(i), Double(max($0, 1))) } },
+                                      color: color))
+            chart.series.append(.init(name: "\(s.name) platform", points: intervals.compactMap { i in i.platformP99.map { (mid(i), Double(max($0, 1))) } },
+                                      color: color, dashed: true))
+        }
+        // One lateness line: the sender sends to every target at the same deadlines; the worst side's.
+        let lateness: [(x: Double, y: Double)] = (bench.sides.first?.intervals ?? []).indices.compactMap { i in
+            let values = bench.sides.compactMap { s in s.intervals.flatMap { i < $0.count ? $0[i].latenessP99 : nil } }
+            guard let worst = values.max(), let slice = bench.sides.first?.intervals?[i] else { return nil }
+            return (mid(slice), Double(max(worst, 1)))
+        }
+        chart.series.append(.init(name: "sender lateness", points: lateness, color: "#9aa0a6", dashed: true))
+        if let h = host, h.hiccups.count > 0 {
+            chart.levels.append((Double(max(h.hiccups.p999, 1)), "host hiccup p99.9 \(TimeFormat.duration(h.hiccups.p999))"))
+        }
+        return chart
+    }
+
     /// The A/B lag distribution: messages per log-spaced lag bucket, from the spectrum's ticks.
     static func lagChart(_ c: ComparisonReport) -> SVGChart {
         var chart = SVGChart(title: "A/B lag: how far the later line trailed, per message on both", xLabel: "lag", yLabel: "messages", logX: true)
@@ -93,6 +122,7 @@ public enum RunReport {
             chart.levels = limitLevels(r, prefix: "feedLatency")
             out.append(chart)
             out.append(throughputChart(f))
+            if f.sides.contains(where: { $0.intervals != nil }) { out.append(overTimeChart(f, host: r.host)) }
         }
         if let g = r.gateway, !g.isEmpty {
             // The feed's target order (old, new) when there is one, so each target keeps its colour.
@@ -129,6 +159,62 @@ public enum RunReport {
         return row
     }
 
+    /// A figure for a table cell in human units; "-" when it was not measured (never 0 for nothing).
+    static func cell(_ v: Double?, duration: Bool) -> String {
+        guard let v else { return "-" }
+        return duration ? TimeFormat.duration(Int64(v.rounded())) : NumberText.grouped(v)
+    }
+
+    /// "0.46×" (b ÷ a); "-" when either is missing or a is 0.
+    static func ratio(_ b: Double?, _ a: Double?) -> String {
+        guard let a, let b, a > 0 else { return "-" }
+        return TimeFormat.format(b / a, b / a < 10 ? 2 : 1) + "×"
+    }
+
+    /// The gateway leg side by side: requests and answers, response time, platform time and lateness per
+    /// target with the second ÷ the first; then response time p99 per message type.
+    static func gatewayTables(_ g: [String: SessionReplayResult], order: [String]) -> String {
+        let names = g.keys.sorted { (order.firstIndex(of: $0) ?? Int.max, $0) < (order.firstIndex(of: $1) ?? Int.max, $1) }
+        let sides = names.map { g[$0]! }
+        let paired = sides.count == 2
+        var out = "<h2>Gateway: \(escape(sides.first?.capture ?? ""))</h2><table><tr><th></th>" + names.map { "<th>\(escape($0))</th>" }.joined()
+            + (paired ? "<th>\(escape(names[1])) ÷ \(escape(names[0]))</th>" : "") + "</tr>"
+        func at(_ r: SessionReplayResult, _ p: Double) -> Double? {
+            r.spectrum.flatMap { $0.totalCount > 0 ? Double($0.value(at: p)) : nil }
+        }
+        let rows: [(String, (SessionReplayResult) -> Double?, Bool)] = [
+            ("sessions logged on", { Double($0.sessionsLoggedOn) }, false), ("requests", { Double($0.requests) }, false),
+            ("responses", { Double($0.responses) }, false), ("requests/s", { $0.requestsPerSecond }, false),
+            ("unanswered", { Double($0.byType.reduce(0) { $0 + $1.timeouts + $1.lostToDisconnects }) }, false),
+            ("rejects", { Double($0.byType.reduce(0) { $0 + $1.rejects }) }, false),
+            ("response p50", { at($0, 50) }, true), ("response p99", { at($0, 99) }, true), ("response p99.9", { at($0, 99.9) }, true),
+            ("platform time p99", { $0.platformTime.map { Double($0.p99) } }, true),
+            ("sender lateness p99", { $0.lateness.count > 0 ? Double($0.lateness.p99) : nil }, true),
+        ]
+        for (name, value, isDuration) in rows {
+            out += "<tr><td>\(name)</td>" + sides.map { "<td>\(cell(value($0), duration: isDuration))</td>" }.joined()
+            if paired { out += "<td>\(ratio(value(sides[1]), value(sides[0])))</td>" }
+            out += "</tr>"
+        }
+        out += "</table>"
+        let types = Array(Set(sides.flatMap { $0.byType.map(\.messageType) })).sorted()
+        guard !types.isEmpty else { return out }
+        out += "<h3>Gateway by message type: sent, unanswered, response p99</h3><table><tr><th>type</th>"
+            + names.map { "<th>\(escape($0)) sent</th><th>unanswered</th><th>p99</th>" }.joined()
+            + (paired ? "<th>p99 \(escape(names[1])) ÷ \(escape(names[0]))</th>" : "") + "</tr>"
+        for t in types {
+            let per = sides.map { s in s.byType.first { $0.messageType == t } }
+            func p99(_ m: MessageTypeResult?) -> Double? { m.flatMap { $0.latency.count > 0 ? Double($0.latency.p99) : nil } }
+            out += "<tr><td>\(escape(t))</td>" + per.map { m in
+                "<td>\(cell(m.map { Double($0.sent) }, duration: false))</td><td>\(cell(m.map { Double($0.timeouts + $0.lostToDisconnects) }, duration: false))</td>"
+                    + "<td>\(cell(p99(m), duration: true))</td>"
+            }.joined()
+            if paired { out += "<td>\(ratio(p99(per[1]), p99(per[0])))</td>" }
+            out += "</tr>"
+        }
+        return out + "</table>"
+    }
+
     /// A single self-contained HTML page with inline SVG plots.
     public static func html(_ r: RunResult) -> String {
         var body = ""
@@ -162,19 +248,29 @@ public enum RunReport {
             }
         }
         if let f = r.feed {
-            body += "<h2>Feed: \(escape(f.replay.capture))</h2><table><tr><th></th>" + f.sides.map { "<th>\(escape($0.name))</th>" }.joined() + "</tr>"
-            let rows: [(String, (BenchSideResult) -> String)] = [
-                ("messages sent", { "\($0.messagesSent)" }), ("received", { "\($0.messagesReceived)" }), ("lost", { "\($0.messagesLost)" }),
-                ("throughput msg/s", { TimeFormat.format($0.messagesPerSecond, 0) }), ("p50", { durationTick(Double($0.latency.p50)) }),
-                ("p99", { durationTick(Double($0.latency.p99)) }), ("p99.9", { durationTick(Double($0.latency.p999)) }),
-                ("max", { durationTick(Double($0.latency.max)) }),
-                ("platform time p50", { $0.platformTime.map { durationTick(Double($0.p50)) } ?? "-" }),
-                ("platform time p99", { $0.platformTime.map { durationTick(Double($0.p99)) } ?? "-" }),
-                ("sender lateness p99", { $0.senderLateness.map { durationTick(Double($0.p99)) } ?? "-" }),
+            let paired = f.sides.count == 2
+            body += "<h2>Feed: \(escape(f.replay.capture))</h2><table><tr><th></th>" + f.sides.map { "<th>\(escape($0.name))</th>" }.joined()
+                + (paired ? "<th>\(escape(f.sides[1].name)) ÷ \(escape(f.sides[0].name))</th>" : "") + "</tr>"
+            // (row, figure per side, whether the figure is a duration; nil: not measured)
+            let rows: [(String, (BenchSideResult) -> Double?, Bool)] = [
+                ("messages sent", { Double($0.messagesSent) }, false), ("received", { Double($0.messagesReceived) }, false),
+                ("lost", { Double($0.messagesLost) }, false), ("throughput msg/s", { $0.messagesPerSecond }, false),
+                ("response p50", { $0.latency.count > 0 ? Double($0.latency.p50) : nil }, true),
+                ("response p99", { $0.latency.count > 0 ? Double($0.latency.p99) : nil }, true),
+                ("response p99.9", { $0.latency.count > 0 ? Double($0.latency.p999) : nil }, true),
+                ("response max", { $0.latency.count > 0 ? Double($0.latency.max) : nil }, true),
+                ("platform time p50", { $0.platformTime.map { Double($0.p50) } }, true),
+                ("platform time p99", { $0.platformTime.map { Double($0.p99) } }, true),
+                ("sender lateness p99", { $0.senderLateness.map { Double($0.p99) } }, true),
             ]
-            for (name, value) in rows { body += "<tr><td>\(name)</td>" + f.sides.map { "<td>\(value($0))</td>" }.joined() + "</tr>" }
+            for (name, value, isDuration) in rows {
+                body += "<tr><td>\(name)</td>" + f.sides.map { "<td>\(cell(value($0), duration: isDuration))</td>" }.joined()
+                if paired { body += "<td>\(ratio(value(f.sides[1]), value(f.sides[0])))</td>" }
+                body += "</tr>"
+            }
             body += "</table>"
         }
+        if let g = r.gateway, !g.isEmpty { body += gatewayTables(g, order: r.feed?.sides.map(\.name) ?? []) }
         if let c = r.compare {
             body += "<h2>Compare</h2><p>\(c.messagesCompared) messages on both sides; missing on B \(c.channels.reduce(0) { $0 + $1.missingOnB }), on A \(c.channels.reduce(0) { $0 + $1.missingOnA })</p>"
             if !c.findings.isEmpty {

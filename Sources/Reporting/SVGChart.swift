@@ -9,6 +9,8 @@ struct SVGChart {
         var points: [(x: Double, y: Double)]
         var color: String
         var bars = false
+        /// A dashed line: the test host's figures beside the platforms' solid ones.
+        var dashed = false
     }
     var title: String
     var xLabel: String
@@ -103,7 +105,7 @@ struct SVGChart {
                 out += "</g>"
             } else {
                 let d = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-                out += "<polyline class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(d)\"/>"
+                out += "<polyline class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\"\(s.dashed ? " stroke-dasharray=\"5 3\"" : "") points=\"\(d)\"/>"
             }
             let l = legend[i]
             let baseline = legendTop + Double(l.row) * 16 + 8

@@ -138,10 +138,14 @@ public struct IntervalSample: Codable, Sendable, Equatable {
     /// The slice's whole response-time histogram, HdrHistogram V2-compressed in base64 (what
     /// `latency.hlog` carries; docs/formats/histograms.md).
     public var histogram: String?
+    /// The sender's lateness p99 in the slice (actual − scheduled send): the test host's share.
+    public var latenessP99: UInt64?
 
     /// Memberwise.
-    public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?, histogram: String? = nil) {
+    public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?, histogram: String? = nil,
+                latenessP99: UInt64? = nil) {
         self.histogram = histogram
+        self.latenessP99 = latenessP99
         self.startNs = startNs
         self.spanNs = spanNs
         self.count = count

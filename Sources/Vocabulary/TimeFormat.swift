@@ -37,11 +37,12 @@ public enum TimeFormat {
             }
             return t
         }
+        // Each unit ends where its rounded figure would read 1000 (999,996 ns is 1.00 ms, not 1000.0 µs).
         switch magnitude {
-        case ..<1_000: return sign + number(magnitude, 0) + " ns"
-        case ..<1_000_000: return sign + number(magnitude / 1e3, 1) + " µs"
-        case ..<1_000_000_000: return sign + number(magnitude / 1e6, 2) + " ms"
-        case ..<60e9: return sign + number(magnitude / 1e9, 2) + " s"
+        case ..<999.5: return sign + number(magnitude, 0) + " ns"
+        case ..<999_950: return sign + number(magnitude / 1e3, 1) + " µs"
+        case ..<999_995_000: return sign + number(magnitude / 1e6, 2) + " ms"
+        case ..<59.995e9: return sign + number(magnitude / 1e9, 2) + " s"
         case ..<3600e9:
             let seconds = Int64((magnitude / 1e9).rounded())
             return sign + "\(seconds / 60) min " + pad(seconds % 60, 2) + " s"

@@ -72,10 +72,19 @@ struct RunCommandTests {
         #expect(html.contains("<p class=\"headline pass\">new keeps up: feed p99 "))
         #expect(html.contains("offered (to "), "throughput is drawn beside the offered load")
         #expect(html.contains("<line class=\"level\"") && html.contains("feedLatencyP99 limit 10.00 s"), "the limit is drawn on the percentile plot")
-        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 4)
+        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 5)
         #expect(!html.contains("no data"))
         let drawn = html.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
-        #expect(drawn.count >= 7 && drawn.allSatisfy { $0 > 0 }, "\(drawn)")
+        #expect(drawn.count >= 12 && drawn.allSatisfy { $0 > 0 }, "\(drawn)")
+        #expect(html.contains("data-name=\"sender lateness\""), "the sender's lateness is drawn over the run")
+        // Each leg side by side with the ratio; the gateway per message type; nothing unmeasured shown as 0.
+        #expect(html.contains("<th>new ÷ old</th>") && html.contains("<h2>Gateway: ") && html.contains("Gateway by message type"))
+        #expect(html.contains("<td>NewOrderSingle</td>") || html.contains("<td>D</td>"), "per message type")
+        // Laid out by Chromium: every chart there, no text over other text; printed to PDF and readable.
+        let layout = try Chromium.layout(of: run1 + "/report.html")
+        #expect(layout.charts == 5 && layout.problems.isEmpty, "\(layout)")
+        let pdf = try Chromium.pdfText(of: run1 + "/report.html")
+        #expect(pdf.contains("new keeps up") && pdf.contains("Gateway by message type") && pdf.contains("Limits"), "\(pdf.prefix(600))")
         let hgrm = try String(contentsOfFile: run1 + "/feed-new.hgrm", encoding: .utf8)
         #expect(hgrm.hasPrefix("       Value     Percentile TotalCount 1/(1-Percentile)") && hgrm.contains("#[Max     ="))
         #expect(try String(contentsOfFile: run1 + "/intervals.csv", encoding: .utf8).hasPrefix("seconds,old_messages_per_second,new_messages_per_second"))
