@@ -18,6 +18,6 @@ points=$(grep -o 'data-points="[0-9]*"' <<< "$dom" | grep -o '[0-9]*' || true)
 series=$(wc -w <<< "$points")
 zero=$(grep -cx 0 <<< "$points" || true)
 echo "check-report: $report: $charts charts rendered (expected $expected), $series series, $zero empty series, $empty charts without data"
-chromium "${flags[@]}" --window-size=820,2700 --screenshot="$(realpath -m "$shot")" "file://$(realpath "$report")" 2>/dev/null
+chromium "${flags[@]}" --window-size=820,${HEIGHT:-2700} --screenshot="$(realpath -m "$shot")" "file://$(realpath "$report")" 2>/dev/null
 echo "check-report: screenshot $shot"
 [ "$charts" -eq "$expected" ] && [ "$empty" -eq 0 ] && [ "$zero" -eq 0 ] && [ "$series" -gt 0 ]

@@ -11,11 +11,20 @@ final class ProgressDisplay: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     let label: String
+    /// What is drawn after the label: (done, total, seconds since the start) → text.
+    let describe: @Sendable (Int, Int, Double) -> String
 
     static var isInteractive: Bool { isatty(1) == 1 && isatty(2) == 1 }
 
-    init(label: String) {
+    /// Bytes of a file read: "42%  1.2 GB  400 MB/s".
+    static let bytes: @Sendable (Int, Int, Double) -> String = { done, total, seconds in
+        let speed = seconds > 0 ? Double(done) / seconds : 0
+        return (total > 0 ? "\(Int(Double(done) * 100 / Double(total)))%  " : "") + "\(Text.bytes(UInt64(done)))  \(Text.bytes(UInt64(speed)))/s"
+    }
+
+    init(label: String, describe: @escaping @Sendable (Int, Int, Double) -> String = ProgressDisplay.bytes) {
         self.label = label
+        self.describe = describe
     }
 
     func start() {
@@ -25,13 +34,8 @@ final class ProgressDisplay: Sendable {
             while !stopped.load(ordering: .acquiring) {
                 usleep(200_000)
                 if stopped.load(ordering: .acquiring) { break }
-                let done = counter.completed, total = counter.expected
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                let speed = seconds > 0 ? Double(done) / seconds : 0
-                var line = "\r\(label)  "
-                if total > 0 { line += "\(Int(Double(done) * 100 / Double(total)))%  " }
-                line += "\(Text.bytes(UInt64(done)))  \(Text.bytes(UInt64(speed)))/s   "
-                writeStandardError(line)
+                writeStandardError("\r\u{1B}[K\(label)  \(describe(counter.completed, counter.expected, seconds))")
                 drew = true
             }
             if drew { writeStandardError("\r\u{1B}[K") }

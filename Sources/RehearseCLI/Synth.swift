@@ -154,8 +154,16 @@ struct Synth: ParsableCommand {
         let c = try configuration()
         let started = DispatchTime.now().uptimeNanoseconds
         let summary: SynthSummary
+        // On a terminal: "synth out/feed.pcap  42%  ETA 3 s" (of --packets, or of the --duration of capture time).
+        let display = ProgressDisplay.isInteractive && !json ? ProgressDisplay(label: "synth \(output)") { done, total, seconds in
+            guard total > 0, done > 0 else { return "starting" }
+            let share = Double(done) / Double(total)
+            return "\(Int(share * 100))%  ETA \(ProgressLine.etaText(seconds / share - seconds))"
+        } : nil
+        display?.start()
+        defer { display?.stop() }
         do {
-            summary = try OMDSynthesizer.generate(c, to: output)
+            summary = try OMDSynthesizer.generate(c, to: output, progress: display?.counter)
         } catch {
             throw RehearseError(.input, "cannot write \(error.description)")
         }

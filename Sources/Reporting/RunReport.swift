@@ -93,16 +93,41 @@ public enum RunReport {
         return chart
     }
 
-    /// p99 latency per target against the speed, with the knee.
+    /// p99 latency per target against the speed at every step (bisection steps included, in speed
+    /// order), the steps that broke a limit marked, and the knee with what limited it.
     static func capacityChart(_ c: CapacityResult) -> SVGChart {
-        var chart = SVGChart(title: "Capacity: feed latency p99 by speed (× recorded)", xLabel: "speed (× recorded)", yLabel: "p99 latency", logY: true)
+        var chart = SVGChart(title: "Capacity: feed latency p99 at every step, by speed (× recorded)", xLabel: "speed (× recorded)",
+                             yLabel: "p99 latency", logY: true)
         chart.yTickText = durationTick
-        let names = c.steps.first?.bench.sides.map(\.name) ?? []
+        let steps = c.steps.sorted { $0.speed < $1.speed }
+        let names = steps.first?.bench.sides.map(\.name) ?? []
         for (i, name) in names.enumerated() {
-            let points = c.steps.compactMap { step in step.bench.sides.first { $0.name == name }.map { (x: step.speed, y: Double(max($0.latency.p99, 1))) } }
+            let points = steps.compactMap { step in
+                step.bench.sides.first { $0.name == name && $0.latency.count > 0 }.map { (x: step.speed, y: Double(max($0.latency.p99, 1))) }
+            }
             chart.series.append(.init(name: name, points: points, color: SVGChart.palette[i % SVGChart.palette.count]))
         }
-        if let knee = c.knee { chart.markers.append((knee, "knee ×\(chart.number(knee))")) }
+        let broke = steps.filter { !$0.passed }.compactMap { step in
+            step.bench.sides.filter { $0.latency.count > 0 }.map(\.latency.p99).max().map { (x: step.speed, y: Double(max($0, 1))) }
+        }
+        if !broke.isEmpty { chart.series.append(.init(name: "step broke a limit", points: broke, color: "#a50e0e", dots: true)) }
+        if let knee = c.knee { chart.markers.append((knee, "knee ×\(chart.number(knee)): limited by \(c.limitingFactor)")) }
+        return chart
+    }
+
+    /// Findings in time order on one axis, a row per channel, a colour per kind.
+    static func findingsChart(_ c: ComparisonReport) -> SVGChart? {
+        let timed = c.findings.compactMap { f in f.at.map { (f, $0.ns) } }
+        guard let first = timed.map(\.1).min() else { return nil }
+        let origin = first - first % 1_000_000_000
+        var chart = SVGChart(title: "Findings timeline (compare): each event by channel", xLabel: "seconds after \(TimeFormat.iso8601(origin).prefix(19))Z",
+                             yLabel: "channel")
+        chart.yTickText = { v in abs(v - v.rounded()) < 0.01 ? "ch \(Int(v.rounded()))" : "" }
+        let kinds = FeedFinding.Kind.allCases.filter { k in timed.contains { $0.0.kind == k } }
+        for (i, kind) in kinds.enumerated() {
+            let points = timed.filter { $0.0.kind == kind }.map { (x: Double($0.1 - origin) / 1e9, y: Double($0.0.channel)) }
+            chart.series.append(.init(name: kind.rawValue, points: points, color: SVGChart.palette[i % SVGChart.palette.count], dots: true))
+        }
         return chart
     }
 
@@ -133,7 +158,10 @@ public enum RunReport {
             chart.levels = limitLevels(r, prefix: "gatewayLatency")
             out.append(chart)
         }
-        if let c = r.compare { out.append(lagChart(c)) }
+        if let c = r.compare {
+            out.append(lagChart(c))
+            if let f = findingsChart(c) { out.append(f) }
+        }
         if let c = r.capacity { out.append(capacityChart(c)) }
         return out
     }
@@ -279,6 +307,19 @@ public enum RunReport {
         }
         if let c = r.capacity {
             body += "<h2>Capacity</h2><p>knee: \(c.knee.map { "×" + TimeFormat.format($0, 1) } ?? "none") · limited by \(escape(c.limitingFactor)): \(escape(c.detail))</p>"
+            let names = c.steps.first?.bench.sides.map(\.name) ?? []
+            body += "<table><tr><th>speed</th><th>offered msg/s</th>" + names.map { "<th>\(escape($0)) p99</th><th>lost</th>" }.joined()
+                + "<th>sender lateness p99</th><th>step</th></tr>"
+            for step in c.steps.sorted(by: { $0.speed < $1.speed }) {
+                let valid = step.validity?.valid ?? true
+                body += "<tr class=\"\(step.passed ? "" : "fail")\"><td>×\(TimeFormat.format(step.speed, 2))</td><td>\(NumberText.grouped(step.offeredPerSecond))</td>"
+                body += names.map { n in
+                    let side = step.bench.sides.first { $0.name == n }
+                    return "<td>\(cell(side.flatMap { $0.latency.count > 0 ? Double($0.latency.p99) : nil }, duration: true))</td><td>\(cell(side.map { Double($0.messagesLost) }, duration: false))</td>"
+                }.joined()
+                body += "<td>\(TimeFormat.duration(step.sendLatenessP99))</td><td>\(!valid ? "host limit" : (step.passed ? "held" : "broke a limit"))</td></tr>"
+            }
+            body += "</table>"
         }
         body += "<h2>Plots</h2>" + charts(r).map { "<figure>\($0.svg())</figure>" }.joined()
         return """

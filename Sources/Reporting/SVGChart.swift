@@ -11,6 +11,8 @@ struct SVGChart {
         var bars = false
         /// A dashed line: the test host's figures beside the platforms' solid ones.
         var dashed = false
+        /// Points only, no line: events on a time axis.
+        var dots = false
     }
     var title: String
     var xLabel: String
@@ -102,6 +104,10 @@ struct SVGChart {
                     let y = py(p.y)
                     out += "<rect x=\"\(f(px(p.x) - w / 2))\" y=\"\(f(y))\" width=\"\(f(w))\" height=\"\(f(max(0, top + ph - y)))\" fill=\"\(s.color)\" opacity=\"0.7\"/>"
                 }
+                out += "</g>"
+            } else if s.dots {
+                out += "<g class=\"series\" data-name=\"\(escape(s.name))\" data-points=\"\(points.count)\">"
+                for p in points { out += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"5\" fill=\"\(s.color)\" opacity=\"0.85\"/>" }
                 out += "</g>"
             } else {
                 let d = points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")

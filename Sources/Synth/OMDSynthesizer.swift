@@ -98,22 +98,26 @@ public struct OMDSynthesizer {
         summary.messagesPerChannel = [Int](repeating: 0, count: configuration.channels)
     }
 
-    /// Generates the capture into `path`; returns what was written.
-    public static func generate(_ configuration: SynthConfiguration, to path: String) throws(CaptureWriteError) -> SynthSummary {
+    /// Generates the capture into `path`; returns what was written. `progress` (when given) follows the
+    /// packets written against `--packets`, else the capture time generated against `--duration` (ns).
+    public static func generate(_ configuration: SynthConfiguration, to path: String,
+                                progress: ProgressCounter? = nil) throws(CaptureWriteError) -> SynthSummary {
         var options = CaptureWriter.Options(format: configuration.format)
         options.pcapMicroseconds = configuration.microsecondPcap
         options.sectionComment = "rehearse synth seed=\(configuration.seed) channels=\(configuration.channels) rate=\(Int(configuration.rate))"
         let writer = try CaptureWriter(path: path, options: options,
                                        interfaces: [.init(linkType: .ethernet, snapLength: 65_535, name: "synth")])
         var synthesizer = OMDSynthesizer(configuration: configuration)
-        try synthesizer.run(writer)
+        progress?.set(expected: configuration.packetLimit ?? Int(configuration.effectiveDuration))
+        try synthesizer.run(writer, progress: progress)
+        progress?.set(completed: configuration.packetLimit ?? Int(configuration.effectiveDuration))
         try writer.close()
         return synthesizer.summary
     }
 
     // MARK: - Main loop
 
-    mutating func run(_ writer: CaptureWriter) throws(CaptureWriteError) {
+    mutating func run(_ writer: CaptureWriter, progress: ProgressCounter? = nil) throws(CaptureWriteError) {
         let c = configuration
         let start = c.start
         let end = start + c.effectiveDuration
@@ -176,6 +180,9 @@ public struct OMDSynthesizer {
             }
             marketEvent(channel: channel, at: t)
             events += 1
+            if let progress, events & 0xFFFF == 0 {
+                progress.set(completed: c.packetLimit != nil ? written : Int(t - start))
+            }
             if events & 1023 == 0 {
                 let elapsed = Double(t - start) / 1e9
                 let produced = Double(written + heap.count)

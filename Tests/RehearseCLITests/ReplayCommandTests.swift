@@ -276,6 +276,22 @@ struct ReplayCommandTests {
         #expect([0, 5].contains(piped.status) && !piped.stderr.contains("bench  sent") && !piped.stdout.contains("\u{1B}["), "\(piped.stderr)")
     }
 
+    @Test("on a terminal synth draws its share done and ETA, erased before its summary; piped, none")
+    func synthProgress() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // 150,000 packets take a debug build a few seconds: several 200 ms progress ticks.
+        let arguments = ["synth", "-o", directory + "/big.pcap", "--packets", "150000", "--channels", "2", "--seed", "4"]
+        let command = ([CLI.executable] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let tty = try CLI.run(["-qefc", command, "/dev/null"], executable: "/usr/bin/script")
+        #expect(tty.status == 0, "\(tty.stdout)")
+        #expect(tty.stdout.contains("\r\u{1B}[Ksynth \(directory)/big.pcap  ") && tty.stdout.contains("%  ETA "), "\(tty.stdout.prefix(600))")
+        let afterLast = tty.stdout.components(separatedBy: "%  ETA ").last ?? ""
+        #expect(afterLast.contains("\r\u{1B}[K") && afterLast.contains("wrote \(directory)/big.pcap: 150,000 packets"), "\(afterLast.prefix(400))")
+        let piped = try CLI.run(arguments)
+        #expect(piped.status == 0 && !piped.stderr.contains("ETA") && !piped.stdout.contains("\u{1B}["), "\(piped.stderr)")
+    }
+
     @Test("bench against two sim feed processes: conservation per side, and a Ctrl-C'd simulator reports")
     func benchAgainstSimulators() throws {
         let path = try capture("bench.pcap", channels: 2, packets: 3_000)

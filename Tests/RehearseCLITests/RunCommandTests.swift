@@ -11,7 +11,7 @@ struct RunCommandTests {
     func setUp(_ port: Int, limits: String) throws -> (String, [Background]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "2", "--duration", "1500ms", "--rate", "4000",
-                             "--seed", "3", "--fault", "B:gap@700ms:3"]).status == 0)
+                             "--seed", "3", "--fault", "B:gap@700ms:3", "--fault", "reset@1s"]).status == 0)
         #expect(try CLI.run(["synth", "--fix", "--sessions", "2", "--orders", "100", "--order-rate", "400", "--seed", "3",
                              "-o", directory + "/fix.pcap"]).status == 0)
         let sims = try [
@@ -72,7 +72,8 @@ struct RunCommandTests {
         #expect(html.contains("<p class=\"headline pass\">new keeps up: feed p99 "))
         #expect(html.contains("offered (to "), "throughput is drawn beside the offered load")
         #expect(html.contains("<line class=\"level\"") && html.contains("feedLatencyP99 limit 10.00 s"), "the limit is drawn on the percentile plot")
-        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 5)
+        #expect(html.components(separatedBy: "<svg class=\"chart\"").count - 1 == 6)
+        #expect(html.contains("Findings timeline") && html.contains("data-name=\"sequenceReset\""), "the mid-day reset is on the findings timeline")
         #expect(!html.contains("no data"))
         let drawn = html.components(separatedBy: "data-points=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
         #expect(drawn.count >= 12 && drawn.allSatisfy { $0 > 0 }, "\(drawn)")
@@ -82,7 +83,7 @@ struct RunCommandTests {
         #expect(html.contains("<td>NewOrderSingle</td>") || html.contains("<td>D</td>"), "per message type")
         // Laid out by Chromium: every chart there, no text over other text; printed to PDF and readable.
         let layout = try Chromium.layout(of: run1 + "/report.html")
-        #expect(layout.charts == 5 && layout.problems.isEmpty, "\(layout)")
+        #expect(layout.charts == 6 && layout.problems.isEmpty, "\(layout)")
         let pdf = try Chromium.pdfText(of: run1 + "/report.html")
         #expect(pdf.contains("new keeps up") && pdf.contains("Gateway by message type") && pdf.contains("Limits"), "\(pdf.prefix(600))")
         let hgrm = try String(contentsOfFile: run1 + "/feed-new.hgrm", encoding: .utf8)
