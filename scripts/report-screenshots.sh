@@ -37,4 +37,4 @@ NEW_DELAY=lognormal:300us,0.3 sims
 stop
 sims
 "$bin" capacity "$work/demo.yaml" | tail -3 || true
-./scripts/check-report.sh "$(latest)/report.html" docs/report-capacity.png 1
+./scripts/check-report.sh "$(latest)/report.html" docs/report-capacity.png 4

@@ -106,7 +106,7 @@ public final class CapacityRamp: Sendable {
     public static func summarize(_ steps: [CapacityStep]) -> CapacityResult {
         let sorted = steps.sorted { $0.speed < $1.speed }
         let knee = kneeStep(steps)
-        let held = knee.map { " (it carried \(TimeFormat.format($0.offeredPerSecond, 0)) msg/s)" } ?? ""
+        let held = knee.map { " (it carried \(NumberText.grouped($0.offeredPerSecond)) msg/s)" } ?? ""
         guard let broken = sorted.first(where: { !$0.passed }) else {
             return CapacityResult(steps: sorted, knee: knee?.speed, limitingFactor: "none (every step passed)",
                                   detail: steps.isEmpty ? "no step ran" : "the highest speed tried held every limit\(held); try higher speeds")

@@ -36,7 +36,10 @@ extension RunResult {
             let channels = c.channels.filter { $0.missingOnB > 0 }.count
             parts.append(missing == 0 ? "standby complete" : "standby missed \(missing) messages on \(channels) channel\(channels == 1 ? "" : "s")")
         }
-        if let k = capacity { parts.append("capacity: " + (k.knee.map { "knee ×\(TimeFormat.format($0, 2)), " } ?? "") + "limited by \(k.limitingFactor)") }
+        if let k = capacity {
+            // A ramp is meant to break: per target, how far it held — the question is which platform went further.
+            parts = [Self.targetKnees(k).joined(separator: "; ")] + (k.steps.isEmpty ? [] : ["the ramp stopped: \(k.limitingFactor)"])
+        }
         let lead: String
         switch verdict?.status {
         case .pass?: lead = capacity == nil ? "\(newName) keeps up" : "capacity measured"
@@ -47,5 +50,25 @@ extension RunResult {
         case nil: lead = "no verdict"
         }
         return parts.isEmpty ? lead : lead + ": " + parts.joined(separator: "; ")
+    }
+
+    /// Per target of a ramp: "new held every step to ×2.00" or "old held to ×1.50 (feedLatencyP99 broke
+    /// at ×1.63)" — its own knee, from the limits judged on it at each step in speed order.
+    static func targetKnees(_ c: CapacityResult) -> [String] {
+        let steps = c.steps.sorted { $0.speed < $1.speed }
+        let names = steps.first?.bench.sides.map(\.name) ?? []
+        return names.map { name in
+            var held: Double?
+            for step in steps {
+                let broken = step.limits.filter { $0.target == name && !$0.passed && $0.judged != false }
+                if let first = broken.first {
+                    let at = "×" + TimeFormat.format(step.speed, 2)
+                    return held.map { "\(name) held to ×\(TimeFormat.format($0, 2)) (\(first.limit) broke at \(at))" }
+                        ?? "\(name) broke \(first.limit) at the first step, \(at)"
+                }
+                held = step.speed
+            }
+            return held.map { "\(name) held every step to ×\(TimeFormat.format($0, 2))" } ?? "\(name): no step measured"
+        }
     }
 }

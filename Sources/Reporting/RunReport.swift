@@ -131,6 +131,20 @@ public enum RunReport {
         return chart
     }
 
+    /// The baseline's run-to-run bands of a leg's p50 and p99 per target, at their places on the
+    /// percentile axis (x = 1/(1−p)), in each target's colour.
+    static func baselineBands(_ r: RunResult, leg: String, targets: [String]) -> [(x: Double, low: Double, high: Double, color: String)] {
+        guard let judgements = r.verdict?.judgements else { return [] }
+        var out: [(x: Double, low: Double, high: Double, color: String)] = []
+        for (i, t) in targets.enumerated() {
+            for (figure, x) in [("latencyP50", 2.0), ("latencyP99", 100.0)] {
+                guard let j = judgements.first(where: { $0.metric == "\(leg).\(t).\(figure)" }), let low = j.bandLow, let high = j.bandHigh else { continue }
+                out.append((x, max(low, 1), max(high, 1), SVGChart.palette[i % SVGChart.palette.count]))
+            }
+        }
+        return out
+    }
+
     /// The latency limits of a leg as reference lines ("feedLatencyP99 limit 50.00 ms"), one per limit.
     static func limitLevels(_ r: RunResult, prefix: String) -> [(y: Double, label: String)] {
         var seen = Set<String>()
@@ -145,6 +159,8 @@ public enum RunReport {
             var chart = percentileChart("Feed latency by percentile (receive − scheduled send)",
                                         f.sides.compactMap { s in s.spectrum.map { (s.name, $0) } })
             chart.levels = limitLevels(r, prefix: "feedLatency")
+            chart.bands = baselineBands(r, leg: "feed", targets: f.sides.map(\.name))
+            if !chart.bands.isEmpty { chart.title += " · bars: baseline band" }
             out.append(chart)
             out.append(throughputChart(f))
             if f.sides.contains(where: { $0.intervals != nil }) { out.append(overTimeChart(f, host: r.host)) }
@@ -156,6 +172,8 @@ public enum RunReport {
             var chart = percentileChart("Gateway request → first response latency by percentile",
                                         names.compactMap { k in g[k]!.spectrum.map { (k, $0) } })
             chart.levels = limitLevels(r, prefix: "gatewayLatency")
+            chart.bands = baselineBands(r, leg: "gateway", targets: names)
+            if !chart.bands.isEmpty { chart.title += " · bars: baseline band" }
             out.append(chart)
         }
         if let c = r.compare {

@@ -24,6 +24,9 @@ struct SVGChart {
     var markers: [(x: Double, label: String)] = []
     /// Horizontal reference lines (y, label): limits, the baseline's level. The y range includes them.
     var levels: [(y: Double, label: String)] = []
+    /// Vertical bands (x, low, high, colour): the range a baseline predicts for a figure. The y range
+    /// includes them.
+    var bands: [(x: Double, low: Double, high: Double, color: String)] = []
     /// Tick labels for the x axis (value → text); default: numbers.
     var xTickText: ((Double) -> String)?
     var yTickText: ((Double) -> String)?
@@ -50,7 +53,11 @@ struct SVGChart {
         let top = self.top + Double(series.isEmpty ? 0 : row + 1) * 16
         func t(_ v: Double, _ log: Bool) -> Double { log ? log10(v) : v }
         var x0 = all.map { t($0.x, logX) }.min()!, x1 = all.map { t($0.x, logX) }.max()!
-        let ys = all.map(\.y) + levels.map(\.y).filter { !logY || $0 > 0 }
+        // A band reaching below every plotted value (a wide band's low end can be 0 or less) is drawn
+        // open at the lowest plotted value rather than stretching the axis.
+        let floorY = all.map(\.y).min()!
+        let bands = self.bands.map { (x: $0.x, low: max($0.low, floorY), high: max($0.high, floorY), color: $0.color) }
+        let ys = all.map(\.y) + (levels.map(\.y) + bands.flatMap { [$0.low, $0.high] }).filter { !logY || $0 > 0 }
         var y0 = logY ? ys.map { t($0, true) }.min()! : min(0, ys.min()!), y1 = ys.map { t($0, logY) }.max()!
         if x1 == x0 { x0 -= 1; x1 += 1 }
         if series.contains(where: \.bars) { let pad = (x1 - x0) * 0.06; x0 -= pad; x1 += pad }
@@ -95,6 +102,11 @@ struct SVGChart {
             // Labelled at the left: latency curves rise to the right.
             out += "<text x=\"\(f(left + 6))\" y=\"\(f(sy - 4))\" class=\"tick\">\(escape(l.label))</text>"
         }
+        for b in bands where (!logX || b.x > 0) && (!logY || b.low > 0) {
+            let top = py(b.high), bottom = py(b.low)
+            out += "<rect class=\"band\" x=\"\(f(px(b.x) - 6))\" y=\"\(f(top))\" width=\"12\" height=\"\(f(max(1, bottom - top)))\" "
+                + "fill=\"\(b.color)\" fill-opacity=\"0.25\" stroke=\"\(b.color)\"/>"
+        }
         for (i, s) in series.enumerated() {
             let points = s.points.filter { (!logX || $0.x > 0) && (!logY || $0.y > 0) }
             if s.bars {
@@ -115,7 +127,11 @@ struct SVGChart {
             }
             let l = legend[i]
             let baseline = legendTop + Double(l.row) * 16 + 8
-            out += "<rect class=\"legend\" x=\"\(f(l.x))\" y=\"\(f(baseline - 9))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            if s.dashed {
+                out += "<line class=\"legend\" x1=\"\(f(l.x - 2))\" y1=\"\(f(baseline - 4))\" x2=\"\(f(l.x + 12))\" y2=\"\(f(baseline - 4))\" stroke=\"\(s.color)\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/>"
+            } else {
+                out += "<rect class=\"legend\" x=\"\(f(l.x))\" y=\"\(f(baseline - 9))\" width=\"10\" height=\"10\" fill=\"\(s.color)\"/>"
+            }
             out += "<text x=\"\(f(l.x + 15))\" y=\"\(f(baseline))\" class=\"tick\">\(escape(s.name))</text>"
         }
         return out + "</svg>"

@@ -133,6 +133,11 @@ struct RunCommandTests {
         #expect(r.status == 1 && r.stdout.contains("FAIL  feedThroughput"), "\(r.stdout) \(r.stderr)")
         r = try CLI.run(["capacity", path, "--speeds", "1,2"])
         #expect(r.status == 1 && r.stdout.contains("knee: none") && r.stdout.contains("limited by target throughput"), "\(r.stdout) \(r.stderr)")
+        // The ramp's report says how far each target held, every step in a table.
+        let ramp = try String(contentsOfFile: directory + "/runs/run-4/report.html", encoding: .utf8)
+        #expect(ramp.contains("old broke feedThroughput at the first step, ×1.00") && ramp.contains("new broke feedThroughput at the first step"),
+                "\(ramp.prefix(800))")
+        #expect(ramp.contains("<th>offered msg/s</th>") && ramp.contains("broke a limit</td></tr>"))
         #expect(try CLI.run(["history", "--history", directory + "/history.sqlite"]).stdout.contains("run test · capacity"))
     }
 
