@@ -34,6 +34,10 @@ EXTERNAL = {
     "Histogram": "vocabulary",
     "Yams": "codecs",
     "GRDB": "results",
+    # SwiftNIO: the metrics endpoint's HTTP server, an engine (I/O).
+    "NIOCore": "engines",
+    "NIOPosix": "engines",
+    "NIOHTTP1": "engines",
     "ArgumentParser": "CLI",
 }
 # System modules, allowed everywhere.

@@ -49,12 +49,15 @@ extension FeedMatcher {
             }
         }
         out.intervals = slices.enumerated().map { i, s in
-            IntervalSample(startNs: Int64(i) * width, spanNs: width, count: s.response.totalCount,
+            var sample = IntervalSample(startNs: Int64(i) * width, spanNs: width, count: s.response.totalCount,
                            p50: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(50),
                            p99: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(99),
                            platformP99: s.platform.totalCount == 0 ? nil : s.platform.valueAtPercentile(99),
                            histogram: s.response.totalCount == 0 ? nil : s.response.base64V2Compressed,
                            latenessP99: s.lateness.totalCount == 0 ? nil : s.lateness.valueAtPercentile(99))
+            sample.platformHistogram = s.platform.totalCount == 0 ? nil : s.platform.base64V2Compressed
+            sample.latenessHistogram = s.lateness.totalCount == 0 ? nil : s.lateness.base64V2Compressed
+            return sample
         }
         return out
     }

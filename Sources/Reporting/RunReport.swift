@@ -379,9 +379,9 @@ public enum RunReport {
     /// `compare.lag.ch<i>`). Nil when no series has a histogram.
     public static func hlog(_ r: RunResult) -> String? {
         var log = HistogramLog(startRealtimeNs: r.started.ns, comment: "[Rehearse \(r.scenario): response time in ns per slice of the schedule]")
-        func add(_ tag: String, _ intervals: [IntervalSample]?) {
+        func add(_ tag: String, _ intervals: [IntervalSample]?, _ histogram: (IntervalSample) -> String? = { $0.histogram }) {
             for i in intervals ?? [] {
-                guard let text = i.histogram, let interval = HistogramLog.Interval(tag: tag, startNs: i.startNs, lengthNs: i.spanNs, encoded: text)
+                guard let text = histogram(i), let interval = HistogramLog.Interval(tag: tag, startNs: i.startNs, lengthNs: i.spanNs, encoded: text)
                 else { continue }
                 log.intervals.append(interval)
             }
@@ -394,9 +394,15 @@ public enum RunReport {
         let runLength = max(1, r.finished.ns - r.started.ns)
         for s in r.feed?.sides ?? [] {
             add("feed.\(s.name)", s.intervals)
-            let length = s.intervals.map { $0.reduce(0) { $0 + $1.spanNs } } ?? runLength
-            whole("feed.\(s.name).platform", s.platformHistogram, length)
-            whole("feed.\(s.name).lateness", s.latenessHistogram, length)
+            // Per slice where the result has them (this version on), else one line for the leg.
+            if s.intervals?.contains(where: { $0.platformHistogram != nil }) == true {
+                add("feed.\(s.name).platform", s.intervals) { $0.platformHistogram }
+                add("feed.\(s.name).lateness", s.intervals) { $0.latenessHistogram }
+            } else {
+                let length = s.intervals.map { $0.reduce(0) { $0 + $1.spanNs } } ?? runLength
+                whole("feed.\(s.name).platform", s.platformHistogram, length)
+                whole("feed.\(s.name).lateness", s.latenessHistogram, length)
+            }
         }
         for (name, g) in (r.gateway ?? [:]).sorted(by: { $0.key < $1.key }) {
             add("gateway.\(name)", g.intervals)

@@ -140,6 +140,9 @@ public struct IntervalSample: Codable, Sendable, Equatable {
     public var histogram: String?
     /// The sender's lateness p99 in the slice (actual − scheduled send): the test host's share.
     public var latenessP99: UInt64?
+    /// The slice's whole platform-time and sender-lateness histograms (feed; encoded as `histogram`).
+    public var platformHistogram: String?
+    public var latenessHistogram: String?
 
     /// Memberwise.
     public init(startNs: Int64, spanNs: Int64, count: UInt64, p50: UInt64?, p99: UInt64?, platformP99: UInt64?, histogram: String? = nil,
