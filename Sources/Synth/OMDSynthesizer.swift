@@ -180,7 +180,7 @@ public struct OMDSynthesizer {
             }
             marketEvent(channel: channel, at: t)
             events += 1
-            if let progress, events & 0xFFFF == 0 {
+            if let progress, events & 0xFFF == 0 {
                 progress.set(completed: c.packetLimit != nil ? written : Int(t - start))
             }
             if events & 1023 == 0 {

@@ -10,6 +10,12 @@ final class Background: @unchecked Sendable {
     /// Standard error, when asked for (read it after ``wait(limit:)``).
     let err: Pipe?
 
+    /// Standard output, read as it comes (a child blocked on a full pipe would look like a hang);
+    /// written by the reading thread before it signals `drained`, read after waiting for it.
+    private final class Collected: @unchecked Sendable { var data = Data() }
+    private let output = Collected()
+    private let drained = DispatchSemaphore(value: 0)
+
     init(_ arguments: [String], keepStandardError: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: CLI.executable)
         process.arguments = arguments
@@ -17,6 +23,12 @@ final class Background: @unchecked Sendable {
         err = keepStandardError ? Pipe() : nil
         process.standardError = err ?? FileHandle.nullDevice
         try process.run()
+        let handle = out.fileHandleForReading
+        Thread { [output, drained] in
+            let data = handle.readDataToEndOfFile()
+            output.data = data
+            drained.signal()
+        }.start()
     }
 
     /// What it wrote on standard error (after it exited).
@@ -39,7 +51,8 @@ final class Background: @unchecked Sendable {
             Issue.record("rehearse \(process.arguments ?? []) did not exit within \(limit) s; killed")
             kill(process.processIdentifier, SIGKILL)
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
+        let data = output.data
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
@@ -122,6 +135,15 @@ struct ReplayCommandTests {
         usleep(300_000)
         let r = try CLI.run(["gateway", path, "--new", "127.0.0.1:\(port)", "--speed", "5", "--json"])
         let refused = try CLI.run(["gateway", path, "--old", "127.0.0.1:\(port + 1)", "--json"])
+        // On a terminal: requests sent of all, rate and ETA on one line, erased before the table (600
+        // requests over 0.2 s at ×0.4: half a second, several 100 ms ticks).
+        let command = ([CLI.executable, "gateway", path, "--new", "127.0.0.1:\(port)", "--speed", "0.4"]).map { "'\($0)'" }.joined(separator: " ")
+        let tty = try CLI.run(["-qefc", command, "/dev/null"], executable: "/usr/bin/script")
+        #expect([0, 5].contains(tty.status), "\(tty.stdout)")
+        #expect(tty.stdout.contains("\r\u{1B}[Kgateway  sent ") && tty.stdout.contains(" requests  ") && tty.stdout.contains(" req/s  ETA "),
+                "\(tty.stdout.prefix(600))")
+        let afterLast = tty.stdout.components(separatedBy: "gateway  sent ").last ?? ""
+        #expect(afterLast.contains("\r\u{1B}[K"), "\(afterLast.prefix(300))")
         let (status, output) = gateway.interrupt()
         _ = refusing.interrupt()
         #expect(r.status == 0, "\(r.stderr)")
@@ -131,7 +153,7 @@ struct ReplayCommandTests {
         let types = try #require(result["byType"] as? [[String: Any]])
         #expect(types.map { $0["answered"] as? Int ?? 0 }.reduce(0, +) == 600)
         #expect(types.allSatisfy { $0["timeouts"] as? Int == 0 })
-        #expect((try json(output))["applicationMessages"] as? Int == 600)
+        #expect((try json(output))["applicationMessages"] as? Int == 1200, "600 from each of the two replays into it")
         #expect(refused.status == 4)
         #expect(refused.stderr.contains("not in session"))
         try? FileManager.default.removeItem(atPath: directory)
@@ -290,6 +312,12 @@ struct ReplayCommandTests {
         #expect(afterLast.contains("\r\u{1B}[K") && afterLast.contains("wrote \(directory)/big.pcap: 150,000 packets"), "\(afterLast.prefix(400))")
         let piped = try CLI.run(arguments)
         #expect(piped.status == 0 && !piped.stderr.contains("ETA") && !piped.stdout.contains("\u{1B}["), "\(piped.stderr)")
+        // compare of the same capture on a terminal: its share read and rate, erased before the report.
+        let compare = ([CLI.executable, "compare", directory + "/big.pcap", "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24"])
+            .map { "'\($0)'" }.joined(separator: " ")
+        let compared = try CLI.run(["-qefc", compare, "/dev/null"], executable: "/usr/bin/script")
+        #expect(compared.status == 0, "\(compared.stdout.suffix(600))")
+        #expect(compared.stdout.contains("compare  ") && compared.stdout.contains("%  ") && compared.stdout.contains("/s"), "\(compared.stdout.prefix(600))")
     }
 
     @Test("bench against two sim feed processes: conservation per side, and a Ctrl-C'd simulator reports")
