@@ -117,7 +117,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary files, synthesized captures, simulators in process).
         .target(name: "TestSupport", dependencies: ["Vocabulary", "Synth", "Simulators", "Transport"], path: "Tests/TestSupport",
                 swiftSettings: strict),
-        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Vocabulary", "Capture", "Synth", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Vocabulary", "Capture", "Synth", "MarketData", "Measure", "Engines"], swiftSettings: strict),
         .testTarget(name: "MarketDataTests", dependencies: ["TestSupport", "Vocabulary", "MarketData", "Capture"], swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["TestSupport", "Vocabulary", "Transport", "Capture"], swiftSettings: strict),
         .testTarget(name: "ScenarioTests", dependencies: ["Vocabulary", "Scenario", "Capture"], swiftSettings: strict),

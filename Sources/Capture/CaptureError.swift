@@ -30,6 +30,8 @@ public struct CaptureError: Error, Sendable, Equatable, CustomStringConvertible 
         case unsupportedResolution
         /// A timestamp that does not fit in Int64 nanoseconds since 1970 (years beyond 2262).
         case timestampOutOfRange
+        /// A link-type word libpcap refuses (reserved bits set).
+        case unsupportedLinkType
         /// gzip data that zlib rejects.
         case corruptCompression
     }
@@ -62,6 +64,12 @@ public struct CaptureWarning: Sendable, Equatable, CustomStringConvertible {
         case truncatedLastRecord
         /// A gzip stream ends without its trailer.
         case truncatedCompression
+        /// Records longer than their snapshot length (read whole, as libpcap and Wireshark do).
+        case oversizedRecords
+        /// Timestamps that cannot be represented in 64-bit nanoseconds since 1970.
+        case timestampOutOfRange
+        /// Simple Packet Blocks, which carry no timestamp.
+        case noTimestamp
     }
     public let kind: Kind
     public let path: String

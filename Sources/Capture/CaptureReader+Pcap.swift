@@ -7,16 +7,26 @@ extension CaptureReader {
         let header = window(at: 0)
         let major = header.getUInt16(at: 4, bigEndian: bigEndian)!
         let minor = header.getUInt16(at: 6, bigEndian: bigEndian)!
-        guard major == 2 else {
-            throw error(.unsupportedVersion, 4, "pcap version \(major).\(minor) is not supported (2.x is)")
+        // As libpcap: versions 2.0 to 2.4, and 543.0 (DG/UX tcpdump).
+        guard (major == 2 && minor <= 4) || (major == 543 && minor == 0) else {
+            throw error(.unsupportedVersion, 4, "unsupported pcap savefile version \(major).\(minor) (libpcap reads 2.0 to 2.4)")
         }
         let snaplen = header.getUInt32(at: 16, bigEndian: bigEndian)!
         let linkField = header.getUInt32(at: 20, bigEndian: bigEndian)!
+        // The link-type word: FCS length in bits 28–31 and its flag in bit 26 (ignored, as by libpcap),
+        // bits 16–25 reserved: libpcap refuses a file that sets them.
+        if linkField & 0x03FF_0000 != 0 {
+            throw error(.unsupportedLinkType, 20, "link-type field 0x\(String(linkField, radix: 16)) sets reserved bits 16–25 "
+                        + "(libpcap: \"savefile linktype reserved field not zero\")")
+        }
         self.bigEndian = bigEndian
         fractionMultiplier = nanosecond ? 1 : 1000
         recordHeaderLength = modified ? 24 : 16
         // snaplen 0 (seen from some writers) means "no limit"; the record length is still bounded.
         snapLimit = snaplen == 0 ? CaptureSource.maxRecordLength : Int(min(snaplen, UInt32(CaptureSource.maxRecordLength)))
+        // A record may exceed the snapshot length (segmentation offload, writers that miscount) up to
+        // libpcap's maximum, or up to the declared snapshot length when that is larger.
+        recordLimit = max(Self.maximumRecordLength, snapLimit)
         pcapLinkType = LinkType(rawValue: linkField & 0xFFFF)
         let scale = nanosecond ? TimestampScale.nanoseconds : .microseconds
         let interface = InterfaceDescription(linkType: pcapLinkType, snapLength: Int(snaplen), timestampScale: scale,
@@ -40,8 +50,11 @@ extension CaptureReader {
         var record = window(at: offset)
         let captured = Int(record.getUInt32(at: 8, bigEndian: bigEndian).unsafelyUnwrapped)
         if _slowPath(captured > snapLimit) {
-            throw error(.badCapturedLength, offset,
-                        "record captured length \(captured) exceeds the snapshot length \(snapLimit)")
+            if captured > recordLimit {
+                throw error(.badCapturedLength, offset, "record captured length \(captured) is bigger than the snapshot length \(snapLimit) "
+                            + "and than libpcap's maximum of \(Self.maximumRecordLength)")
+            }
+            noteOversized(offset: offset, captured: captured, snapLength: snapLimit)
         }
         let total = headerLength &+ captured
         if _slowPath(offset &+ total > windowEnd) {
@@ -59,5 +72,10 @@ extension CaptureReader {
             originalLength: original, linkType: pcapLinkType, interfaceIndex: 0,
             data: record.getSlice(at: headerLength, count: captured).unsafelyUnwrapped,
             recordOffset: offset, dataOffset: offset &+ headerLength)
+    }
+
+    @usableFromInline mutating func noteOversized(offset: Int, captured: Int, snapLength: Int) {
+        oversizedRecords += 1
+        if firstOversized == nil { firstOversized = (offset, captured, snapLength) }
     }
 }

@@ -42,8 +42,9 @@ extension CaptureReader {
         try checkTrailer(block, length: length, offset: offset, bigEndian: big)
         let major = block.getUInt16(at: 12, bigEndian: big)!
         let minor = block.getUInt16(at: 14, bigEndian: big)!
-        guard major == 1 else {
-            throw error(.unsupportedVersion, offset, "pcapng version \(major).\(minor) is not supported (1.x is)")
+        // As libpcap: 1.0, and 1.2 (written by some tools); 1.1 and other versions are refused.
+        guard major == 1 && (minor == 0 || minor == 2) else {
+            throw error(.unsupportedVersion, offset, "unsupported pcapng savefile version \(major).\(minor) (libpcap reads 1.0 and 1.2)")
         }
         var section = SectionInfo(offset: offset, bigEndian: big, majorVersion: major, minorVersion: minor)
         var options = PcapngOptions(block.getSlice(at: 24, count: length - 28)!, bigEndian: big)
@@ -186,11 +187,20 @@ extension CaptureReader {
         }
         let interface = interfaces[interfaceIndex]
         if _slowPath(interface.snapLength != 0 && captured > interface.snapLength) {
-            throw error(.badCapturedLength, offset,
-                        "captured length \(captured) exceeds interface \(interfaceIndex)'s snapshot length \(interface.snapLength)")
+            if captured > max(Self.maximumRecordLength, interface.snapLength) {
+                throw error(.badCapturedLength, offset, "captured length \(captured) is bigger than interface \(interfaceIndex)'s snapshot length "
+                            + "\(interface.snapLength) and than libpcap's maximum of \(Self.maximumRecordLength)")
+            }
+            noteOversized(offset: offset, captured: captured, snapLength: interface.snapLength)
         }
-        guard let timestamp = interface.timestampScale.nanoseconds(high << 32 | low) else {
-            throw error(.timestampOutOfRange, offset, "timestamp does not fit in 64-bit nanoseconds since 1970")
+        var timestamp = lastTimestamp, hasTimestamp = true
+        if let t = interface.timestampScale.nanoseconds(high << 32 | low) {
+            timestamp = t
+            lastTimestamp = t
+        } else {
+            // Wireshark reads such a packet; libpcap reads it and cannot convert its time.
+            noteOutOfRange(offset: offset)
+            hasTimestamp = false
         }
         return CapturedPacket(
             timestamp: timestamp, originalLength: original, linkType: interface.linkType,
@@ -198,11 +208,12 @@ extension CaptureReader {
             data: block.getSlice(at: headerLength, count: captured).unsafelyUnwrapped,
             recordOffset: offset, dataOffset: offset &+ headerLength,
             options: block.getSlice(at: headerLength &+ padded, count: length &- 4 &- headerLength &- padded).unsafelyUnwrapped,
-            optionsBigEndian: big)
+            optionsBigEndian: big, hasTimestamp: hasTimestamp)
     }
 
-    /// Simple Packet Block (type 3): interface 0, no timestamp (reported as 0), captured length
-    /// = min(original length, snapshot length, room in the block).
+    /// Simple Packet Block (type 3): interface 0, no timestamp (given the previous packet's, with
+    /// `hasTimestamp` false, and counted), captured length = min(original length, snapshot length,
+    /// room in the block).
     @usableFromInline mutating func simplePacket(_ block: ByteView, length: Int, offset: Int) throws(CaptureError) -> CapturedPacket {
         guard length >= 16 else {
             throw error(.badBlockLength, offset, "Simple Packet Block length \(length) is below its minimum of 16")
@@ -213,7 +224,15 @@ extension CaptureReader {
         let original = Int(block.getUInt32(at: 8, bigEndian: bigEndian)!)
         var captured = min(original, length - 16)
         if interface.snapLength != 0 { captured = min(captured, interface.snapLength) }
-        return CapturedPacket(timestamp: 0, originalLength: original, linkType: interface.linkType, interfaceIndex: 0,
-                              data: block.getSlice(at: 12, count: captured)!, recordOffset: offset, dataOffset: offset + 12)
+        packetsWithoutTimestamp += 1
+        if firstWithoutTimestamp == nil { firstWithoutTimestamp = offset }
+        return CapturedPacket(timestamp: lastTimestamp, originalLength: original, linkType: interface.linkType, interfaceIndex: 0,
+                              data: block.getSlice(at: 12, count: captured)!, recordOffset: offset, dataOffset: offset + 12,
+                              hasTimestamp: false)
+    }
+
+    @usableFromInline mutating func noteOutOfRange(offset: Int) {
+        timestampsOutOfRange += 1
+        if firstOutOfRange == nil { firstOutOfRange = offset }
     }
 }

@@ -34,6 +34,22 @@ public struct CaptureReader: ~Copyable {
     /// pcapng blocks skipped by length (name resolution, statistics, custom and unknown blocks).
     @usableFromInline var _blocksSkipped: Int
     public var blocksSkipped: Int { _blocksSkipped }
+    /// Records longer than their snapshot length, read whole as libpcap and Wireshark do (up to
+    /// ``maximumRecordLength``), and where the first one is.
+    public internal(set) var oversizedRecords: Int = 0
+    @usableFromInline var firstOversized: (offset: Int, captured: Int, snapLength: Int)?
+    /// Packets whose timestamp cannot be represented (kept, read at the previous packet's time).
+    public internal(set) var timestampsOutOfRange: Int = 0
+    @usableFromInline var firstOutOfRange: Int?
+    /// Simple Packet Blocks: packets without a timestamp (read at the previous packet's time).
+    public internal(set) var packetsWithoutTimestamp: Int = 0
+    @usableFromInline var firstWithoutTimestamp: Int?
+    /// The last timestamp read (what a packet without one of its own is given).
+    @usableFromInline var lastTimestamp: Int64 = 0
+
+    /// The longest record libpcap reads whatever the snapshot length says (its maximum snapshot
+    /// length for ordinary link types); longer is an error unless the header declares a larger snapshot.
+    public static var maximumRecordLength: Int { 262_144 }
 
     @usableFromInline let source: CaptureSource
     @usableFromInline var base: UnsafeRawPointer?
@@ -48,6 +64,8 @@ public struct CaptureReader: ~Copyable {
     @usableFromInline var fractionMultiplier: Int64
     @usableFromInline var recordHeaderLength: Int
     @usableFromInline var snapLimit: Int
+    /// The longest record accepted (``maximumRecordLength`` or the declared snapshot length).
+    @usableFromInline var recordLimit: Int = 262_144
     @usableFromInline var pcapLinkType: LinkType
 
     /// How far behind its position a pass releases a mapped capture's pages (32 MiB): far enough that
@@ -137,8 +155,29 @@ public struct CaptureReader: ~Copyable {
     /// A copyable snapshot of what the reader has learned about the file so far.
     public var summary: CaptureSummary {
         CaptureSummary(format: format, interfaces: interfaces, allInterfaces: allInterfaces, sections: sections,
-                       warnings: warnings, isCompressed: isCompressed, fileSize: fileSize, bytesConsumed: position,
+                       warnings: warnings + policyWarnings, isCompressed: isCompressed, fileSize: fileSize, bytesConsumed: position,
                        blocksSkipped: blocksSkipped)
+    }
+
+    /// One warning per reader policy that applied (counted, with where it first did).
+    var policyWarnings: [CaptureWarning] {
+        var out: [CaptureWarning] = []
+        if let o = firstOversized {
+            out.append(CaptureWarning(.oversizedRecords, path: path, offset: o.offset,
+                                      "\(oversizedRecords) record(s) longer than their snapshot length, read whole as libpcap and Wireshark do "
+                                      + "(the first: \(o.captured) bytes over a snapshot length of \(o.snapLength), e.g. segmentation offload)"))
+        }
+        if let o = firstOutOfRange {
+            out.append(CaptureWarning(.timestampOutOfRange, path: path, offset: o,
+                                      "\(timestampsOutOfRange) packet(s) with a timestamp beyond 64-bit nanoseconds since 1970: kept, "
+                                      + "read at the previous packet's time, left out of first/last and rates"))
+        }
+        if let o = firstWithoutTimestamp {
+            out.append(CaptureWarning(.noTimestamp, path: path, offset: o,
+                                      "\(packetsWithoutTimestamp) Simple Packet Block(s), which carry no timestamp: read at the previous packet's "
+                                      + "time, left out of first/last and rates"))
+        }
+        return out
     }
 
     /// Bytes of the (uncompressed) capture consumed so far.

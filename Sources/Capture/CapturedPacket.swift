@@ -5,8 +5,13 @@ import Vocabulary
 /// copied; building a `CapturedPacket` costs a few loads.
 @frozen
 public struct CapturedPacket {
-    /// Capture timestamp in nanoseconds since 1970-01-01 UTC, exact for the file's resolution.
+    /// Capture timestamp in nanoseconds since 1970-01-01 UTC, exact for the file's resolution. A packet
+    /// without one of its own (``hasTimestamp`` false) carries the previous packet's, so a replay places
+    /// it there (0 before any packet had one).
     public var timestamp: Int64
+    /// False for a Simple Packet Block (no timestamp in the format) and for a timestamp that cannot be
+    /// represented as 64-bit nanoseconds since 1970: keep such packets out of first/last and rates.
+    public var hasTimestamp: Bool
     /// Length of the packet on the wire (may exceed `data.count` when the capture was snapped).
     public var originalLength: Int
     /// pcapng interface index within its section (0 for classic pcap).
@@ -26,8 +31,10 @@ public struct CapturedPacket {
 
     @inlinable
     public init(timestamp: Int64, originalLength: Int, linkType: LinkType, interfaceIndex: Int, data: ByteView,
-                recordOffset: Int, dataOffset: Int, options: ByteView = .empty, optionsBigEndian: Bool = false) {
+                recordOffset: Int, dataOffset: Int, options: ByteView = .empty, optionsBigEndian: Bool = false,
+                hasTimestamp: Bool = true) {
         self.timestamp = timestamp
+        self.hasTimestamp = hasTimestamp
         self.originalLength = originalLength
         self.linkType = linkType
         self.interfaceIndex = interfaceIndex

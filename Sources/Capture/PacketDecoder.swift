@@ -71,11 +71,12 @@ public enum PacketDecoder {
             if let plain = plainEthernetIPv4UDP(data) { return plain }
             return ethernet(data)
         case 113:
+            // Linux cooked capture: a tag the kernel did not strip follows the header (protocol 0x8100).
             guard let proto = data.getUInt16BE(at: 14) else { return DecodedPacket(status: .truncated) }
-            return network(data, etherType: proto, at: 16)
+            return tagged(data, etherType: proto, at: 16)
         case 276:
             guard let proto = data.getUInt16BE(at: 0), data.count >= 20 else { return DecodedPacket(status: .truncated) }
-            return network(data, etherType: proto, at: 20)
+            return tagged(data, etherType: proto, at: 20)
         case 101, 12, 14:
             guard let first = data.getUInt8(at: 0) else { return DecodedPacket(status: .truncated) }
             switch first >> 4 {
@@ -110,8 +111,16 @@ public enum PacketDecoder {
 
     @inlinable @inline(__always)
     static func ethernet(_ data: ByteView) -> DecodedPacket {
-        guard var etherType = data.getUInt16BE(at: 12) else { return DecodedPacket(status: .truncated) }
-        var offset = 14
+        guard let etherType = data.getUInt16BE(at: 12) else { return DecodedPacket(status: .truncated) }
+        return tagged(data, etherType: etherType, at: 14)
+    }
+
+    /// The network layer after any 802.1Q / 802.1ad / QinQ tags starting at `offset` (Ethernet, and
+    /// Linux SLL/SLL2 whose protocol is a tag), with the outermost tag's VLAN id.
+    @inlinable @inline(__always)
+    static func tagged(_ data: ByteView, etherType first: UInt16, at start: Int) -> DecodedPacket {
+        var etherType = first
+        var offset = start
         var tags: UInt8 = 0
         var vlan: UInt16 = 0
         while etherType == 0x8100 || etherType == 0x88A8 || etherType == 0x9100 {

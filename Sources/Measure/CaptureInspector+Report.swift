@@ -6,7 +6,9 @@ extension CaptureInspector {
     /// Ends the pass and builds the report: the figures gathered, and the fault that ended it if any.
     package mutating func report(path: String, reader: CaptureSummary?, failure: CaptureError?) -> FileReport {
         finish()
-        let span: Int64? = packets > 0 ? lastTimestamp &- firstTimestamp : nil
+        // Times from the packets that have one of their own (not Simple Packet Blocks, not timestamps out of range).
+        let timed = packets > decode.untimed && firstTimestamp <= lastTimestamp
+        let span: Int64? = timed ? lastTimestamp &- firstTimestamp : nil
         func perSecond(_ count: UInt64, _ span: Int64?) -> Double? {
             guard let span, span > 0 else { return nil }
             return Double(count) * 1e9 / Double(span)
@@ -29,12 +31,13 @@ extension CaptureInspector {
                 totals.unknownMessages += omd.unknownMessages
                 totals.errors += omd.totalErrors
             }
-            let streamSpan = s.lastTimestamp &- s.firstTimestamp
+            let streamTimed = s.firstTimestamp <= s.lastTimestamp
+            let streamSpan = streamTimed ? s.lastTimestamp &- s.firstTimestamp : 0
             streams.append(StreamReport(
                 protocol: s.key.protocolName, source: s.key.source.description, sourcePort: s.key.sourcePort,
                 destination: s.key.destination.description, destinationPort: s.key.destinationPort,
                 packets: s.packets, bytes: s.bytes, payloadBytes: s.payloadBytes,
-                first: TimePoint(s.firstTimestamp), last: TimePoint(s.lastTimestamp), spanNs: streamSpan,
+                first: streamTimed ? TimePoint(s.firstTimestamp) : nil, last: streamTimed ? TimePoint(s.lastTimestamp) : nil, spanNs: streamSpan,
                 averagePacketsPerSecond: perSecond(s.packets, streamSpan),
                 peaks: s.windows.all.map(PeakReport.init), omd: omd))
         }
@@ -71,11 +74,11 @@ extension CaptureInspector {
             sections: sections, sectionComments: comments, interfaces: interfaces,
             linkTypes: linkTypes.map { LinkTypeCount(linkType: $0.0.rawValue, name: $0.0.name, packets: $0.1) },
             packets: packets, bytes: bytes, capturedBytes: capturedBytes,
-            first: packets > 0 ? TimePoint(firstTimestamp) : nil,
-            last: packets > 0 ? TimePoint(lastTimestamp) : nil,
-            spanNs: span, averagePacketsPerSecond: perSecond(packets, span),
+            first: timed ? TimePoint(firstTimestamp) : nil,
+            last: timed ? TimePoint(lastTimestamp) : nil,
+            spanNs: span, averagePacketsPerSecond: perSecond(packets - decode.untimed, span),
             averageBitsPerSecond: perSecond(bytes * 8, span),
-            peaks: packets > 0 ? windows.all.map(PeakReport.init) : [],
+            peaks: timed ? windows.all.map(PeakReport.init) : [],
             decode: decode, filter: options.filter?.expression, streams: streams,
             omdTotals: totals.streams > 0 ? totals : nil, warnings: warnings,
             error: failure.map { IssueReport(kind: $0.kind.rawValue, offset: $0.offset, message: $0.description) },

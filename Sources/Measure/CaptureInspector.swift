@@ -22,10 +22,11 @@ public struct StreamAccumulator: Sendable {
 
     /// Counts one packet; returns the stream's OMD state and index (one array access per packet).
     @inline(__always)
-    mutating func record(_ timestamp: Int64, wire: Int, payload: Int) -> (UInt8, Int) {
+    mutating func record(_ timestamp: Int64, wire: Int, payload: Int, timed: Bool = true) -> (UInt8, Int) {
         packets &+= 1
         bytes &+= UInt64(truncatingIfNeeded: wire)
         payloadBytes &+= UInt64(truncatingIfNeeded: payload)
+        guard _fastPath(timed) else { return (omdState, omdIndex) }  // no time of its own: counted, not timed
         if timestamp < firstTimestamp { firstTimestamp = timestamp }
         if timestamp > lastTimestamp { lastTimestamp = timestamp }
         windows.add(timestamp, bytes: wire)
@@ -46,6 +47,9 @@ public struct DecodeCounts: Sendable, Equatable, Codable {
     public var malformed: UInt64 = 0
     /// Packets whose timestamp is earlier than the packet before them.
     public var timestampRegressions: UInt64 = 0
+    /// Packets without a time of their own (Simple Packet Blocks, timestamps out of range): counted,
+    /// not in first/last or the rates.
+    public var untimed: UInt64 = 0
     /// Packets the `--filter` expression rejected.
     public var filteredOut: UInt64 = 0
     /// Packets with a pcapng comment option.
@@ -118,7 +122,7 @@ public struct CaptureInspector: ~Copyable {
     /// packet stays in registers; anything else takes ``addGeneral(_:)``, with the same result.
     @inline(__always)
     public mutating func add(_ packet: CapturedPacket) {
-        if _fastPath(!hasFilter && packet.options.isEmpty && packet.linkType.rawValue == 1),
+        if _fastPath(!hasFilter && packet.options.isEmpty && packet.linkType.rawValue == 1 && packet.hasTimestamp),
            let frame = PlainIPv4UDPFrame(packet.data), let index = flowCache.find(frame) {
             accountCounters(packet)
             countLinkType(packet.linkType)
@@ -139,13 +143,13 @@ public struct CaptureInspector: ~Copyable {
             guard let index = streamIndex(frame) else { return }
             accountStream(index, isUDP: true, timestamp: packet.timestamp, wire: packet.originalLength,
                           declared: frame.declaredPayloadLength, payload: frame.payload,
-                          payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset)
+                          payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset, timed: packet.hasTimestamp)
             return
         }
         guard let decoded = decodeGeneral(packet), let index = streamIndex(decoded.flow) else { return }
         accountStream(index, isUDP: decoded.flow.ipProtocol == 17, timestamp: packet.timestamp,
                       wire: packet.originalLength, declared: decoded.declaredPayloadLength, payload: decoded.payload,
-                      payloadOffset: packet.dataOffset &+ decoded.payloadOffset)
+                      payloadOffset: packet.dataOffset &+ decoded.payloadOffset, timed: packet.hasTimestamp)
     }
 
     /// File-wide figures (totals, peaks, link types, pcapng comments); false when the filter rejects the packet.
@@ -170,6 +174,9 @@ public struct CaptureInspector: ~Copyable {
         packets &+= 1
         bytes &+= UInt64(truncatingIfNeeded: wire)
         capturedBytes &+= UInt64(truncatingIfNeeded: packet.data.count)
+        // A packet without a time of its own (a Simple Packet Block, a timestamp out of range) is
+        // counted but kept out of first/last, the order check and the rate windows.
+        guard _fastPath(packet.hasTimestamp) else { decode.untimed &+= 1; return }
         if timestamp < firstTimestamp { firstTimestamp = timestamp }
         if timestamp > lastTimestamp { lastTimestamp = timestamp }
         if _slowPath(timestamp < previousTimestamp) { decode.timestampRegressions &+= 1 }
@@ -221,8 +228,8 @@ public struct CaptureInspector: ~Copyable {
     /// `payloadOffset` locates the payload in the capture for an OMD worker thread.
     @inline(__always)
     mutating func accountStream(_ index: Int, isUDP: Bool, timestamp: Int64, wire: Int, declared: Int, payload: ByteView,
-                                payloadOffset: Int) {
-        let (state, omdIndex) = store[index].record(timestamp, wire: wire, payload: declared)
+                                payloadOffset: Int, timed: Bool = true) {
+        let (state, omdIndex) = store[index].record(timestamp, wire: wire, payload: declared, timed: timed)
 
         guard isUDP, options.decodeOMD else { return }
         switch state {

@@ -145,8 +145,9 @@ public struct StreamReport: Codable, Sendable, Equatable {
     public var packets: UInt64
     public var bytes: UInt64
     public var payloadBytes: UInt64
-    public var first: TimePoint
-    public var last: TimePoint
+    /// First and last packet time; absent when no packet of the stream had a time of its own.
+    public var first: TimePoint?
+    public var last: TimePoint?
     public var spanNs: Int64
     public var averagePacketsPerSecond: Double?
     public var peaks: [PeakReport]

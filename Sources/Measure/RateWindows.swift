@@ -15,9 +15,10 @@ public struct PeakWindow: Sendable, Equatable {
     /// Peak bits per second implied by the busiest window (by bytes).
     public var peakBitsPerSecond: Double { Double(peakBytes) * 8e9 / Double(size) }
 
+    /// The busiest window; of equal ones the earliest, whatever order they are offered in.
     fileprivate mutating func offer(count: UInt64, bytes: UInt64, start: Int64) {
-        if count > peakCount { peakCount = count; peakCountStart = start }
-        if bytes > peakBytes { peakBytes = bytes; peakBytesStart = start }
+        if count > peakCount || (count == peakCount && count > 0 && start < peakCountStart) { peakCount = count; peakCountStart = start }
+        if bytes > peakBytes || (bytes == peakBytes && bytes > 0 && start < peakBytesStart) { peakBytes = bytes; peakBytesStart = start }
     }
 }
 
@@ -26,7 +27,8 @@ public struct PeakWindow: Sendable, Equatable {
 ///
 /// Because aligned windows nest exactly (ten 1 ms windows make a 10 ms window, and so on), a packet
 /// only touches the 1 ms bucket — a compare and two adds; each coarser bucket is fed when the finer
-/// one closes. A timestamp that goes backwards is counted in the current bucket.
+/// one closes. A timestamp up to a second behind the current bucket is counted in it; one further
+/// back starts new buckets where it is (each level closes a bucket whenever a packet falls outside it).
 public struct RateWindows: Sendable {
     public static let sizes: [Int64] = [1_000_000_000, 100_000_000, 10_000_000, 1_000_000]
     @usableFromInline var end: Int64 = .min       // end of the current 1 ms bucket
@@ -42,15 +44,50 @@ public struct RateWindows: Sendable {
 
     @inlinable @inline(__always)
     public mutating func add(_ timestamp: Int64, bytes b: Int) {
-        if _slowPath(timestamp >= end) { roll(timestamp) }
+        // Time going back by a second or more (after a packet decades ahead; a clock step) leaves the
+        // current windows: see ``roll(_:)``. Smaller steps back (interfaces merged slightly out of
+        // order) count in the current 1 ms window.
+        if _slowPath(timestamp >= end || timestamp < end &- 1_001_000_000) { roll(timestamp) }
         count &+= 1
         bytes &+= UInt64(truncatingIfNeeded: b)
     }
 
+    /// The open buckets left by a jump of a second or more: a jump back into them resumes them, so
+    /// one packet decades ahead (or behind) neither splits the windows it interrupted nor moves them.
+    var parked: (end: Int64, count: UInt64, bytes: UInt64, open: [(start: Int64, count: UInt64, bytes: UInt64)])?
+
     @usableFromInline
     mutating func roll(_ timestamp: Int64) {
-        closeMillisecond()
+        let jump = end != .min && (timestamp >= end &+ 1_000_000_000 || timestamp < end &- 1_001_000_000)
+        guard jump else {
+            closeMillisecond()
+            end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
+            return
+        }
+        let current = (end: end, count: count, bytes: bytes, open: open)
+        if let p = parked, Self.floor(timestamp, 1_000_000_000) == Self.floor(p.end &- 1_000_000, 1_000_000_000) {
+            // Back into the windows the jump left: resume them, park these.
+            (end, count, bytes, open) = (p.end, p.count, p.bytes, p.open)
+            parked = current
+            if timestamp >= end || timestamp < end &- 1_000_000 { closeMillisecond(); end = Self.floor(timestamp, 1_000_000) &+ 1_000_000 }
+            return
+        }
+        // Somewhere new: whatever was parked is done; park these and start afresh.
+        if let p = parked { closeParked(p) }
+        parked = current
+        (count, bytes) = (0, 0)
+        open = Array(repeating: (.min, 0, 0), count: 4)
         end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
+    }
+
+    /// Folds parked buckets into the peaks (the current ones are set aside meanwhile).
+    private mutating func closeParked(_ p: (end: Int64, count: UInt64, bytes: UInt64, open: [(start: Int64, count: UInt64, bytes: UInt64)])) {
+        let current = (end: end, count: count, bytes: bytes, open: open)
+        (end, count, bytes, open) = (p.end, p.count, p.bytes, p.open)
+        closeMillisecond()
+        for level in 1..<peaks.count { close(level: level) }
+        (end, count, bytes, open) = (current.end, current.count, current.bytes, current.open)
+        parked = nil
     }
 
     private static func floor(_ t: Int64, _ size: Int64) -> Int64 {
@@ -91,6 +128,7 @@ public struct RateWindows: Sendable {
 
     /// Folds every open bucket into the peaks; call once after the last packet.
     public mutating func close() {
+        if let p = parked { closeParked(p) }
         closeMillisecond()
         end = .min
         for level in 1..<peaks.count { close(level: level) }

@@ -30,6 +30,12 @@ enum InspectText {
             out.append("  last       \(last.utc)")
             out.append("  span       \(TimeFormat.duration(span))")
             out.append("  average    \(Text.rate(r.averagePacketsPerSecond)) pkt/s   \(Text.bits(r.averageBitsPerSecond))")
+        } else if r.packets > 0 {
+            out.append("  first      - (no packet has a timestamp of its own: no times, span or rates)")
+        }
+        if r.decode.untimed > 0 || r.decode.timestampRegressions > 0 {
+            out.append("  times      \(Text.count(r.decode.untimed)) packets without a time of their own (not in first/last or rates) · "
+                       + "\(Text.count(r.decode.timestampRegressions)) earlier than the packet before them")
         }
         if !r.peaks.isEmpty {
             let rows = r.peaks.map { p in

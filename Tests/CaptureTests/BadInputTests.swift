@@ -94,12 +94,12 @@ struct BadInputTests {
         try expectError(ng, .unsupportedVersion, at: 0)
     }
 
-    @Test("pcap: captured length beyond the snapshot length is an error at the record")
+    @Test("pcap: captured length beyond libpcap's maximum (262,144) and the snapshot length is an error at the record")
     func caplenBeyondSnaplen() throws {
         let (bytes, boundaries, _) = try validCapture(.pcap)
         var b = bytes
         let second = boundaries[1]  // second record's header
-        b.replaceSubrange((second + 8)..<(second + 12), with: le32(2001))
+        b.replaceSubrange((second + 8)..<(second + 12), with: le32(262_145))
         try expectError(b, .badCapturedLength, at: second)
     }
 
