@@ -125,7 +125,7 @@ let package = Package(
                                                       .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
         .testTarget(name: "MeasureTests", dependencies: ["TestSupport", "Vocabulary", "Measure", "Engines", "Synth", "Capture", "MarketData", "Transport",
                                                     .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: strict),
-        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Vocabulary", "Replay", "Results", "Capture", "Synth", "Transport", "MarketData"], swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Vocabulary", "Replay", "Results", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "SimulatorsTests", dependencies: ["TestSupport", "Vocabulary", "Simulators", "Replay", "Results", "Measure", "Capture", "Synth", "Transport", "MarketData", "OrderEntry"], swiftSettings: strict),
         .testTarget(name: "OrderEntryTests", dependencies: ["TestSupport", "Vocabulary", "OrderEntry", "Capture", "Synth"], swiftSettings: strict),
         .testTarget(name: "SynthTests", dependencies: ["Vocabulary", "Engines", "Synth", "Capture", "MarketData", "Measure"], swiftSettings: strict),

@@ -114,7 +114,12 @@ public struct SequenceTracker: Sendable {
             _statistics.packets &+= 1
             _statistics.messages &+= UInt64(messageCount)
             _statistics.resets &+= 1
-            _expected = UInt64(reset.newSequenceNumber) + UInt64(reset.messagesAfter)
+            // Alone (or last) in its packet, the reset's NewSeqNo is the next SN. Followed by messages in
+            // its packet, the reset takes NewSeqNo itself and they follow it, as captured venue feeds
+            // number such a packet (header SN = NewSeqNo): NewSeqNo + messages after would expect one
+            // too few and report a false one-message gap.
+            let newSequence = UInt64(reset.newSequenceNumber)
+            _expected = reset.messagesAfter > 0 ? newSequence + 1 + UInt64(reset.messagesAfter) : newSequence
             resetPacketSequence = reset.messagesAfter == 0 ? first : Self.none
             openGaps.removeAll(keepingCapacity: true)
             return .reset

@@ -5,7 +5,9 @@ import Capture
 @frozen public struct SequencedMessage {
     @frozen public enum Control: Equatable {
         case none
-        /// A Sequence Reset (100): its own SN is ignored; the next message is `newSequence`.
+        /// A Sequence Reset (100): alone or last in its packet, its own SN is ignored and the next
+        /// message is `newSequence`; followed by messages in its packet, it takes `newSequence` and
+        /// they follow it (`newSequence` + 1, …).
         case reset(newSequence: UInt32)
         /// A DR Signal (105): numbered like any message; 1 in progress, 2 completed.
         case disasterRecovery(status: UInt32)
@@ -48,8 +50,11 @@ public struct SequencedMessages: IteratorProtocol, Sequence {
         guard let m = messages.next() else { return nil }
         let type = m.type
         if _slowPath(type == OMDMessageType.sequenceReset) {
-            sequence = m.bytes.getUInt32LE(at: 4) ?? 0
-            return SequencedMessage(message: m, sequence: sequence, control: .reset(newSequence: sequence))
+            let newSequence = m.bytes.getUInt32LE(at: 4) ?? 0
+            // Last in its packet: NewSeqNo is the next SN. Followed by messages in its packet: the reset
+            // takes NewSeqNo itself and they follow it (the rule SequenceTracker follows).
+            sequence = messages.remaining == 0 ? newSequence : newSequence &+ 1
+            return SequencedMessage(message: m, sequence: sequence, control: .reset(newSequence: newSequence))
         }
         let s = sequence
         sequence &+= 1

@@ -62,8 +62,11 @@ public struct FIXSession: Sendable {
     /// The MsgSeqNum our next message gets.
     public private(set) var nextOutgoing = 1
     public private(set) var state: State = .connected
-    /// SendingTime (52) for each message written; the realtime clock unless a test fixes it.
+    /// SendingTime (52) for each message written; the realtime clock unless a test fixes it. Cut to
+    /// the second for FIX 4.0 and 4.1 (``FIXVersion``).
     public var sendingTime: @Sendable () -> String = FIXTime.now
+    /// DefaultApplVerID (1137) on a FIXT.1.1 Logon: "9" FIX 5.0 SP2 (7 FIX 5.0, 8 FIX 5.0 SP1).
+    public var defaultApplVerID = "9"
 
     public init(role: Role, beginString: String, senderCompID: String, targetCompID: String) {
         self.role = role
@@ -88,9 +91,23 @@ public struct FIXSession: Sendable {
         w.add(FIXTag.senderCompID, senderCompID)
         w.add(FIXTag.targetCompID, targetCompID)
         w.add(FIXTag.msgSeqNum, claimSequenceNumber())
-        w.add(FIXTag.sendingTime, sendingTime())
+        let time = sendingTime()
+        w.add(FIXTag.sendingTime, FIXVersion.sendingTimeHasMilliseconds(beginString) ? time : String(time.prefix(17)))
         for (tag, value) in fields { w.add(tag, value) }
         out += w.message()
+    }
+
+    /// The Logon body this version allows: EncryptMethod, HeartBtInt, DefaultApplVerID on FIXT.1.1,
+    /// ResetSeqNumFlag from FIX 4.1, Username and Password from FIX 4.3.
+    func logonFields(heartbeatSeconds: Int, resetSequence: Bool, username: String?, password: String?) -> [(Int, String)] {
+        var fields: [(Int, String)] = [(FIXTag.encryptMethod, "0"), (FIXTag.heartBtInt, String(heartbeatSeconds))]
+        if resetSequence && FIXVersion.hasResetSeqNumFlag(beginString) { fields.append((FIXTag.resetSeqNumFlag, "Y")) }
+        if FIXVersion.hasUsernamePassword(beginString) {
+            if let username { fields.append((FIXTag.username, username)) }
+            if let password { fields.append((FIXTag.password, password)) }
+        }
+        if FIXVersion.isFIXT(beginString) { fields.append((FIXTag.defaultApplVerID, defaultApplVerID)) }
+        return fields
     }
 
     /// Initiator: the Logon (EncryptMethod 0, HeartBtInt; ResetSeqNumFlag on a reconnect; Username and
@@ -98,17 +115,15 @@ public struct FIXSession: Sendable {
     public mutating func logon(heartbeatSeconds: Int, resetSequence: Bool = false, username: String? = nil, password: String? = nil,
                                into out: inout [UInt8]) {
         nextOutgoing = 1
-        var fields: [(Int, String)] = [(FIXTag.encryptMethod, "0"), (FIXTag.heartBtInt, String(heartbeatSeconds))]
-        if resetSequence { fields.append((FIXTag.resetSeqNumFlag, "Y")) }
-        if let username { fields.append((FIXTag.username, username)) }
-        if let password { fields.append((FIXTag.password, password)) }
-        write(FIXMessageType.logon, fields, into: &out)
+        write(FIXMessageType.logon, logonFields(heartbeatSeconds: heartbeatSeconds, resetSequence: resetSequence, username: username,
+                                                password: password), into: &out)
         state = .logonSent
     }
 
     /// Acceptor: answers the pending Logon with a Logon (HeartBtInt as asked, or 30 s).
     public mutating func acceptLogon(heartbeatSeconds: Int? = nil, into out: inout [UInt8]) {
-        write(FIXMessageType.logon, [(FIXTag.encryptMethod, "0"), (FIXTag.heartBtInt, String(heartbeatSeconds ?? 30))], into: &out)
+        write(FIXMessageType.logon, logonFields(heartbeatSeconds: heartbeatSeconds ?? 30, resetSequence: false, username: nil, password: nil),
+              into: &out)
         state = .loggedOn
     }
 

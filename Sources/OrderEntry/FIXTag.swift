@@ -83,3 +83,31 @@ public enum FIXTime {
         return String(c[0..<4]) + String(c[5..<7]) + String(c[8..<10]) + "-" + String(c[11..<23])
     }
 }
+
+/// What each FIX version's standard header and Logon require and allow (FIX 4.0 to 4.4 and FIXT.1.1
+/// specifications): the rules Rehearse writes by, whatever version a captured session speaks.
+public enum FIXVersion {
+    /// UTCTimestamp with milliseconds from FIX 4.2 on; FIX 4.0 and 4.1 define it to the second
+    /// ("YYYYMMDD-HH:MM:SS"), so a fraction there is malformed.
+    public static func sendingTimeHasMilliseconds(_ beginString: String) -> Bool {
+        beginString != "FIX.4.0" && beginString != "FIX.4.1"
+    }
+
+    /// FIXT.1.1 (the FIX 5.0 transport): its Logon must carry DefaultApplVerID (1137).
+    public static func isFIXT(_ beginString: String) -> Bool { beginString.hasPrefix("FIXT.") }
+
+    /// ResetSeqNumFlag (141) exists from FIX 4.1 on.
+    public static func hasResetSeqNumFlag(_ beginString: String) -> Bool { beginString != "FIX.4.0" }
+
+    /// Username (553) and Password (554) exist from FIX 4.3 on (and in FIXT.1.1).
+    public static func hasUsernamePassword(_ beginString: String) -> Bool {
+        !["FIX.4.0", "FIX.4.1", "FIX.4.2"].contains(beginString)
+    }
+
+    /// SendingTime text for `ns` in this version's precision.
+    public static func sendingTime(_ ns: Int64, _ beginString: String) -> String {
+        let t = FIXTime.format(ns)
+        return sendingTimeHasMilliseconds(beginString) ? t : String(t.prefix(17))
+    }
+}
+

@@ -42,24 +42,31 @@ extension SessionPlayer {
     }
 }
 
-/// SendingTime (52) text for the realtime clock, "YYYYMMDD-HH:MM:SS.sss": the date and time of day are
+/// SendingTime (52) text for the realtime clock, "YYYYMMDD-HH:MM:SS.sss" (FIX 4.2 on) or
+/// "YYYYMMDD-HH:MM:SS" (FIX 4.0 and 4.1, which define no fraction): the date and time of day are
 /// formatted once per second, the milliseconds per call.
 struct SendingTimeClock {
     private var second: Int64 = -1
     private var prefix: [UInt8] = []
 
+    /// Bytes of the field with its tag and SOH.
+    static func fieldLength(milliseconds: Bool) -> Int { milliseconds ? 25 : 21 }
+
     /// Appends `52=…<SOH>` for now.
-    mutating func append(to out: inout [UInt8]) {
+    mutating func append(to out: inout [UInt8], milliseconds: Bool = true) {
         let ns = Clock.realtime()
         let s = ns / 1_000_000_000
         if s != second {
             second = s
             let text = FIXTime.format(ns)
-            prefix = Array("52=\(text.prefix(18))".utf8)
+            prefix = Array("52=\(text.prefix(17))".utf8)
         }
         out += prefix
-        let ms = Int(ns / 1_000_000 % 1000)
-        out.append(UInt8(0x30 + ms / 100)); out.append(UInt8(0x30 + ms / 10 % 10)); out.append(UInt8(0x30 + ms % 10))
+        if milliseconds {
+            let ms = Int(ns / 1_000_000 % 1000)
+            out.append(0x2E)
+            out.append(UInt8(0x30 + ms / 100)); out.append(UInt8(0x30 + ms / 10 % 10)); out.append(UInt8(0x30 + ms % 10))
+        }
         out.append(0x01)
     }
 }
@@ -67,12 +74,12 @@ struct SendingTimeClock {
 /// Appends a whole FIX message: BeginString, BodyLength, MsgType, CompIDs, MsgSeqNum, SendingTime, the
 /// prepared body and the CheckSum — no intermediate strings.
 func appendMessage(_ out: inout [UInt8], begin: [UInt8], type: [UInt8], compIDs: [UInt8], sequence: Int,
-                   time: inout SendingTimeClock, body: [UInt8]) {
-    // BodyLength: everything after "9=…<SOH>" up to the checksum; SendingTime is always 25 bytes.
+                   time: inout SendingTimeClock, milliseconds: Bool = true, body: [UInt8]) {
+    // BodyLength: everything after "9=…<SOH>" up to the checksum; SendingTime is 25 bytes (21 without milliseconds).
     var digits = 1
     var v = sequence
     while v >= 10 { v /= 10; digits += 1 }
-    let bodyLength = type.count + compIDs.count + 3 + digits + 1 + 25 + body.count
+    let bodyLength = type.count + compIDs.count + 3 + digits + 1 + SendingTimeClock.fieldLength(milliseconds: milliseconds) + body.count
     let start = out.count
     out += begin
     out += [0x39, 0x3D]  // 9=
@@ -83,7 +90,7 @@ func appendMessage(_ out: inout [UInt8], begin: [UInt8], type: [UInt8], compIDs:
     out += [0x33, 0x34, 0x3D]  // 34=
     appendDecimal(sequence, to: &out)
     out.append(0x01)
-    time.append(to: &out)
+    time.append(to: &out, milliseconds: milliseconds)
     out += body
     var sum = 0
     for k in start..<out.count { sum &+= Int(out[k]) }

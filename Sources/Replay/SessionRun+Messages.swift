@@ -26,7 +26,7 @@ extension SessionRun {
         live[i].next += 1
         let sequence = live[i].session.claimSequenceNumber()
         appendMessage(&live[i].output, begin: beginFields[i], type: p.type, compIDs: compIDFields[i],
-                      sequence: sequence, time: &clock, body: p.body)
+                      sequence: sequence, time: &clock, milliseconds: sendingTimeMilliseconds[i], body: p.body)
         unsentDeadlines.append(scheduled)
         if let id = p.clOrdID { unsentIDs.append(id) }
         results[p.typeIndex].sent += 1

@@ -45,6 +45,8 @@ struct SessionRun {
     /// Requests rewritten before the run, per session.
     let prepared: [[PreparedRequest]]
     let beginFields: [[UInt8]]
+    /// Whether each session's version writes SendingTime with milliseconds (``FIXVersion``).
+    let sendingTimeMilliseconds: [Bool]
     let compIDFields: [[UInt8]]
     var clock = SendingTimeClock()
     /// Deadlines of requests written but not yet handed to the kernel (lateness is taken at the send).
@@ -105,6 +107,7 @@ struct SessionRun {
             session.messages.map { SessionPlayer.prepare($0, runID: player.runID, typeIndex: Self.typeIndex) }
         }
         beginFields = live.map { Array("8=\($0.session.beginString)\u{01}".utf8) }
+        sendingTimeMilliseconds = live.map { FIXVersion.sendingTimeHasMilliseconds($0.session.beginString) }
         compIDFields = live.map { Array("49=\($0.session.senderCompID)\u{01}56=\($0.session.targetCompID)\u{01}".utf8) }
         unsentDeadlines.reserveCapacity(256)
     }

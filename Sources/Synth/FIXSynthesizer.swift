@@ -59,18 +59,6 @@ public struct FIXSynthesizer {
         return summary
     }
 
-    static func timestamp(_ ns: Int64) -> String {
-        let seconds = ns / 1_000_000_000
-        let date = Date(timeIntervalSince1970: TimeInterval(seconds))
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        let ms = (ns / 1_000_000) % 1000
-        func two(_ v: Int?) -> String { let s = String(v ?? 0); return s.count < 2 ? "0" + s : s }
-        let millis = String(ms)
-        return "\(p.year ?? 1970)\(two(p.month))\(two(p.day))-\(two(p.hour)):\(two(p.minute)):\(two(p.second)).\(String(repeating: "0", count: 3 - millis.count))\(millis)"
-    }
-
     static func session(_ s: Int, _ c: FIXSynthConfiguration, _ rng: inout SeededRandom, _ out: inout [Packet], _ summary: inout FIXSynthSummary) {
         let client = Endpoint(address: IPAddress(v4: c.clientBase.v4 &+ UInt32(s)), port: UInt16(40_000 + s))
         let server = c.gateway
@@ -94,7 +82,7 @@ public struct FIXSynthesizer {
             w.add(49, fromClient ? sender : target)
             w.add(56, fromClient ? target : sender)
             w.add(34, fromClient ? clientMsgSeq : serverMsgSeq)
-            w.add(52, timestamp(time))
+            w.add(52, FIXVersion.sendingTime(time, c.beginString))
             for (tag, value) in fields { w.add(tag, value) }
             if fromClient { clientMsgSeq += 1; summary.clientMessages += 1 } else { serverMsgSeq += 1; summary.gatewayMessages += 1 }
             return w.message()

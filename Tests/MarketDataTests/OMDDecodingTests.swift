@@ -293,7 +293,7 @@ struct OMDDecodingTests {
 
 @Suite("Messages numbered by the OMD sequence rules")
 struct SequencedMessagesTests {
-    @Test("numbered from the packet's SeqNum; a Sequence Reset renumbers what follows and takes no number; a DR Signal is numbered and flagged")
+    @Test("numbered from the packet's SeqNum; a Sequence Reset followed by messages takes NewSeqNo and they follow it; a DR Signal is numbered and flagged")
     func numbering() throws {
         var b = OMDPacketBuilder()
         b.start(sequenceNumber: 500, sendTime: 0)
@@ -308,7 +308,7 @@ struct SequencedMessagesTests {
             return Array(SequencedMessages(p)).map { ($0.message.type, $0.sequence, $0.control) }
         }
         #expect(items.map(\.0) == [330, 105, 100, 330, 331])
-        #expect(items.map(\.1) == [500, 501, 1, 1, 2])
+        #expect(items.map(\.1) == [500, 501, 2, 2, 3])
         #expect(items.map(\.2) == [.none, .disasterRecovery(status: 1), .reset(newSequence: 1), .none, .none])
     }
 }

@@ -68,6 +68,21 @@ struct SequenceTrackerTests {
         #expect(t.statistics.unannouncedResets == 1)
     }
 
+    @Test("a Sequence Reset followed by messages in its packet: they are numbered by position, the next packet follows without a false gap")
+    func resetSharingAPacket() {
+        var t = SequenceTracker()
+        t.observe(sequenceNumber: 5_000, messageCount: 10)
+        // [Reset NewSeqNo 1, m, m] with header SN 1 (as venue captures number it): the reset is SN 1,
+        // the messages 2 and 3.
+        #expect(t.observe(sequenceNumber: 1, messageCount: 3, reset: (1, 2)) == .reset)
+        #expect(t.expected == 4)
+        #expect(t.observe(sequenceNumber: 4, messageCount: 5) == .inOrder)
+        #expect(t.statistics.gaps == 0 && t.statistics.missingMessages == 0)
+        // A reset last in its packet: NewSeqNo is next, whatever the header.
+        #expect(t.observe(sequenceNumber: 9, messageCount: 2, reset: (1, 0)) == .reset)
+        #expect(t.observe(sequenceNumber: 1, messageCount: 1) == .inOrder && t.statistics.gaps == 0)
+    }
+
     @Test("open gaps are bounded: older ones become final", arguments: [SequenceTracker.openGapCapacity + 10])
     func boundedGaps(gaps: Int) {
         var t = SequenceTracker()

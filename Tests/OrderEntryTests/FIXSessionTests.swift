@@ -119,4 +119,29 @@ struct FIXSessionTests {
         let (early, written) = deliver(wire, to: &fresh)
         #expect(early == [.beforeLogon(type: "D")] && written.isEmpty)
     }
+
+    @Test("per version: SendingTime to the second on FIX 4.0/4.1 and to the millisecond after; DefaultApplVerID on FIXT.1.1 only; ResetSeqNumFlag from 4.1; Username/Password from 4.3",
+          arguments: ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"])
+    func perVersion(version: String) {
+        var client = FIXSession(role: .initiator, beginString: version, senderCompID: "C", targetCompID: "G")
+        client.sendingTime = { "20260105-01:15:00.123" }
+        var out: [UInt8] = []
+        client.logon(heartbeatSeconds: 30, resetSequence: true, username: "u", password: "p", into: &out)
+        var server = FIXSession(role: .acceptor, beginString: version, senderCompID: "G", targetCompID: "C")
+        server.sendingTime = { "20260105-01:15:00.456" }
+        _ = deliver(out, to: &server)
+        var accept: [UInt8] = []
+        server.acceptLogon(into: &accept)
+        for (fields, time) in [(messages(out).first ?? [:], "20260105-01:15:00.123"), (messages(accept).first ?? [:], "20260105-01:15:00.456")] {
+            #expect(fields[8] == version)
+            let milliseconds = version != "FIX.4.0" && version != "FIX.4.1"
+            #expect(fields[52] == (milliseconds ? time : String(time.prefix(17))), "\(version): \(fields[52] ?? "none")")
+            #expect((fields[1137] != nil) == (version == "FIXT.1.1"), "\(version) DefaultApplVerID \(fields[1137] ?? "none")")
+            if version == "FIXT.1.1" { #expect(fields[1137] == "9") }
+        }
+        let logon = messages(out).first ?? [:]
+        #expect((logon[141] != nil) == (version != "FIX.4.0"))
+        #expect((logon[553] != nil) == !["FIX.4.0", "FIX.4.1", "FIX.4.2"].contains(version))
+    }
 }
+
