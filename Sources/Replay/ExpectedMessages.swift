@@ -39,9 +39,15 @@ public struct ExpectedMessages: Sendable {
     public enum BuildError: Error, CustomStringConvertible, Sendable {
         case capture(CaptureError)
         case sequenceSpan(channel: Endpoint, span: UInt64)
+        /// No selected stream carries a message the bench can match (OMD, numbered by SeqNum).
+        case noFeedMessages(path: String, streams: [Endpoint])
         public var description: String {
             switch self {
             case .capture(let e): return e.description
+            case .noFeedMessages(let path, let streams):
+                let list = streams.prefix(5).map(\.description).joined(separator: ", ") + (streams.count > 5 ? ", …" : "")
+                return "\(path): no OMD message in the selected streams (\(list)): bench matches what each platform delivers "
+                    + "to what was sent by OMD SeqNum, and these streams' protocol is not recognised; replay them with `rehearse replay`"
             case .sequenceSpan(let c, let s):
                 return "stream \(c): sequence numbers span \(s) (more than 50 M, or a mid-capture reset); select a time window or stream"
             }
@@ -66,6 +72,10 @@ public struct ExpectedMessages: Sendable {
                 return true
             }
         } catch { throw .capture(error) }
+        // Nothing to match is not a measurement: refuse rather than report "0 sent, 0 lost".
+        if count > 0 && low.allSatisfy({ $0 == .max }) {
+            throw .noFeedMessages(path: plan.path, streams: plan.streams.map(\.destination))
+        }
         bases = low.map { $0 == .max ? 0 : $0 }
         offsets = []
         packetIndices = []

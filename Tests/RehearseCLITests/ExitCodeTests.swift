@@ -10,13 +10,25 @@ struct ExitCodeTests {
     static let feed = CLI.packageRoot + "/captures/omd-d-ab.pcap"
 
     /// A capture that is not one, a synthesized FIX capture and a scenario, made once.
-    static let files: (garbage: String, fix: String) = {
+    static let files: (garbage: String, fix: String, notOMD: String) = {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let garbage = directory + "/garbage.pcap"
         try? Data("definitely not a capture".utf8).write(to: URL(fileURLWithPath: garbage))
         let fix = directory + "/fix.pcap"
         _ = try? CLI.run(["synth", "--fix", "-o", fix, "--sessions", "1", "--orders", "10"])
-        return (garbage, fix)
+        // Three UDP datagrams to 233.215.179.5:10378 whose payload is not OMD (an IEX-TP-like header).
+        func le(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        var bytes = le(0xA1B2_C3D4) + [2, 0, 4, 0] + le(0) + le(0) + le(65_535) + le(1)
+        for i in 0..<3 {
+            let payload: [UInt8] = [1, 0, 0x04, 0x80] + [UInt8](repeating: UInt8(i), count: 36)
+            let udp: [UInt8] = [0x13, 0x88, 0x28, 0x8A, 0, UInt8(8 + payload.count), 0, 0] + payload
+            let ip: [UInt8] = [0x45, 0, 0, UInt8(20 + udp.count), 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 233, 215, 179, 5] + udp
+            let frame: [UInt8] = [1, 0, 0x5E, 0x57, 0xB3, 5, 2, 0, 0, 0, 0, 1, 8, 0] + ip
+            bytes += le(1_767_225_600) + le(UInt32(i) * 1_000) + le(UInt32(frame.count)) + le(UInt32(frame.count)) + frame
+        }
+        let notOMD = directory + "/not-omd.pcap"
+        try? Data(bytes).write(to: URL(fileURLWithPath: notOMD))
+        return (garbage, fix, notOMD)
     }()
 
     /// A loopback port where nothing listens (TCP and UDP: connects are refused, datagrams bounce).
@@ -50,6 +62,9 @@ struct ExitCodeTests {
         Case(family: "feed", arguments: ["bench", directory + "/garbage.pcap", "--new", "127.0.0.1:9", "--new-from", "127.0.0.1:5998"], status: 3,
              message: "garbage.pcap"),
         Case(family: "gateway", arguments: ["gateway", directory + "/garbage.pcap", "--new", "127.0.0.1:9"], status: 3, message: "garbage.pcap"),
+        // A bench with nothing it can match is refused, never "0 sent, 0 lost" and exit 0.
+        Case(family: "feed", arguments: ["bench", directory + "/not-omd.pcap", "--new", "127.0.0.1:9", "--new-from", "127.0.0.1:19"], status: 3,
+             message: "no OMD message in the selected streams (233.215.179.5:10378)"),
         Case(family: "compare", arguments: ["compare", directory + "/garbage.pcap", feed], status: 3, message: "garbage.pcap"),
         Case(family: "report", arguments: ["report", directory + "/missing.json"], status: 3, message: "missing.json"),
         // Target (4).
