@@ -57,4 +57,13 @@ struct GoldenCaptureTests {
         #expect(totals["errors"] as? Int == 0)
         #expect(totals["resets"] as? Int == 8)
     }
+
+    @Test("scripts/sweep-captures.sh reads every golden capture whole, a line each with its OMD streams")
+    func sweep() throws {
+        let r = try CLI.run([CLI.packageRoot + "/scripts/sweep-captures.sh", CLI.packageRoot + "/captures", CLI.executable],
+                            executable: "/bin/bash")
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("sweep: 3 files: 3 read whole, 0 with warnings, 0 refused"), "\(r.stdout)")
+        #expect(r.stdout.contains("8 streams: 8 OMD, 0 not recognised") && r.stdout.contains("omd-d-ab.pcap"), "\(r.stdout)")
+    }
 }
