@@ -18,7 +18,9 @@ extension CaptureInspector {
                                duplicateMessages: 0, resets: 0, unknownMessages: 0, errors: 0)
         let omdStatistics = omd
         for s in self.streams.sorted(by: { $0.key < $1.key }) {
-            let omd = s.omdIndex >= 0 ? OMDReport(omdStatistics[s.omdIndex]) : nil
+            // OMD only when its first packets were consistently OMD; else the protocol is not recognised.
+            let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStatistics[s.omdIndex]) : nil
+            let feedProtocol: String? = s.key.protocolName == "udp" && options.decodeOMD ? (omd != nil ? "omd" : "unknown") : nil
             if let omd {
                 totals.streams += 1
                 totals.packets += omd.packets
@@ -39,7 +41,7 @@ extension CaptureInspector {
                 packets: s.packets, bytes: s.bytes, payloadBytes: s.payloadBytes,
                 first: streamTimed ? TimePoint(s.firstTimestamp) : nil, last: streamTimed ? TimePoint(s.lastTimestamp) : nil, spanNs: streamSpan,
                 averagePacketsPerSecond: perSecond(s.packets, streamSpan),
-                peaks: s.windows.all.map(PeakReport.init), omd: omd))
+                peaks: s.windows.all.map(PeakReport.init), omd: omd, feedProtocol: feedProtocol))
         }
         var interfaces: [InterfaceReport] = []
         var warnings: [IssueReport] = []

@@ -17,6 +17,10 @@ public struct StreamAccumulator: Sendable {
     /// Index into the inspector's OMD statistics when the stream carries OMD.
     public internal(set) var omdIndex: Int = -1
     var rejectedBeforeDetection: UInt64 = 0
+    /// OMD checks passed by the stream's first packets from its detection on, and whether one failed:
+    /// a stream is OMD only when its first ``CaptureInspector/consistencyPackets`` all pass.
+    var omdChecked: UInt8 = 0
+    public internal(set) var omdInconsistent = false
 
     init(key: FlowKey) { self.key = key }
 
@@ -234,6 +238,7 @@ public struct CaptureInspector: ~Copyable {
         guard isUDP, options.decodeOMD else { return }
         switch state {
         case 1:
+            if _slowPath(store[index].omdChecked < Self.consistencyPackets) { confirmOMD(index, payload, declared) }
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         case 0:
             detectOMD(index, payload, declared, timestamp, payloadOffset)
@@ -294,8 +299,20 @@ public struct CaptureInspector: ~Copyable {
         }
     }
 
+    /// Packets from detection on that must all pass the OMD checks for a stream to be reported as OMD.
+    public static let consistencyPackets: UInt8 = 8
+
+    /// Detection never guesses: one of the stream's first packets after detection failing the OMD checks
+    /// makes it "not recognised" in the report (other venues' feeds pass by chance now and then).
+    @inline(never)
+    mutating func confirmOMD(_ index: Int, _ payload: ByteView, _ declared: Int) {
+        store[index].omdChecked &+= 1
+        if !OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) { store[index].omdInconsistent = true }
+    }
+
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
-    /// (PktSize = UDP payload, messages framed by MsgSize) makes it OMD; three failures make it not.
+    /// (PktSize = UDP payload, messages framed by MsgSize) makes it a candidate, confirmed by the next
+    /// ones (``confirmOMD(_:_:_:)``); three failures before that make it not.
     @inline(never)
     mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
         if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
@@ -303,6 +320,7 @@ public struct CaptureInspector: ~Copyable {
             omdStreamCount += 1
             store[index].omdState = 1
             store[index].omdIndex = omdIndex
+            store[index].omdChecked = 1
             if omdQueue == nil {
                 omdStore.append(OMDStreamStatistics())  // rejected packets are added at finish()
             }

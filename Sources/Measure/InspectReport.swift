@@ -152,6 +152,9 @@ public struct StreamReport: Codable, Sendable, Equatable {
     public var averagePacketsPerSecond: Double?
     public var peaks: [PeakReport]
     public var omd: OMDReport?
+    /// For UDP streams: "omd" when its first packets were consistently OMD, else "unknown" (no feed
+    /// protocol Rehearse knows was recognised; detection never guesses). Absent for TCP.
+    public var feedProtocol: String?
 }
 
 /// Everything `inspect` reports about one file.

@@ -66,6 +66,14 @@ enum InspectText {
             out.append(Text.table(["proto", "source", "destination", "packets", "bytes", "avg pkt/s", "peak 1s", "100ms", "10ms", "1ms"],
                                   rows, numeric: [3, 4, 5, 6, 7, 8, 9]))
         }
+        // Detection never guesses: say which UDP streams no known feed protocol recognised.
+        let unknown = r.streams.filter { $0.feedProtocol == "unknown" }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
+        if !unknown.isEmpty {
+            out.append("")
+            let list = unknown.prefix(6).map { endpoint($0.destination, $0.destinationPort) }.joined(separator: ", ") + (unknown.count > 6 ? ", …" : "")
+            out.append("feed protocol not recognised on \(unknown.count) UDP stream\(unknown.count == 1 ? "" : "s"): \(list)")
+            out.append("  (their first packets were not consistently OMD; they are counted above, not sequenced)")
+        }
         let omd = r.streams.filter { $0.omd != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
         if !omd.isEmpty {
             out.append("")

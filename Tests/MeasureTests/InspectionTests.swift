@@ -141,6 +141,35 @@ struct InspectionTests {
         #expect(release.releasedUpTo > releasedWhileHandedOver && release.releasedUpTo >= size - 2 * CaptureReader.releaseStep)
     }
 
+    @Test("detection never guesses: a stream whose first packets are not consistently OMD is 'unknown', never OMD with errors; same with one or two threads")
+    func consistentDetection() throws {
+        let path = temporary("consistent.pcap")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try CaptureWriter(path: path, format: .pcap, linkType: .raw)
+        let omdFlow = (Endpoint("10.0.0.1:5000")!, Endpoint("239.1.1.1:51001")!)
+        let chance = (Endpoint("10.0.0.2:5000")!, Endpoint("233.215.179.5:10378")!)
+        var time: Int64 = 1_700_000_000_000_000_000
+        func write(_ flow: (Endpoint, Endpoint), _ payload: [UInt8]) throws {
+            try writer.write(timestamp: time, bytes: DatagramFrame.ipv4UDPHeader(source: flow.0, destination: flow.1,
+                                                                                   payloadLength: payload.count) + payload)
+            time += 1000
+        }
+        // The second stream's first packet happens to frame as OMD; the next ones do not.
+        for k in 0..<10 {
+            try write(omdFlow, omdPacket(UInt32(1 + 2 * k), 2, type: 330, length: 36))
+            try write(chance, k == 0 ? omdPacket(1, 1, type: 330, length: 36) : [UInt8](repeating: UInt8(k), count: 40))
+        }
+        try writer.close()
+        for pipelined in [false, true] {
+            let r = Inspection.inspect(path: path, pipelined: pipelined)
+            let omd = try #require(r.streams.first { $0.destinationPort == 51001 })
+            let other = try #require(r.streams.first { $0.destinationPort == 10378 })
+            #expect(omd.feedProtocol == "omd" && omd.omd?.messages == 20)
+            #expect(other.feedProtocol == "unknown" && other.omd == nil && other.packets == 10)
+            #expect(r.omdTotals?.streams == 1 && r.omdTotals?.errors == 0, "\(String(describing: r.omdTotals))")
+        }
+    }
+
     @Test("a stream that starts with non-OMD packets: rejected packets counted once the stream turns out OMD, same with one or two threads")
     func lateDetection() throws {
         let path = temporary("late.pcap")
