@@ -96,7 +96,13 @@ public struct OMDStreamAnalyzer {
             return false
         }
         if packet.isHeartbeat { return packet.packetSize == OMDPacket.headerSize }
-        if packet.isCompressed { return true }
+        // A compressed block is a zlib stream (RFC 1950): CM 8 (deflate), a window of at most 32 KiB,
+        // and a header check that makes CMF·256 + FLG a multiple of 31. Cboe PITCH with unit 1 has the
+        // same first four header bytes as a compressed OMD-D packet and fails here.
+        if packet.isCompressed {
+            guard let cmf = payload.getUInt8(at: OMDPacket.headerSize), let flg = payload.getUInt8(at: OMDPacket.headerSize + 1) else { return false }
+            return cmf & 0x0F == 8 && cmf >> 4 <= 7 && (UInt16(cmf) << 8 | UInt16(flg)) % 31 == 0
+        }
         var messages = packet.messages
         while messages.next() != nil {}
         return messages.error == nil

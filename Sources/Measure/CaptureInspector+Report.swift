@@ -20,7 +20,8 @@ extension CaptureInspector {
         for s in self.streams.sorted(by: { $0.key < $1.key }) {
             // OMD only when its first packets were consistently OMD; else the protocol is not recognised.
             let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStatistics[s.omdIndex]) : nil
-            let feedProtocol: String? = s.key.protocolName == "udp" && options.decodeOMD ? (omd != nil ? "omd" : "unknown") : nil
+            let other = s.feed.flatMap { $0.feedProtocol != nil ? FeedReport($0) : nil }
+            let feedProtocol: String? = s.key.protocolName == "udp" && options.decodeOMD ? (omd != nil ? "omd" : other?.protocol ?? "unknown") : nil
             if let omd {
                 totals.streams += 1
                 totals.packets += omd.packets
@@ -41,7 +42,7 @@ extension CaptureInspector {
                 packets: s.packets, bytes: s.bytes, payloadBytes: s.payloadBytes,
                 first: streamTimed ? TimePoint(s.firstTimestamp) : nil, last: streamTimed ? TimePoint(s.lastTimestamp) : nil, spanNs: streamSpan,
                 averagePacketsPerSecond: perSecond(s.packets, streamSpan),
-                peaks: s.windows.all.map(PeakReport.init), omd: omd, feedProtocol: feedProtocol))
+                peaks: s.windows.all.map(PeakReport.init), omd: omd, feedProtocol: feedProtocol, feed: omd == nil ? other : nil))
         }
         var interfaces: [InterfaceReport] = []
         var warnings: [IssueReport] = []

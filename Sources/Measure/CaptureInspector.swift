@@ -21,6 +21,9 @@ public struct StreamAccumulator: Sendable {
     /// a stream is OMD only when its first ``CaptureInspector/consistencyPackets`` all pass.
     var omdChecked: UInt8 = 0
     public internal(set) var omdInconsistent = false
+    /// For a UDP stream that is not OMD: its protocol among the others Rehearse knows, and its
+    /// sequencing (created at its first packet that is not OMD).
+    public internal(set) var feed: FeedStream?
 
     init(key: FlowKey) { self.key = key }
 
@@ -243,7 +246,7 @@ public struct CaptureInspector: ~Copyable {
         case 0:
             detectOMD(index, payload, declared, timestamp, payloadOffset)
         default:
-            return
+            accountOtherFeed(index, payload, timestamp)
         }
     }
 
@@ -329,7 +332,16 @@ public struct CaptureInspector: ~Copyable {
             store[index].omdProbes &+= 1
             store[index].rejectedBeforeDetection &+= 1
             if store[index].omdProbes >= 3 { store[index].omdState = 2 }
+            accountOtherFeed(index, payload, timestamp)
         }
+    }
+
+    /// A UDP datagram of a stream that is not OMD: probed against the other feed protocols, then
+    /// sequenced by the one recognised (``FeedStream``).
+    @inline(never)
+    mutating func accountOtherFeed(_ index: Int, _ payload: ByteView, _ timestamp: Int64) {
+        if store[index].feed == nil { store[index].feed = FeedStream() }
+        store[index].feed!.add(payload, timestamp: timestamp)
     }
 
     /// Takes back the OMD statistics from the worker thread (which started from ``omd``), by OMD
@@ -353,6 +365,9 @@ public struct CaptureInspector: ~Copyable {
         decode.ipv4 = ip &- decode.ipv6
         decode.udp = ip &- decode.fragments &- decode.otherTransport &- decode.tcp
         windows.close()
-        for i in 0..<store.count { store[i].windows.close() }
+        for i in 0..<store.count {
+            store[i].windows.close()
+            store[i].feed?.finish()
+        }
     }
 }

@@ -5,7 +5,7 @@ import MarketData
 /// `rehearse inspect --json` output. Schema: docs/json/inspect.md. Additive changes keep the version;
 /// anything that renames, removes or changes the meaning of a field bumps it.
 public struct InspectReport: Codable, Sendable {
-    public static let schemaVersion = "rehearse.inspect/1"
+    public static let schemaVersion = "rehearse.inspect/2"
     public var schema = InspectReport.schemaVersion
     public var files: [FileReport]
     public init(files: [FileReport]) { self.files = files }
@@ -155,6 +155,47 @@ public struct StreamReport: Codable, Sendable, Equatable {
     /// For UDP streams: "omd" when its first packets were consistently OMD, else "unknown" (no feed
     /// protocol Rehearse knows was recognised; detection never guesses). Absent for TCP.
     public var feedProtocol: String?
+    /// A stream recognised as one of the other feed protocols (MoldUDP64, IEX-TP, Cboe PITCH): its
+    /// sequencing as that protocol states it.
+    public var feed: FeedReport?
+}
+
+/// The sequencing of a stream in a feed protocol other than OMD (`inspect --json` `streams[].feed`).
+public struct FeedReport: Codable, Sendable, Equatable {
+    public var `protocol`: String
+    /// The session as the protocol names it (MoldUDP64's 10 characters, IEX-TP's SessionID, Cboe's unit).
+    public var session: String?
+    public var firstSequence: UInt64?
+    public var lastSequence: UInt64?
+    public var packets: UInt64
+    public var messages: UInt64
+    public var heartbeats: UInt64
+    public var gaps: UInt64
+    public var missingMessages: UInt64
+    public var duplicateMessages: UInt64
+    /// Session changes (each a new sequence).
+    public var resets: UInt64
+    /// MoldUDP64 End of Session seen.
+    public var endOfSession: Bool
+    /// Datagrams that failed the protocol's checks after it was recognised.
+    public var malformed: UInt64
+
+    public init(_ f: FeedStream) {
+        let q = f.statistics
+        `protocol` = f.feedProtocol?.rawValue ?? "unknown"
+        session = f.sessionText
+        firstSequence = f.firstSequence
+        lastSequence = f.lastSequence
+        packets = q.packets + q.heartbeats
+        messages = q.messages
+        heartbeats = q.heartbeats
+        gaps = q.gaps
+        missingMessages = q.missingMessages
+        duplicateMessages = q.duplicateMessages
+        resets = f.sessionChanges
+        endOfSession = f.endOfSession
+        malformed = f.malformed
+    }
 }
 
 /// Everything `inspect` reports about one file.

@@ -21,7 +21,7 @@ struct Inspect: ParsableCommand {
     @Argument(help: "Capture files (pcap, pcapng, optionally .gz; - for standard input).")
     var files: [String]
 
-    @Flag(help: "Print the report as JSON (schema rehearse.inspect/1, docs/json/inspect.md).")
+    @Flag(help: "Print the report as JSON (schema rehearse.inspect/2, docs/json/inspect.md).")
     var json = false
 
     @Option(help: "Only count packets that match this BPF expression (tcpdump syntax).")

@@ -72,7 +72,21 @@ enum InspectText {
             out.append("")
             let list = unknown.prefix(6).map { endpoint($0.destination, $0.destinationPort) }.joined(separator: ", ") + (unknown.count > 6 ? ", …" : "")
             out.append("feed protocol not recognised on \(unknown.count) UDP stream\(unknown.count == 1 ? "" : "s"): \(list)")
-            out.append("  (their first packets were not consistently OMD; they are counted above, not sequenced)")
+            out.append("  (their first packets were not consistently one of: OMD, MoldUDP64, IEX-TP, Cboe PITCH; counted above, not sequenced)")
+        }
+        let feeds = r.streams.filter { $0.feed != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
+        if !feeds.isEmpty {
+            out.append("")
+            out.append("feeds (\(feeds.count) stream\(feeds.count == 1 ? "" : "s"): \(Set(feeds.compactMap { $0.feed?.protocol }).sorted().joined(separator: ", ")))")
+            let rows = feeds.map { s -> [String] in
+                let f = s.feed!
+                let range = f.firstSequence.map { "\($0)–\(f.lastSequence ?? $0)" } ?? "-"
+                return [endpoint(s.destination, s.destinationPort), f.protocol, f.session ?? "-", range, Text.count(f.packets), Text.count(f.heartbeats),
+                        Text.count(f.messages), Text.count(f.gaps), Text.count(f.missingMessages), Text.count(f.duplicateMessages),
+                        Text.count(f.resets) + (f.endOfSession ? " · end of session" : "")]
+            }
+            out.append(Text.table(["stream", "protocol", "session", "sequence", "packets", "heartbeats", "messages", "gaps", "missing",
+                                   "dup msgs", "resets"], rows, numeric: [4, 5, 6, 7, 8, 9]))
         }
         let omd = r.streams.filter { $0.omd != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
         if !omd.isEmpty {

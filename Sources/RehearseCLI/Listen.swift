@@ -93,8 +93,12 @@ enum ListenText {
                          o.map { Text.count($0.sequence.resets) } ?? "-", o.map { Text.count($0.heartbeats) } ?? "-",
                          Text.count(s.garbage), Text.count(s.kernelDrops)])
         }
-        out += "\n" + Text.table(["endpoint", "packets", "avg pkt/s", "peak 1ms pkt/s", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "garbage", "kernel drops"],
+        out += "\n" + Text.table(["endpoint", "packets", "avg pkt/s", "peak 1ms pkt/s", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "not OMD", "kernel drops"],
                                  rows, numeric: Set(1...11))
+        if r.streams.contains(where: { $0.garbage > 0 }) {
+            out += "\n  not OMD: datagrams that did not frame as OMD (another venue's feed, or damaged) — counted, not sequenced; "
+                + "`rehearse inspect` of a capture (--write) names their protocol"
+        }
         if let e = r.error { out += "\n  error: \(e) (figures up to it are above)" }
         return out
     }

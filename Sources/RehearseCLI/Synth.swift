@@ -82,6 +82,9 @@ struct Synth: ParsableCommand {
     @Flag(help: "Print the generator's summary as JSON.")
     var json = false
 
+    @Option(name: .customLong("protocol"), help: "Feed protocol: omd (default), moldudp64, iex-tp or cboe-pitch (the others: --channels, --packets, --seed, gap faults; line A only).")
+    var feedProtocol = "omd"
+
     @Flag(help: "Generate FIX order-entry sessions over TCP instead of an OMD feed.")
     var fix = false
     @Option(help: "FIX sessions (with --fix).")
@@ -151,6 +154,10 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         if fix { return try runFIX() }
+        guard let feed = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
+            throw RehearseError(.usage, "--protocol \(feedProtocol): expected " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if feed != .omd { return try runProtocol(feed) }
         let c = try configuration()
         let started = DispatchTime.now().uptimeNanoseconds
         let summary: SynthSummary
@@ -184,6 +191,24 @@ struct Synth: ParsableCommand {
         }
         print("  generated in \(TimeFormat.format(elapsed, 2)) s (\(Text.rate(Double(summary.packets) / max(elapsed, 1e-9))) packets/s)")
     }
+    /// `synth --protocol NAME` for a protocol other than OMD: line A's channels, gap faults only.
+    func runProtocol(_ feed: FeedProtocol) throws {
+        let c = try configuration()
+        if let other = c.faults.first(where: { $0.kind != .gap }) {
+            throw RehearseError(.usage, "--fault \(other): --protocol \(feed.rawValue) takes gap faults only")
+        }
+        let summary: FeedProtocolSynthesizer.Summary
+        do {
+            summary = try FeedProtocolSynthesizer.generate(feed, channels: c.channels, packets: packets ?? 1_000, seed: seed,
+                                                           faults: c.faults, destination: c.lineA, to: output)
+        } catch { throw RehearseError(.input, "cannot write \(error.description)") }
+        print("wrote \(output): \(Text.count(summary.packets)) \(feed.rawValue) packets, \(Text.count(summary.messages)) messages, "
+              + "\(c.channels) channels from \(c.lineA), seed \(seed)")
+        if summary.droppedPackets > 0 {
+            print("  gap faults dropped \(Text.count(summary.droppedPackets)) packets (\(Text.count(summary.droppedMessages)) messages)")
+        }
+    }
+
     /// `synth --fix`: FIX client sessions as TCP.
     func runFIX() throws {
         guard sessions >= 1, sessions <= 1000 else { throw RehearseError(.usage, "--sessions: 1…1000") }
@@ -203,4 +228,5 @@ struct Synth: ParsableCommand {
 }
 
 import Engines
+import MarketData
 import Measure

@@ -47,7 +47,7 @@ public struct ExpectedMessages: Sendable {
             case .noFeedMessages(let path, let streams):
                 let list = streams.prefix(5).map(\.description).joined(separator: ", ") + (streams.count > 5 ? ", …" : "")
                 return "\(path): no OMD message in the selected streams (\(list)): bench matches what each platform delivers "
-                    + "to what was sent by OMD SeqNum, and these streams' protocol is not recognised; replay them with `rehearse replay`"
+                    + "to what was sent by OMD SeqNum, and these streams carry none (`rehearse inspect` names their protocol); replay them with `rehearse replay`"
             case .sequenceSpan(let c, let s):
                 return "stream \(c): sequence numbers span \(s) (more than 50 M, or a mid-capture reset); select a time window or stream"
             }

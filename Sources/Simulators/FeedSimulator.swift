@@ -147,12 +147,16 @@ public final class FeedSimulator: @unchecked Sendable {
                     building[m.channel] = true
                 }
                 builders[m.channel].appendEncoded(arena, range: m.offset..<(m.offset + m.length))
+                var endsWithReset = false
                 if m.length >= 4 {
                     let type = UInt16(arena[m.offset + 2]) | UInt16(arena[m.offset + 3]) << 8
                     if type == OMDMessageType.sequenceReset || type == OMDMessageType.disasterRecoverySignal { control[m.channel] = true }
+                    endsWithReset = type == OMDMessageType.sequenceReset
                 }
                 lastSequence[m.channel] = m.sequence
-                if m.endsPacket && !profile.repacketise { sendBuilt(m.channel) }
+                // A re-packetising publisher ends a packet with its Sequence Reset: messages after a reset
+                // in the same packet would take the SNs after NewSeqNo (docs/formats/omd.md).
+                if (m.endsPacket && !profile.repacketise) || (endsWithReset && profile.repacketise) { sendBuilt(m.channel) }
             }
             if touched && profile.repacketise {
                 for c in building.indices where building[c] { sendBuilt(c) }

@@ -22,7 +22,7 @@ struct CommandTests {
         let json = try CLI.run(["inspect", "--json", path])
         #expect(json.status == 0)
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect(object?["schema"] as? String == "rehearse.inspect/1")
+        #expect(object?["schema"] as? String == "rehearse.inspect/2")
         let files = object?["files"] as? [[String: Any]]
         #expect((files?.first?["omdTotals"] as? [String: Any])?["gaps"] as? Int == 2)
     }

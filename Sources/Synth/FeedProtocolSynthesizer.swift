@@ -1,0 +1,97 @@
+import Vocabulary
+import Capture
+import MarketData
+
+/// Captures of the feed protocols other than OMD (``FeedProtocol``), for tests and demos: per
+/// channel a sequenced stream of datagrams of 1–4 messages each, a heartbeat now and then, and the
+/// `gap` faults of the configuration (from its time, the next N datagrams of every channel are lost).
+/// Channel i goes to `destination` with its last address byte + i and port + i. Deterministic for a seed.
+public enum FeedProtocolSynthesizer {
+    public struct Summary: Sendable, Equatable {
+        public var packets = 0
+        public var messages = 0
+        public var droppedPackets = 0
+        public var droppedMessages = 0
+    }
+
+    /// Writes `packets` datagrams in all (spaced 100 µs per channel) of `feedProtocol` to `path`.
+    public static func generate(_ feedProtocol: FeedProtocol, channels: Int, packets: Int, seed: UInt64, faults: [SynthFault],
+                                destination: Endpoint, to path: String) throws(CaptureWriteError) -> Summary {
+        var rng = SeededRandom(seed: seed)
+        let writer = try CaptureWriter(path: path, options: CaptureWriter.Options(format: path.hasSuffix(".pcapng") ? .pcapng : .pcap),
+                                       interfaces: [.init(linkType: .ethernet, snapLength: 65_535, name: "synth")])
+        var summary = Summary()
+        var sequence = [UInt64](repeating: 1, count: channels)
+        var dropUntil = [Int](repeating: 0, count: channels)
+        let start: Int64 = 1_767_575_700_000_000_000
+        let gaps = faults.filter { $0.kind == .gap }.sorted { $0.at < $1.at }
+        var nextGap = 0
+        for k in 0..<packets {
+            let c = k % channels, round = k / channels
+            let time = start + Int64(round) * 100_000 + Int64(c) * 1_000
+            while nextGap < gaps.count, gaps[nextGap].at <= time - start {
+                for ch in 0..<channels where gaps[nextGap].channel == nil || gaps[nextGap].channel == ch {
+                    dropUntil[ch] = round + Int(gaps[nextGap].amount)
+                }
+                nextGap += 1
+            }
+            let heartbeat = round > 0 && round % 50 == 0
+            let count = heartbeat ? 0 : rng.int(1...4)
+            let payload = datagram(feedProtocol, channel: c, sequence: sequence[c], messages: count, time: time, rng: &rng)
+            sequence[c] += UInt64(count)
+            if round < dropUntil[c] {
+                summary.droppedPackets += 1
+                summary.droppedMessages += count
+                continue
+            }
+            let group = IPAddress(v4: destination.address.v4 &+ UInt32(c))
+            // Ethernet (multicast MAC of the group) + IPv4 + UDP.
+            let ethernet: [UInt8] = [0x01, 0x00, 0x5E, UInt8(group.v4 >> 16 & 0x7F), UInt8(group.v4 >> 8 & 0xFF), UInt8(group.v4 & 0xFF),
+                                     0x02, 0, 0, 0, 0, 1, 0x08, 0x00]
+            let frame = ethernet + DatagramFrame.ipv4UDPHeader(source: Endpoint(address: IPAddress(v4: 0x0A00_0301), port: 40_000),
+                                                               destination: Endpoint(address: group, port: destination.port &+ UInt16(c)),
+                                                               payloadLength: payload.count) + payload
+            try writer.write(timestamp: time, bytes: frame)
+            summary.packets += 1
+            summary.messages += count
+        }
+        try writer.close()
+        return summary
+    }
+
+    /// One datagram: the protocol's header and `messages` messages of 8–40 bytes.
+    static func datagram(_ p: FeedProtocol, channel: Int, sequence: UInt64, messages: Int, time: Int64, rng: inout SeededRandom) -> [UInt8] {
+        var bodies: [[UInt8]] = []
+        for _ in 0..<messages {
+            let size = rng.int(8...40)
+            var m = [UInt8](repeating: 0, count: size)
+            m[0] = UInt8(ascii: "A") + UInt8(rng.int(0...5))
+            for i in 1..<size { m[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            bodies.append(m)
+        }
+        func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        func le32(_ v: UInt64) -> [UInt8] { (0..<4).map { UInt8(v >> (8 * $0) & 0xFF) } }
+        func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(v >> (8 * $0) & 0xFF) } }
+        func be64(_ v: UInt64) -> [UInt8] { (0..<8).reversed().map { UInt8(v >> (8 * $0) & 0xFF) } }
+        switch p {
+        case .moldUDP64:
+            let session = Array("SYNTH\(String(channel).count < 2 ? "0" : "")\(channel)".utf8)
+            let padded = (session + [UInt8](repeating: 0x20, count: 10)).prefix(10)
+            return Array(padded) + be64(sequence) + be16(messages) + bodies.flatMap { be16($0.count) + $0 }
+        case .iexTP:
+            let blocks = bodies.flatMap { le16($0.count) + $0 }
+            return [1, 0] + le16(0x8004) + le32(UInt64(channel + 1)) + le32(1_767_000_000) + le16(blocks.count) + le16(messages)
+                + le64(0) + le64(sequence) + le64(UInt64(time)) + blocks
+        case .cboePitch:
+            let blocks = bodies.flatMap { [UInt8($0.count + 1)] + $0 }
+            return le16(8 + blocks.count) + [UInt8(messages), UInt8(channel + 1)] + le32(sequence) + blocks
+        case .omd:
+            var b = OMDPacketBuilder()
+            b.start(sequenceNumber: UInt32(truncatingIfNeeded: sequence), sendTime: UInt64(time))
+            for _ in 0..<messages { _ = b.message(type: 330, length: 32) }
+            b.finish()
+            return b.packet
+        }
+    }
+}

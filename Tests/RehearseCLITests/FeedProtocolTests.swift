@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// Feed protocols other than OMD, end to end: synth writes each, inspect recognises it (and nothing
+/// else) and sequences it as its header says.
+@Suite("feed protocols: synth --protocol, recognised and sequenced by inspect")
+struct FeedProtocolTests {
+    @Test("each protocol: recognised on every stream, sessions named, a 3-packet gap per channel found with its messages, heartbeats not gaps",
+          arguments: ["moldudp64", "iex-tp", "cboe-pitch"])
+    func recognised(name: String) throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name).pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let s = try CLI.run(["synth", "--protocol", name, "-o", path, "--channels", "3", "--packets", "900", "--seed", "8", "--fault", "A:gap@10ms:3"])
+        #expect(s.status == 0, "\(s.stderr)")
+        let dropped = Int(s.stdout.firstMatch(of: /dropped \d+ packets \((\d+) messages\)/)?.output.1 ?? "") ?? -1
+        let r = try CLI.run(["inspect", "--json", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let file = try #require((try json(r.stdout)["files"] as? [[String: Any]])?.first)
+        let streams = try #require(file["streams"] as? [[String: Any]])
+        #expect(streams.count == 3)
+        var missing = 0
+        for stream in streams {
+            #expect(stream["feedProtocol"] as? String == name && stream["omd"] == nil, "\(stream)")
+            let feed = try #require(stream["feed"] as? [String: Any])
+            #expect(feed["protocol"] as? String == name && feed["gaps"] as? Int == 1 && feed["resets"] as? Int == 0, "\(feed)")
+            #expect((feed["heartbeats"] as? Int ?? 0) >= 4 && feed["firstSequence"] as? Int == 1 && feed["session"] != nil, "\(feed)")
+            missing += feed["missingMessages"] as? Int ?? 0
+        }
+        #expect(missing == dropped && dropped > 0, "missing \(missing), dropped \(dropped)")
+        let text = try CLI.run(["inspect", path])
+        #expect(text.stdout.contains("feeds (3 streams: \(name))"), "\(text.stdout)")
+    }
+
+    @Test("an OMD capture stays OMD; a datagram stream no protocol recognises is named 'not recognised'")
+    func omdAndUnknown() throws {
+        let r = try CLI.run(["inspect", "--json", "captures/omd-d-ab.pcap"])
+        let file = try #require((try json(r.stdout)["files"] as? [[String: Any]])?.first)
+        let streams = try #require(file["streams"] as? [[String: Any]])
+        #expect(streams.allSatisfy { $0["feedProtocol"] as? String == "omd" && $0["feed"] == nil })
+        _ = ExitCodeTests.files
+        let unknown = try CLI.run(["inspect", ExitCodeTests.directory + "/not-omd.pcap"])
+        #expect(unknown.stdout.contains("feed protocol not recognised on 1 UDP stream: 233.215.179.5:10378"), "\(unknown.stdout)")
+    }
+}
