@@ -77,6 +77,10 @@ struct LineChannel {
     var silences: UInt64 = 0
     /// Messages by business key (``CompareMatch/keys`` only).
     var keyed: KeyedTable?
+    /// The line's first packets checked as OMD, and whether one failed (the line is then not compared:
+    /// detection never guesses).
+    var omdChecked: UInt8 = 0
+    var notOMD = false
     var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
 }
 
@@ -193,7 +197,9 @@ public enum FeedComparator {
         var filterError: String?
         let sides: [[LineChannel]]
         let keyed = match == .keys
-        if a.path == b.path {
+        // One read splits one capture by the sides' filters; the same capture named twice without
+        // filters is compared with itself (each side reads it whole).
+        if a.path == b.path && (a.filter != nil || b.filter != nil) {
             sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress)
         } else {
@@ -303,6 +309,10 @@ public enum FeedComparator {
                     if keyed { line.keyed = KeyedTable() }
                     lines[side].append(line)
                 }
+                if _slowPath(lines[side][i].omdChecked < 8) {
+                    lines[side][i].omdChecked &+= 1
+                    if !OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.declaredPayloadLength) { lines[side][i].notOMD = true }
+                }
                 account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
                         stallLimit: stallLimit, analyzer: analyzer)
             }
@@ -310,6 +320,15 @@ public enum FeedComparator {
             errors.append("\(error) (figures up to it are kept)")
         }
         warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
+        // Streams whose first packets were not consistently OMD are not compared, and said so.
+        for (k, side) in lines.enumerated() {
+            let dropped = side.filter(\.notOMD).map(\.destination).sorted()
+            guard !dropped.isEmpty else { continue }
+            warnings.append("\(names[k]): \(dropped.count) stream\(dropped.count == 1 ? "" : "s") not compared, not consistently OMD over their "
+                            + "first packets (\(dropped.prefix(5).map(\.description).joined(separator: ", "))\(dropped.count > 5 ? ", …" : "")); "
+                            + "`rehearse inspect` names their protocol")
+            lines[k] = side.filter { !$0.notOMD }
+        }
         // A side that selected nothing is said, not reported as a silent zero (a read fault says enough).
         for (k, side) in lines.enumerated() where side.isEmpty && errors.count == errorsAtStart && filterError == nil {
             errors.append("\(names[k]): no OMD stream in \(path)" + (filters[k].map { " matching \"\($0)\"" } ?? ""))

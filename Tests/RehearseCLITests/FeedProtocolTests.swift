@@ -41,4 +41,24 @@ struct FeedProtocolTests {
         let unknown = try CLI.run(["inspect", ExitCodeTests.directory + "/not-omd.pcap"])
         #expect(unknown.stdout.contains("feed protocol not recognised on 1 UDP stream: 233.215.179.5:10378"), "\(unknown.stdout)")
     }
+
+    @Test("compare: a capture compared with itself matches every message; another venue's feed is refused on both sides alike, its streams named")
+    func compareNeverGuesses() throws {
+        let same = try CLI.run(["compare", "captures/omd-d-ab.pcap", "captures/omd-d-ab.pcap", "--json"])
+        #expect(same.status == 0, "\(same.stderr)")
+        let report = try json(same.stdout)
+        let channels = try #require(report["channels"] as? [[String: Any]])
+        #expect(channels.count == 8 && channels.allSatisfy { $0["missingOnA"] as? Int == 0 && $0["missingOnB"] as? Int == 0 && ($0["onBoth"] as? Int ?? 0) > 0 })
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-pitch.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--protocol", "cboe-pitch", "-o", path, "--channels", "2", "--packets", "200"]).status == 0)
+        let pitch = try CLI.run(["compare", path, path])
+        #expect(pitch.status == 3, "\(pitch.stderr)")
+        for side in ["A", "B"] {
+            #expect(pitch.stderr.contains("\(side): 2 streams not compared, not consistently OMD over their first packets (239.1.1.1:51001, 239.1.1.2:51002)"),
+                    "\(pitch.stderr)")
+            #expect(pitch.stderr.contains("\(side): no OMD stream in \(path)"))
+        }
+    }
 }
+
