@@ -12,9 +12,11 @@ public enum FeedProtocol: String, CaseIterable, Sendable, Codable {
     case iexTP = "iex-tp"
     /// Cboe PITCH over the Sequenced Unit Header.
     case cboePitch = "cboe-pitch"
+    /// NYSE XDP / Pillar packet header (Integrated, BBO, Trades, … feeds).
+    case nyseXDP = "nyse-xdp"
 
     /// The protocols read from headers here (not OMD), in the order they are tried.
-    public static let headerProtocols: [FeedProtocol] = [.moldUDP64, .iexTP, .cboePitch]
+    public static let headerProtocols: [FeedProtocol] = [.moldUDP64, .iexTP, .cboePitch, .nyseXDP]
 
     /// Its bit in a set of candidates.
     @inlinable public var bit: UInt8 {
@@ -23,6 +25,7 @@ public enum FeedProtocol: String, CaseIterable, Sendable, Codable {
         case .moldUDP64: 2
         case .iexTP: 4
         case .cboePitch: 8
+        case .nyseXDP: 16
         }
     }
 }
@@ -30,7 +33,8 @@ public enum FeedProtocol: String, CaseIterable, Sendable, Codable {
 /// One packet's sequencing, as its protocol's header states it.
 public struct FeedPacketHeader: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        case data, heartbeat, endOfSession
+        /// `sequenceReset`: the sequence starts again at this packet (a new sequence, as a session change).
+        case data, heartbeat, endOfSession, sequenceReset
     }
     public var kind: Kind
     /// The session (MoldUDP64: its 10 characters folded into a number; IEX-TP: SessionID; Cboe: the
@@ -63,6 +67,7 @@ extension FeedProtocol {
         case .moldUDP64: return Self.moldUDP64(payload)
         case .iexTP: return Self.iexTP(payload)
         case .cboePitch: return Self.cboePitch(payload)
+        case .nyseXDP: return Self.nyseXDP(payload)
         }
     }
 
@@ -74,6 +79,7 @@ extension FeedProtocol {
             guard let s = payload.getSlice(at: 0, count: 10) else { return nil }
             return String(decoding: s.bytes, as: UTF8.self).trimmingTrailingSpaces
         case .iexTP, .cboePitch: return String(header.session)
+        case .nyseXDP: return nil
         }
     }
 
@@ -146,4 +152,31 @@ extension FeedProtocol {
         guard offset == p.count, sequence > 0 else { return nil }
         return FeedPacketHeader(kind: .data, session: UInt64(unit), firstSequence: UInt64(sequence), messageCount: Int(count), sendTime: nil)
     }
+
+    /// NYSE XDP packet header, little endian, 16 bytes: PktSize (the whole datagram), DeliveryFlag,
+    /// NumberMsgs, SeqNum (first message), SendTime (s), SendTimeNS (< 10^9); then NumberMsgs messages
+    /// of MsgSize (u16, ≥ 4, itself included) + MsgType filling the datagram exactly. Delivery flags:
+    /// 1 heartbeat, 10 failover, 11 original, 12 sequence reset, 13/15 retransmission, 17–20 refresh,
+    /// 21 message unavailable; anything else fails.
+    static func nyseXDP(_ p: ByteView) -> FeedPacketHeader? {
+        guard p.count >= 16, let size = p.getUInt16LE(at: 0), Int(size) == p.count, let flag = p.getUInt8(at: 2),
+              let count = p.getUInt8(at: 3), let sequence = p.getUInt32LE(at: 4), let seconds = p.getUInt32LE(at: 8),
+              let nanoseconds = p.getUInt32LE(at: 12), nanoseconds < 1_000_000_000,
+              [1, 10, 11, 12, 13, 15, 17, 18, 19, 20, 21].contains(flag) else { return nil }
+        let sendTime = Int64(seconds) * 1_000_000_000 + Int64(nanoseconds)
+        if count == 0 {
+            guard p.count == 16 else { return nil }
+            return FeedPacketHeader(kind: .heartbeat, session: 0, firstSequence: UInt64(sequence), messageCount: 0, sendTime: sendTime)
+        }
+        var offset = 16
+        for _ in 0..<count {
+            guard let length = p.getUInt16LE(at: offset), length >= 4 else { return nil }
+            offset += Int(length)
+            guard offset <= p.count else { return nil }
+        }
+        guard offset == p.count else { return nil }
+        return FeedPacketHeader(kind: flag == 12 ? .sequenceReset : .data, session: 0, firstSequence: UInt64(sequence),
+                                messageCount: Int(count), sendTime: sendTime)
+    }
 }
+

@@ -86,7 +86,7 @@ public struct FeedStream: Sendable {
     }
 
     mutating func account(_ h: FeedPacketHeader, timestamp: Int64) {
-        if session != h.session {
+        if session != h.session || (h.kind == .sequenceReset && session != nil) {
             if session != nil {
                 sessionChanges &+= 1
                 earlier.add(tracker.statistics)

@@ -155,7 +155,7 @@ public struct StreamReport: Codable, Sendable, Equatable {
     /// For UDP streams: "omd" when its first packets were consistently OMD, else "unknown" (no feed
     /// protocol Rehearse knows was recognised; detection never guesses). Absent for TCP.
     public var feedProtocol: String?
-    /// A stream recognised as one of the other feed protocols (MoldUDP64, IEX-TP, Cboe PITCH): its
+    /// A stream recognised as one of the other feed protocols (MoldUDP64, IEX-TP, Cboe PITCH, NYSE XDP): its
     /// sequencing as that protocol states it.
     public var feed: FeedReport?
 }

@@ -72,7 +72,7 @@ enum InspectText {
             out.append("")
             let list = unknown.prefix(6).map { endpoint($0.destination, $0.destinationPort) }.joined(separator: ", ") + (unknown.count > 6 ? ", …" : "")
             out.append("feed protocol not recognised on \(unknown.count) UDP stream\(unknown.count == 1 ? "" : "s"): \(list)")
-            out.append("  (their first packets were not consistently one of: OMD, MoldUDP64, IEX-TP, Cboe PITCH; counted above, not sequenced)")
+            out.append("  (their first packets were not consistently one of: OMD, MoldUDP64, IEX-TP, Cboe PITCH, NYSE XDP; counted above, not sequenced)")
         }
         let feeds = r.streams.filter { $0.feed != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
         if !feeds.isEmpty {

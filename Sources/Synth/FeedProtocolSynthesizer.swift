@@ -86,6 +86,12 @@ public enum FeedProtocolSynthesizer {
         case .cboePitch:
             let blocks = bodies.flatMap { [UInt8($0.count + 1)] + $0 }
             return le16(8 + blocks.count) + [UInt8(messages), UInt8(channel + 1)] + le32(sequence) + blocks
+        case .nyseXDP:
+            // MsgSize includes its own 2 bytes and the 2-byte MsgType that the body's first byte stands in for.
+            let blocks = bodies.flatMap { le16($0.count + 3) + [$0[0], 0] + $0.dropFirst() }
+            let seconds = UInt64(time / 1_000_000_000), nanoseconds = UInt64(time % 1_000_000_000)
+            return le16(16 + blocks.count) + [messages == 0 ? 1 : 11, UInt8(messages)] + le32(sequence) + le32(seconds)
+                + le32(nanoseconds) + blocks
         case .omd:
             var b = OMDPacketBuilder()
             b.start(sequenceNumber: UInt32(truncatingIfNeeded: sequence), sendTime: UInt64(time))
