@@ -11,7 +11,7 @@ public struct StreamAccumulator: Sendable {
     public var firstTimestamp: Int64 = .max
     public var lastTimestamp: Int64 = .min
     public var windows = RateWindows()
-    /// 0 undecided, 1 OMD, 2 not OMD.
+    /// 0 undecided, 1 OMD (confirmed), 2 not OMD, 3 an OMD candidate being confirmed.
     var omdState: UInt8 = 0
     var omdProbes: UInt8 = 0
     /// Index into the inspector's OMD statistics when the stream carries OMD.
@@ -241,7 +241,10 @@ public struct CaptureInspector: ~Copyable {
         guard isUDP, options.decodeOMD else { return }
         switch state {
         case 1:
-            if _slowPath(store[index].omdChecked < Self.consistencyPackets) { confirmOMD(index, payload, declared) }
+            accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
+        case 3:
+            // An OMD candidate still being confirmed (its first packets): no extra test per packet once confirmed.
+            confirmOMD(index, payload, declared)
             accountOMD(omdIndex, payload, declared, timestamp, payloadOffset)
         case 0:
             detectOMD(index, payload, declared, timestamp, payloadOffset)
@@ -311,6 +314,7 @@ public struct CaptureInspector: ~Copyable {
     mutating func confirmOMD(_ index: Int, _ payload: ByteView, _ declared: Int) {
         store[index].omdChecked &+= 1
         if !OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) { store[index].omdInconsistent = true }
+        if store[index].omdChecked >= Self.consistencyPackets { store[index].omdState = 1 }
     }
 
     /// Decides whether a UDP stream carries OMD: the first packet that parses cleanly
@@ -321,7 +325,7 @@ public struct CaptureInspector: ~Copyable {
         if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             let omdIndex = omdStreamCount
             omdStreamCount += 1
-            store[index].omdState = 1
+            store[index].omdState = 3  // a candidate until its first packets confirm it
             store[index].omdIndex = omdIndex
             store[index].omdChecked = 1
             if omdQueue == nil {

@@ -31,6 +31,23 @@ public enum LagBuckets {
     }()
     /// Counts per channel: the bounds and one more for everything above the last.
     public static var slots: Int { boundsNs.count + 1 }
+
+    /// Per bit length of a lag (0…64), the first bucket whose bound can hold it: a lag of bit length b
+    /// is at least 2^(b−1), so its bucket is at or after the first bound ≥ 2^(b−1); at most two more
+    /// compares find it (bounds grow by 2–2.5× per step, faster than one bit each).
+    /// The bucket of `lag`: the first bound ≥ it (``boundsNs``, ``firstCandidate`` passed in so a hot
+    /// loop holds them), or the last slot when it is above every bound.
+    @inline(__always)
+    public static func index(_ lag: UInt64, bounds: [UInt64], start: [UInt8]) -> Int {
+        var b = Int(start[64 &- lag.leadingZeroBitCount])
+        while b < bounds.count && lag > bounds[b] { b &+= 1 }
+        return b
+    }
+
+    public static let firstCandidate: [UInt8] = (0...64).map { bits in
+        let low: UInt64 = bits == 0 ? 0 : 1 << UInt64(bits - 1)
+        return UInt8(boundsNs.firstIndex { $0 >= low } ?? boundsNs.count)
+    }
 }
 
 /// One sequence number's sightings on the two lines.
@@ -121,6 +138,7 @@ public struct LiveComparator: @unchecked Sendable {
     /// `lagBuckets[c * LagBuckets.slots ..< (c + 1) * LagBuckets.slots]`, not cumulative.
     public private(set) var lagBuckets: [UInt64]
     let lagBounds = LagBuckets.boundsNs
+    let lagStart = LagBuckets.firstCandidate
     let analyzer = OMDStreamAnalyzer()
 
     public init(channels: Int, settings: WatchSettings = WatchSettings()) {
@@ -224,9 +242,7 @@ public struct LiveComparator: @unchecked Sendable {
         lag.recordLatency(m)
         intervalLag.recordLatency(m)
         channels[c].lagSumNs &+= m
-        var b = 0
-        while b < lagBounds.count && m > lagBounds[b] { b += 1 }
-        lagBuckets[c &* (lagBounds.count &+ 1) &+ b] &+= 1
+        lagBuckets[c &* (lagBounds.count &+ 1) &+ LagBuckets.index(m, bounds: lagBounds, start: lagStart)] &+= 1
         oneSided(c, side: -1)
     }
 

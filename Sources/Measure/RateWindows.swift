@@ -31,7 +31,12 @@ public struct PeakWindow: Sendable, Equatable {
 /// back starts new buckets where it is (each level closes a bucket whenever a packet falls outside it).
 public struct RateWindows: Sendable {
     public static let sizes: [Int64] = [1_000_000_000, 100_000_000, 10_000_000, 1_000_000]
-    @usableFromInline var end: Int64 = .min       // end of the current 1 ms bucket
+    @usableFromInline var end: Int64 = .min {     // end of the current 1 ms bucket
+        didSet { lowest = end &- 1_001_000_000 }
+    }
+    /// `end` − 1.001 s: a packet from here to `end` stays in the current bucket (one subtraction and
+    /// one unsigned compare per packet).
+    @usableFromInline var lowest: Int64 = Int64.min &- 1_001_000_000
     @usableFromInline var count: UInt64 = 0
     @usableFromInline var bytes: UInt64 = 0
     /// Peaks and open buckets, finest first: 1 ms, 10 ms, 100 ms, 1 s.
@@ -47,7 +52,8 @@ public struct RateWindows: Sendable {
         // Time going back by a second or more (after a packet decades ahead; a clock step) leaves the
         // current windows: see ``roll(_:)``. Smaller steps back (interfaces merged slightly out of
         // order) count in the current 1 ms window.
-        if _slowPath(timestamp >= end || timestamp < end &- 1_001_000_000) { roll(timestamp) }
+        // One unsigned compare: inside [end − 1.001 s, end) stays in the current bucket.
+        if _slowPath(UInt64(bitPattern: timestamp &- lowest) >= 1_001_000_000) { roll(timestamp) }
         count &+= 1
         bytes &+= UInt64(truncatingIfNeeded: b)
     }
@@ -58,12 +64,17 @@ public struct RateWindows: Sendable {
 
     @usableFromInline
     mutating func roll(_ timestamp: Int64) {
-        let jump = end != .min && (timestamp >= end &+ 1_000_000_000 || timestamp < end &- 1_001_000_000)
-        guard jump else {
-            closeMillisecond()
-            end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
+        if _slowPath(end != .min && (timestamp >= end &+ 1_000_000_000 || timestamp < end &- 1_001_000_000)) {
+            jump(timestamp)
             return
         }
+        closeMillisecond()
+        end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
+    }
+
+    /// Time moved a second or more either way: park or resume (see ``parked``).
+    @inline(never)
+    mutating func jump(_ timestamp: Int64) {
         let current = (end: end, count: count, bytes: bytes, open: open)
         if let p = parked, Self.floor(timestamp, 1_000_000_000) == Self.floor(p.end &- 1_000_000, 1_000_000_000) {
             // Back into the windows the jump left: resume them, park these.

@@ -167,4 +167,18 @@ struct FeedWatcherBacklogTests {
         #expect(ch.missingOnStandby == 0 && ch.missingOnPrimary == 0 && ch.lateOnStandby == 0, "\(ch)")
         #expect(ch.onBoth > 0 && ch.onBoth + 1 == ch.primary.messages, "\(ch.onBoth) of \(ch.primary.messages) (the start-of-day Sequence Reset is not compared)")
     }
+
+    @Test("lag buckets: the bit-length start finds the same bucket as a scan from the first bound, at every bound and between")
+    func lagBuckets() {
+        let bounds = LagBuckets.boundsNs, start = LagBuckets.firstCandidate
+        var lags: [UInt64] = [0, 1, 999, .max, 20_000_000_000]
+        for b in bounds { lags += [b - 1, b, b + 1] }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 { lags.append(UInt64.random(in: 0...30_000_000_000, using: &rng) >> UInt64.random(in: 0...34, using: &rng)) }
+        for lag in lags {
+            let scan = bounds.firstIndex { lag <= $0 } ?? bounds.count
+            #expect(LagBuckets.index(lag, bounds: bounds, start: start) == scan, "lag \(lag)")
+        }
+    }
 }
+
