@@ -50,6 +50,26 @@ public enum LagBuckets {
     }
 }
 
+/// Lag bucket counts of every channel, allocated once (as the slot rings are).
+final class LagCounts {
+    let base: UnsafeMutablePointer<UInt64>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(1, count))
+        base.initialize(repeating: 0, count: max(1, count))
+    }
+
+    deinit { base.deallocate() }
+
+    /// Counts one message in slot `i` (bounds-checked: `i` comes from a channel index and a bucket).
+    @inline(__always) func add(_ i: Int) {
+        precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "lag bucket out of range")
+        base[i] &+= 1
+    }
+}
+
 /// One sequence number's sightings on the two lines.
 struct WatchSlot {
     var key: UInt64 = .max
@@ -134,9 +154,9 @@ public struct LiveComparator: @unchecked Sendable {
     /// |standby − primary| per message on both lines, ns: since the start, and since the last interval.
     public private(set) var lag = LiveComparator.histogram()
     public private(set) var intervalLag = LiveComparator.histogram()
-    /// Messages per lag bucket (``LagBuckets``) since the start: channel `c`'s counts are
-    /// `lagBuckets[c * LagBuckets.slots ..< (c + 1) * LagBuckets.slots]`, not cumulative.
-    public private(set) var lagBuckets: [UInt64]
+    /// Messages per lag bucket (``LagBuckets``) since the start, channel after channel, not
+    /// cumulative: counted in storage of its own (no uniqueness check per message, as an array has).
+    let lagCounts: LagCounts
     let lagBounds = LagBuckets.boundsNs
     let lagStart = LagBuckets.firstCandidate
     let analyzer = OMDStreamAnalyzer()
@@ -146,12 +166,13 @@ public struct LiveComparator: @unchecked Sendable {
         self.channels = Array(repeating: LiveChannel(), count: channels)
         lines = Array(repeating: LiveLine(), count: 2 * channels)
         rings = (0..<channels).map { _ in [SlotRing(capacity: settings.window), SlotRing(capacity: settings.window)] }
-        lagBuckets = Array(repeating: 0, count: channels * LagBuckets.slots)
+        lagCounts = LagCounts(count: channels * LagBuckets.slots)
     }
 
     /// Channel `c`'s lag bucket counts (``LagBuckets``; not cumulative, the last above every bound).
-    public func lagBuckets(channel c: Int) -> ArraySlice<UInt64> {
-        lagBuckets[c * LagBuckets.slots ..< (c + 1) * LagBuckets.slots]
+    public func lagBuckets(channel c: Int) -> [UInt64] {
+        precondition(c >= 0 && (c + 1) * LagBuckets.slots <= lagCounts.count, "channel out of range")
+        return Array(UnsafeBufferPointer(start: lagCounts.base + c * LagBuckets.slots, count: LagBuckets.slots))
     }
 
     static func histogram() -> Histogram<UInt64> {
@@ -242,7 +263,7 @@ public struct LiveComparator: @unchecked Sendable {
         lag.recordLatency(m)
         intervalLag.recordLatency(m)
         channels[c].lagSumNs &+= m
-        lagBuckets[c &* (lagBounds.count &+ 1) &+ LagBuckets.index(m, bounds: lagBounds, start: lagStart)] &+= 1
+        lagCounts.add(c &* (lagBounds.count &+ 1) &+ LagBuckets.index(m, bounds: lagBounds, start: lagStart))
         oneSided(c, side: -1)
     }
 

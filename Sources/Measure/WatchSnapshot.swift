@@ -133,7 +133,7 @@ public struct WatchSnapshot: Codable, Sendable {
                                          lateOnPrimary: ch.late.primary, lateOnStandby: ch.late.standby, mismatches: ch.mismatches,
                                          primaryFirst: ch.primaryFirst, standbyFirst: ch.standbyFirst, ties: ch.ties,
                                          longestOneSidedRun: ch.longestOneSidedRun, lagSumNs: ch.lagSumNs,
-                                         lagBuckets: Array(c.lagBuckets(channel: i)), primary: p, standby: s))
+                                         lagBuckets: c.lagBuckets(channel: i), primary: p, standby: s))
             // A line silent now is an open silence for the findings.
             var ea = p.events, eb = s.events
             if p.stalled { ea.silence(endingAt: now, length: p.silentForNs, open: true) }
