@@ -101,13 +101,8 @@ extension FeedProtocol {
             return FeedPacketHeader(kind: count == 0 ? .heartbeat : .endOfSession, session: session, firstSequence: sequence,
                                     messageCount: 0, sendTime: nil)
         }
-        var offset = 20
-        for _ in 0..<count {
-            guard let length = p.getUInt16BE(at: offset), length > 0 else { return nil }
-            offset += 2 + Int(length)
-            guard offset <= p.count else { return nil }
-        }
-        guard offset == p.count else { return nil }
+        guard framesExactly(p, from: 20, count: Int(count), block: { p, at in p.getUInt16BE(at: at).flatMap { $0 > 0 ? 2 + Int($0) : nil } })
+        else { return nil }
         return FeedPacketHeader(kind: .data, session: session, firstSequence: sequence, messageCount: Int(count), sendTime: nil)
     }
 
@@ -123,13 +118,8 @@ extension FeedProtocol {
             guard payloadLength == 0 else { return nil }
             return FeedPacketHeader(kind: .heartbeat, session: UInt64(session), firstSequence: sequence, messageCount: 0, sendTime: Int64(sendTime))
         }
-        var offset = 40
-        for _ in 0..<count {
-            guard let length = p.getUInt16LE(at: offset), length > 0 else { return nil }
-            offset += 2 + Int(length)
-            guard offset <= p.count else { return nil }
-        }
-        guard offset == p.count else { return nil }
+        guard framesExactly(p, from: 40, count: Int(count), block: { p, at in p.getUInt16LE(at: at).flatMap { $0 > 0 ? 2 + Int($0) : nil } })
+        else { return nil }
         return FeedPacketHeader(kind: .data, session: UInt64(session), firstSequence: sequence, messageCount: Int(count), sendTime: Int64(sendTime))
     }
 
@@ -143,13 +133,8 @@ extension FeedProtocol {
             guard p.count == 8 else { return nil }
             return FeedPacketHeader(kind: .heartbeat, session: UInt64(unit), firstSequence: UInt64(sequence), messageCount: 0, sendTime: nil)
         }
-        var offset = 8
-        for _ in 0..<count {
-            guard let size = p.getUInt8(at: offset), size >= 2 else { return nil }
-            offset += Int(size)
-            guard offset <= p.count else { return nil }
-        }
-        guard offset == p.count, sequence > 0 else { return nil }
+        guard sequence > 0, framesExactly(p, from: 8, count: Int(count), block: { p, at in p.getUInt8(at: at).flatMap { $0 >= 2 ? Int($0) : nil } })
+        else { return nil }
         return FeedPacketHeader(kind: .data, session: UInt64(unit), firstSequence: UInt64(sequence), messageCount: Int(count), sendTime: nil)
     }
 
@@ -168,15 +153,22 @@ extension FeedProtocol {
             guard p.count == 16 else { return nil }
             return FeedPacketHeader(kind: .heartbeat, session: 0, firstSequence: UInt64(sequence), messageCount: 0, sendTime: sendTime)
         }
-        var offset = 16
-        for _ in 0..<count {
-            guard let length = p.getUInt16LE(at: offset), length >= 4 else { return nil }
-            offset += Int(length)
-            guard offset <= p.count else { return nil }
-        }
-        guard offset == p.count else { return nil }
+        guard framesExactly(p, from: 16, count: Int(count), block: { p, at in p.getUInt16LE(at: at).flatMap { $0 >= 4 ? Int($0) : nil } })
+        else { return nil }
         return FeedPacketHeader(kind: flag == 12 ? .sequenceReset : .data, session: 0, firstSequence: UInt64(sequence),
                                 messageCount: Int(count), sendTime: sendTime)
     }
-}
 
+    /// True when `count` blocks, starting at `from`, each `block(p, offset)` bytes long (nil: a
+    /// length the protocol forbids), end exactly at the end of the datagram.
+    @inline(__always)
+    static func framesExactly(_ p: ByteView, from start: Int, count: Int, block: (ByteView, Int) -> Int?) -> Bool {
+        var offset = start
+        for _ in 0..<count {
+            guard let size = block(p, offset) else { return false }
+            offset += size
+            guard offset <= p.count else { return false }
+        }
+        return offset == p.count
+    }
+}
