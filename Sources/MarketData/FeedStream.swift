@@ -30,11 +30,16 @@ public struct FeedStream: Sendable {
     var probeTimes: [Int64] = []
     var probeSessions: [String?]
 
-    public init() {
+    /// A stream to recognise; with `forced`, one read as that protocol from its first packet (the
+    /// user said so: no probing; datagrams failing its checks count as ``malformed``).
+    public init(forced: FeedProtocol? = nil) {
         candidates = FeedProtocol.headerProtocols.reduce(0) { $0 | $1.bit }
         probes = Array(repeating: [], count: FeedProtocol.headerProtocols.count)
         probeSessions = Array(repeating: nil, count: FeedProtocol.headerProtocols.count)
-        probes.reserveCapacity(FeedProtocol.headerProtocols.count)
+        if let forced, forced != .omd {
+            feedProtocol = forced
+            probes = []
+        }
     }
 
     /// Sequence accounting over every session.
@@ -47,7 +52,12 @@ public struct FeedStream: Sendable {
     /// Accounts one datagram's payload.
     public mutating func add(_ payload: ByteView, timestamp: Int64) {
         if let p = feedProtocol {
-            if let h = p.header(payload) { account(h, timestamp: timestamp) } else { malformed &+= 1 }
+            if let h = p.header(payload) {
+                if sessionText == nil && session == nil { sessionText = p.sessionText(payload, h) }
+                account(h, timestamp: timestamp)
+            } else {
+                malformed &+= 1
+            }
             return
         }
         guard !unrecognised else { return }

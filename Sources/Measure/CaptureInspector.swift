@@ -77,6 +77,8 @@ public struct CaptureInspector: ~Copyable {
         public var decodeOMD = true
         /// Streams tracked individually; packets of further streams count in the totals only.
         public var maximumStreams = 100_000
+        /// Read every UDP stream as this protocol instead of recognising it (`inspect --protocol`).
+        public var forcedProtocol: FeedProtocol?
         public init() {}
     }
 
@@ -322,10 +324,18 @@ public struct CaptureInspector: ~Copyable {
     /// ones (``confirmOMD(_:_:_:)``); three failures before that make it not.
     @inline(never)
     mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
-        if OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
+        // `--protocol` decides instead of detection: another protocol goes straight to its reader; OMD
+        // is OMD from the first packet, confirmed by nothing.
+        if let forced = options.forcedProtocol, forced != .omd {
+            store[index].omdState = 2
+            accountOtherFeed(index, payload, timestamp)
+            return
+        }
+        let forcedOMD = options.forcedProtocol == .omd
+        if forcedOMD || OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             let omdIndex = omdStreamCount
             omdStreamCount += 1
-            store[index].omdState = 3  // a candidate until its first packets confirm it
+            store[index].omdState = forcedOMD ? 1 : 3  // a candidate until its first packets confirm it
             store[index].omdIndex = omdIndex
             store[index].omdChecked = 1
             if omdQueue == nil {
@@ -344,7 +354,7 @@ public struct CaptureInspector: ~Copyable {
     /// sequenced by the one recognised (``FeedStream``).
     @inline(never)
     mutating func accountOtherFeed(_ index: Int, _ payload: ByteView, _ timestamp: Int64) {
-        if store[index].feed == nil { store[index].feed = FeedStream() }
+        if store[index].feed == nil { store[index].feed = FeedStream(forced: options.forcedProtocol) }
         store[index].feed!.add(payload, timestamp: timestamp)
     }
 

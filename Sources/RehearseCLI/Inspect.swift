@@ -33,6 +33,9 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
+    @Option(name: .customLong("protocol"), help: "Read every UDP stream as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch or nyse-xdp (datagrams that fail its checks are counted as malformed).")
+    var feedProtocol: String?
+
     @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (the default with two CPUs and a mapped capture); auto = time both on the first 2 M packets and keep the faster (for a machine whose second CPU is busy). The figures are the same either way.")
     var threads: ThreadChoice?
 
@@ -53,6 +56,13 @@ struct Inspect: ParsableCommand {
         }
         var options = CaptureInspector.Options()
         options.decodeOMD = !noOmd
+        if let feedProtocol {
+            guard let p = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
+                throw RehearseError(.usage, "--protocol \(feedProtocol): expected " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if noOmd { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
+            options.forcedProtocol = p
+        }
         var reports: [FileReport] = []
         for path in files {
             if let filter {

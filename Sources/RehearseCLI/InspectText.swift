@@ -83,7 +83,8 @@ enum InspectText {
                 let range = f.firstSequence.map { "\($0)–\(f.lastSequence ?? $0)" } ?? "-"
                 return [endpoint(s.destination, s.destinationPort), f.protocol, f.session ?? "-", range, Text.count(f.packets), Text.count(f.heartbeats),
                         Text.count(f.messages), Text.count(f.gaps), Text.count(f.missingMessages), Text.count(f.duplicateMessages),
-                        Text.count(f.resets) + (f.endOfSession ? " · end of session" : "")]
+                        Text.count(f.resets) + (f.endOfSession ? " · end of session" : "")
+                            + (f.malformed > 0 ? " · \(Text.count(f.malformed)) datagrams not \(f.protocol)" : "")]
             }
             out.append(Text.table(["stream", "protocol", "session", "sequence", "packets", "heartbeats", "messages", "gaps", "missing",
                                    "dup msgs", "resets"], rows, numeric: [4, 5, 6, 7, 8, 9]))

@@ -60,5 +60,19 @@ struct FeedProtocolTests {
             #expect(pitch.stderr.contains("\(side): no OMD stream in \(path)"))
         }
     }
+
+    @Test("inspect --protocol reads every stream as that protocol: the right one sequences it, a wrong one counts every datagram as not of it, an unknown name is a usage error")
+    func forcedProtocol() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-mold.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--protocol", "moldudp64", "-o", path, "--channels", "1", "--packets", "100"]).status == 0)
+        let right = try json(try CLI.run(["inspect", "--json", "--protocol", "moldudp64", path]).stdout)
+        let feed = try #require(((right["files"] as? [[String: Any]])?.first?["streams"] as? [[String: Any]])?.first?["feed"] as? [String: Any])
+        #expect(feed["protocol"] as? String == "moldudp64" && feed["malformed"] as? Int == 0 && (feed["messages"] as? Int ?? 0) > 100)
+        let wrong = try CLI.run(["inspect", "--protocol", "iex-tp", path])
+        #expect(wrong.status == 0 && wrong.stdout.contains("100 datagrams not iex-tp"), "\(wrong.stdout)")
+        let bad = try CLI.run(["inspect", "--protocol", "fast", path])
+        #expect(bad.status == 2 && bad.stderr.contains("--protocol fast: expected omd, moldudp64"), "\(bad.stderr)")
+    }
 }
 
