@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `rehearse inspect` on every capture under DIR, one line each, for anyone holding a directory of
 # captures (public suites, a venue's files, a day's hourly captures):
-#   exit  format  packets  streams by protocol (OMD, or not recognised)  gaps  warnings/error  path
+#   exit  format  packets  streams by feed protocol (omd, moldudp64, …, or unknown)  gaps  warnings/error  path
 # Files are found by name (.pcap, .pcapng, .cap, .dmp, optionally .gz). Prints a tally at the end:
 # files read whole, read with warnings, refused (exit 3, the reason in the line). Needs jq.
 #   scripts/sweep-captures.sh DIR [REHEARSE=.build/release/rehearse]
@@ -11,15 +11,15 @@ bin=${2:-$(dirname "$0")/../.build/release/rehearse}
 command -v jq >/dev/null || { echo "sweep-captures: needs jq (apt-get install jq)" >&2; exit 2; }
 [ -x "$bin" ] || { echo "sweep-captures: $bin: no rehearse binary (make build, or pass one)" >&2; exit 2; }
 whole=0 warned=0 refused=0
-printf '%-4s  %-8s  %10s  %-28s  %6s  %s\n' exit format packets "streams (protocol)" gaps "warnings · path"
+printf '%-4s  %-8s  %10s  %-28s  %6s  %s\n' exit format packets "streams (feed protocol)" gaps "warnings · path"
 while IFS= read -r -d '' f; do
   json=$("$bin" inspect --json --streams 0 "$f" 2>/dev/null); code=$?
   line=$(jq -r --arg code "$code" '.files[0] as $r |
     ($r.streams // []) as $s |
-    ([$s[] | select(.omd != null)] | length) as $omd |
+    ([$s[] | select(.feedProtocol != null) | .feedProtocol] | group_by(.) | map("\(length) \(.[0])") | join(", ")) as $protocols |
     [$code, ($r.format // "-"), ($r.packets | tostring),
-     "\($s | length) streams: \($omd) OMD, \(($s | length) - $omd) not recognised",
-     (($r.omdTotals.gaps // 0) | tostring),
+     "\($s | length) streams: \(if $protocols == "" then "none UDP" else $protocols end)",
+     ((($r.omdTotals.gaps // 0) + ([$s[] | .feed.gaps // 0] | add // 0)) | tostring),
      ((([$r.warnings[]?.kind] | unique | join(",")) as $w | if $w == "" then "-" else $w end)
        + (if $r.error then " · ERROR " + $r.error.message else "" end))] | @tsv' <<< "$json" 2>/dev/null)
   if [ -z "$line" ]; then line=$(printf '%s\t-\t-\t-\t-\tno JSON from inspect' "$code"); fi
