@@ -14,9 +14,23 @@ public enum FeedProtocol: String, CaseIterable, Sendable, Codable {
     case cboePitch = "cboe-pitch"
     /// NYSE XDP / Pillar packet header (Integrated, BBO, Trades, … feeds).
     case nyseXDP = "nyse-xdp"
+    /// CME MDP 3.0 binary packet header with SBE messages.
+    case cmeMDP3 = "cme-mdp3"
+    /// Eurex / Deutsche Börse T7 EOBI packet header.
+    case eurexEOBI = "eurex-eobi"
 
     /// The protocols read from headers here (not OMD), in the order they are tried.
-    public static let headerProtocols: [FeedProtocol] = [.moldUDP64, .iexTP, .cboePitch, .nyseXDP]
+    public static let headerProtocols: [FeedProtocol] = [.moldUDP64, .iexTP, .cboePitch, .nyseXDP, .cmeMDP3, .eurexEOBI]
+
+    /// True when the protocol numbers packets rather than messages (CME MDP 3.0's MsgSeqNum, EOBI's
+    /// ApplSeqNum): each data packet takes one sequence number, and gaps, missing and duplicates
+    /// count packets.
+    @inlinable public var sequencesPackets: Bool { self == .cmeMDP3 || self == .eurexEOBI }
+
+    /// True when one stream carries several independently sequenced sessions interleaved (EOBI: a
+    /// multicast group carries several products, each MarketSegmentID numbered on its own). The
+    /// others' session changes are a new sequence.
+    @inlinable public var sessionsInterleave: Bool { self == .eurexEOBI }
 
     /// Its bit in a set of candidates.
     @inlinable public var bit: UInt8 {
@@ -26,6 +40,8 @@ public enum FeedProtocol: String, CaseIterable, Sendable, Codable {
         case .iexTP: 4
         case .cboePitch: 8
         case .nyseXDP: 16
+        case .cmeMDP3: 32
+        case .eurexEOBI: 64
         }
     }
 }
@@ -68,6 +84,8 @@ extension FeedProtocol {
         case .iexTP: return Self.iexTP(payload)
         case .cboePitch: return Self.cboePitch(payload)
         case .nyseXDP: return Self.nyseXDP(payload)
+        case .cmeMDP3: return Self.cmeMDP3(payload)
+        case .eurexEOBI: return Self.eurexEOBI(payload)
         }
     }
 
@@ -78,8 +96,8 @@ extension FeedProtocol {
         case .moldUDP64:
             guard let s = payload.getSlice(at: 0, count: 10) else { return nil }
             return String(decoding: s.bytes, as: UTF8.self).trimmingTrailingSpaces
-        case .iexTP, .cboePitch: return String(header.session)
-        case .nyseXDP: return nil
+        case .iexTP, .cboePitch, .eurexEOBI: return String(header.session)
+        case .nyseXDP, .cmeMDP3: return nil
         }
     }
 
@@ -157,6 +175,69 @@ extension FeedProtocol {
         else { return nil }
         return FeedPacketHeader(kind: flag == 12 ? .sequenceReset : .data, session: 0, firstSequence: UInt64(sequence),
                                 messageCount: Int(count), sendTime: sendTime)
+    }
+
+    /// The earliest and latest send times accepted as plausible (2000-01-01 to 2100-01-01, ns): a
+    /// structural check for the protocols whose header carries only a sequence number and a time.
+    static let plausibleSendTimes: ClosedRange<UInt64> = 946_684_800_000_000_000...4_102_444_800_000_000_000
+
+    /// CME MDP 3.0 packet: MsgSeqNum (u32 LE, per channel, one per packet), SendingTime (u64 LE, ns
+    /// since 1970), then messages of MsgSize (u16 LE, the whole message, itself included) + SBE
+    /// header (BlockLength, TemplateID, SchemaID, Version, u16 LE each) + body, ending exactly at the
+    /// end of the datagram. Checks: at least one message; every MsgSize ≥ 10 with BlockLength ≤
+    /// MsgSize − 10; SchemaID 1 (MDP 3.0) and Version 1–255 on every message; TemplateID above 0;
+    /// SendingTime between 2000 and 2100. A packet carrying ChannelReset4 (template 4) starts a new
+    /// sequence; one of AdminHeartbeat12 (template 12) only is a heartbeat, numbered like any packet.
+    static func cmeMDP3(_ p: ByteView) -> FeedPacketHeader? {
+        guard p.count >= 22, let sequence = p.getUInt32LE(at: 0), sequence > 0, let sendTime = p.getUInt64LE(at: 4),
+              plausibleSendTimes.contains(sendTime) else { return nil }
+        var offset = 12, count = 0, channelReset = false, heartbeats = 0
+        while offset < p.count {
+            guard let size = p.getUInt16LE(at: offset).map(Int.init), size >= 10, offset + size <= p.count,
+                  let block = p.getUInt16LE(at: offset + 2), Int(block) <= size - 10,
+                  let template = p.getUInt16LE(at: offset + 4), template > 0,
+                  p.getUInt16LE(at: offset + 6) == 1, let version = p.getUInt16LE(at: offset + 8), version > 0, version < 256
+            else { return nil }
+            if template == 4 { channelReset = true }
+            if template == 12 { heartbeats += 1 }
+            offset += size
+            count += 1
+        }
+        if heartbeats == count {
+            // AdminHeartbeat12 alone: a heartbeat that still takes its packet number.
+            return FeedPacketHeader(kind: .heartbeat, session: 0, firstSequence: UInt64(sequence), messageCount: 0, sendTime: Int64(sendTime))
+        }
+        return FeedPacketHeader(kind: channelReset ? .sequenceReset : .data, session: 0, firstSequence: UInt64(sequence),
+                                messageCount: count, sendTime: Int64(sendTime))
+    }
+
+    /// Eurex T7 EOBI packet: a 32-byte PacketHeader (HeaderLength 32, PacketID 13005,
+    /// PacketSequenceNumber, ApplSeqNum u32, MarketSegmentID i32, PartitionID, CompletionIndicator,
+    /// ApplSeqResetIndicator, 5 pad bytes, TransactTime u64; little endian), then messages of
+    /// BodyLen (u16, the whole message) + TemplateID (u16, 13000–13999) + MsgSeqNum (u32) + body,
+    /// ending exactly at the end of the datagram. Checks: those constants; CompletionIndicator and
+    /// ApplSeqResetIndicator 0 or 1; at least one message, each BodyLen ≥ 8. The session is the
+    /// MarketSegmentID (a product; a stream interleaves several), sequenced per packet by ApplSeqNum;
+    /// ApplSeqResetIndicator 1 starts a new sequence. A packet of one Heartbeat (13001) carries no
+    /// sequence of its own.
+    static func eurexEOBI(_ p: ByteView) -> FeedPacketHeader? {
+        guard p.count >= 40, p.getUInt16LE(at: 0) == 32, p.getUInt16LE(at: 2) == 13005, let sequence = p.getUInt32LE(at: 8),
+              let segment = p.getUInt32LE(at: 12), let completion = p.getUInt8(at: 17), completion <= 1,
+              let reset = p.getUInt8(at: 18), reset <= 1, let transactTime = p.getUInt64LE(at: 24) else { return nil }
+        var offset = 32, count = 0, heartbeat = true
+        while offset < p.count {
+            guard let size = p.getUInt16LE(at: offset).map(Int.init), size >= 8, offset + size <= p.count,
+                  let template = p.getUInt16LE(at: offset + 2), template >= 13000, template <= 13999 else { return nil }
+            if template != 13001 { heartbeat = false }
+            offset += size
+            count += 1
+        }
+        let time = plausibleSendTimes.contains(transactTime) ? Int64(transactTime) : nil
+        if heartbeat && count == 1 {
+            return FeedPacketHeader(kind: .heartbeat, session: UInt64(segment), firstSequence: 0, messageCount: 0, sendTime: time)
+        }
+        return FeedPacketHeader(kind: reset == 1 ? .sequenceReset : .data, session: UInt64(segment), firstSequence: UInt64(sequence),
+                                messageCount: count, sendTime: time)
     }
 
     /// True when `count` blocks, starting at `from`, each `block(p, offset)` bytes long (nil: a

@@ -25,10 +25,26 @@ public struct FeedStream: Sendable {
     var tracker = SequenceTracker()
     var earlier = SequenceStatistics()
     var session: UInt64?
+    /// Protocols whose sessions interleave (``FeedProtocol/sessionsInterleave``): one tracker per
+    /// session other than the current one, swapped in when a packet of it arrives.
+    var otherSessions: [UInt64: SequenceTracker] = [:]
+    /// Distinct sessions seen (interleaving protocols).
+    public var sessions: Int { session == nil ? 0 : otherSessions.count + 1 }
+    /// Messages received in data packets, duplicates included (for packet-sequenced protocols the
+    /// tracker counts packets).
+    public private(set) var messages: UInt64 = 0
+    /// Packets accounted, heartbeats included.
+    public private(set) var packets: UInt64 = 0
+    /// Heartbeat packets (for packet-sequenced protocols numbered like any packet, except EOBI's,
+    /// which carry no number).
+    public private(set) var heartbeats: UInt64 = 0
     var candidates: UInt8
     var probes: [[FeedPacketHeader]]
     var probeTimes: [Int64] = []
     var probeSessions: [String?]
+    var probeTypes: [[UInt16: UInt64]]
+    /// Messages by type (``FeedProtocol/forEachMessageType(_:_:)``), heartbeat packets excluded.
+    public private(set) var messageTypes: [UInt16: UInt64] = [:]
 
     /// A stream to recognise; with `forced`, one read as that protocol from its first packet (the
     /// user said so: no probing; datagrams failing its checks count as ``malformed``).
@@ -36,16 +52,19 @@ public struct FeedStream: Sendable {
         candidates = FeedProtocol.headerProtocols.reduce(0) { $0 | $1.bit }
         probes = Array(repeating: [], count: FeedProtocol.headerProtocols.count)
         probeSessions = Array(repeating: nil, count: FeedProtocol.headerProtocols.count)
+        probeTypes = Array(repeating: [:], count: FeedProtocol.headerProtocols.count)
         if let forced, forced != .omd {
             feedProtocol = forced
             probes = []
+            probeTypes = []
         }
     }
 
-    /// Sequence accounting over every session.
+    /// Sequence accounting over every session (for packet-sequenced protocols, in packets).
     public var statistics: SequenceStatistics {
         var s = earlier
         s.add(tracker.statistics)
+        for t in otherSessions.values { s.add(t.statistics) }
         return s
     }
 
@@ -54,6 +73,7 @@ public struct FeedStream: Sendable {
         if let p = feedProtocol {
             if let h = p.header(payload) {
                 if sessionText == nil && session == nil { sessionText = p.sessionText(payload, h) }
+                if h.kind != .heartbeat { p.forEachMessageType(payload) { messageTypes[$0, default: 0] &+= 1 } }
                 account(h, timestamp: timestamp)
             } else {
                 malformed &+= 1
@@ -64,6 +84,7 @@ public struct FeedStream: Sendable {
         for (i, p) in FeedProtocol.headerProtocols.enumerated() where candidates & p.bit != 0 {
             if let h = p.header(payload) {
                 if probes[i].isEmpty { probeSessions[i] = p.sessionText(payload, h) }
+                if h.kind != .heartbeat { p.forEachMessageType(payload) { probeTypes[i][$0, default: 0] &+= 1 } }
                 probes[i].append(h)
             } else {
                 candidates &= ~p.bit
@@ -86,32 +107,50 @@ public struct FeedStream: Sendable {
         guard left.count == 1, let (i, p) = left.first else {
             unrecognised = true
             probes = []
+            probeTypes = []
             return
         }
         feedProtocol = p
         sessionText = probeSessions[i]
+        messageTypes = probeTypes[i]
+        probeTypes = []
         for (h, t) in zip(probes[i], probeTimes) { account(h, timestamp: t) }
         probes = []
         probeTimes = []
     }
 
     mutating func account(_ h: FeedPacketHeader, timestamp: Int64) {
-        if session != h.session || (h.kind == .sequenceReset && session != nil) {
-            if session != nil {
+        let interleaved = feedProtocol?.sessionsInterleave == true
+        if session != h.session {
+            if interleaved, let current = session {
+                // Another product of the same stream: its own sequence, not a reset.
+                otherSessions[current] = tracker
+                tracker = otherSessions.removeValue(forKey: h.session) ?? SequenceTracker()
+            } else if session != nil {
                 sessionChanges &+= 1
                 earlier.add(tracker.statistics)
                 tracker = SequenceTracker()
             }
             session = h.session
+        } else if h.kind == .sequenceReset {
+            sessionChanges &+= 1
+            earlier.add(tracker.statistics)
+            tracker = SequenceTracker()
         }
         if h.kind == .endOfSession { endOfSession = true }
+        packets &+= 1
+        if h.kind == .heartbeat { heartbeats &+= 1 }
+        messages &+= UInt64(h.messageCount)
+        if h.kind == .heartbeat && h.firstSequence == 0 { return }
+        // Packet-sequenced protocols: every numbered packet, heartbeats included, takes one number.
+        let units = feedProtocol?.sequencesPackets == true ? 1 : h.messageCount
         // Sequence accounting on the low 32 bits (a day of any of these feeds stays below 2^32). These
         // protocols' heartbeats carry the next expected SN; the tracker follows OMD, whose heartbeat
         // carries the last one sent.
-        let sequence = h.messageCount == 0 ? h.firstSequence &- 1 : h.firstSequence
-        _ = tracker.observe(sequenceNumber: UInt32(truncatingIfNeeded: sequence), messageCount: h.messageCount, timestamp: timestamp)
-        guard h.messageCount > 0 else { return }
-        let last = h.firstSequence &+ UInt64(h.messageCount) &- 1
+        let sequence = units == 0 ? h.firstSequence &- 1 : h.firstSequence
+        _ = tracker.observe(sequenceNumber: UInt32(truncatingIfNeeded: sequence), messageCount: units, timestamp: timestamp)
+        guard units > 0 else { return }
+        let last = h.firstSequence &+ UInt64(units) &- 1
         firstSequence = min(firstSequence ?? h.firstSequence, h.firstSequence)
         lastSequence = max(lastSequence ?? last, last)
     }

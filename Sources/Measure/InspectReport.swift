@@ -167,6 +167,12 @@ public struct FeedReport: Codable, Sendable, Equatable {
     public var session: String?
     public var firstSequence: UInt64?
     public var lastSequence: UInt64?
+    /// What the sequence numbers count, and so what gaps, missing and duplicates count: "message",
+    /// or "packet" for protocols that number packets (CME MDP 3.0, EOBI).
+    public var sequenceUnit: String
+    /// Independently sequenced sessions in the stream (EOBI: products); nil where the protocol has
+    /// one per stream.
+    public var sessions: Int?
     public var packets: UInt64
     public var messages: UInt64
     public var heartbeats: UInt64
@@ -179,6 +185,9 @@ public struct FeedReport: Codable, Sendable, Equatable {
     public var endOfSession: Bool
     /// Datagrams that failed the protocol's checks after it was recognised.
     public var malformed: UInt64
+    /// Messages by type, heartbeat packets excluded, by type code (names per the protocol's
+    /// specification: ITCH 5.0 for MoldUDP64, DEEP/TOPS, PITCH, XDP, MDP 3.0 templates, EOBI templates).
+    public var messagesByType: [TypeCount]
 
     public init(_ f: FeedStream) {
         let q = f.statistics
@@ -186,15 +195,19 @@ public struct FeedReport: Codable, Sendable, Equatable {
         session = f.sessionText
         firstSequence = f.firstSequence
         lastSequence = f.lastSequence
-        packets = q.packets + q.heartbeats
-        messages = q.messages
-        heartbeats = q.heartbeats
+        sequenceUnit = f.feedProtocol?.sequencesPackets == true ? "packet" : "message"
+        sessions = f.feedProtocol?.sessionsInterleave == true ? f.sessions : nil
+        packets = f.packets
+        messages = f.messages
+        heartbeats = f.heartbeats
         gaps = q.gaps
         missingMessages = q.missingMessages
         duplicateMessages = q.duplicateMessages
         resets = f.sessionChanges
         endOfSession = f.endOfSession
         malformed = f.malformed
+        let p = f.feedProtocol ?? .omd
+        messagesByType = f.messageTypes.sorted { $0.key < $1.key }.map { TypeCount(type: $0.key, name: p.typeName($0.key), count: $0.value) }
     }
 }
 

@@ -33,7 +33,7 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
-    @Option(name: .customLong("protocol"), help: "Read every UDP stream as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch or nyse-xdp (datagrams that fail its checks are counted as malformed).")
+    @Option(name: .customLong("protocol"), help: "Read every UDP stream as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi (datagrams that fail its checks are counted as malformed).")
     var feedProtocol: String?
 
     @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (the default with two CPUs and a mapped capture); auto = time both on the first 2 M packets and keep the faster (for a machine whose second CPU is busy). The figures are the same either way.")

@@ -72,7 +72,7 @@ enum InspectText {
             out.append("")
             let list = unknown.prefix(6).map { endpoint($0.destination, $0.destinationPort) }.joined(separator: ", ") + (unknown.count > 6 ? ", …" : "")
             out.append("feed protocol not recognised on \(unknown.count) UDP stream\(unknown.count == 1 ? "" : "s"): \(list)")
-            out.append("  (their first packets were not consistently one of: OMD, MoldUDP64, IEX-TP, Cboe PITCH, NYSE XDP; counted above, not sequenced)")
+            out.append("  (their first packets were not consistently one of: OMD, MoldUDP64, IEX-TP, Cboe PITCH, NYSE XDP, CME MDP 3.0, Eurex EOBI; counted above, not sequenced)")
         }
         let feeds = r.streams.filter { $0.feed != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
         if !feeds.isEmpty {
@@ -81,13 +81,28 @@ enum InspectText {
             let rows = feeds.map { s -> [String] in
                 let f = s.feed!
                 let range = f.firstSequence.map { "\($0)–\(f.lastSequence ?? $0)" } ?? "-"
-                return [endpoint(s.destination, s.destinationPort), f.protocol, f.session ?? "-", range, Text.count(f.packets), Text.count(f.heartbeats),
+                let session = (f.session ?? "-") + ((f.sessions ?? 0) > 1 ? " +\(f.sessions! - 1)" : "")
+                return [endpoint(s.destination, s.destinationPort), f.protocol, session, range, Text.count(f.packets), Text.count(f.heartbeats),
                         Text.count(f.messages), Text.count(f.gaps), Text.count(f.missingMessages), Text.count(f.duplicateMessages),
                         Text.count(f.resets) + (f.endOfSession ? " · end of session" : "")
                             + (f.malformed > 0 ? " · \(Text.count(f.malformed)) datagrams not \(f.protocol)" : "")]
             }
             out.append(Text.table(["stream", "protocol", "session", "sequence", "packets", "heartbeats", "messages", "gaps", "missing",
                                    "dup msgs", "resets"], rows, numeric: [4, 5, 6, 7, 8, 9]))
+            let byPackets = Set(feeds.compactMap { $0.feed?.sequenceUnit == "packet" ? $0.feed?.protocol : nil }).sorted()
+            if !byPackets.isEmpty {
+                out.append("  (\(byPackets.joined(separator: ", ")) number packets: sequence, gaps, missing and dup count packets)")
+            }
+            for name in Set(feeds.compactMap { $0.feed?.protocol }).sorted() {
+                var byType: [UInt16: (String, UInt64)] = [:]
+                for s in feeds where s.feed?.protocol == name {
+                    for t in s.feed!.messagesByType { byType[t.type, default: (t.name, 0)].1 += t.count }
+                }
+                guard !byType.isEmpty else { continue }
+                out.append("  messages by type (\(name) streams)")
+                out.append(Text.table(["type", "messages"], byType.sorted { $0.key < $1.key }.map { [$0.value.0, Text.count($0.value.1)] }, numeric: [1])
+                    .split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            }
         }
         let omd = r.streams.filter { $0.omd != nil }.sorted { ($0.destination, $0.destinationPort) < ($1.destination, $1.destinationPort) }
         if !omd.isEmpty {

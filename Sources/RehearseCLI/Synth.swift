@@ -82,7 +82,7 @@ struct Synth: ParsableCommand {
     @Flag(help: "Print the generator's summary as JSON.")
     var json = false
 
-    @Option(name: .customLong("protocol"), help: "Feed protocol: omd (default), moldudp64, iex-tp, cboe-pitch or nyse-xdp (the others: --channels, --packets, --seed, gap faults; line A only).")
+    @Option(name: .customLong("protocol"), help: "Feed protocol: omd (default), moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi (the others: --channels, --packets, --seed, gap faults; line A only).")
     var feedProtocol = "omd"
 
     @Flag(help: "Generate FIX order-entry sessions over TCP instead of an OMD feed.")

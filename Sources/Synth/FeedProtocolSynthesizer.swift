@@ -6,6 +6,8 @@ import MarketData
 /// channel a sequenced stream of datagrams of 1–4 messages each, a heartbeat now and then, and the
 /// `gap` faults of the configuration (from its time, the next N datagrams of every channel are lost).
 /// Channel i goes to `destination` with its last address byte + i and port + i. Deterministic for a seed.
+/// CME MDP 3.0 and EOBI number packets (a heartbeat packet takes a number on CME and none on EOBI); an
+/// EOBI channel interleaves two products (MarketSegmentIDs), each numbered on its own.
 public enum FeedProtocolSynthesizer {
     public struct Summary: Sendable, Equatable {
         public var packets = 0
@@ -21,7 +23,8 @@ public enum FeedProtocolSynthesizer {
         let writer = try CaptureWriter(path: path, options: CaptureWriter.Options(format: path.hasSuffix(".pcapng") ? .pcapng : .pcap),
                                        interfaces: [.init(linkType: .ethernet, snapLength: 65_535, name: "synth")])
         var summary = Summary()
-        var sequence = [UInt64](repeating: 1, count: channels)
+        // Per channel (and per product for EOBI: two per channel).
+        var sequence = [UInt64](repeating: 1, count: channels * 2)
         var dropUntil = [Int](repeating: 0, count: channels)
         let start: Int64 = 1_767_575_700_000_000_000
         let gaps = faults.filter { $0.kind == .gap }.sorted { $0.at < $1.at }
@@ -37,8 +40,13 @@ public enum FeedProtocolSynthesizer {
             }
             let heartbeat = round > 0 && round % 50 == 0
             let count = heartbeat ? 0 : rng.int(1...4)
-            let payload = datagram(feedProtocol, channel: c, sequence: sequence[c], messages: count, time: time, rng: &rng)
-            sequence[c] += UInt64(count)
+            let product = feedProtocol == .eurexEOBI ? c * 2 + round % 2 : c
+            let payload = datagram(feedProtocol, channel: product, sequence: sequence[product], messages: count, time: time, rng: &rng)
+            if feedProtocol.sequencesPackets {
+                if !(heartbeat && feedProtocol == .eurexEOBI) { sequence[product] += 1 }
+            } else {
+                sequence[product] += UInt64(count)
+            }
             if round < dropUntil[c] {
                 summary.droppedPackets += 1
                 summary.droppedMessages += count
@@ -92,6 +100,30 @@ public enum FeedProtocolSynthesizer {
             let seconds = UInt64(time / 1_000_000_000), nanoseconds = UInt64(time % 1_000_000_000)
             return le16(16 + blocks.count) + [messages == 0 ? 1 : 11, UInt8(messages)] + le32(sequence) + le32(seconds)
                 + le32(nanoseconds) + blocks
+        case .cmeMDP3:
+            // MsgSize + SBE header (BlockLength, TemplateID, SchemaID 1, Version 9) + body; a heartbeat
+            // packet carries one AdminHeartbeat12.
+            let messages = messages == 0 ? [[UInt8]()] : bodies
+            let templates = [46, 47, 48, 49, 30, 37]
+            let blocks = messages.flatMap { (body: [UInt8]) -> [UInt8] in
+                let template = body.isEmpty ? 12 : templates[Int(body[0] - UInt8(ascii: "A"))]
+                let sbe: [UInt8] = le16(body.count) + le16(template) + le16(1) + le16(9)
+                return le16(body.count + 10) + sbe + body
+            }
+            return le32(sequence) + le64(UInt64(time)) + blocks
+        case .eurexEOBI:
+            // PacketHeader (32 bytes) + messages of BodyLen, TemplateID, MsgSeqNum + body; a heartbeat
+            // packet carries one Heartbeat (13001).
+            let segment = UInt64(100 + channel)
+            let flags: [UInt8] = [0, 1, sequence == 1 ? 1 : 0, 0, 0, 0, 0, 0]
+            var header: [UInt8] = le16(32) + le16(13005) + le32(0)
+            header += le32(messages == 0 ? 0 : sequence) + le32(segment)
+            header += flags + le64(UInt64(time))
+            if messages == 0 { return header + le16(16) + le16(13001) + le32(0) + le32(sequence &- 1) + le32(0) }
+            return header + bodies.enumerated().flatMap { (i: Int, body: [UInt8]) -> [UInt8] in
+                let template = 13100 + Int(body[0] - UInt8(ascii: "A"))
+                return le16(body.count + 8) + le16(template) + le32(UInt64(i + 1)) + body
+            }
         case .omd:
             var b = OMDPacketBuilder()
             b.start(sequenceNumber: UInt32(truncatingIfNeeded: sequence), sendTime: UInt64(time))

@@ -5,14 +5,16 @@ import Testing
 /// else) and sequences it as its header says.
 @Suite("feed protocols: synth --protocol, recognised and sequenced by inspect")
 struct FeedProtocolTests {
-    @Test("each protocol: recognised on every stream, sessions named, a 3-packet gap per channel found with its messages, heartbeats not gaps",
-          arguments: ["moldudp64", "iex-tp", "cboe-pitch", "nyse-xdp"])
+    @Test("each protocol: recognised on every stream, sessions named, a 3-packet gap per channel found with its messages (packets where the protocol numbers packets), heartbeats not gaps, messages by type add up",
+          arguments: ["moldudp64", "iex-tp", "cboe-pitch", "nyse-xdp", "cme-mdp3", "eurex-eobi"])
     func recognised(name: String) throws {
         let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name).pcap"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let s = try CLI.run(["synth", "--protocol", name, "-o", path, "--channels", "3", "--packets", "900", "--seed", "8", "--fault", "A:gap@10ms:3"])
+        let s = try CLI.run(["synth", "--protocol", name, "-o", path, "--channels", "3", "--packets", "900", "--seed", "8", "--fault", "A:gap@12ms:3"])
         #expect(s.status == 0, "\(s.stderr)")
-        let dropped = Int(s.stdout.firstMatch(of: /dropped \d+ packets \((\d+) messages\)/)?.output.1 ?? "") ?? -1
+        let byPackets = name == "cme-mdp3" || name == "eurex-eobi"
+        let match = s.stdout.firstMatch(of: /dropped (\d+) packets \((\d+) messages\)/)
+        let dropped = Int((byPackets ? match?.output.1 : match?.output.2) ?? "") ?? -1
         let r = try CLI.run(["inspect", "--json", path])
         #expect(r.status == 0, "\(r.stderr)")
         let file = try #require((try json(r.stdout)["files"] as? [[String: Any]])?.first)
@@ -22,8 +24,14 @@ struct FeedProtocolTests {
         for stream in streams {
             #expect(stream["feedProtocol"] as? String == name && stream["omd"] == nil, "\(stream)")
             let feed = try #require(stream["feed"] as? [String: Any])
-            #expect(feed["protocol"] as? String == name && feed["gaps"] as? Int == 1 && feed["resets"] as? Int == 0, "\(feed)")
-            #expect((feed["heartbeats"] as? Int ?? 0) >= 4 && feed["firstSequence"] as? Int == 1 && (feed["session"] != nil) == (name != "nyse-xdp"), "\(feed)")
+            // EOBI: two products per stream, each numbered on its own, so the gap splits between them.
+            let products = name == "eurex-eobi" ? 2 : 1
+            #expect(feed["protocol"] as? String == name && feed["gaps"] as? Int == products && feed["resets"] as? Int == 0, "\(feed)")
+            #expect((feed["heartbeats"] as? Int ?? 0) >= 4 && feed["firstSequence"] as? Int == 1, "\(feed)")
+            #expect((feed["session"] != nil) == !["nyse-xdp", "cme-mdp3"].contains(name) && feed["sessions"] as? Int == (products > 1 ? products : nil), "\(feed)")
+            #expect(feed["sequenceUnit"] as? String == (byPackets ? "packet" : "message"))
+            let types = try #require(feed["messagesByType"] as? [[String: Any]])
+            #expect(types.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == feed["messages"] as? Int && types.count == 6, "\(types)")
             missing += feed["missingMessages"] as? Int ?? 0
         }
         #expect(missing == dropped && dropped > 0, "missing \(missing), dropped \(dropped)")
