@@ -21,15 +21,16 @@ public struct FeedStream: Sendable {
     public private(set) var endOfSession = false
     /// Session changes after the first (a new sequence each).
     public private(set) var sessionChanges: UInt64 = 0
-    /// Sequence accounting of the current session, folded into ``statistics`` at each change.
-    var tracker = SequenceTracker()
+    /// Sequence accounting per session: one (the current session's, earlier ones folded into
+    /// `earlier` at each change), or one per session for protocols whose sessions interleave
+    /// (``FeedProtocol/sessionsInterleave``), found by a scan from the last one used.
+    var trackers: [SequenceTracker] = [SequenceTracker()]
+    var sessionKeys: [UInt64] = []
+    var current = 0
     var earlier = SequenceStatistics()
     var session: UInt64?
-    /// Protocols whose sessions interleave (``FeedProtocol/sessionsInterleave``): one tracker per
-    /// session other than the current one, swapped in when a packet of it arrives.
-    var otherSessions: [UInt64: SequenceTracker] = [:]
-    /// Distinct sessions seen (interleaving protocols).
-    public var sessions: Int { session == nil ? 0 : otherSessions.count + 1 }
+    /// Distinct sessions seen (interleaving protocols; 1 otherwise once a packet was accounted).
+    public var sessions: Int { sessionKeys.count }
     /// Messages received in data packets, duplicates included (for packet-sequenced protocols the
     /// tracker counts packets).
     public private(set) var messages: UInt64 = 0
@@ -42,9 +43,10 @@ public struct FeedStream: Sendable {
     var probes: [[FeedPacketHeader]]
     var probeTimes: [Int64] = []
     var probeSessions: [String?]
-    var probeTypes: [[UInt16: UInt64]]
+    var probeTypes: [MessageTypeCounts]
+    var typeCounts = MessageTypeCounts()
     /// Messages by type (``FeedProtocol/forEachMessageType(_:_:)``), heartbeat packets excluded.
-    public private(set) var messageTypes: [UInt16: UInt64] = [:]
+    public var messageTypes: [UInt16: UInt64] { typeCounts.all }
 
     /// A stream to recognise; with `forced`, one read as that protocol from its first packet (the
     /// user said so: no probing; datagrams failing its checks count as ``malformed``).
@@ -52,7 +54,7 @@ public struct FeedStream: Sendable {
         candidates = FeedProtocol.headerProtocols.reduce(0) { $0 | $1.bit }
         probes = Array(repeating: [], count: FeedProtocol.headerProtocols.count)
         probeSessions = Array(repeating: nil, count: FeedProtocol.headerProtocols.count)
-        probeTypes = Array(repeating: [:], count: FeedProtocol.headerProtocols.count)
+        probeTypes = Array(repeating: MessageTypeCounts(), count: FeedProtocol.headerProtocols.count)
         if let forced, forced != .omd {
             feedProtocol = forced
             probes = []
@@ -63,8 +65,7 @@ public struct FeedStream: Sendable {
     /// Sequence accounting over every session (for packet-sequenced protocols, in packets).
     public var statistics: SequenceStatistics {
         var s = earlier
-        s.add(tracker.statistics)
-        for t in otherSessions.values { s.add(t.statistics) }
+        for t in trackers { s.add(t.statistics) }
         return s
     }
 
@@ -73,7 +74,7 @@ public struct FeedStream: Sendable {
         if let p = feedProtocol {
             if let h = p.header(payload) {
                 if sessionText == nil && session == nil { sessionText = p.sessionText(payload, h) }
-                if h.kind != .heartbeat { p.forEachMessageType(payload) { messageTypes[$0, default: 0] &+= 1 } }
+                if h.kind != .heartbeat { p.forEachMessageType(payload) { typeCounts.add($0) } }
                 account(h, timestamp: timestamp)
             } else {
                 malformed &+= 1
@@ -84,7 +85,7 @@ public struct FeedStream: Sendable {
         for (i, p) in FeedProtocol.headerProtocols.enumerated() where candidates & p.bit != 0 {
             if let h = p.header(payload) {
                 if probes[i].isEmpty { probeSessions[i] = p.sessionText(payload, h) }
-                if h.kind != .heartbeat { p.forEachMessageType(payload) { probeTypes[i][$0, default: 0] &+= 1 } }
+                if h.kind != .heartbeat { p.forEachMessageType(payload) { probeTypes[i].add($0) } }
                 probes[i].append(h)
             } else {
                 candidates &= ~p.bit
@@ -112,30 +113,48 @@ public struct FeedStream: Sendable {
         }
         feedProtocol = p
         sessionText = probeSessions[i]
-        messageTypes = probeTypes[i]
+        typeCounts = probeTypes[i]
         probeTypes = []
         for (h, t) in zip(probes[i], probeTimes) { account(h, timestamp: t) }
         probes = []
         probeTimes = []
     }
 
+    /// A new sequence for the current session (a session change or a reset): counted in
+    /// ``sessionChanges``, the old accounting folded into `earlier`.
+    mutating func restart() {
+        sessionChanges &+= 1
+        earlier.add(trackers[current].statistics)
+        trackers[current] = SequenceTracker()
+    }
+
+    /// Makes `key`'s tracker current (interleaving protocols), adding one for a new session.
+    mutating func select(_ key: UInt64) {
+        var i = current
+        for _ in 0..<sessionKeys.count {
+            if sessionKeys[i] == key {
+                current = i
+                return
+            }
+            i = i + 1 == sessionKeys.count ? 0 : i + 1
+        }
+        if !sessionKeys.isEmpty { trackers.append(SequenceTracker()) }
+        sessionKeys.append(key)
+        current = sessionKeys.count - 1
+    }
+
     mutating func account(_ h: FeedPacketHeader, timestamp: Int64) {
-        let interleaved = feedProtocol?.sessionsInterleave == true
         if session != h.session {
-            if interleaved, let current = session {
+            if feedProtocol?.sessionsInterleave == true {
                 // Another product of the same stream: its own sequence, not a reset.
-                otherSessions[current] = tracker
-                tracker = otherSessions.removeValue(forKey: h.session) ?? SequenceTracker()
-            } else if session != nil {
-                sessionChanges &+= 1
-                earlier.add(tracker.statistics)
-                tracker = SequenceTracker()
+                select(h.session)
+            } else {
+                if session != nil { restart() } else { sessionKeys = [h.session] }
+                sessionKeys[0] = h.session
             }
             session = h.session
         } else if h.kind == .sequenceReset {
-            sessionChanges &+= 1
-            earlier.add(tracker.statistics)
-            tracker = SequenceTracker()
+            restart()
         }
         if h.kind == .endOfSession { endOfSession = true }
         packets &+= 1
@@ -148,7 +167,7 @@ public struct FeedStream: Sendable {
         // protocols' heartbeats carry the next expected SN; the tracker follows OMD, whose heartbeat
         // carries the last one sent.
         let sequence = units == 0 ? h.firstSequence &- 1 : h.firstSequence
-        _ = tracker.observe(sequenceNumber: UInt32(truncatingIfNeeded: sequence), messageCount: units, timestamp: timestamp)
+        _ = trackers[current].observe(sequenceNumber: UInt32(truncatingIfNeeded: sequence), messageCount: units, timestamp: timestamp)
         guard units > 0 else { return }
         let last = h.firstSequence &+ UInt64(units) &- 1
         firstSequence = min(firstSequence ?? h.firstSequence, h.firstSequence)
