@@ -78,8 +78,36 @@ public struct CaptureInspector: ~Copyable {
         /// Streams tracked individually; packets of further streams count in the totals only.
         public var maximumStreams = 100_000
         /// Read every UDP stream as this protocol instead of recognising it (`inspect --protocol`).
+        /// With ``protocolRules``: the streams no rule matches.
         public var forcedProtocol: FeedProtocol?
+        /// Per-stream overrides (`inspect --protocol 'BPF=NAME'`): a stream whose first packet
+        /// passes a rule's filter is read as its protocol; the first matching rule wins.
+        public var protocolRules: [ProtocolRule] = []
         public init() {}
+    }
+
+    /// A stream-selecting BPF filter and the feed protocol its streams are read as.
+    public struct ProtocolRule {
+        public var filter: PacketFilter
+        public var feedProtocol: FeedProtocol
+        public init(filter: PacketFilter, feedProtocol: FeedProtocol) {
+            self.filter = filter
+            self.feedProtocol = feedProtocol
+        }
+    }
+
+    /// Streams a protocol rule matched, by stream index, with the rule's protocol.
+    var ruledStreams: [Int: FeedProtocol] = [:]
+
+    /// The protocol stream `index` is read as without detection, if the user said so.
+    func forcedProtocol(_ index: Int) -> FeedProtocol? {
+        ruledStreams.isEmpty ? options.forcedProtocol : ruledStreams[index] ?? options.forcedProtocol
+    }
+
+    /// Applies the protocol rules to the first packet of a new stream.
+    @inline(never)
+    mutating func applyRules(_ index: Int, _ packet: CapturedPacket) {
+        if let rule = options.protocolRules.first(where: { $0.filter.matches(packet) }) { ruledStreams[index] = rule.feedProtocol }
     }
 
     public let options: Options
@@ -148,14 +176,17 @@ public struct CaptureInspector: ~Copyable {
     mutating func addGeneral(_ packet: CapturedPacket) {
         guard accountFileWide(packet) else { return }
         // The common market-data frame: its stream is found from the raw header words.
+        let known = store.count
         if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data) {
             guard let index = streamIndex(frame) else { return }
+            if _slowPath(store.count != known && !options.protocolRules.isEmpty) { applyRules(index, packet) }
             accountStream(index, isUDP: true, timestamp: packet.timestamp, wire: packet.originalLength,
                           declared: frame.declaredPayloadLength, payload: frame.payload,
                           payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset, timed: packet.hasTimestamp)
             return
         }
         guard let decoded = decodeGeneral(packet), let index = streamIndex(decoded.flow) else { return }
+        if _slowPath(store.count != known && !options.protocolRules.isEmpty) { applyRules(index, packet) }
         accountStream(index, isUDP: decoded.flow.ipProtocol == 17, timestamp: packet.timestamp,
                       wire: packet.originalLength, declared: decoded.declaredPayloadLength, payload: decoded.payload,
                       payloadOffset: packet.dataOffset &+ decoded.payloadOffset, timed: packet.hasTimestamp)
@@ -326,12 +357,13 @@ public struct CaptureInspector: ~Copyable {
     mutating func detectOMD(_ index: Int, _ payload: ByteView, _ declared: Int, _ timestamp: Int64, _ payloadOffset: Int) {
         // `--protocol` decides instead of detection: another protocol goes straight to its reader; OMD
         // is OMD from the first packet, confirmed by nothing.
-        if let forced = options.forcedProtocol, forced != .omd {
+        let forced = forcedProtocol(index)
+        if let forced, forced != .omd {
             store[index].omdState = 2
             accountOtherFeed(index, payload, timestamp)
             return
         }
-        let forcedOMD = options.forcedProtocol == .omd
+        let forcedOMD = forced == .omd
         if forcedOMD || OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: declared) {
             let omdIndex = omdStreamCount
             omdStreamCount += 1
@@ -354,7 +386,7 @@ public struct CaptureInspector: ~Copyable {
     /// sequenced by the one recognised (``FeedStream``).
     @inline(never)
     mutating func accountOtherFeed(_ index: Int, _ payload: ByteView, _ timestamp: Int64) {
-        if store[index].feed == nil { store[index].feed = FeedStream(forced: options.forcedProtocol) }
+        if store[index].feed == nil { store[index].feed = FeedStream(forced: forcedProtocol(index)) }
         store[index].feed!.add(payload, timestamp: timestamp)
     }
 

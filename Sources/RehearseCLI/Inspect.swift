@@ -33,8 +33,8 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Do not decode UDP payloads as OMD.")
     var noOmd = false
 
-    @Option(name: .customLong("protocol"), help: "Read every UDP stream as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi (datagrams that fail its checks are counted as malformed).")
-    var feedProtocol: String?
+    @Option(name: .customLong("protocol"), help: "Read UDP streams as a feed protocol instead of recognising it: NAME for every stream, or 'BPF=NAME' (repeatable) for the streams whose first packet matches the BPF expression, the first match winning; NAME is omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi (datagrams that fail its checks are counted as not NAME).")
+    var feedProtocols: [String] = []
 
     @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (the default with two CPUs and a mapped capture); auto = time both on the first 2 M packets and keep the faster (for a machine whose second CPU is busy). The figures are the same either way.")
     var threads: ThreadChoice?
@@ -56,12 +56,24 @@ struct Inspect: ParsableCommand {
         }
         var options = CaptureInspector.Options()
         options.decodeOMD = !noOmd
-        if let feedProtocol {
-            guard let p = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
-                throw RehearseError(.usage, "--protocol \(feedProtocol): expected " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
-            }
+        for text in feedProtocols {
             if noOmd { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
-            options.forcedProtocol = p
+            // 'BPF=NAME': the expression may itself hold '=' ("udp[8] = 1"), so the name is after the last one.
+            let split = text.lastIndex(of: "=")
+            let name = split.map { String(text[text.index(after: $0)...]) } ?? text
+            guard let p = FeedProtocol(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw RehearseError(.usage, "--protocol \(text): expected NAME or 'BPF=NAME' with NAME one of " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard let split else {
+                if options.forcedProtocol != nil { throw RehearseError(.usage, "--protocol \(text): a protocol for every stream is already given") }
+                options.forcedProtocol = p
+                continue
+            }
+            let filter = PacketFilter(expression: String(text[..<split]))
+            do { try filter.prepare(for: .ethernet) } catch {
+                throw RehearseError(.usage, "--protocol \(text): \(error.description)")
+            }
+            options.protocolRules.append(.init(filter: filter, feedProtocol: p))
         }
         var reports: [FileReport] = []
         for path in files {

@@ -80,7 +80,27 @@ struct FeedProtocolTests {
         let wrong = try CLI.run(["inspect", "--protocol", "iex-tp", path])
         #expect(wrong.status == 0 && wrong.stdout.contains("100 datagrams not iex-tp"), "\(wrong.stdout)")
         let bad = try CLI.run(["inspect", "--protocol", "fast", path])
-        #expect(bad.status == 2 && bad.stderr.contains("--protocol fast: expected omd, moldudp64"), "\(bad.stderr)")
+        #expect(bad.status == 2 && bad.stderr.contains("--protocol fast: expected NAME or 'BPF=NAME' with NAME one of omd, moldudp64"), "\(bad.stderr)")
+    }
+
+    @Test("inspect --protocol 'BPF=NAME' overrides only the streams whose first packet matches (the first rule wins, '=' inside the expression is fine); the rest are recognised; a bad expression is a usage error naming it")
+    func perStreamProtocol() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-mold3.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--protocol", "moldudp64", "-o", path, "--channels", "3", "--packets", "300"]).status == 0)
+        let r = try CLI.run(["inspect", "--json", "--protocol", "udp port 51002=iex-tp", "--protocol", "udp[8:2] = 0x5359=cboe-pitch", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let streams = try #require((try json(r.stdout)["files"] as? [[String: Any]])?.first?["streams"] as? [[String: Any]])
+        let byPort = Dictionary(uniqueKeysWithValues: streams.map { ($0["destinationPort"] as? Int ?? 0, $0["feed"] as? [String: Any] ?? [:]) })
+        // 51002 matches the first rule (iex-tp: every datagram fails it); 51001 and 51003 start "SY" and
+        // match the second (cboe-pitch: every datagram fails it too): nothing is recognised behind a rule.
+        #expect(byPort[51002]?["protocol"] as? String == "iex-tp" && byPort[51002]?["malformed"] as? Int == 100, "\(byPort)")
+        #expect(byPort[51001]?["protocol"] as? String == "cboe-pitch" && byPort[51003]?["protocol"] as? String == "cboe-pitch")
+        let some = try json(try CLI.run(["inspect", "--json", "--protocol", "udp port 51002=iex-tp", path]).stdout)
+        let rest = try #require((some["files"] as? [[String: Any]])?.first?["streams"] as? [[String: Any]])
+        #expect(rest.filter { ($0["feed"] as? [String: Any])?["protocol"] as? String == "moldudp64" }.count == 2, "the streams no rule matches are recognised")
+        let bad = try CLI.run(["inspect", "--protocol", "udp port 5100x=iex-tp", path])
+        #expect(bad.status == 2 && bad.stderr.contains("--protocol udp port 5100x=iex-tp: invalid filter \"udp port 5100x\""), "\(bad.stderr)")
     }
 }
 
