@@ -16,6 +16,8 @@ public struct ListenOptions: Sendable {
     /// Write what arrives (IPv4 + UDP, kernel receive timestamps) to this capture.
     public var writePath: String?
     public var decodeOMD = true
+    /// Read every endpoint as this protocol instead of recognising it (`listen --protocol`).
+    public var feedProtocol: FeedProtocol?
     public init() {}
 }
 
@@ -24,7 +26,9 @@ public struct ListenStream: Sendable {
     public let endpoint: Endpoint
     public var packets: UInt64 = 0
     public var bytes: UInt64 = 0
-    /// Datagrams that are not well-formed OMD (counted, never fatal, kept out of sequence tracking).
+    /// Datagrams not sequenced: those failing the checks of the stream's protocol once it was
+    /// recognised (damaged), or every datagram of a stream whose protocol was not recognised
+    /// (counted, never fatal).
     public var garbage: UInt64 = 0
     /// Datagrams longer than the receive slot (cut).
     public var truncated: UInt64 = 0
@@ -34,7 +38,41 @@ public struct ListenStream: Sendable {
     public var lastTime: Int64 = .min
     public var windows = RateWindows()
     public var omd = OMDStreamStatistics()
-    init(endpoint: Endpoint) { self.endpoint = endpoint }
+    /// The stream's protocol, decided as `inspect` decides it (docs/formats/feeds.md): OMD when its
+    /// first ``FeedStream/probePackets`` datagrams all frame as OMD, else the one other protocol its
+    /// first datagrams all pass (``feed``), else unrecognised. Nil while still deciding.
+    public var feedProtocol: FeedProtocol? { decided ? (isOMD ? .omd : feed?.feedProtocol) : nil }
+    /// True once decided and no protocol was recognised.
+    public var unrecognised: Bool { decided && !isOMD && feed?.feedProtocol == nil }
+    /// A protocol other than OMD: its sequencing.
+    public var feed: FeedStream?
+    var probed = 0
+    var omdCandidate = true
+    var decided = false
+    var isOMD = false
+    init(endpoint: Endpoint, forced: FeedProtocol?) {
+        self.endpoint = endpoint
+        if let forced {
+            decided = true
+            isOMD = forced == .omd
+            if !isOMD { feed = FeedStream(forced: forced) }
+        }
+    }
+
+    /// Ends detection on what was seen (at the end of a run, or after the probe window).
+    mutating func decide() {
+        guard !decided else { return }
+        decided = true
+        if omdCandidate && probed > 0 {
+            isOMD = true
+            feed = nil
+        } else {
+            omd = OMDStreamStatistics()
+            feed?.finish()
+            // Detection never guesses: an unrecognised stream's datagrams are all unsequenced.
+            if feed?.feedProtocol == nil { garbage = packets }
+        }
+    }
 }
 
 /// Why a listen ended.
@@ -66,7 +104,7 @@ public final class FeedListener: @unchecked Sendable {
     /// Receives until a stop condition; returns the streams, why it stopped, and any error (a write
     /// error or a receive error ends the run; the figures up to it are kept).
     public func run() -> (streams: [ListenStream], stop: ListenStop, elapsed: Int64, written: Int, error: String?) {
-        var streams = options.endpoints.map(ListenStream.init(endpoint:))
+        var streams = options.endpoints.map { ListenStream(endpoint: $0, forced: options.feedProtocol) }
         let analyzer = OMDStreamAnalyzer()
         var writer: CaptureWriter?
         var failure: String?
@@ -121,7 +159,10 @@ public final class FeedListener: @unchecked Sendable {
             written = w.packetsWritten
             do { try w.close() } catch { if failure == nil { failure = error.description } }
         }
-        for i in streams.indices { streams[i].windows.close() }
+        for i in streams.indices {
+            streams[i].windows.close()
+            if options.decodeOMD { streams[i].decide() }
+        }
         return (streams, stop, Clock.monotonic() - start, written, failure)
     }
 
@@ -135,11 +176,37 @@ public final class FeedListener: @unchecked Sendable {
         if time > s.lastTime { s.lastTime = time }
         s.windows.add(time, bytes: d.length)
         guard options.decodeOMD else { return }
-        if d.truncated || !OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.length) {
+        guard _fastPath(s.decided) else { return probe(&s, d, time: time, analyzer: analyzer) }
+        if _fastPath(s.isOMD) {
+            if d.truncated || !OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.length) {
+                s.garbage &+= 1
+                return
+            }
+            analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+        } else if s.feed?.feedProtocol != nil {
+            let malformed = s.feed!.malformed
+            s.feed!.add(d.payload, timestamp: time)
+            if s.feed!.malformed != malformed || d.truncated { s.garbage &+= 1 }
+        } else {
             s.garbage &+= 1
-            return
         }
-        analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+    }
+
+    /// A datagram of a stream whose protocol is not decided yet: accounted as OMD and offered to the
+    /// other protocols' detection alike, until the probe window decides which one keeps it.
+    @inline(never)
+    func probe(_ s: inout ListenStream, _ d: ReceivedDatagram, time: Int64, analyzer: OMDStreamAnalyzer) {
+        if s.omdCandidate {
+            if !d.truncated && OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.length) {
+                analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+            } else {
+                s.omdCandidate = false
+            }
+        }
+        if s.feed == nil { s.feed = FeedStream() }
+        s.feed!.add(d.payload, timestamp: time)
+        s.probed += 1
+        if s.probed >= FeedStream.probePackets { s.decide() }
     }
 }
 
@@ -156,7 +223,12 @@ public struct ListenReport: Codable, Sendable {
         public var last: TimePoint?
         public var averagePacketsPerSecond: Double?
         public var peaks: [PeakReport]
+        /// `omd`, another protocol's name, `unknown` when none was recognised over the first
+        /// datagrams; absent with `--no-omd` or before any datagram.
+        public var feedProtocol: String?
         public var omd: OMDReport?
+        /// A protocol other than OMD: its sequencing (docs/json/inspect.md, FeedReport).
+        public var feed: FeedReport?
     }
     public var schema = "rehearse.listen/1"
     public var stoppedBy: ListenStop
@@ -179,7 +251,9 @@ public struct ListenReport: Codable, Sendable {
                           last: s.packets > 0 ? TimePoint(s.lastTime) : nil,
                           averagePacketsPerSecond: span > 0 ? Double(s.packets - 1) * 1e9 / Double(span) : nil,
                           peaks: s.packets > 0 ? s.windows.all.map(PeakReport.init) : [],
-                          omd: s.omd.packets > 0 ? OMDReport(s.omd) : nil)
+                          feedProtocol: s.packets == 0 ? nil : s.unrecognised ? "unknown" : s.feedProtocol?.rawValue,
+                          omd: s.isOMD && s.omd.packets > 0 ? OMDReport(s.omd) : nil,
+                          feed: s.feed?.feedProtocol != nil ? FeedReport(s.feed!) : nil)
         }
     }
 }

@@ -6,11 +6,12 @@ import Foundation
 import Engines
 import Measure
 import Transport
+import MarketData
 
 /// `rehearse listen --on ADDR…`: receive feeds and account for them per channel.
 struct Listen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Receive UDP feeds (unicast or multicast) and account per channel: OMD sequence gaps, duplicates, resets, heartbeats, rates and peaks on kernel receive timestamps.",
+        abstract: "Receive UDP feeds (unicast or multicast) and account per channel: the feed protocol (OMD or another venue's, recognised as inspect does), sequence gaps, duplicates, resets, heartbeats, rates and peaks on kernel receive timestamps.",
         discussion: """
         Stops on --duration, --count, --idle or Ctrl-C, always with a final report. Each --on address is \
         one channel. Exit codes: 0 ok · 2 bad options, or an address that cannot be bound or joined · \
@@ -31,8 +32,10 @@ struct Listen: ParsableCommand {
     var idle: String?
     @Option(help: "Write what arrives to this capture (.pcap/.pcapng), with the kernel receive timestamps.")
     var write: String?
-    @Flag(help: "Do not decode OMD (count packets and bytes only).")
+    @Flag(help: "Do not decode feeds (count packets and bytes only).")
     var noOmd = false
+    @Option(name: .customLong("protocol"), help: "Read every endpoint as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
+    var feedProtocol: String?
     @Flag(help: "Print the report as JSON (schema rehearse.listen/1).")
     var json = false
 
@@ -46,6 +49,13 @@ struct Listen: ParsableCommand {
         options.count = count
         options.writePath = write
         options.decodeOMD = !noOmd
+        if let feedProtocol {
+            guard let p = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
+                throw RehearseError(.usage, "--protocol \(feedProtocol): expected one of " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            if noOmd { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
+            options.feedProtocol = p
+        }
         if let interface { options.receiver.multicastInterface = try resolveInterface(interface).address
                            options.receiver.multicastInterfaceIndex = try resolveInterface(interface).index }
         if let source {
@@ -84,20 +94,31 @@ enum ListenText {
         var rows: [[String]] = []
         for s in r.streams {
             let peak = s.peaks.first(where: { $0.windowNs == 1_000_000 })
-            let o = s.omd
-            rows.append([s.endpoint, Text.count(s.packets), Text.rate(s.averagePacketsPerSecond),
-                         peak.map { Text.rate($0.packetsPerSecond) } ?? "-",
-                         o.map { Text.count($0.messages) } ?? "-", o.map { Text.count($0.sequence.gaps) } ?? "-",
-                         o.map { Text.count($0.sequence.missingMessages) } ?? "-",
-                         o.map { Text.count($0.sequence.duplicateMessages) } ?? "-",
-                         o.map { Text.count($0.sequence.resets) } ?? "-", o.map { Text.count($0.heartbeats) } ?? "-",
-                         Text.count(s.garbage), Text.count(s.kernelDrops)])
+            // One set of sequence figures, from OMD or the stream's other protocol; "-" where none.
+            let o = s.omd, f = s.feed
+            let figures: [String] = if let o {
+                [o.messages, o.sequence.gaps, o.sequence.missingMessages, o.sequence.duplicateMessages, o.sequence.resets, o.heartbeats].map(Text.count)
+            } else if let f {
+                [f.messages, f.gaps, f.missingMessages, f.duplicateMessages, f.resets, f.heartbeats].map(Text.count)
+            } else {
+                Array(repeating: "-", count: 6)
+            }
+            rows.append([s.endpoint, s.feedProtocol ?? "-", Text.count(s.packets), Text.rate(s.averagePacketsPerSecond),
+                         peak.map { Text.rate($0.packetsPerSecond) } ?? "-"] + figures + [Text.count(s.garbage), Text.count(s.kernelDrops)])
         }
-        out += "\n" + Text.table(["endpoint", "packets", "avg pkt/s", "peak 1ms pkt/s", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "not OMD", "kernel drops"],
-                                 rows, numeric: Set(1...11))
-        if r.streams.contains(where: { $0.garbage > 0 }) {
-            out += "\n  not OMD: datagrams that did not frame as OMD (another venue's feed, or damaged) — counted, not sequenced; "
-                + "`rehearse inspect` of a capture (--write) names their protocol"
+        out += "\n" + Text.table(["endpoint", "protocol", "packets", "avg pkt/s", "peak 1ms pkt/s", "messages", "gaps", "missing", "dup msgs", "resets",
+                                  "heartbeats", "unsequenced", "kernel drops"], rows, numeric: Set(2...12))
+        let byPackets = r.streams.compactMap { $0.feed?.sequenceUnit == "packet" ? $0.feed?.protocol : nil }
+        if !byPackets.isEmpty {
+            out += "\n  (\(Set(byPackets).sorted().joined(separator: ", ")) number packets: gaps, missing and dup count packets)"
+        }
+        let unknown = r.streams.filter { $0.feedProtocol == "unknown" }
+        if !unknown.isEmpty {
+            out += "\n  feed protocol not recognised on \(unknown.map(\.endpoint).joined(separator: ", ")): their first datagrams were not consistently "
+                + "one protocol Rehearse knows — counted, not sequenced (--protocol NAME reads them as NAME)"
+        }
+        if r.streams.contains(where: { $0.garbage > 0 && $0.feedProtocol != "unknown" }) {
+            out += "\n  unsequenced: datagrams that failed the checks of their stream's protocol (damaged) — counted, not sequenced"
         }
         if let e = r.error { out += "\n  error: \(e) (figures up to it are above)" }
         return out

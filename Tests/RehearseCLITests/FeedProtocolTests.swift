@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Feed protocols other than OMD, end to end: synth writes each, inspect recognises it (and nothing
 /// else) and sequences it as its header says.
@@ -37,6 +38,33 @@ struct FeedProtocolTests {
         #expect(missing == dropped && dropped > 0, "missing \(missing), dropped \(dropped)")
         let text = try CLI.run(["inspect", path])
         #expect(text.stdout.contains("feeds (3 streams: \(name))"), "\(text.stdout)")
+    }
+
+    @Test("listen recognises another venue's feed as inspect does and sequences it (CME numbers packets: a 3-packet gap is 3 missing); --protocol forces one",
+          arguments: ["cme-mdp3", "moldudp64"])
+    func listen(name: String) throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)-listen.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let s = try CLI.run(["synth", "--protocol", name, "-o", path, "--channels", "2", "--packets", "400", "--seed", "3", "--fault", "A:gap@5ms:3"])
+        let kept = Int(s.stdout.firstMatch(of: /wrote \S+: (\d+)\s/)?.output.1 ?? "") ?? -1
+        let dropped = s.stdout.firstMatch(of: /dropped (\d+) packets \((\d+) messages\)/)
+        let port = freePortBlock(4)
+        let listener = try Background(["listen", "--on", "127.0.0.1:\(port)-\(port + 1)", "--count", "\(kept)", "--idle", "3s", "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(port)", "--speed", "2", "--json"])
+        #expect(r.replayed, "\(r.stderr)")
+        let (status, output) = listener.wait()
+        #expect(status == 0)
+        let streams = try #require(try json(output)["streams"] as? [[String: Any]])
+        var missing = 0
+        for stream in streams {
+            #expect(stream["feedProtocol"] as? String == name && stream["omd"] == nil && stream["garbage"] as? Int == 0, "\(stream)")
+            let feed = try #require(stream["feed"] as? [String: Any])
+            #expect(feed["gaps"] as? Int == 1 && feed["protocol"] as? String == name, "\(feed)")
+            missing += feed["missingMessages"] as? Int ?? 0
+        }
+        let expected = Int((name == "cme-mdp3" ? dropped?.output.1 : dropped?.output.2) ?? "") ?? -1
+        #expect(streams.count == 2 && missing == expected && expected > 0, "missing \(missing), expected \(expected)")
     }
 
     @Test("an OMD capture stays OMD; a datagram stream no protocol recognises is named 'not recognised'")
