@@ -1,27 +1,57 @@
 import Vocabulary
 
 extension FeedProtocol {
-    /// Calls `body` with each message's type in a packet that passed ``header(_:)``: the message type
-    /// byte (MoldUDP64's payload, read as ITCH 5.0; IEX-TP; Cboe PITCH), the MsgType (NYSE XDP) or
-    /// the TemplateID (CME MDP 3.0 SBE, EOBI). OMD's types are counted by its own codec.
+    /// Calls `body` with each message block of a packet that passed ``header(_:)``: its offset and
+    /// size in the datagram, length prefix included. OMD's messages are its codec's.
+    @inlinable
+    public func forEachMessage(_ p: ByteView, _ body: (_ offset: Int, _ size: Int) -> Void) {
+        switch self {
+        case .omd: return
+        case .moldUDP64: walk(p, from: 20, { p.getUInt16BE(at: $0).map { 2 + Int($0) } }, body)
+        case .iexTP: walk(p, from: 40, { p.getUInt16LE(at: $0).map { 2 + Int($0) } }, body)
+        case .cboePitch: walk(p, from: 8, { p.getUInt8(at: $0).map(Int.init) }, body)
+        case .nyseXDP: walk(p, from: 16, { p.getUInt16LE(at: $0).map(Int.init) }, body)
+        case .cmeMDP3: walk(p, from: 12, { p.getUInt16LE(at: $0).map(Int.init) }, body)
+        case .eurexEOBI: walk(p, from: 32, { p.getUInt16LE(at: $0).map(Int.init) }, body)
+        }
+    }
+
+    /// Calls `body` with each message's type: the message type byte (MoldUDP64's payload, read as
+    /// ITCH 5.0; IEX-TP; Cboe PITCH), the MsgType (NYSE XDP) or the TemplateID (CME MDP 3.0 SBE, EOBI).
     @inlinable
     public func forEachMessageType(_ p: ByteView, _ body: (UInt16) -> Void) {
         switch self {
         case .omd: return
-        case .moldUDP64: walk(p, from: 20, length: { p.getUInt16BE(at: $0).map { 2 + Int($0) } }, type: { p.getUInt8(at: $0 + 2).map(UInt16.init) }, body)
-        case .iexTP: walk(p, from: 40, length: { p.getUInt16LE(at: $0).map { 2 + Int($0) } }, type: { p.getUInt8(at: $0 + 2).map(UInt16.init) }, body)
-        case .cboePitch: walk(p, from: 8, length: { p.getUInt8(at: $0).map(Int.init) }, type: { p.getUInt8(at: $0 + 1).map(UInt16.init) }, body)
-        case .nyseXDP: walk(p, from: 16, length: { p.getUInt16LE(at: $0).map(Int.init) }, type: { p.getUInt16LE(at: $0 + 2) }, body)
-        case .cmeMDP3: walk(p, from: 12, length: { p.getUInt16LE(at: $0).map(Int.init) }, type: { p.getUInt16LE(at: $0 + 4) }, body)
-        case .eurexEOBI: walk(p, from: 32, length: { p.getUInt16LE(at: $0).map(Int.init) }, type: { p.getUInt16LE(at: $0 + 2) }, body)
+        case .moldUDP64, .iexTP: forEachMessage(p) { o, _ in if let t = p.getUInt8(at: o + 2) { body(UInt16(t)) } }
+        case .cboePitch: forEachMessage(p) { o, _ in if let t = p.getUInt8(at: o + 1) { body(UInt16(t)) } }
+        case .nyseXDP, .eurexEOBI: forEachMessage(p) { o, _ in if let t = p.getUInt16LE(at: o + 2) { body(t) } }
+        case .cmeMDP3: forEachMessage(p) { o, _ in if let t = p.getUInt16LE(at: o + 4) { body(t) } }
+        }
+    }
+
+    /// Calls `body` with each sequenced unit of a data packet and its sequence number: every message
+    /// (block) for the protocols that number messages; the packet's messages as one unit, after its
+    /// header, for those that number packets (CME MDP 3.0, EOBI: the header's send time is left out,
+    /// so lines A and B compare equal).
+    @inlinable
+    public func forEachSequenced(_ p: ByteView, _ h: FeedPacketHeader, _ body: (_ sequence: UInt64, _ bytes: ByteView) -> Void) {
+        guard h.messageCount > 0 else { return }
+        if sequencesPackets {
+            if let rest = p.getSlice(from: self == .cmeMDP3 ? 12 : 32) { body(h.firstSequence, rest) }
+            return
+        }
+        var sequence = h.firstSequence
+        forEachMessage(p) { o, size in
+            if let m = p.getSlice(at: o, count: size) { body(sequence, m) }
+            sequence &+= 1
         }
     }
 
     @inlinable @inline(__always)
-    func walk(_ p: ByteView, from start: Int, length: (Int) -> Int?, type: (Int) -> UInt16?, _ body: (UInt16) -> Void) {
+    func walk(_ p: ByteView, from start: Int, _ length: (Int) -> Int?, _ body: (Int, Int) -> Void) {
         var offset = start
-        while offset < p.count, let size = length(offset), size > 0 {
-            if let t = type(offset) { body(t) }
+        while offset < p.count, let size = length(offset), size > 0, offset + size <= p.count {
+            body(offset, size)
             offset += size
         }
     }

@@ -77,10 +77,18 @@ struct LineChannel {
     var silences: UInt64 = 0
     /// Messages by business key (``CompareMatch/keys`` only).
     var keyed: KeyedTable?
-    /// The line's first packets checked as OMD, and whether one failed (the line is then not compared:
-    /// detection never guesses).
-    var omdChecked: UInt8 = 0
-    var notOMD = false
+    /// The line's feed protocol, decided over its first ``FeedStream/probePackets`` datagrams as
+    /// `inspect` decides it (nil until then, and for good when none was recognised: the line is then
+    /// not compared, detection never guesses).
+    var feedProtocol: FeedProtocol?
+    var decided = false
+    /// Copies of the first datagrams (payload, time) while the protocol is being decided, accounted
+    /// once it is.
+    var probe: [([UInt8], Int64)] = []
+    /// Sequencing of a protocol other than OMD (its figures for ``LineReport``).
+    var feed: FeedStream?
+    /// Interleaved sessions (EOBI products): one table each, made epochs in session order at the end.
+    var sessionTables: [UInt64: SequenceTable] = [:]
     var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
 }
 
@@ -129,8 +137,12 @@ public struct ChannelComparison: Codable, Sendable {
     public var mismatchExamples: [String] = []
     /// Where they are: (sequence epoch, SeqNum).
     public var mismatchSamples: [MismatchSample] = []
-    /// Sequence epochs compared (1 + mid-day Sequence Resets).
+    /// Sequence epochs compared (1 + mid-day Sequence Resets; EOBI: one per product).
     public var epochs: Int
+    /// The feed protocol of each line (docs/formats/feeds.md); for CME MDP 3.0 and EOBI, which number
+    /// packets, the counts above and the SeqNums are packets, each packet's messages compared as one.
+    public var protocolA: String?
+    public var protocolB: String?
     public var lineA: LineReport
     public var lineB: LineReport
 }
@@ -219,6 +231,10 @@ public enum FeedComparator {
             closeSilence(&la, end: end, stallLimit: stallLimit)
             closeSilence(&lb, end: end, stallLimit: stallLimit)
             let r = pair(c, la, lb)
+            if la.feedProtocol != lb.feedProtocol {
+                warnings.append("channel \(c): \(la.destination) is \(la.feedProtocol?.rawValue ?? "-") on \(a.name) but \(lb.destination) is "
+                                + "\(lb.feedProtocol?.rawValue ?? "-") on \(b.name): paired by position, their messages cannot match")
+            }
             compared &+= r.onBoth
             if let ka = la.keyed, let kb = lb.keyed { keyedChannels.append(KeyedChannelComparison.pair(c, ka, kb)) }
             channels.append(r)
@@ -241,7 +257,8 @@ public enum FeedComparator {
                                    _ sideA: [LineChannel], _ sideB: [LineChannel]) {
         func key(_ epoch: Int, _ sequence: UInt32) -> UInt64 { UInt64(epoch) << 32 | UInt64(sequence) }
         var wantedA: [Endpoint: Set<UInt64>] = [:], wantedB: [Endpoint: Set<UInt64>] = [:]
-        for c in channels where !c.mismatchSamples.isEmpty {
+        // Field-level detail is OMD's; another protocol's mismatches are said as such.
+        for c in channels where !c.mismatchSamples.isEmpty && sideA[c.channel].feedProtocol == .omd {
             let keys = Set(c.mismatchSamples.map { key($0.epoch, $0.sequence) })
             wantedA[sideA[c.channel].destination] = keys
             wantedB[sideB[c.channel].destination] = keys
@@ -249,6 +266,11 @@ public enum FeedComparator {
         let bytesA = MismatchDetail.collect(path: a.path, filter: a.filter, wanted: wantedA)
         let bytesB = MismatchDetail.collect(path: b.path, filter: b.filter, wanted: wantedB)
         for i in channels.indices where !channels[i].mismatchSamples.isEmpty {
+            if sideA[channels[i].channel].feedProtocol != .omd {
+                let unit = sideA[channels[i].channel].feedProtocol?.sequencesPackets == true ? "packet" : "SeqNum"
+                channels[i].mismatchExamples = channels[i].mismatchSamples.map { "\(unit) \($0.sequence)" + ($0.epoch > 0 ? " (epoch \($0.epoch))" : "") + ": message bytes differ" }
+                continue
+            }
             let da = sideA[channels[i].channel].destination, db = sideB[channels[i].channel].destination
             channels[i].mismatchExamples = channels[i].mismatchSamples.map { sample in
                 let k = key(sample.epoch, sample.sequence)
@@ -298,9 +320,7 @@ public enum FeedComparator {
                 }
                 guard side >= 0 else { continue }
                 let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-                // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
-                guard d.status == .transport, d.flow.ipProtocol == 17, let p = OMDPacket(d.payload),
-                      p.packetSize == d.declaredPayloadLength, d.payload.count == d.declaredPayloadLength else { continue }
+                guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { continue }
                 let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                                   destinationPort: d.flow.destinationPort)
                 let (i, inserted) = tables[side].findOrInsert(key)
@@ -309,36 +329,121 @@ public enum FeedComparator {
                     if keyed { line.keyed = KeyedTable() }
                     lines[side].append(line)
                 }
-                if _slowPath(lines[side][i].omdChecked < 8) {
-                    lines[side][i].omdChecked &+= 1
-                    if !OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.declaredPayloadLength) { lines[side][i].notOMD = true }
+                guard _fastPath(lines[side][i].decided) else {
+                    lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
+                    if lines[side][i].probe.count >= FeedStream.probePackets {
+                        decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
+                    }
+                    continue
                 }
-                account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
-                        stallLimit: stallLimit, analyzer: analyzer)
+                if _fastPath(lines[side][i].feedProtocol == .omd) {
+                    // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
+                    guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { continue }
+                    account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
+                            stallLimit: stallLimit, analyzer: analyzer)
+                } else if let p = lines[side][i].feedProtocol {
+                    accountOther(&lines[side][i], p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
+                }
             }
         } catch {
             errors.append("\(error) (figures up to it are kept)")
         }
         warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
-        // Streams whose first packets were not consistently OMD are not compared, and said so.
+        for k in lines.indices {
+            for i in lines[k].indices {
+                decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer)
+                finishSessions(&lines[k][i])
+            }
+        }
+        // Streams whose first packets were not consistently one protocol are not compared, and said so.
         for (k, side) in lines.enumerated() {
-            let dropped = side.filter(\.notOMD).map(\.destination).sorted()
+            let dropped = side.filter { $0.feedProtocol == nil }.map(\.destination).sorted()
             guard !dropped.isEmpty else { continue }
-            warnings.append("\(names[k]): \(dropped.count) stream\(dropped.count == 1 ? "" : "s") not compared, not consistently OMD over their "
-                            + "first packets (\(dropped.prefix(5).map(\.description).joined(separator: ", "))\(dropped.count > 5 ? ", …" : "")); "
-                            + "`rehearse inspect` names their protocol")
-            lines[k] = side.filter { !$0.notOMD }
+            warnings.append("\(names[k]): \(dropped.count) stream\(dropped.count == 1 ? "" : "s") not compared, no feed protocol recognised "
+                            + "consistently over their first packets (\(dropped.prefix(5).map(\.description).joined(separator: ", "))"
+                            + "\(dropped.count > 5 ? ", …" : "")); `rehearse inspect` shows what they carry")
+            lines[k] = side.filter { $0.feedProtocol != nil }
         }
         // A side that selected nothing is said, not reported as a silent zero (a read fault says enough).
         for (k, side) in lines.enumerated() where side.isEmpty && errors.count == errorsAtStart && filterError == nil {
-            errors.append("\(names[k]): no OMD stream in \(path)" + (filters[k].map { " matching \"\($0)\"" } ?? ""))
+            errors.append("\(names[k]): no feed stream in \(path)" + (filters[k].map { " matching \"\($0)\"" } ?? ""))
         }
         return lines.map { $0.sorted { $0.destination < $1.destination } }
     }
 
+    /// Decides a line's protocol on its first datagrams (OMD when every one frames as OMD, else the
+    /// one other protocol they all pass, else none) and accounts them by it.
+    static func decide(_ line: inout LineChannel, stallLimit: Int64, analyzer: OMDStreamAnalyzer) {
+        guard !line.decided else { return }
+        line.decided = true
+        let probe = line.probe
+        line.probe = []
+        guard !probe.isEmpty else { return }
+        var stream = FeedStream()
+        var omd = true
+        for (bytes, time) in probe {
+            bytes.withUnsafeBytes { raw in
+                let view = ByteView(unsafeStart: raw.baseAddress, count: raw.count)
+                if !OMDStreamAnalyzer.looksLikeOMD(view, declaredLength: raw.count) { omd = false }
+                stream.add(view, timestamp: time)
+            }
+        }
+        stream.finish()
+        line.feedProtocol = omd ? .omd : stream.feedProtocol
+        guard let p = line.feedProtocol else { return }
+        if p != .omd { line.feed = FeedStream(forced: p) }
+        for (bytes, time) in probe {
+            bytes.withUnsafeBytes { raw in
+                let view = ByteView(unsafeStart: raw.baseAddress, count: raw.count)
+                if p == .omd {
+                    if let packet = OMDPacket(view), packet.packetSize == raw.count {
+                        account(&line, packet, payload: view, declared: raw.count, time: time, stallLimit: stallLimit, analyzer: analyzer)
+                    }
+                } else {
+                    accountOther(&line, p, payload: view, time: time, stallLimit: stallLimit)
+                }
+            }
+        }
+    }
+
+    /// Interleaved sessions' tables become the line's epochs, in session order (both lines of a feed
+    /// carry the same products, so their epochs pair up).
+    static func finishSessions(_ line: inout LineChannel) {
+        guard !line.sessionTables.isEmpty else { return }
+        line.epochs = line.sessionTables.sorted { $0.key < $1.key }.map(\.value)
+        line.sessionTables = [:]
+    }
+
+    /// A datagram of a line in a protocol other than OMD: its sequencing (``FeedStream``), silences,
+    /// and each sequenced unit recorded by sequence number with the hash of its bytes. A session
+    /// change or a reset starts a new epoch; interleaved sessions (EOBI) are tabled apart.
+    static func accountOther(_ line: inout LineChannel, _ p: FeedProtocol, payload: ByteView, time t: Int64, stallLimit: Int64) {
+        silence(&line, t, stallLimit: stallLimit)
+        let before = line.feed?.sessionChanges ?? 0
+        line.feed?.add(payload, timestamp: t)
+        guard let h = p.header(payload) else { return }
+        if p.sessionsInterleave {
+            p.forEachSequenced(payload, h) { sequence, bytes in
+                if !line.sessionTables[h.session, default: SequenceTable()].record(UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes)) {
+                    line.events.duplicate(at: t)
+                }
+            }
+            return
+        }
+        if (line.feed?.sessionChanges ?? 0) != before && line.epochs[line.epochs.count - 1].messages > 0 {
+            line.epochs.append(SequenceTable())
+            line.events.reset(at: t)
+        }
+        p.forEachSequenced(payload, h) { sequence, bytes in
+            if !line.epochs[line.epochs.count - 1].record(UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes)) {
+                line.events.duplicate(at: t)
+            }
+        }
+    }
+
+    /// Silence since the line's previous packet, and its first and last time.
     @inline(__always)
-    static func account(_ line: inout LineChannel, _ p: OMDPacket, payload: ByteView, declared: Int, time t: Int64, stallLimit: Int64,
-                        analyzer: OMDStreamAnalyzer) {
+    static func silence(_ line: inout LineChannel, _ t: Int64, stallLimit: Int64) {
         if line.lastTime != .min {
             let silence = t &- line.lastTime
             if silence > line.longestSilence { line.longestSilence = silence }
@@ -349,6 +454,12 @@ public enum FeedComparator {
         }
         line.lastTime = t
         if t < line.firstTime { line.firstTime = t }
+    }
+
+    @inline(__always)
+    static func account(_ line: inout LineChannel, _ p: OMDPacket, payload: ByteView, declared: Int, time t: Int64, stallLimit: Int64,
+                        analyzer: OMDStreamAnalyzer) {
+        silence(&line, t, stallLimit: stallLimit)
         analyzer.process(payload, declaredLength: declared, timestamp: t, into: &line.statistics)
         guard !p.isHeartbeat, !p.isCompressed else { return }
         var messages = SequencedMessages(p)
@@ -393,6 +504,12 @@ public enum FeedComparator {
     }
 
     static func line(_ l: LineChannel) -> LineReport {
+        if let f = l.feed {
+            let q = f.statistics
+            return LineReport(packets: f.packets, messages: f.messages, gaps: q.gaps, missingMessages: q.missingMessages,
+                              duplicateMessages: q.duplicateMessages, resets: f.sessionChanges, heartbeats: f.heartbeats,
+                              stalls: l.silences, longestSilenceNs: l.longestSilence, disasterRecoverySignals: [], events: l.events)
+        }
         let q = l.statistics.sequence.statistics
         return LineReport(packets: l.statistics.packets, messages: l.messages, gaps: q.gaps, missingMessages: q.missingMessages,
                           duplicateMessages: q.duplicateMessages, resets: q.resets, heartbeats: q.heartbeats,
@@ -419,6 +536,8 @@ public enum FeedComparator {
             lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil, mismatchSamples: w.mismatchSamples,
             epochs: epochs, lineA: line(a), lineB: line(b))
         comparison.lagHistogram = w.lag.totalCount > 0 ? w.lag.base64V2Compressed : nil
+        comparison.protocolA = a.feedProtocol?.rawValue
+        comparison.protocolB = b.feedProtocol?.rawValue
         return comparison
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Orchestration
 import Foundation
+import MarketData
 import Vocabulary
 import Engines
 import Measure
@@ -119,6 +120,15 @@ enum CompareText {
         if !r.unpairedA.isEmpty { out += "\n  only on A (no channel to pair with): " + r.unpairedA.joined(separator: ", ") }
         if !r.unpairedB.isEmpty { out += "\n  only on B (no channel to pair with): " + r.unpairedB.joined(separator: ", ") }
         out += "\n  lag = how far the later side trailed, per message on both sides (capture timestamps)"
+        let protocols = Set(r.channels.compactMap(\.protocolA)).sorted()
+        if protocols != ["omd"] && !protocols.isEmpty {
+            out += "\n  feed protocol: " + protocols.joined(separator: ", ")
+            let byPacket = protocols.filter { FeedProtocol(rawValue: $0)?.sequencesPackets == true }
+            if !byPacket.isEmpty {
+                out += "\n  (\(byPacket.joined(separator: ", ")) number packets: on both, missing, mismatched and SeqNums count packets, "
+                    + "each packet's messages compared as one, its header's send time left out)"
+            }
+        }
         return out
     }
 }

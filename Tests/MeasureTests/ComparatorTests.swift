@@ -279,6 +279,6 @@ struct ComparatorInputTests {
         #expect(r.messagesCompared > 0)
         let empty = FeedComparator.compare(CompareSource(name: "A", path: path, filter: "dst net 239.1.1.0/24"),
                                            CompareSource(name: "B", path: path, filter: "tcp"))
-        #expect(empty.errors == ["B: no OMD stream in \(path) matching \"tcp\""])
+        #expect(empty.errors == ["B: no feed stream in \(path) matching \"tcp\""])
     }
 }

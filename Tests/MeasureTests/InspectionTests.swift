@@ -300,29 +300,46 @@ struct InspectionTests {
 
 @Suite("Feed listener on loopback")
 struct FeedListenerTests {
-    @Test("garbage is counted and kept out of sequence tracking; a gap between OMD packets is found")
+    @Test("once a stream is OMD (its first 8 datagrams), a damaged datagram is counted and kept out of sequence tracking; a gap is found")
     func garbageAndGaps() throws {
+        var options = ListenOptions()
+        options.endpoints = [Endpoint("127.0.0.1:0")!]
+        options.count = 11
+        options.duration = 5_000_000_000
+        let listener = try FeedListener(options: options)
+        let sender = try UDPSender(target: Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listener.boundPorts[0]))
+        func packet(_ sequence: UInt32, _ messages: Int) -> [UInt8] { omdPacket(sequence, messages, type: 9999, length: 8) }
+        for n in 1...8 { #expect(sender.send(packet(UInt32(n), 1)) == 1) }
+        #expect(sender.send([0xde, 0xad, 0xbe, 0xef]) == 1)
+        #expect(sender.send(packet(9, 2)) == 1)
+        #expect(sender.send(packet(17, 1)) == 1)  // 11…16 missing
+        let (streams, stop, _, _, error) = listener.run()
+        #expect(error == nil)
+        #expect(stop == .count)
+        let s = try #require(streams.first)
+        #expect(s.packets == 11 && s.feedProtocol == .omd)
+        #expect(s.garbage == 1)
+        #expect(s.omd.packets == 10)
+        #expect(s.omd.sequence.statistics.gaps == 1)
+        #expect(s.omd.sequence.statistics.missingMessages == 6)
+        #expect(s.kernelDrops == 0)
+    }
+
+    @Test("a damaged datagram among a stream's first 8 leaves it unrecognised: every datagram unsequenced, nothing guessed")
+    func unrecognisedEarly() throws {
         var options = ListenOptions()
         options.endpoints = [Endpoint("127.0.0.1:0")!]
         options.count = 4
         options.duration = 5_000_000_000
         let listener = try FeedListener(options: options)
         let sender = try UDPSender(target: Endpoint(address: IPAddress(v4: 0x7F00_0001), port: listener.boundPorts[0]))
-        func packet(_ sequence: UInt32, _ messages: Int) -> [UInt8] { omdPacket(sequence, messages, type: 9999, length: 8) }
-        #expect(sender.send(packet(1, 2)) == 1)
+        #expect(sender.send(omdPacket(1, 2, type: 9999, length: 8)) == 1)
         #expect(sender.send([0xde, 0xad, 0xbe, 0xef]) == 1)
-        #expect(sender.send(packet(3, 1)) == 1)
-        #expect(sender.send(packet(10, 1)) == 1)  // 4…9 missing
-        let (streams, stop, _, _, error) = listener.run()
-        #expect(error == nil)
-        #expect(stop == .count)
+        #expect(sender.send(omdPacket(3, 1, type: 9999, length: 8)) == 1)
+        #expect(sender.send(omdPacket(10, 1, type: 9999, length: 8)) == 1)
+        let (streams, _, _, _, _) = listener.run()
         let s = try #require(streams.first)
-        #expect(s.packets == 4)
-        #expect(s.garbage == 1)
-        #expect(s.omd.packets == 3)
-        #expect(s.omd.sequence.statistics.gaps == 1)
-        #expect(s.omd.sequence.statistics.missingMessages == 6)
-        #expect(s.kernelDrops == 0)
+        #expect(s.unrecognised && s.garbage == 4 && s.omd.packets == 0 && s.feed?.feedProtocol == nil)
     }
 }
 

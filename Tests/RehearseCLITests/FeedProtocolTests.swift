@@ -78,23 +78,44 @@ struct FeedProtocolTests {
         #expect(unknown.stdout.contains("feed protocol not recognised on 1 UDP stream: 233.215.179.5:10378"), "\(unknown.stdout)")
     }
 
-    @Test("compare: a capture compared with itself matches every message; another venue's feed is refused on both sides alike, its streams named")
+    @Test("compare: a capture compared with itself matches every message; a stream no protocol recognises is refused on both sides alike, named")
     func compareNeverGuesses() throws {
         let same = try CLI.run(["compare", "captures/omd-d-ab.pcap", "captures/omd-d-ab.pcap", "--json"])
         #expect(same.status == 0, "\(same.stderr)")
         let report = try json(same.stdout)
         let channels = try #require(report["channels"] as? [[String: Any]])
         #expect(channels.count == 8 && channels.allSatisfy { $0["missingOnA"] as? Int == 0 && $0["missingOnB"] as? Int == 0 && ($0["onBoth"] as? Int ?? 0) > 0 })
-        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-pitch.pcap"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try CLI.run(["synth", "--protocol", "cboe-pitch", "-o", path, "--channels", "2", "--packets", "200"]).status == 0)
-        let pitch = try CLI.run(["compare", path, path])
-        #expect(pitch.status == 3, "\(pitch.stderr)")
+        #expect(channels.allSatisfy { $0["protocolA"] as? String == "omd" && $0["protocolB"] as? String == "omd" })
+        _ = ExitCodeTests.files
+        let unknown = ExitCodeTests.directory + "/not-omd.pcap"
+        let r = try CLI.run(["compare", unknown, unknown])
+        #expect(r.status == 3, "\(r.stderr)")
         for side in ["A", "B"] {
-            #expect(pitch.stderr.contains("\(side): 2 streams not compared, not consistently OMD over their first packets (239.1.1.1:51001, 239.1.1.2:51002)"),
-                    "\(pitch.stderr)")
-            #expect(pitch.stderr.contains("\(side): no OMD stream in \(path)"))
+            #expect(r.stderr.contains("\(side): 1 stream not compared, no feed protocol recognised consistently over their first packets (233.215.179.5:10378)"),
+                    "\(r.stderr)")
+            #expect(r.stderr.contains("\(side): no feed stream in \(unknown)"))
         }
+    }
+
+    @Test("compare of another venue's lines: a capture with a 3-packet gap against the same feed without it finds exactly what was dropped, nothing mismatched (packets for the protocols that number packets; EOBI's products paired product by product)",
+          arguments: ["moldudp64", "cboe-pitch", "cme-mdp3", "eurex-eobi"])
+    func compareOtherVenues(name: String) throws {
+        let a = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)-a.pcap", b = a.replacingOccurrences(of: "-a.pcap", with: "-b.pcap")
+        defer { for p in [a, b] { try? FileManager.default.removeItem(atPath: p) } }
+        // Same seed, same messages: A loses 3 packets per channel from 12 ms (none a heartbeat), B nothing.
+        let s = try CLI.run(["synth", "--protocol", name, "-o", a, "--channels", "2", "--packets", "600", "--seed", "5", "--fault", "A:gap@12ms:3"])
+        #expect(try CLI.run(["synth", "--protocol", name, "-o", b, "--channels", "2", "--packets", "600", "--seed", "5"]).status == 0)
+        let dropped = s.stdout.firstMatch(of: /dropped (\d+) packets \((\d+) messages\)/)
+        let byPackets = name == "cme-mdp3" || name == "eurex-eobi"
+        let expected = Int((byPackets ? dropped?.output.1 : dropped?.output.2) ?? "") ?? -1
+        let r = try CLI.run(["compare", a, b, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let channels = try #require(try json(r.stdout)["channels"] as? [[String: Any]])
+        #expect(channels.count == 2 && channels.allSatisfy { $0["protocolA"] as? String == name && $0["mismatches"] as? Int == 0 && $0["missingOnB"] as? Int == 0 })
+        #expect(channels.reduce(0) { $0 + ($1["missingOnA"] as? Int ?? 0) } == expected && expected > 0, "\(channels.map { $0["missingOnA"] ?? "-" })")
+        #expect(channels.allSatisfy { $0["epochs"] as? Int == (name == "eurex-eobi" ? 2 : 1) })
+        let text = try CLI.run(["compare", a, b])
+        #expect(text.stdout.contains("feed protocol: \(name)") && text.stdout.contains("number packets") == byPackets, "\(text.stdout)")
     }
 
     @Test("inspect --protocol reads every stream as that protocol: the right one sequences it, a wrong one counts every datagram as not of it, an unknown name is a usage error")
