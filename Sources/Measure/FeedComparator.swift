@@ -379,17 +379,12 @@ public enum FeedComparator {
         let probe = line.probe
         line.probe = []
         guard !probe.isEmpty else { return }
-        var stream = FeedStream()
-        var omd = true
-        for (bytes, time) in probe {
-            bytes.withUnsafeBytes { raw in
-                let view = ByteView(unsafeStart: raw.baseAddress, count: raw.count)
-                if !OMDStreamAnalyzer.looksLikeOMD(view, declaredLength: raw.count) { omd = false }
-                stream.add(view, timestamp: time)
-            }
+        var detector = FeedProtocolDetector()
+        for (bytes, _) in probe {
+            bytes.withUnsafeBytes { detector.add(ByteView(unsafeStart: $0.baseAddress, count: $0.count)) }
         }
-        stream.finish()
-        line.feedProtocol = omd ? .omd : stream.feedProtocol
+        detector.finish()
+        line.feedProtocol = detector.feedProtocol
         guard let p = line.feedProtocol else { return }
         if p != .omd { line.feed = FeedStream(forced: p) }
         for (bytes, time) in probe {

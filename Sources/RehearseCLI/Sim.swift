@@ -53,6 +53,8 @@ struct SimFeed: ParsableCommand {
     var ttl = 1
     @Option(help: "Random seed for delays and faults.")
     var seed: UInt64 = 1
+    @Flag(help: "Relay every datagram unchanged, whatever its feed protocol (another venue's feed: MoldUDP64, CME MDP 3.0, …), after the profile's delay and service time per datagram; the faults apply per datagram.")
+    var relay = false
     @Flag(help: "Print the counters as JSON.")
     var json = false
 
@@ -89,7 +91,7 @@ struct SimFeed: ParsableCommand {
         let simulator: FeedSimulator
         do {
             simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
-                                          receiverOptions: receive, senderOptions: send, seed: seed)
+                                          receiverOptions: receive, senderOptions: send, seed: seed, relay: relay)
         } catch { throw RehearseError(error) }
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "

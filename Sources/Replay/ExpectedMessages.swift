@@ -2,11 +2,14 @@ import Vocabulary
 import Capture
 import MarketData
 
-/// Every OMD message a replay will send, per channel (plan stream), keyed by sequence number, with its
-/// scheduled send time (ns after the run's anchor): what a receiver matches its messages against.
-/// Messages are numbered by the OMD rules (``SequencedMessages``): a Sequence Reset (100) is session
-/// control, not a message of the sequence — its own SN is ignored and it renumbers what follows — so
-/// it is neither expected nor, on receipt, counted (the SN it carries belongs to the next message).
+/// Every sequenced message a replay will send, per channel (plan stream), keyed by sequence number,
+/// with its scheduled send time (ns after the run's anchor): what a receiver matches its messages
+/// against. Each stream's feed protocol is decided on its first datagrams (``FeedProtocolDetector``).
+/// OMD messages are numbered by the OMD rules (``SequencedMessages``): a Sequence Reset (100) is
+/// session control, not a message of the sequence — its own SN is ignored and it renumbers what
+/// follows — so it is neither expected nor, on receipt, counted (the SN it carries belongs to the
+/// next message). Other protocols' units are numbered as their headers say (``FeedProtocol/forEachSequenced(_:_:_:)``:
+/// messages, or packets for CME MDP 3.0), on the low 32 bits.
 /// Built before the run from the same schedule the player uses, so latency is measured from the
 /// *scheduled* send time (coordinated-omission correct) without the sender recording anything.
 public struct ExpectedMessages: Sendable {
@@ -20,6 +23,27 @@ public struct ExpectedMessages: Sendable {
     /// Per channel: (packet index, messages) of each packet sent, to count what was sent when a run stops early.
     var packets: [[(index: UInt32, messages: UInt16)]]
     public private(set) var totalMessages: UInt64 = 0
+    /// Per channel: its feed protocol (nil: none recognised, nothing expected).
+    public private(set) var protocols: [FeedProtocol?] = []
+
+    /// Calls `body` with the sequence number of each unit `payload` sends in protocol `p` (Sequence
+    /// Resets and heartbeats excluded); false when the payload is not a valid packet of `p`.
+    @inline(__always)
+    static func forEachUnit(_ p: FeedProtocol, _ payload: ByteView, _ body: (UInt32) -> Void) -> Bool {
+        if p == .omd {
+            guard let packet = OMDPacket(payload) else { return false }
+            guard packet.messageCount > 0 else { return true }
+            var messages = SequencedMessages(packet)
+            while let m = messages.next() {
+                if case .reset = m.control { continue }
+                body(m.sequence)
+            }
+            return true
+        }
+        guard let h = p.header(payload) else { return false }
+        p.forEachSequenced(payload, h) { sequence, _ in body(UInt32(truncatingIfNeeded: sequence)) }
+        return true
+    }
 
     /// Messages the schedule offers per `interval` from the first deadline (the offered load, beside
     /// what each platform delivered).
@@ -39,15 +63,23 @@ public struct ExpectedMessages: Sendable {
     public enum BuildError: Error, CustomStringConvertible, Sendable {
         case capture(CaptureError)
         case sequenceSpan(channel: Endpoint, span: UInt64)
-        /// No selected stream carries a message the bench can match (OMD, numbered by SeqNum).
+        /// No selected stream carries a message the bench can match (a recognised feed protocol's
+        /// sequenced messages).
         case noFeedMessages(path: String, streams: [Endpoint])
+        /// A stream whose protocol numbers several sessions apart in one stream (EOBI's products):
+        /// (channel, sequence number) does not identify a message.
+        case interleavedSessions(stream: Endpoint, feedProtocol: FeedProtocol)
         public var description: String {
             switch self {
             case .capture(let e): return e.description
             case .noFeedMessages(let path, let streams):
                 let list = streams.prefix(5).map(\.description).joined(separator: ", ") + (streams.count > 5 ? ", …" : "")
-                return "\(path): no OMD message in the selected streams (\(list)): bench matches what each platform delivers "
-                    + "to what was sent by OMD SeqNum, and these streams carry none (`rehearse inspect` names their protocol); replay them with `rehearse replay`"
+                return "\(path): no sequenced feed message in the selected streams (\(list)): bench matches what each platform delivers "
+                    + "to what was sent by (channel, sequence number), and no feed protocol was recognised on these streams "
+                    + "(`rehearse inspect` shows what they carry); replay them with `rehearse replay`"
+            case .interleavedSessions(let stream, let p):
+                return "stream \(stream): \(p.rawValue) numbers each product on its own within one stream, so (channel, sequence number) "
+                    + "does not identify a message; bench cannot match it (replay it with `rehearse replay`, compare lines with `rehearse compare`)"
             case .sequenceSpan(let c, let s):
                 return "stream \(c): sequence numbers span \(s) (more than 50 M, or a mid-capture reset); select a time window or stream"
             }
@@ -60,14 +92,32 @@ public struct ExpectedMessages: Sendable {
         var low = Array(repeating: UInt32.max, count: count)
         var high = Array(repeating: UInt32(0), count: count)
         let walker = PlanWalker(plan: plan, schedule: schedule)
+        // Each stream's protocol, from its first datagrams (a pass that stops once all are decided).
+        var detectors = Array(repeating: FeedProtocolDetector(), count: count)
+        var undecided = count
         do {
             _ = try walker.walk(loops: 1) { stream, payload, _, _ in
-                guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
-                var messages = SequencedMessages(p)
-                while let m = messages.next() {
-                    if case .reset = m.control { continue }
-                    low[stream] = min(low[stream], m.sequence)
-                    high[stream] = max(high[stream], m.sequence)
+                guard !detectors[stream].decided else { return true }
+                detectors[stream].add(payload)
+                if detectors[stream].decided { undecided -= 1 }
+                return undecided > 0
+            }
+        } catch { throw .capture(error) }
+        let protocols = detectors.map { d -> FeedProtocol? in
+            var d = d
+            d.finish()
+            return d.feedProtocol
+        }
+        for (c, p) in protocols.enumerated() {
+            if let p, p.sessionsInterleave { throw .interleavedSessions(stream: plan.streams[c].destination, feedProtocol: p) }
+        }
+        self.protocols = protocols
+        do {
+            _ = try walker.walk(loops: 1) { stream, payload, _, _ in
+                guard let p = protocols[stream] else { return true }
+                _ = Self.forEachUnit(p, payload) { sequence in
+                    low[stream] = min(low[stream], sequence)
+                    high[stream] = max(high[stream], sequence)
                 }
                 return true
             }
@@ -95,18 +145,19 @@ public struct ExpectedMessages: Sendable {
         do {
             _ = try walker.walk(loops: 1) { stream, payload, offset, _ in
                 defer { index &+= 1 }
-                guard let p = OMDPacket(payload), p.messageCount > 0 else { return true }
+                guard let p = protocols[stream] else { return true }
                 var fresh: UInt16 = 0
-                var messages = SequencedMessages(p)
-                while let m = messages.next() {
-                    if case .reset = m.control { continue }
-                    let k = Int(m.sequence &- bases[stream])
+                var any = false
+                _ = Self.forEachUnit(p, payload) { sequence in
+                    any = true
+                    let k = Int(sequence &- bases[stream])
                     if offsets[stream][k] == .min {
                         offsets[stream][k] = offset
                         packetIndices[stream][k] = index
                         fresh &+= 1
                     }
                 }
+                guard any else { return true }
                 total &+= UInt64(fresh)
                 packets[stream].append((index, fresh))
                 return true

@@ -23,7 +23,8 @@ public struct BenchTarget: Sendable, Equatable {
     }
 }
 
-/// Matches received OMD packets to the messages a replay sent: per message a table lookup, a
+/// Matches received packets to the messages a replay sent, each channel read in its feed protocol
+/// (``ExpectedMessages/protocols``; OMD by its own codec): per message a table lookup, a
 /// received-once mark and a histogram record (no allocation). Latency = receive time − scheduled send time.
 public struct FeedMatcher: Sendable {
     public let expected: ExpectedMessages
@@ -63,6 +64,9 @@ public struct FeedMatcher: Sendable {
     /// deadline on the realtime clock (nil: not known yet, the message is counted without a latency).
     @inline(__always)
     public mutating func account(channel: Int, payload: ByteView, length: Int, truncated: Bool, time: Int64, anchor: Int64?) {
+        if _slowPath(channel < expected.protocols.count && expected.protocols[channel] != .omd) {
+            return accountOther(channel: channel, payload: payload, truncated: truncated, time: time, anchor: anchor)
+        }
         guard !truncated, let p = OMDPacket(payload), p.packetSize == length else { garbage &+= 1; return }
         packets &+= 1
         if time < firstTime { firstTime = time }
@@ -74,20 +78,37 @@ public struct FeedMatcher: Sendable {
         var messages = SequencedMessages(p)
         while let m = messages.next() {
             if case .reset = m.control { resets &+= 1; continue }
-            let sequence = m.sequence
-            guard let slot = expected.slot(channel: channel, sequence: sequence) else { unexpected &+= 1; continue }
-            if arrivals[channel][slot] != 0 { duplicates &+= 1; continue }
-            arrivals[channel][slot] = time == 0 ? 1 : time
-            received &+= 1
-            if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
-                anchorRealtime = anchor
-                let latency = time &- (anchor &+ scheduled)
-                histogram.recordLatency(latency)
-                let bucket = (time &- anchor) / Self.timelineInterval
-                if bucket >= 0 && bucket < Int64(timeline.count) { timeline[Int(bucket)] &+= 1 }
-            }
+            match(channel: channel, sequence: m.sequence, time: time, anchor: anchor)
         }
         if messages.error != nil { garbage &+= 1 }
+    }
+
+    /// One sequenced message received: matched once to what was sent, its latency recorded.
+    @inline(__always)
+    mutating func match(channel: Int, sequence: UInt32, time: Int64, anchor: Int64?) {
+        guard let slot = expected.slot(channel: channel, sequence: sequence) else { unexpected &+= 1; return }
+        if arrivals[channel][slot] != 0 { duplicates &+= 1; return }
+        arrivals[channel][slot] = time == 0 ? 1 : time
+        received &+= 1
+        if let anchor, let scheduled = expected.offset(channel: channel, sequence: sequence) {
+            anchorRealtime = anchor
+            let latency = time &- (anchor &+ scheduled)
+            histogram.recordLatency(latency)
+            let bucket = (time &- anchor) / Self.timelineInterval
+            if bucket >= 0 && bucket < Int64(timeline.count) { timeline[Int(bucket)] &+= 1 }
+        }
+    }
+
+    /// A packet of a channel in another protocol (or none recognised: every packet is garbage).
+    @inline(never)
+    mutating func accountOther(channel: Int, payload: ByteView, truncated: Bool, time: Int64, anchor: Int64?) {
+        guard !truncated, let p = expected.protocols[channel], let h = p.header(payload) else { garbage &+= 1; return }
+        packets &+= 1
+        if time < firstTime { firstTime = time }
+        if time > lastTime { lastTime = time }
+        if h.kind == .heartbeat { heartbeats &+= 1; return }
+        if h.kind == .sequenceReset { resets &+= 1 }
+        p.forEachSequenced(payload, h) { sequence, _ in match(channel: channel, sequence: UInt32(truncatingIfNeeded: sequence), time: time, anchor: anchor) }
     }
 }
 

@@ -44,13 +44,20 @@ public final class FeedSimulator: @unchecked Sendable {
         var release: Int64
         /// Last message of its input packet (the packet boundary when not re-packetising).
         var endsPacket: Bool
+        /// A whole datagram relayed unchanged (``relay``).
+        var raw = false
     }
+
+    /// Relay mode: every datagram, whatever its protocol (another venue's feed), is republished
+    /// unchanged after the profile's delay and service time; the faults apply per datagram.
+    public let relay: Bool
 
     public init(listen: [Endpoint], publish: [Endpoint], profile: FeedProfile, faults: FeedFaults = FeedFaults(),
                 receiverOptions: ReceiverOptions = ReceiverOptions(), senderOptions: SenderOptions = SenderOptions(),
-                seed: UInt64 = 1) throws(TransportError) {
+                seed: UInt64 = 1, relay: Bool = false) throws(TransportError) {
         precondition(listen.count == publish.count, "one publish endpoint per listen endpoint")
         self.profile = profile
+        self.relay = relay
         self.faults = faults
         receiver = try UDPReceiver(endpoints: listen, options: receiverOptions)
         var senders: [UDPSender] = []
@@ -121,6 +128,29 @@ public final class FeedSimulator: @unchecked Sendable {
             sendHeld()
         }
 
+        /// Sends a relayed datagram through the faults (drop, reorder, duplicate; per datagram).
+        func sendRaw(_ channel: Int, _ range: Range<Int>) {
+            stats.packetsOut &+= 1
+            stats.messagesOut &+= 1
+            if faults.dropRate > 0 && unit() < faults.dropRate {
+                stats.droppedPackets &+= 1
+                stats.droppedMessages &+= 1
+                return
+            }
+            if faults.reorderRate > 0, held.isEmpty, unit() < faults.reorderRate {
+                held.append((channel, Array(arena[range])))
+                stats.reorderedPackets &+= 1
+                return
+            }
+            let copies = faults.duplicateRate > 0 && unit() < faults.duplicateRate ? 2 : 1
+            if copies == 2 { stats.duplicatedPackets &+= 1; stats.duplicatedMessages &+= 1 }
+            for _ in 0..<copies {
+                let r = arena.withUnsafeBytes { senders[channel].send(bytes: UnsafeRawBufferPointer(rebasing: $0[range])) }
+                if r < 1 { stats.sendErrors &+= 1 }
+            }
+            sendHeld()
+        }
+
         func sendHeld() {
             for (c, bytes) in held { if senders[c].send(bytes) < 1 { stats.sendErrors &+= 1 } }
             held.removeAll(keepingCapacity: true)
@@ -139,6 +169,10 @@ public final class FeedSimulator: @unchecked Sendable {
             while queueStart < queue.count, queue[queueStart].release <= now {
                 let m = queue[queueStart]
                 queueStart += 1
+                if m.raw {
+                    sendRaw(m.channel, m.offset..<(m.offset + m.length))
+                    continue
+                }
                 touched = true
                 if !building[m.channel] || !builders[m.channel].canAppend(m.length, limit: profile.maximumPayload) {
                     if building[m.channel] { sendBuilt(m.channel) }
@@ -179,6 +213,27 @@ public final class FeedSimulator: @unchecked Sendable {
             let arrival = Clock.monotonic()
             if firstArrival == nil { firstArrival = arrival }
             for i in 0..<n {
+                if relay {
+                    guard let d = receiver.datagram(at: i), d.endpointIndex < senders.count, !d.truncated, d.payload.count > 0 else {
+                        stats.garbageIn &+= 1
+                        continue
+                    }
+                    stats.packetsIn &+= 1
+                    stats.messagesIn &+= 1
+                    if queue.count - queueStart >= profile.queueLimit { stats.queueOverflows &+= 1; continue }
+                    if arenaHead + d.payload.count > arenaSize { arenaHead = 0 }
+                    let offset = arenaHead
+                    arena.withUnsafeMutableBytes { dst in
+                        for k in 0..<d.payload.count { dst[offset + k] = d.payload.getUInt8(at: k)! }
+                    }
+                    arenaHead += d.payload.count
+                    serverFree = max(serverFree, arrival) + profile.serviceTime
+                    let release = max(lastRelease, serverFree + profile.delay.draw(unit(), unit()))
+                    lastRelease = release
+                    queue.append(Queued(offset: offset, length: d.payload.count, channel: d.endpointIndex, sequence: 0, release: release,
+                                        endsPacket: true, raw: true))
+                    continue
+                }
                 guard let d = receiver.datagram(at: i), d.endpointIndex < senders.count,
                       let packet = OMDPacket(d.payload), packet.packetSize == d.length, !d.truncated else {
                     stats.garbageIn &+= 1

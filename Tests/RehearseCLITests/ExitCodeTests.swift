@@ -64,7 +64,7 @@ struct ExitCodeTests {
         Case(family: "gateway", arguments: ["gateway", directory + "/garbage.pcap", "--new", "127.0.0.1:9"], status: 3, message: "garbage.pcap"),
         // A bench with nothing it can match is refused, never "0 sent, 0 lost" and exit 0.
         Case(family: "feed", arguments: ["bench", directory + "/not-omd.pcap", "--new", "127.0.0.1:9", "--new-from", "127.0.0.1:19"], status: 3,
-             message: "no OMD message in the selected streams (233.215.179.5:10378)"),
+             message: "no sequenced feed message in the selected streams (233.215.179.5:10378)"),
         Case(family: "compare", arguments: ["compare", directory + "/garbage.pcap", feed], status: 3, message: "garbage.pcap"),
         Case(family: "report", arguments: ["report", directory + "/missing.json"], status: 3, message: "missing.json"),
         // Target (4).

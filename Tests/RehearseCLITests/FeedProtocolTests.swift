@@ -67,6 +67,46 @@ struct FeedProtocolTests {
         #expect(streams.count == 2 && missing == expected && expected > 0, "missing \(missing), expected \(expected)")
     }
 
+    @Test("bench of another venue's capture against two relaying simulators: every message matched by its own protocol's numbers, conservation per side, and the datagrams the new one dropped lost (CME: packets)",
+          arguments: ["moldudp64", "cme-mdp3"])
+    func benchOtherVenue(name: String) throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)-bench.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--protocol", name, "-o", path, "--channels", "2", "--packets", "2000", "--seed", "4"]).status == 0)
+        let base = freePortBlock(8)
+        let old = try Background(["sim", "feed", "--relay", "--listen", "127.0.0.1:\(base)-\(base + 1)", "--publish", "127.0.0.1:\(base + 2)", "--profile", "old", "--json"])
+        let new = try Background(["sim", "feed", "--relay", "--listen", "127.0.0.1:\(base + 4)-\(base + 5)", "--publish", "127.0.0.1:\(base + 6)",
+                                  "--profile", "new", "--drop", "0.03", "--seed", "9", "--json"])
+        usleep(300_000)
+        let r = try CLI.run(["bench", path, "--old", "127.0.0.1:\(base)", "--old-from", "127.0.0.1:\(base + 2)",
+                             "--new", "127.0.0.1:\(base + 4)", "--new-from", "127.0.0.1:\(base + 6)", "--speed", "1", "--drain", "2s", "--json"])
+        let (_, oldOut) = old.interrupt()
+        let (_, newOut) = new.interrupt()
+        #expect(r.status == 0 || (r.status == 5 && r.stderr.contains("inconclusive: the test host")), "\(r.stderr)")
+        let sides = try #require(try json(r.stdout)["sides"] as? [[String: Any]])
+        #expect(sides.count == 2)
+        for side in sides {
+            let sent = side["messagesSent"] as? Int ?? -1, received = side["messagesReceived"] as? Int ?? -2, lost = side["messagesLost"] as? Int ?? -3
+            #expect(sent > 1900 && received + lost == sent && side["garbage"] as? Int == 0 && side["unexpectedMessages"] as? Int == 0, "\(side)")
+        }
+        let relayed = try json(oldOut)["packetsIn"] as? Int
+        #expect(sides[0]["messagesLost"] as? Int == 0 && relayed == 2000)
+        let dropped = try json(newOut)["droppedPackets"] as? Int ?? -1
+        let lost = sides[1]["messagesLost"] as? Int ?? -1
+        // CME numbers packets: a dropped packet is one lost (its heartbeats are not expected, so at
+        // most one fewer per heartbeat dropped); MoldUDP64 loses every message the datagram carried.
+        #expect(dropped > 0 && (name == "cme-mdp3" ? lost <= dropped && lost >= dropped - 8 : lost >= dropped), "lost \(lost), dropped \(dropped)")
+    }
+
+    @Test("bench refuses EOBI (each product numbered on its own within a stream: (channel, SeqNum) names no message)")
+    func benchRefusesInterleaved() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-eobi-bench.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--protocol", "eurex-eobi", "-o", path, "--channels", "1", "--packets", "50"]).status == 0)
+        let r = try CLI.run(["bench", path, "--new", "127.0.0.1:9", "--new-from", "127.0.0.1:19"])
+        #expect(r.status == 3 && r.stderr.contains("eurex-eobi numbers each product on its own within one stream"), "\(r.stderr)")
+    }
+
     @Test("an OMD capture stays OMD; a datagram stream no protocol recognises is named 'not recognised'")
     func omdAndUnknown() throws {
         let r = try CLI.run(["inspect", "--json", "captures/omd-d-ab.pcap"])
