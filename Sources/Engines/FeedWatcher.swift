@@ -153,6 +153,7 @@ public final class FeedWatcher: @unchecked Sendable {
             while Clock.monotonic() < drainUntil, let empty = try? readBatch(timeout: 0), !empty {}
         }
         if let capture { drops[0] = capture.drops.buffer }
+        comparator.decideShortLines()
         comparator.sweep(now: Clock.realtime())
         var final = WatchSnapshot(comparator, primary: options.primary, standby: options.standby, elapsed: Clock.monotonic() - start, drops: drops, previous: &previous)
         final.stoppedBy = stop

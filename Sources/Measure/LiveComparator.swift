@@ -108,11 +108,55 @@ final class SlotRing {
     }
 }
 
+/// The first datagrams of every line, copied while the line's protocol is decided (allocated once:
+/// ``FeedStream/probePackets`` slots of ``slotSize`` bytes per line).
+final class ProbeStore {
+    static let slotSize = 2048
+    var bytes: [UInt8]
+    var lengths: [Int]
+    var counts: [Int]
+    var times: [Int64]
+
+    init(lines: Int) {
+        bytes = [UInt8](repeating: 0, count: lines * FeedStream.probePackets * Self.slotSize)
+        lengths = [Int](repeating: 0, count: lines * FeedStream.probePackets)
+        counts = [Int](repeating: 0, count: lines * FeedStream.probePackets)
+        times = [Int64](repeating: 0, count: lines * FeedStream.probePackets)
+    }
+
+    /// Keeps datagram `k` (0…7) of line `l` (cut to the slot size: a longer one fails every check anyway).
+    func keep(_ l: Int, _ k: Int, _ payload: ByteView, length: Int, time: Int64) {
+        let i = l * FeedStream.probePackets + k
+        let n = min(payload.count, Self.slotSize)
+        for j in 0..<n { bytes[i * Self.slotSize + j] = payload.getUInt8(at: j)! }
+        counts[i] = n
+        lengths[i] = length
+        times[i] = time
+    }
+
+    /// Datagram `k` of line `l` as a view (valid inside `body`).
+    func withDatagram(_ l: Int, _ k: Int, _ body: (ByteView, Int, Int64) -> Void) {
+        let i = l * FeedStream.probePackets + k
+        bytes.withUnsafeBytes { raw in
+            body(ByteView(unsafeStart: raw.baseAddress! + i * Self.slotSize, count: counts[i]), lengths[i], times[i])
+        }
+    }
+}
+
 /// Live figures of one line of one channel.
 public struct LiveLine: Sendable {
     public var packets: UInt64 = 0
-    /// Datagrams that are not well-formed OMD.
+    /// Datagrams not compared: not valid packets of the line's protocol, or every datagram of a line
+    /// whose protocol was not recognised (or cannot be compared: EOBI).
     public var garbage: UInt64 = 0
+    /// The line's feed protocol, decided on its first datagrams (``FeedProtocolDetector``); nil while
+    /// deciding and when none was recognised.
+    public var feedProtocol: FeedProtocol?
+    /// Sequencing of a protocol other than OMD.
+    public var feed: FeedStream?
+    /// 0 deciding, 1 OMD, 2 another protocol, 3 not compared.
+    var mode: UInt8 = 0
+    var detector = FeedProtocolDetector()
     public var statistics = OMDStreamStatistics()
     public var events = LineEvents()
     public var firstTime: Int64 = .min
@@ -160,8 +204,10 @@ public struct LiveComparator: @unchecked Sendable {
     let lagBounds = LagBuckets.boundsNs
     let lagStart = LagBuckets.firstCandidate
     let analyzer = OMDStreamAnalyzer()
+    let probes: ProbeStore
 
     public init(channels: Int, settings: WatchSettings = WatchSettings()) {
+        probes = ProbeStore(lines: 2 * channels)
         self.settings = settings
         self.channels = Array(repeating: LiveChannel(), count: channels)
         lines = Array(repeating: LiveLine(), count: 2 * channels)
@@ -187,6 +233,81 @@ public struct LiveComparator: @unchecked Sendable {
         if last != .min, t &- last > settings.stallLimit { lines[l].events.silence(endingAt: t, length: t &- last) }
         if lines[l].firstTime == .min { lines[l].firstTime = t }
         lines[l].lastTime = t
+        if _fastPath(lines[l].mode == 1) { return accountOMD(c, side, payload: payload, length: length, time: t) }
+        switch lines[l].mode {
+        case 0: probe(c, side, payload: payload, length: length, time: t)
+        case 2: accountOther(c, side, payload: payload, time: t)
+        default: lines[l].garbage &+= 1
+        }
+    }
+
+    /// A datagram of a line whose protocol is not decided yet: kept, and once its first datagrams
+    /// decide, every kept one is accounted by the protocol (or counted as not compared).
+    @inline(never)
+    mutating func probe(_ c: Int, _ side: Int, payload: ByteView, length: Int, time t: Int64) {
+        let l = 2 * c + side
+        probes.keep(l, lines[l].detector.seen, payload, length: length, time: t)
+        lines[l].detector.add(payload)
+        if lines[l].detector.decided { decide(c, side) }
+    }
+
+    /// Decides every line still deciding on the datagrams it delivered (at the end of a watch: a line
+    /// shorter than the probe window).
+    public mutating func decideShortLines() {
+        for c in channels.indices {
+            for side in 0..<2 where lines[2 * c + side].mode == 0 && lines[2 * c + side].detector.seen > 0 { decide(c, side) }
+        }
+    }
+
+    /// Ends detection for a line (after its probe window, or at the end for a short one).
+    public mutating func decide(_ c: Int, _ side: Int) {
+        let l = 2 * c + side
+        guard lines[l].mode == 0 else { return }
+        lines[l].detector.finish()
+        let p = lines[l].detector.feedProtocol
+        lines[l].feedProtocol = p
+        // EOBI numbers each product apart within one stream: (channel, SeqNum) names no message.
+        lines[l].mode = p == .omd ? 1 : p == nil || p!.sessionsInterleave ? 3 : 2
+        if lines[l].mode == 2 { lines[l].feed = FeedStream(forced: p) }
+        for k in 0..<lines[l].detector.seen {
+            probes.withDatagram(l, k) { view, length, time in
+                switch lines[l].mode {
+                case 1: accountOMD(c, side, payload: view, length: length, time: time)
+                case 2: accountOther(c, side, payload: view, time: time)
+                default: lines[l].garbage &+= 1
+                }
+            }
+        }
+    }
+
+    /// A datagram of a line in a protocol other than OMD: its sequencing (``FeedStream``) and each
+    /// sequenced unit recorded by its number (packets for CME MDP 3.0); a session change or reset
+    /// starts the next epoch.
+    @inline(never)
+    mutating func accountOther(_ c: Int, _ side: Int, payload: ByteView, time t: Int64) {
+        let l = 2 * c + side
+        guard let p = lines[l].feedProtocol, let h = p.header(payload) else {
+            lines[l].garbage &+= 1
+            lines[l].feed?.add(payload, timestamp: t)
+            return
+        }
+        let before = lines[l].feed?.sessionChanges ?? 0
+        lines[l].feed?.add(payload, timestamp: t)
+        if (lines[l].feed?.sessionChanges ?? 0) != before && lines[l].hadData {
+            lines[l].epoch &+= 1
+            lines[l].events.reset(at: t)
+        }
+        let epoch = lines[l].epoch
+        p.forEachSequenced(payload, h) { sequence, bytes in
+            lines[l].hadData = true
+            record(c, side, epoch: epoch, key: sequence, time: t, hash: FeedComparator.hash(bytes))
+        }
+    }
+
+    /// A datagram of an OMD line.
+    @inline(__always)
+    mutating func accountOMD(_ c: Int, _ side: Int, payload: ByteView, length: Int, time t: Int64) {
+        let l = 2 * c + side
         guard OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: length), let p = OMDPacket(payload) else {
             lines[l].garbage &+= 1
             return

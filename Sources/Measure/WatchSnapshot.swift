@@ -7,7 +7,8 @@ public struct WatchLine: Codable, Sendable, Equatable {
     public var endpoint: String
     public var packets: UInt64
     public var messages: UInt64
-    /// Datagrams that were not well-formed OMD.
+    /// Datagrams not compared: not valid packets of the line's feed protocol, or every datagram of a
+    /// line whose protocol was not recognised (or cannot be compared: EOBI).
     public var garbage: UInt64
     public var gaps: UInt64
     public var missingMessages: UInt64
@@ -21,6 +22,9 @@ public struct WatchLine: Codable, Sendable, Equatable {
     /// Silent for longer than the stall limit.
     public var stalled: Bool
     public var events: LineEvents
+    /// The line's feed protocol (`omd`, `moldudp64`, …; `unknown` when none was recognised over its
+    /// first datagrams); absent while still deciding.
+    public var feedProtocol: String?
 }
 
 /// One channel, primary against standby, in a ``WatchSnapshot``.
@@ -117,13 +121,22 @@ public struct WatchSnapshot: Codable, Sendable {
         let now = Clock.realtime()
         let settings = c.settings
         func line(_ l: LiveLine, _ endpoint: Endpoint) -> WatchLine {
-            let q = l.statistics.sequence.statistics
             let started = l.lastTime != .min
             let silent = started ? max(0, now - l.lastTime) : elapsed
+            let decided = l.mode != 0
+            let name = decided ? (l.feedProtocol?.rawValue ?? "unknown") : nil
+            if let f = l.feed {
+                let q = f.statistics
+                return WatchLine(endpoint: endpoint.description, packets: l.packets, messages: f.messages, garbage: l.garbage, gaps: q.gaps,
+                                 missingMessages: q.missingMessages, duplicateMessages: q.duplicateMessages, resets: f.sessionChanges,
+                                 heartbeats: f.heartbeats, started: started, silentForNs: silent, stalled: silent > settings.stallLimit,
+                                 events: l.events, feedProtocol: name)
+            }
+            let q = l.statistics.sequence.statistics
             return WatchLine(endpoint: endpoint.description, packets: l.packets, messages: q.messages, garbage: l.garbage, gaps: q.gaps,
                              missingMessages: q.missingMessages, duplicateMessages: q.duplicateMessages, resets: q.resets,
                              heartbeats: q.heartbeats, started: started, silentForNs: silent, stalled: silent > settings.stallLimit,
-                             events: l.events)
+                             events: l.events, feedProtocol: name)
         }
         var channels: [WatchChannel] = []
         var findings: [FeedFinding] = []
@@ -191,7 +204,7 @@ public struct WatchSnapshot: Codable, Sendable {
         metric("mismatches_total", "counter", "Messages whose bytes differ between the lines.", perChannel(\.mismatches))
         metric("first_total", "counter", "Messages each line delivered first.", bothLines(\.primaryFirst, \.standbyFirst))
         metric("line_packets_total", "counter", "Datagrams received per line.", perLine { "\($0.packets)" })
-        metric("line_garbage_total", "counter", "Datagrams that were not valid OMD.", perLine { "\($0.garbage)" })
+        metric("line_garbage_total", "counter", "Datagrams not compared: not valid packets of the line's feed protocol, or of a line whose protocol was not recognised.", perLine { "\($0.garbage)" })
         metric("line_gaps_total", "counter", "Sequence gaps per line.", perLine { "\($0.gaps)" })
         metric("line_missing_messages_total", "counter", "Messages skipped in gaps and never received.", perLine { "\($0.missingMessages)" })
         metric("line_duplicate_messages_total", "counter", "Messages received again.", perLine { "\($0.duplicateMessages)" })

@@ -3,6 +3,7 @@ import Orchestration
 import Vocabulary
 import Capture
 import Foundation
+import MarketData
 import Engines
 import Measure
 import Transport
@@ -165,13 +166,24 @@ enum WatchText {
         var lines: [[String]] = []
         for c in s.channels {
             for (name, l) in [("primary", c.primary), ("standby", c.standby)] {
-                lines.append(["\(c.channel) \(name)", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
+                lines.append(["\(c.channel) \(name)", l.feedProtocol ?? "-", Text.count(l.packets), Text.count(l.messages), Text.count(l.gaps), Text.count(l.missingMessages),
                               Text.count(l.duplicateMessages), Text.count(l.resets), Text.count(l.garbage),
                               l.started ? TimeFormat.duration(l.silentForNs) + (l.stalled ? " STALLED" : "") : "never started"])
             }
         }
-        out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "garbage", "silent for"],
-                                            lines, numeric: Set(1...7))
+        out += "\n\nper line\n" + Text.table(["line", "protocol", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "not compared", "silent for"],
+                                            lines, numeric: Set(2...8))
+        let all = s.channels.flatMap { [$0.primary, $0.standby] }
+        let byPackets = Set(all.compactMap { $0.feedProtocol.flatMap(FeedProtocol.init(rawValue:)) }.filter(\.sequencesPackets).map(\.rawValue)).sorted()
+        if !byPackets.isEmpty {
+            out += "\n  (\(byPackets.joined(separator: ", ")) number packets: on both, missing and SeqNums count packets)"
+        }
+        if all.contains(where: { $0.feedProtocol == "unknown" }) {
+            out += "\n  unknown: no feed protocol recognised consistently over the line's first datagrams — its datagrams are not compared"
+        }
+        if all.contains(where: { $0.feedProtocol == FeedProtocol.eurexEOBI.rawValue }) {
+            out += "\n  eurex-eobi lines are not compared: each product is numbered apart within one stream, so (channel, SeqNum) names no message"
+        }
         out += "\n\nlag (standby vs primary, per message on both): " + (s.lag.count == 0 ? "no common messages"
             : "p50 \(TimeFormat.duration(s.lag.p50)) p90 \(TimeFormat.duration(s.lag.p90)) p99 \(TimeFormat.duration(s.lag.p99)) p99.9 \(TimeFormat.duration(s.lag.p999)) max \(TimeFormat.duration(s.lag.max))")
         out += "\ndropped inside this host before Rehearse read them: \(Text.count(s.receiveDrops)) (not feed gaps)"

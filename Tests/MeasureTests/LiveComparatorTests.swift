@@ -103,7 +103,9 @@ struct LiveComparatorTests {
                 c.process(channel: 0, side: i % 2, payload: ByteView(unsafeStart: raw.baseAddress, count: raw.count), length: raw.count + i, time: Int64(i))
             }
         }
+        c.decideShortLines()
         #expect(c.line(0, 0).garbage + c.line(0, 1).garbage == UInt64(junk.count))
+        #expect(c.line(0, 0).feedProtocol == nil && c.line(0, 1).feedProtocol == nil)
         #expect(c.channels[0].onBoth == 0 && c.channels[0].missing.primary == 0 && c.channels[0].missing.standby == 0)
         #expect(c.line(0, 0).statistics.sequence.statistics.messages == 0 && c.outstanding == 0)
     }

@@ -107,6 +107,37 @@ struct FeedProtocolTests {
         #expect(r.status == 3 && r.stderr.contains("eurex-eobi numbers each product on its own within one stream"), "\(r.stderr)")
     }
 
+    @Test("watch of another venue's primary and standby: each line's protocol recognised, what the primary lost settled missing (CME: packets), nothing mismatched",
+          arguments: ["moldudp64", "cme-mdp3"])
+    func watchOtherVenue(name: String) throws {
+        let a = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-\(name)-wa.pcap", b = a.replacingOccurrences(of: "-wa.pcap", with: "-wb.pcap")
+        defer { for p in [a, b] { try? FileManager.default.removeItem(atPath: p) } }
+        // Same seed, same messages: the primary (A) loses 3 packets per channel from 12 ms (none a heartbeat).
+        let s = try CLI.run(["synth", "--protocol", name, "-o", a, "--channels", "2", "--packets", "600", "--seed", "5", "--fault", "A:gap@12ms:3"])
+        #expect(try CLI.run(["synth", "--protocol", name, "-o", b, "--channels", "2", "--packets", "600", "--seed", "5"]).status == 0)
+        let dropped = s.stdout.firstMatch(of: /dropped (\d+) packets \((\d+) messages\)/)
+        let expected = Int((name == "cme-mdp3" ? dropped?.output.1 : dropped?.output.2) ?? "") ?? -1
+        let port = freePortBlock(8)
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(port)-\(port + 1)", "--standby", "127.0.0.1:\(port + 2)-\(port + 3)",
+                                    "--interval", "500ms", "--horizon", "300ms", "--duration", "4s", "--json"])
+        usleep(300_000)
+        #expect(try CLI.run(["replay", b, "--to", "each=127.0.0.1:\(port + 2)", "--speed", "1"]).replayed)
+        #expect(try CLI.run(["replay", a, "--to", "each=127.0.0.1:\(port)", "--speed", "1"]).replayed)
+        let (_, output) = watch.wait()
+        let channels = try #require(try json(output)["channels"] as? [[String: Any]])
+        #expect(channels.count == 2)
+        var missing = 0
+        for c in channels {
+            for line in ["primary", "standby"] {
+                let l = try #require(c[line] as? [String: Any])
+                #expect(l["feedProtocol"] as? String == name && l["garbage"] as? Int == 0, "\(l)")
+            }
+            #expect(c["mismatches"] as? Int == 0 && c["missingOnStandby"] as? Int == 0 && (c["onBoth"] as? Int ?? 0) > 200, "\(c)")
+            missing += c["missingOnPrimary"] as? Int ?? 0
+        }
+        #expect(missing == expected && expected > 0, "missing \(missing), expected \(expected)")
+    }
+
     @Test("an OMD capture stays OMD; a datagram stream no protocol recognises is named 'not recognised'")
     func omdAndUnknown() throws {
         let r = try CLI.run(["inspect", "--json", "captures/omd-d-ab.pcap"])
