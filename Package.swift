@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "MarketData", dependencies: ["Vocabulary", "Capture"], swiftSettings: strict),
         .target(name: "OrderEntry", dependencies: ["Vocabulary", "Capture"], swiftSettings: strict),
         .target(name: "Synth", dependencies: ["Vocabulary", "Capture", "MarketData", "OrderEntry"], swiftSettings: strict),
-        .target(name: "Scenario", dependencies: ["Vocabulary", "Capture", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Scenario", dependencies: ["Vocabulary", "Capture", "MarketData", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
 
         // Analysis: inspection, comparison, findings (no sockets, no threads).
         .target(name: "Measure", dependencies: ["Vocabulary", "Capture", "MarketData", "Scenario",

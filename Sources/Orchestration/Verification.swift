@@ -33,6 +33,7 @@ public struct Verification: Sendable {
                 items += line.endpoints.count
                 var probe = FeedLineProbe(target: target.name, line: line.name, endpoints: line.endpoints)
                 probe.packets = scenario.verify.packets
+                probe.feedProtocol = line.feedProtocol
                 probe.timeout = scenario.verify.timeout
                 if let interface = line.interface {
                     let resolved: (address: IPAddress?, index: Int)

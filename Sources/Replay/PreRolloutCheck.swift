@@ -178,7 +178,8 @@ struct ProbeSession {
     }
 }
 
-/// A feed line to hear from: valid OMD packets with advancing sequence numbers on every endpoint.
+/// A feed line to hear from: valid packets of its feed protocol (OMD unless the scenario says) with
+/// advancing sequence numbers on every endpoint.
 public struct FeedLineProbe: Sendable {
     public var target: String
     public var line: String
@@ -187,6 +188,9 @@ public struct FeedLineProbe: Sendable {
     /// Valid packets each endpoint must deliver.
     public var packets = 3
     public var timeout: Int64 = 5_000_000_000
+    /// The protocol the line publishes (``FeedLineTarget/feedProtocol``): its packets are checked and
+    /// numbered by its header, no detection.
+    public var feedProtocol: FeedProtocol = .omd
 
     public init(target: String, line: String, endpoints: [Endpoint]) {
         self.target = target
@@ -215,13 +219,14 @@ public struct FeedLineProbe: Sendable {
             }
             for i in 0..<n {
                 guard let d = receiver.datagram(at: i) else { continue }
-                state[d.endpointIndex].observe(d.payload, length: d.length)
+                state[d.endpointIndex].observe(d.payload, length: d.length, feedProtocol: feedProtocol)
             }
         }
         return endpoints.indices.map { i in
             let s = state[i]
             if let f = failure { return item(endpoints[i], false, "receive failed: \(f)") }
-            return item(endpoints[i], s.passed(packets), s.detail(packets, timeout: timeout, elapsed: Clock.monotonic() - start))
+            return item(endpoints[i], s.passed(packets), s.detail(packets, timeout: timeout, elapsed: Clock.monotonic() - start,
+                                                                  name: feedProtocol == .omd ? "OMD" : feedProtocol.rawValue))
         }
     }
 }
@@ -239,31 +244,44 @@ struct LineProbeState {
 
     func passed(_ needed: Int) -> Bool { valid >= needed && advanced && backwards == nil }
 
-    mutating func observe(_ payload: ByteView, length: Int) {
+    mutating func observe(_ payload: ByteView, length: Int, feedProtocol: FeedProtocol = .omd) {
         datagrams += 1
+        if feedProtocol != .omd {
+            guard length == payload.count, let h = feedProtocol.header(payload) else { garbage += 1; return }
+            valid += 1
+            if h.kind == .heartbeat { heartbeats += 1; return }
+            // Products interleave within an EOBI stream, each numbered apart: a second data packet advances.
+            if feedProtocol.sessionsInterleave { advanced = advanced || valid - heartbeats > 1; return }
+            let units = feedProtocol.sequencesPackets ? 1 : h.messageCount
+            advance(UInt32(truncatingIfNeeded: h.firstSequence), count: units, reset: h.kind == .sequenceReset)
+            return
+        }
         guard OMDStreamAnalyzer.looksLikeOMD(payload, declaredLength: length), let p = OMDPacket(payload) else {
             garbage += 1
             return
         }
         valid += 1
         if p.isHeartbeat { heartbeats += 1; return }
-        let first = p.sequenceNumber
-        let isReset = p.messages.contains { $0.type == OMDMessageType.sequenceReset }
+        advance(p.sequenceNumber, count: p.messageCount, reset: p.messages.contains { $0.type == OMDMessageType.sequenceReset })
+    }
+
+    /// A data packet numbered `first` carrying `count` sequenced units.
+    mutating func advance(_ first: UInt32, count: Int, reset isReset: Bool) {
         if let expected = nextExpected, !isReset {
             // Far behind without a reset: the publisher restarted its numbering (a little behind is a duplicate).
             if backwards == nil && Int32(bitPattern: expected &- first) > 1 << 20 { backwards = (expected, first) }
-            if first &+ UInt32(p.messageCount) > expected { advanced = true }
+            if first &+ UInt32(count) > expected { advanced = true }
         }
         if firstSequence == nil { firstSequence = first }
-        let next = first &+ UInt32(p.messageCount)
+        let next = first &+ UInt32(count)
         if nextExpected == nil || isReset || Int32(bitPattern: next &- nextExpected!) > 0 { nextExpected = next }
     }
 
-    func detail(_ needed: Int, timeout: Int64, elapsed: Int64) -> String {
+    func detail(_ needed: Int, timeout: Int64, elapsed: Int64, name: String = "OMD") -> String {
         if datagrams == 0 { return "no packet within \(TimeFormat.duration(timeout))" }
         if let b = backwards { return "sequence numbers went back from \(b.from) to \(b.to) without a Sequence Reset" }
-        if valid == 0 { return "\(datagrams) datagrams, none of them valid OMD" }
-        let noise = garbage > 0 ? "; \(garbage) datagrams not valid OMD" : ""
+        if valid == 0 { return "\(datagrams) datagrams, none of them valid \(name)" }
+        let noise = garbage > 0 ? "; \(garbage) datagrams not valid \(name)" : ""
         if !advanced {
             return heartbeats == valid ? "only heartbeats (\(heartbeats)): SeqNum did not advance within \(TimeFormat.duration(timeout))\(noise)"
                 : "\(valid) valid packets but SeqNum did not advance\(noise)"

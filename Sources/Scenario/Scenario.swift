@@ -1,5 +1,6 @@
 import Foundation
 import Vocabulary
+import MarketData
 import Capture
 import Yams
 
@@ -24,6 +25,8 @@ public struct FeedLineTarget: Sendable, Equatable {
     public var interface: String?
     /// Source address for source-specific multicast joins.
     public var source: IPAddress?
+    /// The line's feed protocol (`protocol:`; OMD when not given).
+    public var feedProtocol: FeedProtocol = .omd
 }
 
 /// Where a platform's feed handler takes the replayed feed and where its output comes back (bench):
@@ -243,7 +246,13 @@ public struct Scenario: Sendable, Equatable {
                         guard let a = IPAddress(src) else { throw l.error(l.node, "source", "expected an IP address (got \"\(src)\")") }
                         line.source = a
                     }
-                    try l.finish(allowed: ["name", "endpoints", "interface", "source"])
+                    if let name = try l.string("protocol") {
+                        guard let p = FeedProtocol(rawValue: name.lowercased()) else {
+                            throw l.error(l.node, "protocol", "expected one of " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(name)\")")
+                        }
+                        line.feedProtocol = p
+                    }
+                    try l.finish(allowed: ["name", "endpoints", "interface", "source", "protocol"])
                     target.lines.append(line)
                 }
                 if let send = try feed.endpoint("send") {

@@ -77,4 +77,42 @@ struct VerifyCommandTests {
         r = try CLI.run(["verify", path])
         #expect(r.status == 2 && r.stderr.contains("scenario.yaml:10:1: verfy: unknown key"), "\(r.stderr)")
     }
+
+    @Test("feed lines of other venues: each checked by the protocol the scenario names (CME MDP 3.0 by packet, MoldUDP64 by message); a line that carries another protocol fails naming it; an unknown name is a scenario error")
+    func otherVenues() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = freePortBlock(16)
+        func write(_ protocols: (String, String)) throws -> String {
+            let path = directory + "/venues-\(protocols.0)-\(protocols.1).yaml"
+            try """
+            name: venues
+            targets:
+              new:
+                feed:
+                  lines:
+                    - {name: CME, protocol: \(protocols.0), endpoints: "127.0.0.1:\(port)"}
+                    - {name: ITCH, protocol: \(protocols.1), endpoints: "127.0.0.1:\(port + 1)"}
+            verify: {timeout: 3s, packets: 3}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let cme = directory + "/cme.pcap", itch = directory + "/itch.pcap"
+        #expect(try CLI.run(["synth", "--protocol", "cme-mdp3", "-o", cme, "--channels", "1", "--packets", "400"]).status == 0)
+        #expect(try CLI.run(["synth", "--protocol", "moldudp64", "-o", itch, "--channels", "1", "--packets", "400"]).status == 0)
+        // 400 packets 100 µs apart at ×0.01: 4 s per pass, looped.
+        let a = try Background(["replay", cme, "--to", "*=127.0.0.1:\(port)", "--speed", "0.01", "--loop", "5"])
+        let b = try Background(["replay", itch, "--to", "*=127.0.0.1:\(port + 1)", "--speed", "0.01", "--loop", "5"])
+        defer { _ = a.interrupt(); _ = b.interrupt() }
+        usleep(300_000)
+        var r = try CLI.run(["verify", try write(("cme-mdp3", "moldudp64")), "--json"])
+        #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
+        let items = try #require(try json(r.stdout)["items"] as? [[String: Any]])
+        #expect(items.count == 2 && items.allSatisfy { ($0["detail"] as? String)?.contains("valid packets, SeqNum") == true }, "\(items)")
+        // The lines swapped in the scenario: each carries the other protocol.
+        r = try CLI.run(["verify", try write(("moldudp64", "cme-mdp3"))])
+        #expect(r.status == 1 && r.stdout.contains("none of them valid moldudp64") && r.stdout.contains("none of them valid cme-mdp3"), "\(r.stdout)")
+        r = try CLI.run(["verify", try write(("fast", "moldudp64"))])
+        #expect(r.status == 2 && r.stderr.contains("protocol") && r.stderr.contains("expected one of omd, moldudp64"), "\(r.stderr)")
+    }
 }
