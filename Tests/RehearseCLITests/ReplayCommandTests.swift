@@ -146,7 +146,9 @@ struct ReplayCommandTests {
         #expect(afterLast.contains("\r\u{1B}[K"), "\(afterLast.prefix(300))")
         let (status, output) = gateway.interrupt()
         _ = refusing.interrupt()
-        #expect(r.status == 0, "\(r.stderr)")
+        // A host too noisy to measure on makes the run inconclusive (exit 5) and says so; every request
+        // is still answered and counted.
+        #expect(r.status == 0 || (r.status == 5 && r.stderr.contains("inconclusive: the test host")), "\(r.stderr)")
         #expect(status == 0)
         let result = try #require(try json(r.stdout)["new"] as? [String: Any])
         #expect(result["requests"] as? Int == 600)
