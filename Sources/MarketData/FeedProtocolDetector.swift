@@ -13,7 +13,13 @@ public struct FeedProtocolDetector: Sendable {
     /// The protocol once decided; nil while deciding, and for good when none fits.
     public private(set) var feedProtocol: FeedProtocol?
 
-    public init() {}
+    /// With `forced`, decided from the start: the user named the protocol (`--protocol NAME`).
+    public init(forced: FeedProtocol? = nil) {
+        if let forced {
+            decided = true
+            feedProtocol = forced
+        }
+    }
 
     /// Offers one datagram; decides after ``FeedStream/probePackets`` of them.
     public mutating func add(_ payload: ByteView) {

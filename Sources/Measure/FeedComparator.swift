@@ -200,7 +200,8 @@ public struct ComparisonReport: Codable, Sendable {
 public enum FeedComparator {
     /// `progress` counts the capture bytes read (both files, when there are two).
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
-                               match: CompareMatch = .sequence, progress: ProgressCounter? = nil) -> ComparisonReport {
+                               match: CompareMatch = .sequence, progress: ProgressCounter? = nil,
+                               feedProtocol forced: FeedProtocol? = nil) -> ComparisonReport {
         var errors: [String] = []
         let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
         let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
@@ -213,12 +214,13 @@ public enum FeedComparator {
         // filters is compared with itself (each side reads it whole).
         if a.path == b.path && (a.filter != nil || b.filter != nil) {
             sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress)
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced)
         } else {
             sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress)[0],
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced)[0],
                      read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA)[0]]
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
+                          forced: forced)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
@@ -293,7 +295,7 @@ public enum FeedComparator {
     /// the first side whose filter it passes (no filter: every packet).
     static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
                      warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
-                     progressBase: Int = 0) -> [[LineChannel]] {
+                     progressBase: Int = 0, forced: FeedProtocol? = nil) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
@@ -327,6 +329,12 @@ public enum FeedComparator {
                 if inserted {
                     var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
                     if keyed { line.keyed = KeyedTable() }
+                    if let forced {
+                        // The user named the protocol: no detection, every datagram read as it.
+                        line.decided = true
+                        line.feedProtocol = forced
+                        if forced != .omd { line.feed = FeedStream(forced: forced) }
+                    }
                     lines[side].append(line)
                 }
                 guard _fastPath(lines[side][i].decided) else {
@@ -353,6 +361,17 @@ public enum FeedComparator {
             for i in lines[k].indices {
                 decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer)
                 finishSessions(&lines[k][i])
+            }
+        }
+        // A protocol the user named that none of a stream's datagrams passes: nothing to compare there.
+        if let forced {
+            for (k, side) in lines.enumerated() {
+                let empty = side.filter { ($0.feed?.packets ?? $0.statistics.packets) == 0 }.map(\.destination).sorted()
+                guard !empty.isEmpty else { continue }
+                warnings.append("\(names[k]): \(empty.count) stream\(empty.count == 1 ? "" : "s") not compared, no datagram of \(empty.count == 1 ? "it" : "them") "
+                                + "is a valid \(forced.rawValue) packet (\(empty.prefix(5).map(\.description).joined(separator: ", "))"
+                                + "\(empty.count > 5 ? ", …" : "")); `rehearse inspect` shows what they carry")
+                lines[k] = side.filter { ($0.feed?.packets ?? $0.statistics.packets) > 0 }
             }
         }
         // Streams whose first packets were not consistently one protocol are not compared, and said so.

@@ -12,6 +12,8 @@ public struct WatchSettings: Sendable, Equatable {
     public var horizon: Int64 = 2_000_000_000
     /// A line silent for longer than this (ns) is stalled (twice the 2 s OMD heartbeat interval).
     public var stallLimit: Int64 = 4_000_000_000
+    /// Read every line as this protocol instead of recognising it (`watch --protocol`).
+    public var feedProtocol: FeedProtocol?
     public init() {}
 }
 
@@ -213,6 +215,14 @@ public struct LiveComparator: @unchecked Sendable {
         lines = Array(repeating: LiveLine(), count: 2 * channels)
         rings = (0..<channels).map { _ in [SlotRing(capacity: settings.window), SlotRing(capacity: settings.window)] }
         lagCounts = LagCounts(count: channels * LagBuckets.slots)
+        if let forced = settings.feedProtocol {
+            for l in lines.indices {
+                lines[l].detector = FeedProtocolDetector(forced: forced)
+                lines[l].feedProtocol = forced
+                lines[l].mode = forced == .omd ? 1 : forced.sessionsInterleave ? 3 : 2
+                if lines[l].mode == 2 { lines[l].feed = FeedStream(forced: forced) }
+            }
+        }
     }
 
     /// Channel `c`'s lag bucket counts (``LagBuckets``; not cumulative, the last above every bound).

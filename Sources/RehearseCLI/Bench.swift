@@ -29,6 +29,8 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "Feed capture (.pcap, .pcapng, optionally .gz).")
     var capture: String
+    @Option(name: .customLong("protocol"), help: "Read every stream as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
+    var feedProtocol: String?
     @Option(help: "HOST:PORT the old platform receives channel 0 on (channel i on PORT+i).")
     var old: String?
     @Option(help: "HOST:PORT the old platform's output for channel 0 arrives on (channel i on PORT+i).")
@@ -92,8 +94,9 @@ struct Bench: ParsableCommand {
         guard !pacing.max else {
             throw RehearseError(.usage, "bench measures latency from each packet's scheduled send time; use --speed, --pps or --mbps (not --max)")
         }
+        let forced = try feedProtocol.map { try parseFeedProtocol($0) }
         do { bench = try FeedBench(path: capture, selection: selection, targets: targets, options: options,
-                                   receiverOptions: receive, drain: drainNs) } catch {
+                                   receiverOptions: receive, drain: drainNs, feedProtocol: forced) } catch {
             if case .plan(let p) = error { throw planError(p) }
             throw RehearseError(error)
         }

@@ -36,6 +36,8 @@ struct Compare: ParsableCommand {
     var match = "sequence"
     @Option(help: "Messages of A that B may miss before the compare fails (exit 1).")
     var maxMissing: UInt64 = 0
+    @Option(name: .customLong("protocol"), help: "Read every stream as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
+    var feedProtocol: String?
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -49,7 +51,8 @@ struct Compare: ParsableCommand {
         guard let mode = CompareMatch(rawValue: match) else { throw RehearseError(.usage, "--match \(match): use sequence or keys") }
         let display = !json && ProgressDisplay.isInteractive ? ProgressDisplay(label: "compare") : nil
         display?.start()
-        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter)
+        let forced = try feedProtocol.map { try parseFeedProtocol($0) }
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced)
         display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
@@ -83,8 +86,10 @@ enum CompareText {
         var rows: [[String]] = []
         for c in r.channels {
             rows.append(["\(c.channel)", "\(c.a) / \(c.b)", Text.count(c.onBoth), Text.count(c.missingOnA), Text.count(c.missingOnB),
-                         Text.count(c.mismatches), "\(c.aFirst) / \(c.bFirst)", TimeFormat.duration(c.lag.p50), TimeFormat.duration(c.lag.p99),
-                         TimeFormat.duration(c.lag.max),
+                         Text.count(c.mismatches), "\(c.aFirst) / \(c.bFirst)",
+                         // No message on both lines: no lag to show (never a 0 for nothing).
+                         c.onBoth == 0 ? "-" : TimeFormat.duration(c.lag.p50), c.onBoth == 0 ? "-" : TimeFormat.duration(c.lag.p99),
+                         c.onBoth == 0 ? "-" : TimeFormat.duration(c.lag.max),
                          c.longestOneSidedRun == 0 ? "-" : "\(c.longestOneSidedRun) (\(c.longestOneSidedRunSide!) from \(c.longestOneSidedRunFirst!))"])
         }
         out += "\n" + Text.table(["ch", "A / B", "on both", "missing A", "missing B", "mismatched", "A first / B first", "lag p50", "p99", "max", "longest one-sided run"],

@@ -61,9 +61,7 @@ struct Inspect: ParsableCommand {
             // 'BPF=NAME': the expression may itself hold '=' ("udp[8] = 1"), so the name is after the last one.
             let split = text.lastIndex(of: "=")
             let name = split.map { String(text[text.index(after: $0)...]) } ?? text
-            guard let p = FeedProtocol(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw RehearseError(.usage, "--protocol \(text): expected NAME or 'BPF=NAME' with NAME one of " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
-            }
+            let p = try parseFeedProtocol(name, given: text, forms: "NAME or 'BPF=NAME' with NAME one of")
             guard let split else {
                 if options.forcedProtocol != nil { throw RehearseError(.usage, "--protocol \(text): a protocol for every stream is already given") }
                 options.forcedProtocol = p

@@ -50,9 +50,7 @@ struct Listen: ParsableCommand {
         options.writePath = write
         options.decodeOMD = !noOmd
         if let feedProtocol {
-            guard let p = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
-                throw RehearseError(.usage, "--protocol \(feedProtocol): expected one of " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
-            }
+            let p = try parseFeedProtocol(feedProtocol)
             if noOmd { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
             options.feedProtocol = p
         }

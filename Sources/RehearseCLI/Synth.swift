@@ -154,9 +154,7 @@ struct Synth: ParsableCommand {
 
     func run() throws {
         if fix { return try runFIX() }
-        guard let feed = FeedProtocol(rawValue: feedProtocol.lowercased()) else {
-            throw RehearseError(.usage, "--protocol \(feedProtocol): expected " + FeedProtocol.allCases.map(\.rawValue).joined(separator: ", "))
-        }
+        let feed = try parseFeedProtocol(feedProtocol)
         if feed != .omd { return try runProtocol(feed) }
         let c = try configuration()
         let started = DispatchTime.now().uptimeNanoseconds

@@ -60,6 +60,8 @@ struct Watch: ParsableCommand {
     var alertCommand: String?
     @Option(help: "Serve the current figures as Prometheus text on HOST:PORT (GET /metrics).")
     var metrics: String?
+    @Option(name: .customLong("protocol"), help: "Read every line as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
+    var feedProtocol: String?
     @Flag(help: "Print the final report as JSON (schema rehearse.watch/1); interval lines go to standard error.")
     var json = false
 
@@ -81,6 +83,7 @@ struct Watch: ParsableCommand {
         guard window >= 1024 && window <= 1 << 24 else { throw RehearseError(.usage, "--window must be 1024…16777216") }
         options.interval = intervalNs
         options.duration = try parseDurationOption(duration, "--duration")
+        options.settings.feedProtocol = try feedProtocol.map { try parseFeedProtocol($0) }
         options.settings.horizon = horizonNs
         options.settings.stallLimit = stallNs
         var w = 1024

@@ -87,22 +87,23 @@ public struct ExpectedMessages: Sendable {
     }
 
     /// Walks the plan once (no sending).
-    public init(plan: FeedPlan, schedule: Schedule) throws(BuildError) {
+    /// `forced`: every stream read as this protocol instead of recognising it (`bench --protocol`).
+    public init(plan: FeedPlan, schedule: Schedule, feedProtocol forced: FeedProtocol? = nil) throws(BuildError) {
         let count = plan.streams.count
         var low = Array(repeating: UInt32.max, count: count)
         var high = Array(repeating: UInt32(0), count: count)
         let walker = PlanWalker(plan: plan, schedule: schedule)
         // Each stream's protocol, from its first datagrams (a pass that stops once all are decided).
-        var detectors = Array(repeating: FeedProtocolDetector(), count: count)
-        var undecided = count
-        do {
+        var detectors = Array(repeating: FeedProtocolDetector(forced: forced), count: count)
+        var undecided = forced == nil ? count : 0
+        if undecided > 0 { do {
             _ = try walker.walk(loops: 1) { stream, payload, _, _ in
                 guard !detectors[stream].decided else { return true }
                 detectors[stream].add(payload)
                 if detectors[stream].decided { undecided -= 1 }
                 return undecided > 0
             }
-        } catch { throw .capture(error) }
+        } catch { throw .capture(error) } }
         let protocols = detectors.map { d -> FeedProtocol? in
             var d = d
             d.finish()

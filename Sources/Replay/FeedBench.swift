@@ -211,7 +211,8 @@ public final class FeedBench: @unchecked Sendable {
     }
 
     public init(path: String, selection: Selection, targets: [BenchTarget], options: ReplayOptions,
-                receiverOptions: ReceiverOptions = ReceiverOptions(), drain: Int64 = 1_000_000_000) throws(SetupError) {
+                receiverOptions: ReceiverOptions = ReceiverOptions(), drain: Int64 = 1_000_000_000,
+                feedProtocol: FeedProtocol? = nil) throws(SetupError) {
         if case .maximum = options.pacing { throw .maximumPacing }
         var map = TargetMap()
         for t in targets {
@@ -221,7 +222,7 @@ public final class FeedBench: @unchecked Sendable {
         single.loops = 1
         do { plan = try FeedPlan(path: path, selection: selection, map: map, dropUnmapped: false) } catch { throw .plan(error) }
         do { player = try FeedPlayer(plan: plan, options: single) } catch { throw .player(error) }
-        do { expected = try ExpectedMessages(plan: plan, schedule: player.schedule) } catch { throw .expected(error) }
+        do { expected = try ExpectedMessages(plan: plan, schedule: player.schedule, feedProtocol: feedProtocol) } catch { throw .expected(error) }
         var receivers: [BenchReceiver] = []
         for t in targets {
             do {

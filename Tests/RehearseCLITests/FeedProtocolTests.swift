@@ -187,6 +187,12 @@ struct FeedProtocolTests {
         #expect(channels.allSatisfy { $0["epochs"] as? Int == (name == "eurex-eobi" ? 2 : 1) })
         let text = try CLI.run(["compare", a, b])
         #expect(text.stdout.contains("feed protocol: \(name)") && text.stdout.contains("number packets") == byPackets, "\(text.stdout)")
+        // --protocol names it: the same comparison without detection; a wrong name compares nothing and says so (exit 3, never "0 on both").
+        let named = try CLI.run(["compare", a, b, "--json", "--protocol", name])
+        let namedChannels = try #require(try json(named.stdout)["channels"] as? [[String: Any]])
+        #expect(named.status == 0 && namedChannels.map { $0["onBoth"] as? Int } == channels.map { $0["onBoth"] as? Int })
+        let wrong = try CLI.run(["compare", a, b, "--protocol", name == "moldudp64" ? "iex-tp" : "moldudp64"])
+        #expect(wrong.status == 3 && wrong.stderr.contains("2 streams not compared, no datagram of them is a valid"), "\(wrong.stderr)")
     }
 
     @Test("inspect --protocol reads every stream as that protocol: the right one sequences it, a wrong one counts every datagram as not of it, an unknown name is a usage error")
