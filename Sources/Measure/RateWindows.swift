@@ -15,10 +15,12 @@ public struct PeakWindow: Sendable, Equatable {
     /// Peak bits per second implied by the busiest window (by bytes).
     public var peakBitsPerSecond: Double { Double(peakBytes) * 8e9 / Double(size) }
 
-    /// The busiest window; of equal ones the earliest, whatever order they are offered in.
+    /// The busiest window; of equal ones the earliest, whatever order they are offered in. One compare
+    /// each for the common window (below the peak); the tie rule only on a tie.
+    @inline(__always)
     fileprivate mutating func offer(count: UInt64, bytes: UInt64, start: Int64) {
-        if count > peakCount || (count == peakCount && count > 0 && start < peakCountStart) { peakCount = count; peakCountStart = start }
-        if bytes > peakBytes || (bytes == peakBytes && bytes > 0 && start < peakBytesStart) { peakBytes = bytes; peakBytesStart = start }
+        if _slowPath(count >= peakCount), count != peakCount || (count > 0 && start < peakCountStart) { peakCount = count; peakCountStart = start }
+        if _slowPath(bytes >= peakBytes), bytes != peakBytes || (bytes > 0 && start < peakBytesStart) { peakBytes = bytes; peakBytesStart = start }
     }
 }
 
@@ -64,7 +66,9 @@ public struct RateWindows: Sendable {
 
     @usableFromInline
     mutating func roll(_ timestamp: Int64) {
-        if _slowPath(end != .min && (timestamp >= end &+ 1_000_000_000 || timestamp < end &- 1_001_000_000)) {
+        // Called only outside [end − 1.001 s, end): a jump is `timestamp` at least a second past `end`,
+        // or behind that range — as an unsigned distance from `end`, one compare for both.
+        if _slowPath(end != .min && UInt64(bitPattern: timestamp &- end) >= 1_000_000_000) {
             jump(timestamp)
             return
         }
@@ -120,10 +124,15 @@ public struct RateWindows: Sendable {
     /// Adds a finer bucket starting at `start` to level `level`'s open bucket, closing that bucket
     /// first (and cascading it upwards) when `start` lies beyond it.
     private mutating func feed(level: Int, start: Int64, count: UInt64, bytes: UInt64) {
-        let bucket = Self.floor(start, peaks[level].size)
-        if open[level].start != bucket {
-            close(level: level)
-            open[level].start = bucket
+        let size = peaks[level].size
+        let current = open[level].start
+        // Mostly still inside the open (aligned) bucket: no division to find it again.
+        if !(current != .min && start >= current && start &- current < size) {
+            let bucket = Self.floor(start, size)
+            if current != bucket {
+                close(level: level)
+                open[level].start = bucket
+            }
         }
         open[level].count &+= count
         open[level].bytes &+= bytes
