@@ -18,6 +18,8 @@ public struct ListenOptions: Sendable {
     public var decodeOMD = true
     /// Read every endpoint as this protocol instead of recognising it (`listen --protocol`).
     public var feedProtocol: FeedProtocol?
+    /// Recover every OMD gap from the retransmission service (`listen --recover`).
+    public var recovery: RecoveryOptions?
     public init() {}
 }
 
@@ -88,10 +90,15 @@ public final class FeedListener: @unchecked Sendable {
     let receiver: UDPReceiver
     let stopFlag = Atomic<Bool>(false)
     let receivedCount = Atomic<UInt64>(0)
+    /// The recovery client, with `options.recovery`.
+    let recovery: RetransmissionClient?
+    /// What the recovery client did, once ``run()`` returned (nil without `options.recovery`).
+    public private(set) var recoveryReport: RecoveryReport?
 
     public init(options: ListenOptions) throws(TransportError) {
         self.options = options
         receiver = try UDPReceiver(endpoints: options.endpoints, options: options.receiver)
+        recovery = options.recovery.map { RetransmissionClient(options: $0) }
     }
 
     /// Ports actually bound, in endpoint order (useful when a port was 0).
@@ -116,6 +123,8 @@ public final class FeedListener: @unchecked Sendable {
                 return (streams, .error, 0, 0, error.description)
             }
         }
+        recovery?.start()
+        defer { recoveryReport = recovery?.finish() }
         let start = Clock.monotonic()
         var lastArrival = start
         var total: UInt64 = 0
@@ -182,7 +191,7 @@ public final class FeedListener: @unchecked Sendable {
                 s.garbage &+= 1
                 return
             }
-            analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+            processOMD(&s, d, time: time, analyzer: analyzer)
         } else if s.feed?.feedProtocol != nil {
             let malformed = s.feed!.malformed
             s.feed!.add(d.payload, timestamp: time)
@@ -192,13 +201,27 @@ public final class FeedListener: @unchecked Sendable {
         }
     }
 
+    /// Accounts an OMD datagram; with a recovery client, hands it each gap the datagram revealed (one
+    /// compare per datagram while none does).
+    @inline(__always)
+    func processOMD(_ s: inout ListenStream, _ d: ReceivedDatagram, time: Int64, analyzer: OMDStreamAnalyzer) {
+        guard let recovery else {
+            return analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+        }
+        let gaps = s.omd.sequence.statistics.gaps
+        analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+        if _slowPath(s.omd.sequence.statistics.gaps != gaps), let g = s.omd.sequence.lastGap {
+            recovery.gapDetected(channel: d.endpointIndex, first: g.first, last: g.last, monotonic: Clock.monotonic(), realtime: time)
+        }
+    }
+
     /// A datagram of a stream whose protocol is not decided yet: accounted as OMD and offered to the
     /// other protocols' detection alike, until the probe window decides which one keeps it.
     @inline(never)
     func probe(_ s: inout ListenStream, _ d: ReceivedDatagram, time: Int64, analyzer: OMDStreamAnalyzer) {
         if s.omdCandidate {
             if !d.truncated && OMDStreamAnalyzer.looksLikeOMD(d.payload, declaredLength: d.length) {
-                analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
+                processOMD(&s, d, time: time, analyzer: analyzer)
             } else {
                 s.omdCandidate = false
             }
@@ -230,6 +253,8 @@ public struct ListenReport: Codable, Sendable {
         /// A protocol other than OMD: its sequencing (docs/json/inspect.md, FeedReport).
         public var feed: FeedReport?
     }
+    /// What the recovery client did (`listen --recover`).
+    public var recovery: RecoveryReport?
     public var schema = "rehearse.listen/1"
     public var stoppedBy: ListenStop
     public var elapsedNs: Int64
@@ -238,7 +263,8 @@ public struct ListenReport: Codable, Sendable {
     public var streams: [Stream]
     public var error: String?
 
-    public init(streams: [ListenStream], stop: ListenStop, elapsed: Int64, written: Int?, error: String?) {
+    public init(streams: [ListenStream], stop: ListenStop, elapsed: Int64, written: Int?, error: String?, recovery: RecoveryReport? = nil) {
+        self.recovery = recovery
         stoppedBy = stop
         elapsedNs = elapsed
         packets = streams.reduce(0) { $0 + $1.packets }

@@ -74,6 +74,8 @@ public struct SequenceTracker: Sendable {
     /// The first ``gapHistoryLimit`` gaps, in order of detection.
     public private(set) var gapHistory: [SequenceGap] = []
     public static let gapHistoryLimit = 1000
+    /// The gap detected last (whatever the history holds): a recovery client asks for it.
+    public private(set) var lastGap: SequenceGap?
     public static let openGapCapacity = 64
     /// SN distance behind expected beyond which a packet is taken as an unannounced restart.
     public static let restartDistance: UInt64 = 1 << 20
@@ -187,6 +189,7 @@ public struct SequenceTracker: Sendable {
     private mutating func recordGap(from start: UInt64, to end: UInt64, timestamp: Int64) {
         _statistics.gaps &+= 1
         _statistics.gapMessages &+= end - start
+        lastGap = SequenceGap(first: UInt32(truncatingIfNeeded: start), last: UInt32(truncatingIfNeeded: end - 1), timestamp: timestamp)
         if gapHistory.count < Self.gapHistoryLimit {
             gapHistory.append(SequenceGap(first: UInt32(truncatingIfNeeded: start), last: UInt32(truncatingIfNeeded: end - 1), timestamp: timestamp))
         }

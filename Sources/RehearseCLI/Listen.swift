@@ -36,8 +36,40 @@ struct Listen: ParsableCommand {
     var noOmd = false
     @Option(name: .customLong("protocol"), help: "Read every endpoint as this feed protocol instead of recognising it: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
     var feedProtocol: String?
+    @Option(help: "Recover every OMD gap from the retransmission service: ADDRESS:PORT[,ADDRESS:PORT…] (primary first; a refused connection or logon, a timeout, a disconnect or a wrong answer moves to the next). ChannelID = the --on address's index, from 0.")
+    var recover: String?
+    @Option(help: "Logon Username for the retransmission service (at most 12 characters).")
+    var recoverUser = "rehearse"
+    @Option(help: "Messages per retransmission request (the specification's limit).")
+    var recoverMaxRequest = 10_000
+    @Option(help: "Retransmission requests allowed in the run (the specification's daily limit).")
+    var recoverDailyRequests = 1_000
+    @Option(help: "Time a retransmission server has to answer (and between the packets of an answer) before the next is tried.")
+    var recoverTimeout = "2s"
     @Flag(help: "Print the report as JSON (schema rehearse.listen/1).")
     var json = false
+
+    /// The recovery client's options, with --recover.
+    func recoveryOptions() throws -> RecoveryOptions? {
+        guard let recover else { return nil }
+        let servers = try recover.split(separator: ",").map { text in
+            guard let e = Endpoint(String(text)), e.port > 0 else { throw RehearseError(.usage, "--recover \(text): not ADDRESS:PORT") }
+            return e
+        }
+        guard !servers.isEmpty else { throw RehearseError(.usage, "--recover: give ADDRESS:PORT[,ADDRESS:PORT…]") }
+        guard !recoverUser.isEmpty, recoverUser.utf8.count <= 12 else { throw RehearseError(.usage, "--recover-user \(recoverUser): 1 to 12 characters") }
+        guard recoverMaxRequest >= 1, recoverDailyRequests >= 1 else { throw RehearseError(.usage, "--recover-max-request and --recover-daily-requests: 1 or more") }
+        guard !noOmd else { throw RehearseError(.usage, "--recover recovers OMD gaps: not with --no-omd") }
+        var o = RecoveryOptions(servers: servers)
+        o.username = recoverUser
+        o.maximumPerRequest = recoverMaxRequest
+        o.dailyRequests = recoverDailyRequests
+        guard let t = try parseDurationOption(recoverTimeout, "--recover-timeout"), t > 0 else { throw RehearseError(.usage, "--recover-timeout must be above 0") }
+        o.responseTimeout = t
+        o.connectTimeout = t
+        o.drainTimeout = t
+        return o
+    }
 
     func run() throws {
         var options = ListenOptions()
@@ -60,6 +92,7 @@ struct Listen: ParsableCommand {
             guard let s = IPAddress(source) else { throw RehearseError(.usage, "--source \(source): not an address") }
             options.receiver.multicastSource = s
         }
+        options.recovery = try recoveryOptions()
         let listener: FeedListener
         do { listener = try FeedListener(options: options) } catch { throw RehearseError(error) }
         if !json {
@@ -71,7 +104,8 @@ struct Listen: ParsableCommand {
             if interactive { writeStandardError("\rreceived \(Text.count(listener.received))   "); drew = true }
         }
         if drew { writeStandardError("\r\u{1B}[K") }
-        let report = ListenReport(streams: r.streams, stop: r.stop, elapsed: r.elapsed, written: write == nil ? nil : r.written, error: r.error)
+        let report = ListenReport(streams: r.streams, stop: r.stop, elapsed: r.elapsed, written: write == nil ? nil : r.written, error: r.error,
+                                  recovery: listener.recoveryReport)
         if json { print(try jsonText(report)) } else { print(ListenText.render(report)) }
         if let e = r.error { throw RehearseError(.target, e) }
     }
@@ -118,6 +152,7 @@ enum ListenText {
         if r.streams.contains(where: { $0.garbage > 0 && $0.feedProtocol != "unknown" }) {
             out += "\n  unsequenced: datagrams that failed the checks of their stream's protocol (damaged) — counted, not sequenced"
         }
+        if let recovery = r.recovery { out += "\n" + RecoveryText.render(recovery) }
         if let e = r.error { out += "\n  error: \(e) (figures up to it are above)" }
         return out
     }

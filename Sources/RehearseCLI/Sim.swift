@@ -55,8 +55,66 @@ struct SimFeed: ParsableCommand {
     var seed: UInt64 = 1
     @Flag(help: "Relay every datagram unchanged, whatever its feed protocol (another venue's feed: MoldUDP64, CME MDP 3.0, …), after the profile's delay and service time per datagram; the faults apply per datagram.")
     var relay = false
+    @Option(help: "Serve retransmission (OMD RTS, TCP) on ADDRESS:PORT: every message published, by its channel (ChannelID = channel index from 0). Repeat for a secondary; --rts-fault picks one by its order.")
+    var rts: [String] = []
+    @Option(help: "A fault of the retransmission service: down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range, silent; FAULT@N for the N-th --rts only (from 0). Repeatable.")
+    var rtsFault: [String] = []
+    @Option(help: "Messages the retransmission service holds per channel.")
+    var rtsWindow = 50_000
+    @Option(help: "Messages one retransmission request may ask for.")
+    var rtsMaxRequest = 10_000
+    @Option(help: "Retransmission requests per user per day.")
+    var rtsDailyRequests = 1_000
+    @Option(help: "Time a retransmission client has to log on.")
+    var rtsLogonTimeout = "5s"
+    @Option(help: "Interval of the retransmission service's heartbeats.")
+    var rtsHeartbeat = "30s"
+    @Option(help: "Time a client has to echo a heartbeat before it is disconnected.")
+    var rtsHeartbeatTimeout = "5s"
     @Flag(help: "Print the counters as JSON.")
     var json = false
+
+    /// The retransmission service the options describe, if any.
+    func retransmissionServer(channels: Int) throws -> RetransmissionServer? {
+        guard !rts.isEmpty else {
+            guard rtsFault.isEmpty else { throw RehearseError(.usage, "--rts-fault needs --rts") }
+            return nil
+        }
+        guard !relay else { throw RehearseError(.usage, "--rts serves OMD messages; --relay passes other venues' datagrams unchanged: not both") }
+        let endpoints = try rts.map { text in
+            guard let e = Endpoint(text) else { throw RehearseError(.usage, "--rts \(text): not ADDRESS:PORT") }
+            return e
+        }
+        var faults = Array(repeating: [RetransmissionFault](), count: endpoints.count)
+        for text in rtsFault {
+            let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+            guard let fault = RetransmissionFault(parts[0], parseDuration: Duration.parseNanoseconds) else {
+                throw RehearseError(.usage, "--rts-fault \(text): use down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range or silent, with @N for one --rts")
+            }
+            if parts.count == 2 {
+                guard let n = Int(parts[1]), faults.indices.contains(n) else {
+                    throw RehearseError(.usage, "--rts-fault \(text): @N names the N-th --rts, from 0 to \(endpoints.count - 1)")
+                }
+                faults[n].append(fault)
+            } else {
+                for i in faults.indices { faults[i].append(fault) }
+            }
+        }
+        var limits = RetransmissionLimits()
+        for (name, v) in [("--rts-window", rtsWindow), ("--rts-max-request", rtsMaxRequest), ("--rts-daily-requests", rtsDailyRequests)] where v < 1 {
+            throw RehearseError(.usage, "\(name) \(v): 1 or more")
+        }
+        limits.window = rtsWindow
+        limits.maximumPerRequest = rtsMaxRequest
+        limits.dailyRequests = rtsDailyRequests
+        for (name, text, path) in [("--rts-logon-timeout", rtsLogonTimeout, \RetransmissionLimits.logonTimeout),
+                                   ("--rts-heartbeat", rtsHeartbeat, \RetransmissionLimits.heartbeatInterval),
+                                   ("--rts-heartbeat-timeout", rtsHeartbeatTimeout, \RetransmissionLimits.heartbeatTimeout)] {
+            guard let d = try parseDurationOption(text, name), d > 0 else { throw RehearseError(.usage, "\(name) must be above 0") }
+            limits[keyPath: path] = d
+        }
+        do { return try RetransmissionServer(endpoints: endpoints, channels: channels, limits: limits, faults: faults) } catch { throw RehearseError(error) }
+    }
 
     func run() throws {
         let listenEndpoints = try parseEndpoints(listen, option: "--listen")
@@ -93,12 +151,30 @@ struct SimFeed: ParsableCommand {
             simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
                                           receiverOptions: receive, senderOptions: send, seed: seed, relay: relay)
         } catch { throw RehearseError(error) }
+        let server = try retransmissionServer(channels: listenEndpoints.count)
+        simulator.retransmission = server?.feed
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
                   + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
         }
-        let s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
+        if let server, !json {
+            let where_ = zip(server.endpoints, server.faults).map { e, f in "\(e)\(f.isEmpty ? "" : " (\(f.map(\.description).joined(separator: ", ")))")" }
+            print("retransmission (RTS) on \(where_.joined(separator: ", ")): window \(Text.count(UInt64(server.limits.window))) messages per channel, "
+                  + "\(Text.count(UInt64(server.limits.maximumPerRequest))) per request, \(server.limits.dailyRequests) requests per day")
+        }
+        let rtsThread = server.map { server in PinnedThread.start(name: "rehearse-rts") { _ = server.run() } }
+        var s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
+        if let server, let rtsThread {
+            server.stop()
+            rtsThread.join()
+            s.retransmission = server.finalStatistics
+        }
         if json { print(try jsonText(s)) } else {
+            if let r = s.retransmission {
+                print("retransmission: \(r.connections) connections, \(r.logons) logons (refused \(r.refusedLogons), already connected \(r.duplicateSessions)), "
+                      + "\(r.requests) requests: accepted \(r.accepted), not available \(r.notAvailable), range too big \(r.rangeTooBig), too many \(r.tooManyRequests), unknown channel \(r.unknownChannel); "
+                      + "\(Text.count(r.messagesSent)) messages in \(Text.count(r.packetsSent)) packets; heartbeats \(r.heartbeatsSent) (missed echoes \(r.heartbeatTimeouts)), logon timeouts \(r.logonTimeouts), bad requests \(r.badRequests)")
+            }
             print("in: \(Text.count(s.packetsIn)) packets, \(Text.count(s.messagesIn)) messages, \(Text.count(s.heartbeatsIn)) heartbeats, \(Text.count(s.garbageIn)) garbage")
             print("out: \(Text.count(s.packetsOut)) packets, \(Text.count(s.messagesOut)) messages; dropped \(s.droppedPackets), duplicated \(s.duplicatedPackets), reordered \(s.reorderedPackets); queue max \(s.maximumQueue), overflows \(s.queueOverflows), send errors \(s.sendErrors)")
         }

@@ -20,6 +20,8 @@ public struct FeedSimulatorStatistics: Sendable, Codable, Equatable {
     public var queueOverflows: UInt64 = 0
     public var sendErrors: UInt64 = 0
     public var maximumQueue: Int = 0
+    /// The retransmission service's counters, when one ran (`sim feed --rts`).
+    public var retransmission: RetransmissionServerStatistics?
 }
 
 /// A reference market-data platform for demos and tests: receives OMD packets on N channel endpoints
@@ -51,6 +53,9 @@ public final class FeedSimulator: @unchecked Sendable {
     /// Relay mode: every datagram, whatever its protocol (another venue's feed), is republished
     /// unchanged after the profile's delay and service time; the faults apply per datagram.
     public let relay: Bool
+    /// Every message published (before the faults: what the platform sent, not what arrived) is
+    /// handed to this retransmission service, when there is one. Set before ``run(duration:)``.
+    public var retransmission: RetransmissionFeed?
 
     public init(listen: [Endpoint], publish: [Endpoint], profile: FeedProfile, faults: FeedFaults = FeedFaults(),
                 receiverOptions: ReceiverOptions = ReceiverOptions(), senderOptions: SenderOptions = SenderOptions(),
@@ -181,6 +186,11 @@ public final class FeedSimulator: @unchecked Sendable {
                     building[m.channel] = true
                 }
                 builders[m.channel].appendEncoded(arena, range: m.offset..<(m.offset + m.length))
+                if let retransmission {
+                    arena.withUnsafeBytes {
+                        retransmission.record(channel: m.channel, sequence: m.sequence, bytes: UnsafeRawBufferPointer(rebasing: $0[m.offset..<(m.offset + m.length)]))
+                    }
+                }
                 var endsWithReset = false
                 if m.length >= 4 {
                     let type = UInt16(arena[m.offset + 2]) | UInt16(arena[m.offset + 3]) << 8

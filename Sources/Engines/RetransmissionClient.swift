@@ -1,0 +1,360 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Vocabulary
+import Measure
+import MarketData
+import Synchronization
+import Transport
+
+/// How a recovery client talks to the retransmission service.
+public struct RecoveryOptions: Sendable {
+    /// Retransmission servers, tried in this order (primary first); a failure moves to the next.
+    public var servers: [Endpoint]
+    /// Logon Username (at most 12 characters).
+    public var username = "rehearse"
+    /// Messages per request (the specification's 10,000); lowered by itself when a server answers
+    /// "range too big".
+    public var maximumPerRequest = 10_000
+    /// Requests this client may send in the run (the specification's 1,000 per day).
+    public var dailyRequests = 1_000
+    /// An answer, or its next packet, must come within this long (ns) or the server is given up.
+    public var responseTimeout: Int64 = 2_000_000_000
+    /// Connecting and logging on must take no longer (ns).
+    public var connectTimeout: Int64 = 2_000_000_000
+    /// After the run ends, requests under way may finish for this long (ns).
+    public var drainTimeout: Int64 = 2_000_000_000
+    /// ChannelID per listened endpoint (by index); the endpoint's index when absent.
+    public var channelIDs: [UInt16] = []
+    public init(servers: [Endpoint]) { self.servers = servers }
+}
+
+/// A gap handed from the receiving thread to the recovery thread.
+struct GapNotice: BitwiseCopyable {
+    var channel: Int
+    var first: UInt32
+    var last: UInt32
+    var monotonic: Int64
+    var realtime: Int64
+}
+
+/// An OMD recovery client on its own thread: the receiving thread hands it each gap as it is detected
+/// (``gapDetected(channel:first:last:monotonic:realtime:)``: one ring push and one wake-up per gap, no
+/// cost while no gap occurs); it logs on to the retransmission service, asks for the missing ranges
+/// within its limits, credits what comes back (``RecoveryLedger``), echoes heartbeats, and moves to
+/// the next server on a refused connection or logon, a timeout, a disconnect or a wrong answer.
+/// ``finish()`` lets requests under way complete (up to ``RecoveryOptions/drainTimeout``) and returns
+/// the report.
+/// `@unchecked Sendable`: the connection and ledger live on the client's thread; other threads use the
+/// SPSC ring (one producer: the receiving thread), the wake-up pipe and atomics.
+public final class RetransmissionClient: @unchecked Sendable {
+    public let options: RecoveryOptions
+    let ring = SPSCRing<GapNotice>(capacity: 1 << 14)
+    let notHandedOver = Atomic<UInt64>(0)
+    let stopFlag = Atomic<Bool>(false)
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private var thread: PinnedThread?
+    private let result = Mutex<RecoveryReport?>(nil)
+
+    public init(options: RecoveryOptions) {
+        self.options = options
+        var fds: [Int32] = [0, 0]
+        if pipe(&fds) == 0 {
+            for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        } else {
+            fds = [-1, -1]
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    deinit {
+        if wakeRead >= 0 { Glibc.close(wakeRead); Glibc.close(wakeWrite) }
+    }
+
+    /// Starts the client's thread (it connects and logs on at once, so the first gap does not wait
+    /// for a logon).
+    public func start() {
+        thread = PinnedThread.start(name: "rehearse-recover") { [self] in
+            let report = run()
+            result.withLock { $0 = report }
+        }
+    }
+
+    /// A gap the receiving thread detected: `first...last` on the endpoint `channel` (by index).
+    /// Producer side of the ring: call from one thread only.
+    @inline(__always)
+    public func gapDetected(channel: Int, first: UInt32, last: UInt32, monotonic: Int64, realtime: Int64) {
+        if ring.push(GapNotice(channel: channel, first: first, last: last, monotonic: monotonic, realtime: realtime)) {
+            var b: UInt8 = 1
+            _ = write(wakeWrite, &b, 1)
+        } else {
+            notHandedOver.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Ends the run: requests under way get up to the drain timeout; returns the report.
+    public func finish() -> RecoveryReport {
+        stopFlag.store(true, ordering: .relaxed)
+        var b: UInt8 = 1
+        _ = write(wakeWrite, &b, 1)
+        thread?.join()
+        thread = nil
+        return result.withLock { $0 } ?? RecoverySession(options: options).report(notHandedOver: notHandedOver.load(ordering: .relaxed))
+    }
+
+    func run() -> RecoveryReport {
+        var session = RecoverySession(options: options)
+        var stopAt: Int64?
+        while true {
+            while let g = ring.pop() {
+                let channel = g.channel < options.channelIDs.count ? Int(options.channelIDs[g.channel]) : g.channel
+                session.ledger.add(channel: channel, first: g.first, last: g.last, monotonic: g.monotonic, realtime: g.realtime)
+            }
+            var now = Clock.monotonic()
+            if stopAt == nil, stopFlag.load(ordering: .relaxed) { stopAt = now + options.drainTimeout }
+            if let stopAt, now >= stopAt || (session.ledger.waiting == 0 && session.inflight == nil) { break }
+            session.advance(now)
+            let wait = min(session.nextDeadline, stopAt ?? .max, now + 100_000_000) - now
+            var fds = [wakeRead]
+            var writable = [false]
+            if let c = session.connection { fds.append(c.socket.descriptor); writable.append(!c.outbox.isEmpty) }
+            let ready = waitForSockets(fds, writable: writable, timeoutNanoseconds: max(0, wait))
+            if ready[0] & 1 != 0 {
+                var buffer = [UInt8](repeating: 0, count: 64)
+                while read(wakeRead, &buffer, 64) > 0 {}
+            }
+            now = Clock.monotonic()
+            if fds.count > 1, ready[1] & 1 != 0 { session.receive(now) }
+            session.checkTimeouts(Clock.monotonic())
+        }
+        session.connection?.socket.close()
+        session.ledger.abandonAll(reason: "run ended")
+        return session.report(notHandedOver: notHandedOver.load(ordering: .relaxed))
+    }
+}
+
+/// The recovery client's state on its thread: the connection to the current server and the request
+/// under way.
+struct RecoverySession {
+    let options: RecoveryOptions
+    var ledger: RecoveryLedger
+    var server = 0
+    var connection: Connection?
+    var inflight: (request: RecoveryRequest, deadline: Int64, accepted: Bool)?
+    var counters = RecoveryCounters()
+    /// Consecutive servers that failed to connect or log on: after a whole round, waiting gaps end.
+    var failedInARow = 0
+    var triedAtStart = false
+
+    final class Connection {
+        let socket: TCPConnectionSocket
+        let framer = OMDStreamFramer()
+        var outbox = TCPOutbox()
+        var loggedOn = false
+        let logonDeadline: Int64
+        init(socket: TCPConnectionSocket, logonDeadline: Int64) {
+            self.socket = socket
+            self.logonDeadline = logonDeadline
+        }
+    }
+
+    init(options: RecoveryOptions) {
+        self.options = options
+        ledger = RecoveryLedger(maximumPerRequest: options.maximumPerRequest, attemptsPerGap: max(1, options.servers.count))
+    }
+
+    var nextDeadline: Int64 {
+        var d = Int64.max
+        if let c = connection, !c.loggedOn { d = c.logonDeadline }
+        if let f = inflight { d = min(d, f.deadline) }
+        return d
+    }
+
+    /// Connects when there is work, sends the next request when none is under way.
+    mutating func advance(_ now: Int64) {
+        // Connected at once (a gap must not wait for a logon), and again whenever work waits.
+        if connection == nil, !options.servers.isEmpty, ledger.waiting > 0 || !triedAtStart {
+            triedAtStart = true
+            connect(now)
+        }
+        guard let c = connection, c.loggedOn, inflight == nil else {
+            flush()
+            return
+        }
+        if ledger.waiting > 0 && counters.requests >= UInt64(options.dailyRequests) {
+            ledger.abandonAll(reason: "the daily request budget (\(options.dailyRequests)) is spent")
+        }
+        if let r = ledger.nextRequest(now: now) {
+            c.outbox.append(OMDRecoveryMessage.retransmissionRequest(channel: r.channel, begin: r.begin, end: r.end).packet())
+            counters.requests &+= 1
+            counters.requested &+= UInt64(r.count)
+            inflight = (r, now + options.responseTimeout, false)
+        }
+        flush()
+    }
+
+    mutating func connect(_ now: Int64) {
+        let endpoint = options.servers[server]
+        do {
+            let socket = try TCPConnectionSocket.connect(to: endpoint, timeoutMilliseconds: Int(options.connectTimeout / 1_000_000))
+            let c = Connection(socket: socket, logonDeadline: Clock.monotonic() + options.connectTimeout)
+            c.outbox.append(OMDRecoveryMessage.logon(username: options.username).packet())
+            connection = c
+        } catch {
+            failover(reason: "\(endpoint): \(error.description)")
+        }
+    }
+
+    mutating func flush() {
+        guard let c = connection else { return }
+        if !c.outbox.flush(c.socket) {
+            counters.disconnects &+= 1
+            failover(reason: "disconnected")
+        }
+    }
+
+    /// Drops the connection, gives the request under way back to the ledger for the next server.
+    mutating func failover(reason: String) {
+        connection?.socket.close()
+        let wasLoggedOn = connection?.loggedOn ?? false
+        connection = nil
+        if let f = inflight {
+            ledger.fail(f.request, reason: reason)
+            inflight = nil
+        }
+        counters.failovers &+= 1
+        server = (server + 1) % max(1, options.servers.count)
+        failedInARow = wasLoggedOn ? 1 : failedInARow + 1
+        if failedInARow >= options.servers.count {
+            failedInARow = 0
+            ledger.abandonAll(reason: "no retransmission server answered (last: \(reason))")
+        }
+    }
+
+    mutating func checkTimeouts(_ now: Int64) {
+        if let c = connection, !c.loggedOn, now >= c.logonDeadline {
+            counters.timeouts &+= 1
+            failover(reason: "no logon response")
+        } else if let f = inflight, now >= f.deadline {
+            counters.timeouts &+= 1
+            failover(reason: f.accepted ? "answer stopped (timed out)" : "no answer (timed out)")
+        }
+    }
+
+    mutating func receive(_ now: Int64) {
+        guard let c = connection else { return }
+        let n = c.framer.fill { c.socket.receive(into: $0) }
+        if n == 0 || (n < 0 && n != -Int(EAGAIN)) {
+            counters.disconnects &+= 1
+            return failover(reason: "disconnected")
+        }
+        while connection === c {
+            switch c.framer.next() {
+            case .needMore:
+                return
+            case .invalid(let size, let offset):
+                counters.garbage &+= 1
+                return failover(reason: "garbage (PktSize \(size) at byte \(offset) of the stream)")
+            case .packet(let bytes):
+                handle(bytes, c, now)
+            }
+        }
+    }
+
+    mutating func handle(_ bytes: ByteView, _ c: Connection, _ now: Int64) {
+        guard let packet = OMDPacket(bytes), packet.packetSize == bytes.count else {
+            counters.garbage &+= 1
+            return failover(reason: "garbage (not an OMD packet)")
+        }
+        if packet.isHeartbeat {
+            var b = OMDPacketBuilder(maximumSize: 16)
+            b.start(sequenceNumber: 0, sendTime: 0)
+            b.finish()
+            c.outbox.append(b.packet)
+            counters.heartbeatsEchoed &+= 1
+            return flush()
+        }
+        var messages = packet.messages
+        var sequence = packet.sequenceNumber
+        var data = false
+        while let m = messages.next() {
+            if let r = OMDRecoveryMessage(m) {
+                control(r, c, now)
+                if connection !== c { return }
+                continue
+            }
+            data = true
+            guard let f = inflight, f.accepted else {
+                counters.wrongSequence &+= 1
+                return failover(reason: "messages nobody asked for")
+            }
+            if ledger.received(sequence, for: f.request, now: now) == .wrongSequence {
+                counters.wrongSequence &+= 1
+                return failover(reason: "wrong sequence numbers (SN \(sequence) for \(f.request.begin)–\(f.request.end))")
+            }
+            sequence &+= 1
+        }
+        if messages.error != nil {
+            counters.garbage &+= 1
+            return failover(reason: "garbage (a packet's messages do not frame)")
+        }
+        if data, let f = inflight {
+            inflight = ledger.isComplete(f.request) ? nil : (f.request, now + options.responseTimeout, true)
+        }
+    }
+
+    mutating func control(_ r: OMDRecoveryMessage, _ c: Connection, _ now: Int64) {
+        switch r {
+        case .logonResponse(let status):
+            if status == .active {
+                c.loggedOn = true
+                counters.logons &+= 1
+                failedInARow = 0
+            } else {
+                counters.refusedLogons &+= 1
+                failover(reason: "logon refused (SessionStatus \(status.code))")
+            }
+        case .retransmissionResponse(let channel, let status, let begin, let end):
+            guard let f = inflight, !f.accepted else { counters.wrongRange &+= 1; return failover(reason: "an answer nobody asked for") }
+            guard channel == f.request.channel, begin == f.request.begin, end == f.request.end else {
+                counters.wrongRange &+= 1
+                return failover(reason: "answer for channel \(channel) \(begin)–\(end), asked \(f.request.channel) \(f.request.begin)–\(f.request.end)")
+            }
+            switch status {
+            case .accepted:
+                inflight = (f.request, now + options.responseTimeout, true)
+            case .rangeTooBig:
+                counters.refused["rangeTooBig", default: 0] &+= 1
+                ledger.shrink(f.request)
+                inflight = nil
+            case .tooManyRequests:
+                counters.refused["tooManyRequests", default: 0] &+= 1
+                ledger.refuse(f.request, reason: "too many requests (RetransStatus 101)")
+                ledger.abandonAll(reason: "too many requests (RetransStatus 101)")
+                inflight = nil
+            case .notAvailable:
+                counters.refused["notAvailable", default: 0] &+= 1
+                ledger.refuse(f.request, reason: "not available (RetransStatus 2: beyond the server's window)")
+                inflight = nil
+            case .unknownChannel:
+                counters.refused["unknownChannel", default: 0] &+= 1
+                ledger.refuse(f.request, reason: "unknown channel (RetransStatus 1)")
+                inflight = nil
+            case .other(let code):
+                counters.refused["status\(code)", default: 0] &+= 1
+                ledger.refuse(f.request, reason: "RetransStatus \(code)")
+                inflight = nil
+            }
+        default:
+            break
+        }
+    }
+
+    func report(notHandedOver: UInt64) -> RecoveryReport {
+        var c = counters
+        c.notHandedOver = notHandedOver
+        return RecoveryReport(servers: options.servers.map(\.description), ledger: ledger, counters: c)
+    }
+}
