@@ -147,6 +147,8 @@ struct RecoverySession {
     /// Consecutive servers that failed to connect or log on: after a whole round, waiting gaps end.
     var failedInARow = 0
     var triedAtStart = false
+    /// Set once a server answered "too many requests": nothing more is asked today.
+    var refusedForTheDay: String?
 
     final class Connection {
         let socket: TCPConnectionSocket
@@ -185,6 +187,9 @@ struct RecoverySession {
         }
         if ledger.waiting > 0 && counters.requests >= UInt64(options.dailyRequests) {
             ledger.abandonAll(reason: "the daily request budget (\(options.dailyRequests)) is spent")
+        }
+        if ledger.waiting > 0, let refusedForTheDay {
+            ledger.abandonAll(reason: refusedForTheDay)
         }
         if let r = ledger.nextRequest(now: now) {
             c.outbox.append(OMDRecoveryMessage.retransmissionRequest(channel: r.channel, begin: r.begin, end: r.end).packet())
@@ -331,8 +336,10 @@ struct RecoverySession {
                 inflight = nil
             case .tooManyRequests:
                 counters.refused["tooManyRequests", default: 0] &+= 1
-                ledger.refuse(f.request, reason: "too many requests (RetransStatus 101)")
-                ledger.abandonAll(reason: "too many requests (RetransStatus 101)")
+                let reason = "too many requests (RetransStatus 101: the server's daily limit)"
+                refusedForTheDay = reason
+                ledger.refuse(f.request, reason: reason)
+                ledger.abandonAll(reason: reason)
                 inflight = nil
             case .notAvailable:
                 counters.refused["notAvailable", default: 0] &+= 1

@@ -103,8 +103,13 @@ public struct RecoveryLedger: Sendable {
         var covered = [head]
         nextToRequest[head] = end &+ 1
         if end == gaps[head].last { queue.removeFirst() }
+        // Merged only while the messages asked for in between (received already) are no more than
+        // the missing ones: one request saved from the daily budget never costs more than twice the bytes.
+        var missing = UInt64(end - begin) + 1
         while let g = queue.first, end == gaps[covered.last!].last, gaps[g].channel == gaps[head].channel,
-              gaps[g].first > end, UInt64(gaps[g].last) - UInt64(begin) + 1 <= UInt64(maximumPerRequest), nextToRequest[g] == gaps[g].first {
+              gaps[g].first > end, UInt64(gaps[g].last) - UInt64(begin) + 1 <= UInt64(maximumPerRequest), nextToRequest[g] == gaps[g].first,
+              UInt64(gaps[g].first - end - 1) <= missing + gaps[g].size {
+            missing += gaps[g].size
             end = gaps[g].last
             nextToRequest[g] = end &+ 1
             covered.append(g)

@@ -1,0 +1,89 @@
+import Vocabulary
+import Foundation
+import TestSupport
+import Testing
+
+/// `sim feed --rts` and `listen --recover` as processes: the platform drops packets after its RTS has
+/// them; the listener detects the gaps and recovers them, through every fault of the service.
+@Suite("Recovery from the retransmission service: sim feed --rts and listen --recover", .serialized)
+struct RecoveryCommandTests {
+    static let capture: String = {
+        let path = NSTemporaryDirectory() + "rehearse-recovery-\(getpid()).pcap"
+        _ = try? CLI.run(["synth", "--lines", "A", "--channels", "2", "--packets", "3000", "--seed", "4", "-o", path])
+        return path
+    }()
+
+    /// What the listener's recovery and the simulator reported.
+    struct Outcome {
+        let recovery: [String: Any]
+        let streams: [[String: Any]]
+        let simulator: [String: Any]
+        var rts: [String: Any] { simulator["retransmission"] as? [String: Any] ?? [:] }
+        func int(_ key: String) -> Int { recovery[key] as? Int ?? -1 }
+        func refused(_ key: String) -> Int { (recovery["refused"] as? [String: Int])?[key] ?? 0 }
+        var gaps: [[String: Any]] { recovery["gapList"] as? [[String: Any]] ?? [] }
+        /// Every gap message came back, and the listener's own count of missing messages agrees.
+        var allRecovered: Bool {
+            let missingOnLine = streams.reduce(0) { $0 + ((($1["omd"] as? [String: Any])?["sequence"] as? [String: Any])?["missingMessages"] as? Int ?? 0) }
+            return int("missing") > 0 && int("recovered") == int("missing") && int("unrecovered") == 0 && missingOnLine == int("missing")
+                && gaps.allSatisfy { $0["source"] as? String == "rts" && $0["timeToRecoverNs"] as? Int != nil }
+        }
+    }
+
+    /// Runs the simulator (dropping `drop` of its packets, RTS on two endpoints) and the listener.
+    func drill(_ simulator: [String], _ listener: [String] = [], drop: String = "0.03") throws -> Outcome {
+        let p = freePortBlock(8)
+        let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p)-\(p + 1)", "--publish", "127.0.0.1:\(p + 2)", "--profile", "old",
+                                  "--drop", drop, "--seed", "7", "--rts", "127.0.0.1:\(p + 5)", "--rts", "127.0.0.1:\(p + 6)", "--json"] + simulator)
+        usleep(300_000)
+        let listen = try Background(["listen", "--on", "127.0.0.1:\(p + 2)-\(p + 3)", "--recover", "127.0.0.1:\(p + 5),127.0.0.1:\(p + 6)",
+                                     "--idle", "1500ms", "--json"] + listener)
+        usleep(300_000)
+        #expect(try CLI.run(["replay", Self.capture, "--to", "each=127.0.0.1:\(p)", "--speed", "1"]).replayed)
+        let (status, output) = listen.wait(limit: 30)
+        let (_, simOutput) = sim.interrupt()
+        #expect(status == 0)
+        let report = try json(output)
+        return Outcome(recovery: try #require(report["recovery"] as? [String: Any], "\(output)"),
+                       streams: report["streams"] as? [[String: Any]] ?? [], simulator: try json(simOutput))
+    }
+
+    @Test("every dropped message recovered from the RTS, with the original sequence numbers; time to recover per gap")
+    func healthy() throws {
+        let o = try drill([])
+        #expect(o.allRecovered, "\(o.recovery)")
+        #expect(o.int("gaps") == o.int("gapsRecovered") && o.int("requests") == o.rts["accepted"] as? Int && o.int("failovers") == 0)
+        #expect((o.recovery["timeToRecover"] as? [String: Any])?["count"] as? Int == o.int("gaps"))
+        #expect(o.int("missing") <= o.simulator["droppedMessages"] as? Int ?? 0)
+    }
+
+    @Test("faults the client survives by moving to the secondary RTS: every message still recovered, the fault counted",
+          arguments: [("down@0", "failovers"), ("refuse-logon@0", "refusedLogons"), ("disconnect-mid-answer@0", "disconnects"),
+                      ("garbage@0", "garbage"), ("wrong-range@0", "wrongRange")])
+    func survived(fault: String, counter: String) throws {
+        let o = try drill(["--rts-fault", fault])
+        #expect(o.allRecovered, "\(o.recovery)")
+        #expect(o.int(counter) >= 1 && o.int("failovers") >= 1, "\(o.recovery)")
+    }
+
+    @Test("faults on every RTS: nothing counted as recovered that was not, each gap says why, no hang",
+          arguments: [("wrong-sequence", "wrongSequence", "wrong sequence numbers"), ("silent", "timeouts", "timed out"),
+                      ("not-available", "notAvailable", "not available")])
+    func unrecovered(fault: String, counter: String, reason: String) throws {
+        let o = try drill(["--rts-fault", fault], ["--recover-timeout", "300ms"])
+        #expect(o.int("missing") > 0 && o.int("recovered") == 0 && o.int("unrecovered") == o.int("missing") && o.recovery["timeToRecover"] == nil, "\(o.recovery)")
+        #expect(max(o.int(counter), o.refused(counter)) >= 1, "\(o.recovery)")
+        #expect(o.gaps.allSatisfy { ($0["reason"] as? String)?.contains(reason) == true || ($0["reason"] as? String)?.contains("run ended") == true }, "\(o.gaps)")
+        #expect(o.gaps.contains { ($0["reason"] as? String)?.contains(reason) == true })
+    }
+
+    @Test("the server's limits: a lower request limit is found and kept to; the daily limit ends asking")
+    func limits() throws {
+        let small = try drill(["--rts-max-request", "5"])
+        #expect(small.allRecovered && small.refused("rangeTooBig") >= 1, "\(small.recovery)")
+        let daily = try drill(["--rts-daily-requests", "1"], drop: "0.06")
+        #expect(daily.int("gaps") >= 2 && daily.refused("tooManyRequests") == 1 && daily.int("requests") == 2, "\(daily.recovery)")
+        #expect(daily.int("gapsRecovered") == 1 && daily.int("unrecovered") > 0, "\(daily.recovery)")
+        #expect(daily.gaps.dropFirst().allSatisfy { ($0["reason"] as? String)?.contains("too many requests") == true }, "\(daily.gaps)")
+    }
+}
