@@ -26,6 +26,10 @@ public struct WatchOptions: Sendable {
     public var liveInterval: Int64 = 1_000_000_000
     /// Stop after this long (ns); nil = until ``FeedWatcher/stop()``.
     public var duration: Int64?
+    /// Recover every OMD gap of either line from this retransmission service (`watch --recover`); the
+    /// standby's from `standbyRecovery` when given (another platform's service).
+    public var recovery: RecoveryOptions?
+    public var standbyRecovery: RecoveryOptions?
     public init() {}
 
     /// The BPF expression selecting the watched endpoints' datagrams (plus `extra`).
@@ -80,6 +84,31 @@ public final class FeedWatcher: @unchecked Sendable {
     public func run() -> WatchSnapshot {
         let n = options.primary.count
         var comparator = LiveComparator(channels: n, settings: options.settings)
+        // Recovery: one client per service (ChannelID = channel, stream = endpoint index: primaries, then standbys).
+        var clients: [RetransmissionClient] = []
+        var clientOfSide = [0, 0]
+        for (side, o) in [options.recovery, options.standbyRecovery].enumerated() {
+            guard var o else { continue }
+            o.channelIDs = (0..<(2 * n)).map { UInt16(truncatingIfNeeded: $0 % n) }
+            clients.append(RetransmissionClient(options: o, returnMessages: true))
+            clientOfSide[side] = clients.count - 1
+            if side == 0 { clientOfSide[1] = 0 }
+        }
+        comparator.collectGaps = !clients.isEmpty
+        for client in clients { client.start() }
+        /// Hands new gaps to the clients and what they recovered to the comparator.
+        func exchange() {
+            guard !clients.isEmpty else { return }
+            comparator.takeGaps { g in
+                clients[clientOfSide[g.side]].gapDetected(channel: g.side * n + g.channel, first: g.first, last: g.last,
+                                                         monotonic: Clock.monotonic(), realtime: g.time)
+            }
+            let now = Clock.realtime()
+            for client in clients {
+                client.takeRecovered { m in comparator.recovered(channel: m.stream % n, side: m.stream / n, sequence: m.sequence, hash: m.hash, now: now) }
+            }
+            comparator.retryRecovered(now: now)
+        }
         var drops = [UInt64](repeating: 0, count: 2 * n)
         let start = Clock.monotonic()
         var nextSnapshot = start + options.interval
@@ -124,6 +153,7 @@ public final class FeedWatcher: @unchecked Sendable {
                 stop = .error
                 break
             }
+            exchange()
             let now = Clock.monotonic()
             if now >= nextSweep {
                 comparator.sweep(now: caughtUp || watermark == .min ? Clock.realtime() : watermark)
@@ -152,6 +182,11 @@ public final class FeedWatcher: @unchecked Sendable {
             let drainUntil = Clock.monotonic() + 1_000_000_000
             while Clock.monotonic() < drainUntil, let empty = try? readBatch(timeout: 0), !empty {}
         }
+        // Requests under way finish (up to the clients' drain time) before the last comparison.
+        exchange()
+        let reports = clients.map { $0.finish() }
+        exchange()
+        comparator.retryRecovered(now: Clock.realtime(), final: true)
         if let capture { drops[0] = capture.drops.buffer }
         comparator.decideShortLines()
         comparator.sweep(now: Clock.realtime())
@@ -159,6 +194,7 @@ public final class FeedWatcher: @unchecked Sendable {
         final.stoppedBy = stop
         final.error = failure
         final.outstanding = comparator.outstanding
+        final.recovery = reports.isEmpty ? nil : reports
         published.withLock { $0 = ($0.count + 1, final) }
         liveSnapshot.withLock { $0 = final }
         return final

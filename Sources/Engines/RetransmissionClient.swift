@@ -29,6 +29,16 @@ public struct RecoveryOptions: Sendable {
     public init(servers: [Endpoint]) { self.servers = servers }
 }
 
+/// A message the retransmission service gave back, handed to the receiving thread to compare with
+/// what the other line carried (`watch --recover`).
+public struct RecoveredMessage: BitwiseCopyable, Sendable {
+    /// The endpoint whose gap it fills (the gap's ``RecoveryGap/stream``).
+    public var stream: Int
+    public var sequence: UInt32
+    /// ``FeedComparator/hash(_:)`` of its bytes.
+    public var hash: UInt64
+}
+
 /// A gap handed from the receiving thread to the recovery thread.
 struct GapNotice: BitwiseCopyable {
     var channel: Int
@@ -50,6 +60,9 @@ struct GapNotice: BitwiseCopyable {
 public final class RetransmissionClient: @unchecked Sendable {
     public let options: RecoveryOptions
     let ring = SPSCRing<GapNotice>(capacity: 1 << 14)
+    /// With `returnMessages`: each recovered message, for the receiving thread (``takeRecovered(_:)``).
+    let recovered: SPSCRing<RecoveredMessage>?
+
     let notHandedOver = Atomic<UInt64>(0)
     let stopFlag = Atomic<Bool>(false)
     private let wakeRead: Int32
@@ -57,8 +70,10 @@ public final class RetransmissionClient: @unchecked Sendable {
     private var thread: PinnedThread?
     private let result = Mutex<RecoveryReport?>(nil)
 
-    public init(options: RecoveryOptions) {
+    /// - Parameter returnMessages: hand each recovered message back (``takeRecovered(_:)``).
+    public init(options: RecoveryOptions, returnMessages: Bool = false) {
         self.options = options
+        recovered = returnMessages ? SPSCRing<RecoveredMessage>(capacity: 1 << 16) : nil
         var fds: [Int32] = [0, 0]
         if pipe(&fds) == 0 {
             for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -94,6 +109,12 @@ public final class RetransmissionClient: @unchecked Sendable {
         }
     }
 
+    /// Consumer side (the receiving thread): calls `body` with each message recovered since the last call.
+    public func takeRecovered(_ body: (RecoveredMessage) -> Void) {
+        guard let recovered else { return }
+        while let m = recovered.pop() { body(m) }
+    }
+
     /// Ends the run: requests under way get up to the drain timeout; returns the report.
     public func finish() -> RecoveryReport {
         stopFlag.store(true, ordering: .relaxed)
@@ -106,11 +127,12 @@ public final class RetransmissionClient: @unchecked Sendable {
 
     func run() -> RecoveryReport {
         var session = RecoverySession(options: options)
+        session.returned = recovered
         var stopAt: Int64?
         while true {
             while let g = ring.pop() {
                 let channel = g.channel < options.channelIDs.count ? Int(options.channelIDs[g.channel]) : g.channel
-                session.ledger.add(channel: channel, first: g.first, last: g.last, monotonic: g.monotonic, realtime: g.realtime)
+                session.ledger.add(channel: channel, stream: g.channel, first: g.first, last: g.last, monotonic: g.monotonic, realtime: g.realtime)
             }
             var now = Clock.monotonic()
             if stopAt == nil, stopFlag.load(ordering: .relaxed) { stopAt = now + options.drainTimeout }
@@ -149,6 +171,8 @@ struct RecoverySession {
     var triedAtStart = false
     /// Set once a server answered "too many requests": nothing more is asked today.
     var refusedForTheDay: String?
+    /// Where recovered messages go back to the receiving thread, if anywhere.
+    var returned: SPSCRing<RecoveredMessage>?
 
     final class Connection {
         let socket: TCPConnectionSocket
@@ -295,9 +319,16 @@ struct RecoverySession {
                 counters.wrongSequence &+= 1
                 return failover(reason: "messages nobody asked for")
             }
-            if ledger.received(sequence, for: f.request, now: now) == .wrongSequence {
+            switch ledger.received(sequence, for: f.request, now: now) {
+            case .wrongSequence:
                 counters.wrongSequence &+= 1
                 return failover(reason: "wrong sequence numbers (SN \(sequence) for \(f.request.begin)–\(f.request.end))")
+            case .recovered:
+                if let returned, !returned.push(RecoveredMessage(stream: f.request.stream, sequence: sequence, hash: FeedComparator.hash(m.bytes))) {
+                    counters.notReturned &+= 1
+                }
+            case .extra:
+                break
             }
             sequence &+= 1
         }

@@ -499,7 +499,7 @@ public enum FeedComparator {
 
     /// A 64-bit hash of the message bytes, eight bytes at a time (multiply-rotate mixing).
     @inline(__always)
-    static func hash(_ bytes: ByteView) -> UInt64 {
+    package static func hash(_ bytes: ByteView) -> UInt64 {
         bytes.withUnsafeBytes { raw in
             var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
             var i = 0

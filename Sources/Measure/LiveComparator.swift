@@ -165,6 +165,31 @@ public struct LiveLine: Sendable {
     public var lastTime: Int64 = .min
     var epoch: UInt32 = 0
     var hadData = false
+    /// Messages of this line's gaps the retransmission service gave back (`watch --recover`).
+    public var recovery = LineRecoveryCounts()
+}
+
+/// What came back from the retransmission service for one line's gaps, against the other line.
+public struct LineRecoveryCounts: Sendable, Equatable, Codable {
+    /// Recovered messages equal to the other line's message of the same sequence number.
+    public var equal: UInt64 = 0
+    /// Recovered messages whose bytes differ from the other line's.
+    public var differs: UInt64 = 0
+    /// Recovered messages the other line did not carry (or no longer in the window): nothing to compare.
+    public var notCompared: UInt64 = 0
+    public var recovered: UInt64 { equal + differs + notCompared }
+    public init() {}
+}
+
+/// A gap one line of a channel revealed (`watch --recover` hands it to the recovery client).
+public struct LineGap: Sendable, Equatable {
+    public var channel: Int
+    /// 0 primary, 1 standby.
+    public var side: Int
+    public var first: UInt32
+    public var last: UInt32
+    /// Receive time of the packet that revealed it (ns since 1970).
+    public var time: Int64
 }
 
 /// Live figures of one channel: cross-line counts and both lines.
@@ -207,6 +232,13 @@ public struct LiveComparator: @unchecked Sendable {
     let lagStart = LagBuckets.firstCandidate
     let analyzer = OMDStreamAnalyzer()
     let probes: ProbeStore
+    /// Keep every OMD line's new gaps for ``takeGaps()`` (`watch --recover`); off, not one extra
+    /// instruction per packet but this flag's test.
+    public var collectGaps = false
+    private var newGaps: [LineGap] = []
+    /// Recovered messages whose other-line copy has not arrived yet: compared when it does, or counted
+    /// as not compared once older than the horizon.
+    private var pendingRecovered: [(channel: Int, side: Int, sequence: UInt32, hash: UInt64, deadline: Int64)] = []
 
     public init(channels: Int, settings: WatchSettings = WatchSettings()) {
         probes = ProbeStore(lines: 2 * channels)
@@ -322,7 +354,15 @@ public struct LiveComparator: @unchecked Sendable {
             lines[l].garbage &+= 1
             return
         }
-        analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
+        if _slowPath(collectGaps) {
+            let gaps = lines[l].statistics.sequence.statistics.gaps
+            analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
+            if lines[l].statistics.sequence.statistics.gaps != gaps, let g = lines[l].statistics.sequence.lastGap {
+                newGaps.append(LineGap(channel: c, side: side, first: g.first, last: g.last, time: t))
+            }
+        } else {
+            analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
+        }
         guard !p.isHeartbeat, !p.isCompressed else { return }
         var messages = SequencedMessages(p)
         while let item = messages.next() {
@@ -479,6 +519,52 @@ public struct LiveComparator: @unchecked Sendable {
             }
         }
         return n
+    }
+
+    /// The gaps revealed since the last call (with ``collectGaps``), oldest first.
+    public mutating func takeGaps(_ body: (LineGap) -> Void) {
+        guard !newGaps.isEmpty else { return }
+        for g in newGaps { body(g) }
+        newGaps.removeAll(keepingCapacity: true)
+    }
+
+    /// A message of line `side`'s gap that the retransmission service gave back: compared with the
+    /// other line's message of the same sequence number while that is still in the window.
+    /// `now` (ns since 1970) starts the wait for an other-line copy that has not arrived yet.
+    public mutating func recovered(channel c: Int, side: Int, sequence: UInt32, hash h: UInt64, now: Int64) {
+        if !compareRecovered(c, side, sequence, h) {
+            pendingRecovered.append((c, side, sequence, h, now &+ settings.horizon))
+        }
+    }
+
+    /// Compares recovered messages still waiting for the other line's copy; those waiting longer than
+    /// the horizon are counted as not compared (all of them with `final`).
+    public mutating func retryRecovered(now: Int64, final: Bool = false) {
+        guard !pendingRecovered.isEmpty else { return }
+        var kept = 0
+        for i in pendingRecovered.indices {
+            let p = pendingRecovered[i]
+            if compareRecovered(p.channel, p.side, p.sequence, p.hash) { continue }
+            if final || now >= p.deadline {
+                lines[2 * p.channel + p.side].recovery.notCompared &+= 1
+                continue
+            }
+            pendingRecovered[kept] = p
+            kept += 1
+        }
+        pendingRecovered.removeLast(pendingRecovered.count - kept)
+    }
+
+    /// True when the other line's copy is in the window and the two were compared.
+    private mutating func compareRecovered(_ c: Int, _ side: Int, _ sequence: UInt32, _ h: UInt64) -> Bool {
+        let l = 2 * c + side
+        let ring = rings[c][Int(lines[l].epoch & 1)]
+        let k = UInt64(sequence)
+        let slot = ring.slots[Int(k & ring.mask)]
+        let other = side == 0 ? slot.time.1 : slot.time.0
+        guard ring.epoch == lines[l].epoch && slot.key == k && other != .min else { return false }
+        if slot.hash == h { lines[l].recovery.equal &+= 1 } else { lines[l].recovery.differs &+= 1 }
+        return true
     }
 
     /// Starts a new interval for ``intervalLag``.

@@ -10,8 +10,11 @@ public enum RecoverySource: String, Codable, Sendable {
 
 /// One gap a recovery client worked on: what was missing, when it was seen, asked for and recovered.
 public struct RecoveryGap: Codable, Sendable, Equatable {
-    /// ChannelID (the listened endpoint's index, from 0).
+    /// ChannelID asked for (by default the listened endpoint's index, from 0).
     public var channel: Int
+    /// The endpoint the gap was seen on, by index (`listen`: the --on order; `watch`: primaries, then
+    /// standbys).
+    public var stream: Int
     public var first: UInt32
     public var last: UInt32
     /// When the gap was detected (ns since 1970).
@@ -38,6 +41,8 @@ public struct RecoveryRequest: Sendable, Equatable {
     public var end: UInt32
     /// Indices of the gaps it covers (into ``RecoveryLedger/gaps``).
     public var gaps: [Int]
+    /// The endpoint whose gaps it covers.
+    public var stream: Int
     public var count: Int { Int(end - begin) + 1 }
 }
 
@@ -82,9 +87,9 @@ public struct RecoveryLedger: Sendable {
     public var open: Int { closed.lazy.filter { !$0 }.count }
 
     /// A gap detected at `monotonic` ns (``Clock/monotonic()``), `realtime` ns since 1970.
-    public mutating func add(channel: Int, first: UInt32, last: UInt32, monotonic: Int64, realtime: Int64) {
+    public mutating func add(channel: Int, stream: Int? = nil, first: UInt32, last: UInt32, monotonic: Int64, realtime: Int64) {
         guard last >= first else { return }
-        gaps.append(RecoveryGap(channel: channel, first: first, last: last, detected: TimePoint(realtime), source: .none,
+        gaps.append(RecoveryGap(channel: channel, stream: stream ?? channel, first: first, last: last, detected: TimePoint(realtime), source: .none,
                                 recovered: 0, requests: 0))
         nextToRequest.append(first)
         nextExpected.append(first)
@@ -106,7 +111,7 @@ public struct RecoveryLedger: Sendable {
         // Merged only while the messages asked for in between (received already) are no more than
         // the missing ones: one request saved from the daily budget never costs more than twice the bytes.
         var missing = UInt64(end - begin) + 1
-        while let g = queue.first, end == gaps[covered.last!].last, gaps[g].channel == gaps[head].channel,
+        while let g = queue.first, end == gaps[covered.last!].last, gaps[g].channel == gaps[head].channel, gaps[g].stream == gaps[head].stream,
               gaps[g].first > end, UInt64(gaps[g].last) - UInt64(begin) + 1 <= UInt64(maximumPerRequest), nextToRequest[g] == gaps[g].first,
               UInt64(gaps[g].first - end - 1) <= missing + gaps[g].size {
             missing += gaps[g].size
@@ -119,7 +124,8 @@ public struct RecoveryLedger: Sendable {
             gaps[g].requests += 1
             if gaps[g].requestedAfterNs == nil { gaps[g].requestedAfterNs = now - detectedMonotonic[g] }
         }
-        return RecoveryRequest(channel: UInt16(truncatingIfNeeded: gaps[head].channel), begin: begin, end: end, gaps: covered)
+        return RecoveryRequest(channel: UInt16(truncatingIfNeeded: gaps[head].channel), begin: begin, end: end, gaps: covered,
+                               stream: gaps[head].stream)
     }
 
     /// A retransmitted message of `request`, received at `now` (monotonic ns).
@@ -210,6 +216,8 @@ public struct RecoveryCounters: Sendable, Equatable {
     public var refusedLogons: UInt64 = 0
     public var heartbeatsEchoed: UInt64 = 0
     public var notHandedOver: UInt64 = 0
+    /// Recovered messages the receiving thread had no room for (not compared with the other line).
+    public var notReturned: UInt64 = 0
     public init() {}
 }
 
@@ -248,6 +256,8 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
     public var heartbeatsEchoed: UInt64
     /// Gaps detected but never handed to the client (its intake was full).
     public var notHandedOver: UInt64
+    /// Recovered messages not compared with the other line (`watch`: its intake was full).
+    public var notReturned: UInt64
     /// The gaps, in order of detection (the first 1,000).
     public var gapList: [RecoveryGap]
     public static let gapListLimit = 1_000
@@ -284,6 +294,7 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
         refusedLogons = c.refusedLogons
         heartbeatsEchoed = c.heartbeatsEchoed
         notHandedOver = c.notHandedOver
+        notReturned = c.notReturned
         gapList = Array(ledger.gaps.prefix(Self.gapListLimit))
     }
 }

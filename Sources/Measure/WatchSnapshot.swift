@@ -25,6 +25,22 @@ public struct WatchLine: Codable, Sendable, Equatable {
     /// The line's feed protocol (`omd`, `moldudp64`, …; `unknown` when none was recognised over its
     /// first datagrams); absent while still deciding.
     public var feedProtocol: String?
+    /// With `--recover`: what the retransmission service gave back of this line's gaps.
+    public var recovery: WatchLineRecovery?
+}
+
+/// What the retransmission service gave back of one line's gaps (`watch --recover`): the line's
+/// missing messages split into recovered (compared with the other line) and lost.
+public struct WatchLineRecovery: Codable, Sendable, Equatable {
+    public var recovered: UInt64
+    /// Recovered and equal to the other line's message.
+    public var equal: UInt64
+    /// Recovered and different from the other line's message.
+    public var differs: UInt64
+    /// Recovered, with nothing on the other line to compare it to.
+    public var notCompared: UInt64
+    /// Missing on the line (its sequence gaps) and not recovered: lost to a feed handler on this line.
+    public var lost: UInt64
 }
 
 /// One channel, primary against standby, in a ``WatchSnapshot``.
@@ -115,12 +131,23 @@ public struct WatchSnapshot: Codable, Sendable {
     /// limit was set.
     public var intervalsJudged: Int?
     public var intervalsInconclusive: Int?
+    /// With `--recover`, on the final snapshot: each recovery client's report (one per service).
+    public var recovery: [RecoveryReport]?
 
     /// The comparator's state now; channel i is `primary[i]` against `standby[i]`.
     package init(_ c: LiveComparator, primary: [Endpoint], standby: [Endpoint], elapsed: Int64, drops: [UInt64], previous: inout WatchCounters) {
         let now = Clock.realtime()
         let settings = c.settings
         func line(_ l: LiveLine, _ endpoint: Endpoint) -> WatchLine {
+            var w = lineFigures(l, endpoint)
+            if c.collectGaps {
+                let r = l.recovery
+                w.recovery = WatchLineRecovery(recovered: r.recovered, equal: r.equal, differs: r.differs, notCompared: r.notCompared,
+                                               lost: w.missingMessages > r.recovered ? w.missingMessages - r.recovered : 0)
+            }
+            return w
+        }
+        func lineFigures(_ l: LiveLine, _ endpoint: Endpoint) -> WatchLine {
             let started = l.lastTime != .min
             let silent = started ? max(0, now - l.lastTime) : elapsed
             let decided = l.mode != 0

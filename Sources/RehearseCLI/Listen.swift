@@ -38,38 +38,9 @@ struct Listen: ParsableCommand {
     var feedProtocol: String?
     @Option(help: "Recover every OMD gap from the retransmission service: ADDRESS:PORT[,ADDRESS:PORT…] (primary first; a refused connection or logon, a timeout, a disconnect or a wrong answer moves to the next). ChannelID = the --on address's index, from 0.")
     var recover: String?
-    @Option(help: "Logon Username for the retransmission service (at most 12 characters).")
-    var recoverUser = "rehearse"
-    @Option(help: "Messages per retransmission request (the specification's limit).")
-    var recoverMaxRequest = 10_000
-    @Option(help: "Retransmission requests allowed in the run (the specification's daily limit).")
-    var recoverDailyRequests = 1_000
-    @Option(help: "Time a retransmission server has to answer (and between the packets of an answer) before the next is tried.")
-    var recoverTimeout = "2s"
+    @OptionGroup var recovery: RecoverySettings
     @Flag(help: "Print the report as JSON (schema rehearse.listen/1).")
     var json = false
-
-    /// The recovery client's options, with --recover.
-    func recoveryOptions() throws -> RecoveryOptions? {
-        guard let recover else { return nil }
-        let servers = try recover.split(separator: ",").map { text in
-            guard let e = Endpoint(String(text)), e.port > 0 else { throw RehearseError(.usage, "--recover \(text): not ADDRESS:PORT") }
-            return e
-        }
-        guard !servers.isEmpty else { throw RehearseError(.usage, "--recover: give ADDRESS:PORT[,ADDRESS:PORT…]") }
-        guard !recoverUser.isEmpty, recoverUser.utf8.count <= 12 else { throw RehearseError(.usage, "--recover-user \(recoverUser): 1 to 12 characters") }
-        guard recoverMaxRequest >= 1, recoverDailyRequests >= 1 else { throw RehearseError(.usage, "--recover-max-request and --recover-daily-requests: 1 or more") }
-        guard !noOmd else { throw RehearseError(.usage, "--recover recovers OMD gaps: not with --no-omd") }
-        var o = RecoveryOptions(servers: servers)
-        o.username = recoverUser
-        o.maximumPerRequest = recoverMaxRequest
-        o.dailyRequests = recoverDailyRequests
-        guard let t = try parseDurationOption(recoverTimeout, "--recover-timeout"), t > 0 else { throw RehearseError(.usage, "--recover-timeout must be above 0") }
-        o.responseTimeout = t
-        o.connectTimeout = t
-        o.drainTimeout = t
-        return o
-    }
 
     func run() throws {
         var options = ListenOptions()
@@ -92,7 +63,8 @@ struct Listen: ParsableCommand {
             guard let s = IPAddress(source) else { throw RehearseError(.usage, "--source \(source): not an address") }
             options.receiver.multicastSource = s
         }
-        options.recovery = try recoveryOptions()
+        if recover != nil && noOmd { throw RehearseError(.usage, "--recover recovers OMD gaps: not with --no-omd") }
+        options.recovery = try recovery.options(recover, option: "--recover")
         let listener: FeedListener
         do { listener = try FeedListener(options: options) } catch { throw RehearseError(error) }
         if !json {

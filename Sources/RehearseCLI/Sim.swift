@@ -57,7 +57,7 @@ struct SimFeed: ParsableCommand {
     var relay = false
     @Option(help: "Serve retransmission (OMD RTS, TCP) on ADDRESS:PORT: every message published, by its channel (ChannelID = channel index from 0). Repeat for a secondary; --rts-fault picks one by its order.")
     var rts: [String] = []
-    @Option(help: "A fault of the retransmission service: down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range, silent; FAULT@N for the N-th --rts only (from 0). Repeatable.")
+    @Option(help: "A fault of the retransmission service: down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range, silent, corrupt; FAULT@N for the N-th --rts only (from 0). Repeatable.")
     var rtsFault: [String] = []
     @Option(help: "Messages the retransmission service holds per channel.")
     var rtsWindow = 50_000
@@ -89,7 +89,7 @@ struct SimFeed: ParsableCommand {
         for text in rtsFault {
             let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
             guard let fault = RetransmissionFault(parts[0], parseDuration: Duration.parseNanoseconds) else {
-                throw RehearseError(.usage, "--rts-fault \(text): use down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range or silent, with @N for one --rts")
+                throw RehearseError(.usage, "--rts-fault \(text): use down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range, silent or corrupt, with @N for one --rts")
             }
             if parts.count == 2 {
                 guard let n = Int(parts[1]), faults.indices.contains(n) else {

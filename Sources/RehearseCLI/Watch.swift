@@ -62,6 +62,11 @@ struct Watch: ParsableCommand {
     var metrics: String?
     @Option(name: .customLong("protocol"), help: "Read every line as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
     var feedProtocol: String?
+    @Option(help: "Recover every OMD gap of either line from the retransmission service: ADDRESS:PORT[,ADDRESS:PORT…] (primary first; failover in order). ChannelID = the channel's index, from 0. Each line's missing messages are then recovered (compared with the other line's) or lost.")
+    var recover: String?
+    @Option(help: "The standby's own retransmission service (another platform's), as --recover; without it, --recover serves both lines.")
+    var recoverStandby: String?
+    @OptionGroup var recovery: RecoverySettings
     @Flag(help: "Print the final report as JSON (schema rehearse.watch/1); interval lines go to standard error.")
     var json = false
 
@@ -90,6 +95,9 @@ struct Watch: ParsableCommand {
         while w < window { w <<= 1 }
         options.settings.window = w
         let lagLimit = try parseDurationOption(maxLag, "--max-lag")
+        if recoverStandby != nil && recover == nil { throw RehearseError(.usage, "--recover-standby needs --recover (the primary's service)") }
+        options.recovery = try recovery.options(recover, option: "--recover")
+        options.standbyRecovery = try recovery.options(recoverStandby, option: "--recover-standby")
         if captureInterface != nil && interface != nil { throw RehearseError(.usage, "give --interface NAME --capture (--capture-interface is its old spelling), not both") }
         if capture || captureInterface != nil {
             guard let name = captureInterface ?? interface else { throw RehearseError(.usage, "--capture needs --interface NAME (e.g. eth0, lo)") }
@@ -194,6 +202,19 @@ enum WatchText {
         if let h = s.host { out += "\n" + h.line }
         if let judged = s.intervalsJudged, let not = s.intervalsInconclusive {
             out += "\nintervals: \(judged) judged against --max-lag, \(not) not judged (this host stalled)"
+        }
+        if s.channels.contains(where: { $0.primary.recovery != nil }) {
+            var rows: [[String]] = []
+            for c in s.channels {
+                for (name, l) in [("primary", c.primary), ("standby", c.standby)] {
+                    guard let r = l.recovery else { continue }
+                    rows.append(["\(c.channel) \(name)", Text.count(l.missingMessages), Text.count(r.recovered), Text.count(r.equal),
+                                 Text.count(r.differs), Text.count(r.notCompared), Text.count(r.lost)])
+                }
+            }
+            out += "\n\nrecovery per line (missing on the line: recovered from the retransmission service, or lost)\n"
+                + Text.table(["line", "missing", "recovered", "equal to other line", "differs", "not compared", "lost"], rows, numeric: Set(1...6))
+            for report in s.recovery ?? [] { out += "\n" + RecoveryText.render(report) }
         }
         out += "\n\n" + CompareText.findings(s.findings)
         if let e = s.error { out += "\nerror: \(e)" }

@@ -46,6 +46,8 @@ public enum RetransmissionFault: Sendable, Equatable, CustomStringConvertible {
     case wrongRange
     /// Logons answered, requests never.
     case silent
+    /// Every retransmitted message with its last byte changed (numbers right, content wrong).
+    case corrupt
 
     /// `down`, `refuse-logon`, `not-available`, `slow:50ms`, `disconnect-mid-answer`, `garbage`,
     /// `wrong-sequence`, `wrong-range`, `silent`.
@@ -59,6 +61,7 @@ public enum RetransmissionFault: Sendable, Equatable, CustomStringConvertible {
         case "wrong-sequence": self = .wrongSequence
         case "wrong-range": self = .wrongRange
         case "silent": self = .silent
+        case "corrupt": self = .corrupt
         default:
             guard text.hasPrefix("slow:"), let d = parseDuration(String(text.dropFirst(5))), d >= 0 else { return nil }
             self = .slow(d)
@@ -76,6 +79,7 @@ public enum RetransmissionFault: Sendable, Equatable, CustomStringConvertible {
         case .wrongSequence: "wrong-sequence"
         case .wrongRange: "wrong-range"
         case .silent: "silent"
+        case .corrupt: "corrupt"
         }
     }
 }
@@ -354,6 +358,7 @@ public final class RetransmissionServer: @unchecked Sendable {
         let storage = window.storage
         let cut = faults.contains(.disconnectMidAnswer) ? begin + (end - begin + 1) / 2 : UInt32.max
         let renumber: UInt32 = faults.contains(.wrongSequence) ? 1 : 0
+        let corrupt = faults.contains(.corrupt)
         var builder = OMDPacketBuilder(maximumSize: max(64, limits.maximumPayload))
         var building = false
         func ship() {
@@ -370,7 +375,13 @@ public final class RetransmissionServer: @unchecked Sendable {
                 builder.start(sequenceNumber: sequence &+ renumber, sendTime: now)
                 building = true
             }
-            builder.appendEncoded(storage, range: range)
+            if corrupt {
+                var copy = Array(storage[range])
+                copy[copy.count - 1] ^= 0xFF
+                builder.appendEncoded(copy, range: 0..<copy.count)
+            } else {
+                builder.appendEncoded(storage, range: range)
+            }
         }
         if building { ship() }
         if faults.contains(.garbage) { s.outbox.append([3, 0, 1, 0] + [UInt8](repeating: 0xEE, count: 12)) }

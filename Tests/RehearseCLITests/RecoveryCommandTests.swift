@@ -87,3 +87,49 @@ struct RecoveryCommandTests {
         #expect(daily.gaps.dropFirst().allSatisfy { ($0["reason"] as? String)?.contains("too many requests") == true }, "\(daily.gaps)")
     }
 }
+
+@Suite("watch --recover: each line's missing messages recovered or lost, and compared with the other line")
+struct WatchRecoveryCommandTests {
+    @Test("the standby's drops recovered from its own RTS and equal to the primary's messages; a corrupting RTS is caught",
+          arguments: [false, true])
+    func standbyRecovered(corrupt: Bool) throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-watch-recover.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--channels", "2", "--packets", "4000", "--seed", "4", "-o", path]).status == 0)
+        let p = freePortBlock(24)
+        let primary = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p)-\(p + 1)", "--publish", "127.0.0.1:\(p + 10)", "--profile", "old",
+                                      "--rts", "127.0.0.1:\(p + 20)"])
+        let standby = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p + 2)-\(p + 3)", "--publish", "127.0.0.1:\(p + 12)", "--profile", "old",
+                                      "--drop", "0.03", "--seed", "5", "--rts", "127.0.0.1:\(p + 21)", "--json"]
+                                     + (corrupt ? ["--rts-fault", "corrupt"] : []))
+        usleep(300_000)
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(p + 10)-\(p + 11)", "--standby", "127.0.0.1:\(p + 12)-\(p + 13)",
+                                    "--recover", "127.0.0.1:\(p + 20)", "--recover-standby", "127.0.0.1:\(p + 21)",
+                                    "--duration", "4s", "--interval", "1s", "--horizon", "1s", "--json"])
+        usleep(300_000)
+        // Streams by destination: A0, A1 (primary platform), B0, B1 (standby platform).
+        #expect(try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(p)", "--speed", "1"]).replayed)
+        let (status, output) = watch.wait(limit: 30)
+        _ = primary.interrupt()
+        let (_, simOutput) = standby.interrupt()
+        #expect(status == 1, "the standby missed messages")
+        let report = try json(output)
+        let channels = try #require(report["channels"] as? [[String: Any]])
+        var missing = 0, recovered = 0, equal = 0, differs = 0
+        for c in channels {
+            let s = try #require(c["standby"] as? [String: Any]), r = try #require(s["recovery"] as? [String: Int], "\(s)")
+            let p = try #require((c["primary"] as? [String: Any])?["recovery"] as? [String: Int])
+            #expect(p["recovered"] == 0 && p["lost"] == 0)
+            missing += s["missingMessages"] as? Int ?? 0
+            recovered += r["recovered"] ?? 0
+            equal += r["equal"] ?? 0
+            differs += r["differs"] ?? 0
+            #expect(r["lost"] == 0 && r["notCompared"] == 0, "\(r)")
+        }
+        let dropped = try json(simOutput)["droppedMessages"] as? Int ?? -1
+        #expect(missing > 0 && recovered == missing && missing <= dropped, "missing \(missing), recovered \(recovered), dropped \(dropped)")
+        #expect(corrupt ? (differs == recovered && equal == 0) : (equal == recovered && differs == 0), "equal \(equal), differs \(differs)")
+        let reports = try #require(report["recovery"] as? [[String: Any]])
+        #expect(reports.count == 2 && reports[1]["recovered"] as? Int == recovered && reports[0]["gaps"] as? Int == 0)
+    }
+}
