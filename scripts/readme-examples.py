@@ -74,6 +74,12 @@ EXAMPLES = {
              append=["--duration", "5s", "--horizon", "500ms"], needs=CAPTURED_TARGETS,
              during=["replay", "feed.pcap", "--speed", "2", "--drop-unmapped",
                      "--to", "239.1.1.1:51001=127.0.0.1:51001", "--to", "239.1.2.1:51001=127.0.0.2:51001"]),
+    # The recovery drill: line A of feed.pcap into a simulator that drops 1 % and serves retransmission
+    # on two endpoints, the first down; every gap recovered from the second (exit 0).
+    "rehearse sim feed --listen 127.0.0.1:44000-44003 --publish 127.0.0.1:44100 --profile new --drop 0.01 "
+    "--rts 127.0.0.1:44200 --rts 127.0.0.1:44201 --rts-fault down@0": dict(background=True),
+    "rehearse listen --on 127.0.0.1:44100-44103 --recover 127.0.0.1:44200,127.0.0.1:44201 --idle 2s":
+        dict(exit={0}, during=["replay", "feed.pcap", "--filter", "dst net 239.1.1.0/24", "--to", "each=127.0.0.1:44000", "--speed", "1"]),
     # The scenario against the demo's simulators: 0 pass, 1 a limit broke or a figure regressed, 5
     # inconclusive (a shared host) — README `run` exit codes; never 2, 3 or 4 here.
     "rehearse run scenarios/demo.yaml": dict(exit={0, 1, 5}, needs=SIMS),

@@ -180,6 +180,12 @@ public struct WatchSnapshot: Codable, Sendable {
             if s.stalled { eb.silence(endingAt: now, length: s.silentForNs, open: true) }
             findings += FeedFindings.classify(channel: i, a: ea, b: eb, missingOnA: ch.missing.primary, missingOnB: ch.missing.standby,
                                               mismatches: ch.mismatches, firstMismatch: nil, lagByTenth: [], names: ("primary", "standby"))
+            // With recovery: missed on the line but recovered from the retransmission service, or lost.
+            for (name, l, other) in [("primary", p, "standby"), ("standby", s, "primary")] {
+                guard let r = l.recovery, let k = findings.lastIndex(where: { $0.kind == .missing && $0.channel == i && $0.line == name }) else { continue }
+                findings[k].detail += "; of the line's \(l.missingMessages) missing, \(r.recovered) recovered from the retransmission service "
+                    + "(\(r.equal) equal to \(other), \(r.differs) different, \(r.notCompared) not compared) and \(r.lost) lost"
+            }
         }
         let totalDrops = drops.reduce(0, +)
         let totals = WatchCounters(onBoth: channels.reduce(0) { $0 + $1.onBoth }, missingOnPrimary: channels.reduce(0) { $0 + $1.missingOnPrimary },
