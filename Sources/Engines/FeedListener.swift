@@ -208,9 +208,9 @@ public final class FeedListener: @unchecked Sendable {
         guard let recovery else {
             return analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
         }
-        let gaps = s.omd.sequence.statistics.gaps
+        let gaps = s.omd.sequence.gapCount
         analyzer.process(d.payload, declaredLength: d.length, timestamp: time, into: &s.omd)
-        if _slowPath(s.omd.sequence.statistics.gaps != gaps), let g = s.omd.sequence.lastGap {
+        if _slowPath(s.omd.sequence.gapCount != gaps), let g = s.omd.sequence.lastGap {
             recovery.gapDetected(channel: d.endpointIndex, first: g.first, last: g.last, monotonic: Clock.monotonic(), realtime: time)
         }
     }

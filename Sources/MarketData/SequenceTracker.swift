@@ -66,6 +66,8 @@ public struct SequenceTracker: Sendable {
     /// Next expected SN (nil before the first packet).
     public var expected: UInt64? { _expected == Self.none ? nil : _expected }
     public var statistics: SequenceStatistics { _statistics }
+    /// Gaps detected so far (``statistics``' `gaps`, read without copying the statistics).
+    @inlinable public var gapCount: UInt64 { _statistics.gaps }
     /// "No value" for the SN fields below: never an SN (SNs are 32-bit; the expected SN at most
     /// 2^32 + 255). Plain integers, not optionals: the in-order check is one compare.
     @usableFromInline static var none: UInt64 { .max }

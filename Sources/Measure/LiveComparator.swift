@@ -354,15 +354,9 @@ public struct LiveComparator: @unchecked Sendable {
             lines[l].garbage &+= 1
             return
         }
-        if _slowPath(collectGaps) {
-            let gaps = lines[l].statistics.sequence.statistics.gaps
-            analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
-            if lines[l].statistics.sequence.statistics.gaps != gaps, let g = lines[l].statistics.sequence.lastGap {
-                newGaps.append(LineGap(channel: c, side: side, first: g.first, last: g.last, time: t))
-            }
-        } else {
-            analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
-        }
+        let gaps = lines[l].statistics.sequence.gapCount
+        analyzer.process(payload, declaredLength: length, timestamp: t, into: &lines[l].statistics)
+        if _slowPath(lines[l].statistics.sequence.gapCount != gaps) && collectGaps { keepGap(c, side, time: t) }
         guard !p.isHeartbeat, !p.isCompressed else { return }
         var messages = SequencedMessages(p)
         while let item = messages.next() {
@@ -519,6 +513,12 @@ public struct LiveComparator: @unchecked Sendable {
             }
         }
         return n
+    }
+
+    @inline(never)
+    mutating func keepGap(_ c: Int, _ side: Int, time t: Int64) {
+        guard let g = lines[2 * c + side].statistics.sequence.lastGap else { return }
+        newGaps.append(LineGap(channel: c, side: side, first: g.first, last: g.last, time: t))
     }
 
     /// The gaps revealed since the last call (with ``collectGaps``), oldest first.

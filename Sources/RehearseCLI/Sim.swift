@@ -43,6 +43,8 @@ struct SimFeed: ParsableCommand {
     var duplicate = 0.0
     @Option(help: "Probability that an output packet is sent after the next one.")
     var reorder = 0.0
+    @Option(help: "Gap drill: MESSAGES@EVERY, e.g. 1000@500ms — every EVERY each channel loses whole packets until MESSAGES messages are gone (the retransmission service still has them).")
+    var gap: String?
     @Option(help: "Pause publishing: AT:FOR after the first packet, e.g. 2s:500ms.")
     var pause: String?
     @Option(help: "Stop after this long (default: until Ctrl-C).")
@@ -136,6 +138,15 @@ struct SimFeed: ParsableCommand {
         faults.duplicateRate = duplicate
         faults.reorderRate = reorder
         if let pause { (faults.pauseAt, faults.pauseFor) = try parseAtFor(pause, "--pause") }
+        if let gap {
+            let parts = gap.split(separator: "@").map(String.init)
+            guard parts.count == 2, let n = Int(parts[0]), n > 0, let every = Duration.parseNanoseconds(parts[1]), every > 0 else {
+                throw RehearseError(.usage, "--gap \(gap): MESSAGES@EVERY, e.g. 1000@500ms")
+            }
+            if relay { throw RehearseError(.usage, "--gap counts OMD messages; --relay passes datagrams unchanged: not both") }
+            faults.gapMessages = n
+            faults.gapEvery = every
+        }
         var send = SenderOptions()
         send.multicastTTL = ttl
         if let interface {

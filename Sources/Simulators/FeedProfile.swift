@@ -91,5 +91,10 @@ public struct FeedFaults: Sendable, Equatable {
     /// every channel: a deterministic drop, for tests. Session-control packets are spared, as from
     /// `dropRate`.
     public var dropSequences: Set<UInt32> = []
+    /// Gap drills: every `gapEvery` ns (from the first packet), each channel loses whole packets until
+    /// `gapMessages` messages are gone — one gap of at least that many messages per channel (0: none).
+    /// Session-control packets are spared.
+    public var gapMessages = 0
+    public var gapEvery: Int64 = 0
     public init() {}
 }

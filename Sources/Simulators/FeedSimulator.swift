@@ -101,6 +101,9 @@ public final class FeedSimulator: @unchecked Sendable {
         var firstSequence = Array(repeating: UInt32(0), count: senders.count)
         var lastSequence = Array(repeating: UInt32(0), count: senders.count)
         var held: [(Int, [UInt8])] = []   // reordered packets waiting for the next one
+        // Gap drills: messages still to drop per channel, and when the next gap starts.
+        var gapLeft = Array(repeating: 0, count: senders.count)
+        var nextGap = Int64.max
         let inflater = ZlibInflater()
         let start = Clock.monotonic()
         var firstArrival: Int64?
@@ -113,7 +116,17 @@ public final class FeedSimulator: @unchecked Sendable {
             stats.packetsOut &+= 1
             stats.messagesOut &+= UInt64(builder.messageCount)
             let chosen = !faults.dropSequences.isEmpty && builder.messageCount > 0 && faults.dropSequences.contains(first)
-            if !spared, chosen || (faults.dropRate > 0 && unit() < faults.dropRate) {
+            if faults.gapMessages > 0, !spared, builder.messageCount > 0 {
+                if nextGap == .max, let first = firstArrival { nextGap = first + faults.gapEvery }
+                let now = Clock.monotonic()
+                if now >= nextGap {
+                    for c in gapLeft.indices { gapLeft[c] = faults.gapMessages }
+                    nextGap = now + faults.gapEvery
+                }
+            }
+            let inGap = !spared && gapLeft[channel] > 0 && builder.messageCount > 0
+            if inGap { gapLeft[channel] -= builder.messageCount }
+            if !spared, inGap || chosen || (faults.dropRate > 0 && unit() < faults.dropRate) {
                 stats.droppedPackets &+= 1
                 stats.droppedMessages &+= UInt64(builder.messageCount)
                 return
