@@ -98,7 +98,7 @@ public final class FeedListener: @unchecked Sendable {
     public init(options: ListenOptions) throws(TransportError) {
         self.options = options
         receiver = try UDPReceiver(endpoints: options.endpoints, options: options.receiver)
-        recovery = options.recovery.map { RetransmissionClient(options: $0) }
+        if let r = options.recovery { recovery = try RetransmissionClient(options: r) } else { recovery = nil }
     }
 
     /// Ports actually bound, in endpoint order (useful when a port was 0).

@@ -50,11 +50,27 @@ public final class FeedWatcher: @unchecked Sendable {
     private let capture: LiveCapture?
     private let stopFlag = Atomic<Bool>(false)
     private let published = Mutex<(count: Int, snapshot: WatchSnapshot?)>((0, nil))
+    /// Recovery: one client per service (ChannelID = channel, stream = endpoint index: primaries, then
+    /// standbys), and which client serves each side.
+    private let clients: [RetransmissionClient]
+    private let clientOfSide: [Int]
 
     /// Opens the sockets or the capture: throws what the kernel or libpcap said, naming the endpoint or interface.
     public init(options: WatchOptions) throws(WatchError) {
         precondition(!options.primary.isEmpty && options.primary.count == options.standby.count, "pairs of endpoints")
         self.options = options
+        let n = options.primary.count
+        var clients: [RetransmissionClient] = []
+        var clientOfSide = [0, 0]
+        for (side, o) in [options.recovery, options.standbyRecovery].enumerated() {
+            guard var o else { continue }
+            o.channelIDs = (0..<(2 * n)).map { UInt16(truncatingIfNeeded: $0 % n) }
+            do { clients.append(try RetransmissionClient(options: o, returnMessages: true)) } catch { throw WatchError.transport(error) }
+            clientOfSide[side] = clients.count - 1
+            if side == 0 { clientOfSide[1] = 0 }
+        }
+        self.clients = clients
+        self.clientOfSide = clientOfSide
         switch options.input {
         case .sockets(let r):
             do { receiver = try UDPReceiver(endpoints: options.primary + options.standby, options: r) } catch {
@@ -84,16 +100,6 @@ public final class FeedWatcher: @unchecked Sendable {
     public func run() -> WatchSnapshot {
         let n = options.primary.count
         var comparator = LiveComparator(channels: n, settings: options.settings)
-        // Recovery: one client per service (ChannelID = channel, stream = endpoint index: primaries, then standbys).
-        var clients: [RetransmissionClient] = []
-        var clientOfSide = [0, 0]
-        for (side, o) in [options.recovery, options.standbyRecovery].enumerated() {
-            guard var o else { continue }
-            o.channelIDs = (0..<(2 * n)).map { UInt16(truncatingIfNeeded: $0 % n) }
-            clients.append(RetransmissionClient(options: o, returnMessages: true))
-            clientOfSide[side] = clients.count - 1
-            if side == 0 { clientOfSide[1] = 0 }
-        }
         comparator.collectGaps = !clients.isEmpty
         for client in clients { client.start() }
         /// Hands new gaps to the clients and what they recovered to the comparator.

@@ -26,6 +26,12 @@ public struct RecoveryOptions: Sendable {
     public var drainTimeout: Int64 = 2_000_000_000
     /// ChannelID per listened endpoint (by index); the endpoint's index when absent.
     public var channelIDs: [UInt16] = []
+    /// The Refresh Service, by ChannelID (`refresh[i]` carries channel i's snapshots): a gap the
+    /// retransmission service cannot serve (beyond its window or budget, or no server answers) waits
+    /// for a snapshot synchronised past it, up to `refreshTimeout`. Empty: no refresh.
+    public var refresh: [Endpoint] = []
+    public var refreshReceiver = ReceiverOptions()
+    public var refreshTimeout: Int64 = 5_000_000_000
     public init(servers: [Endpoint]) { self.servers = servers }
 }
 
@@ -70,9 +76,14 @@ public final class RetransmissionClient: @unchecked Sendable {
     private var thread: PinnedThread?
     private let result = Mutex<RecoveryReport?>(nil)
 
+    /// Refresh channels' sockets (with ``RecoveryOptions/refresh``).
+    let refreshReceiver: UDPReceiver?
+
     /// - Parameter returnMessages: hand each recovered message back (``takeRecovered(_:)``).
-    public init(options: RecoveryOptions, returnMessages: Bool = false) {
+    /// - Throws: when a refresh endpoint cannot be bound or joined.
+    public init(options: RecoveryOptions, returnMessages: Bool = false) throws(TransportError) {
         self.options = options
+        refreshReceiver = options.refresh.isEmpty ? nil : try UDPReceiver(endpoints: options.refresh, options: options.refreshReceiver)
         recovered = returnMessages ? SPSCRing<RecoveredMessage>(capacity: 1 << 16) : nil
         var fds: [Int32] = [0, 0]
         if pipe(&fds) == 0 {
@@ -136,11 +147,16 @@ public final class RetransmissionClient: @unchecked Sendable {
             }
             var now = Clock.monotonic()
             if stopAt == nil, stopFlag.load(ordering: .relaxed) { stopAt = now + options.drainTimeout }
-            if let stopAt, now >= stopAt || (session.ledger.waiting == 0 && session.inflight == nil) { break }
+            if let stopAt, now >= stopAt || (session.ledger.waiting == 0 && session.inflight == nil && session.ledger.awaitingRefresh == 0) { break }
             session.advance(now)
             let wait = min(session.nextDeadline, stopAt ?? .max, now + 100_000_000) - now
             var fds = [wakeRead]
             var writable = [false]
+            if let refreshReceiver {
+                fds += refreshReceiver.socketDescriptors
+                writable += refreshReceiver.socketDescriptors.map { _ in false }
+            }
+            let socketIndex = fds.count
             if let c = session.connection { fds.append(c.socket.descriptor); writable.append(!c.outbox.isEmpty) }
             let ready = waitForSockets(fds, writable: writable, timeoutNanoseconds: max(0, wait))
             if ready[0] & 1 != 0 {
@@ -148,7 +164,8 @@ public final class RetransmissionClient: @unchecked Sendable {
                 while read(wakeRead, &buffer, 64) > 0 {}
             }
             now = Clock.monotonic()
-            if fds.count > 1, ready[1] & 1 != 0 { session.receive(now) }
+            if let refreshReceiver, ready[1..<socketIndex].contains(where: { $0 & 1 != 0 }) { session.readRefresh(refreshReceiver, now) }
+            if fds.count > socketIndex, ready[socketIndex] & 1 != 0 { session.receive(now) }
             session.checkTimeouts(Clock.monotonic())
         }
         session.connection?.socket.close()
@@ -195,11 +212,35 @@ struct RecoverySession {
         var d = Int64.max
         if let c = connection, !c.loggedOn { d = c.logonDeadline }
         if let f = inflight { d = min(d, f.deadline) }
-        return d
+        return min(d, ledger.nextRefreshDeadline)
+    }
+
+    var hasRefresh: Bool { !options.refresh.isEmpty }
+
+    /// A refresh datagram: each Refresh Complete resolves the channel's waiting gaps it covers.
+    mutating func readRefresh(_ receiver: UDPReceiver, _ now: Int64) {
+        guard let n = try? receiver.receive(timeoutNanoseconds: 0) else { return }
+        for i in 0..<n {
+            guard let d = receiver.datagram(at: i), !d.truncated, let packet = OMDPacket(d.payload), packet.packetSize == d.length else {
+                counters.refreshGarbage &+= 1
+                continue
+            }
+            var messages = packet.messages
+            while let m = messages.next() {
+                guard m.type == OMDMessageType.refreshComplete, case .refreshComplete(let last)? = OMDRecoveryMessage(m) else { continue }
+                counters.refreshCompletes &+= 1
+                ledger.refreshComplete(channel: d.endpointIndex, lastSequence: last, now: now)
+            }
+            if messages.error != nil { counters.refreshGarbage &+= 1 }
+        }
     }
 
     /// Connects when there is work, sends the next request when none is under way.
     mutating func advance(_ now: Int64) {
+        ledger.expireRefresh(now: now)
+        if options.servers.isEmpty && hasRefresh && ledger.waiting > 0 {
+            ledger.awaitRefreshForWaiting(deadline: now + options.refreshTimeout, reason: "no retransmission service given")
+        }
         // Connected at once (a gap must not wait for a logon), and again whenever work waits.
         if connection == nil, !options.servers.isEmpty, ledger.waiting > 0 || !triedAtStart {
             triedAtStart = true
@@ -213,7 +254,11 @@ struct RecoverySession {
             ledger.abandonAll(reason: "the daily request budget (\(options.dailyRequests)) is spent")
         }
         if ledger.waiting > 0, let refusedForTheDay {
-            ledger.abandonAll(reason: refusedForTheDay)
+            if hasRefresh {
+                ledger.awaitRefreshForWaiting(deadline: now + options.refreshTimeout, reason: refusedForTheDay)
+            } else {
+                ledger.abandonAll(reason: refusedForTheDay)
+            }
         }
         if let r = ledger.nextRequest(now: now) {
             c.outbox.append(OMDRecoveryMessage.retransmissionRequest(channel: r.channel, begin: r.begin, end: r.end).packet())
@@ -258,7 +303,12 @@ struct RecoverySession {
         failedInARow = wasLoggedOn ? 1 : failedInARow + 1
         if failedInARow >= options.servers.count {
             failedInARow = 0
-            ledger.abandonAll(reason: "no retransmission server answered (last: \(reason))")
+            let why = "no retransmission server answered (last: \(reason))"
+            if hasRefresh {
+                ledger.awaitRefreshForWaiting(deadline: Clock.monotonic() + options.refreshTimeout, reason: why)
+            } else {
+                ledger.abandonAll(reason: why)
+            }
         }
     }
 
@@ -369,12 +419,22 @@ struct RecoverySession {
                 counters.refused["tooManyRequests", default: 0] &+= 1
                 let reason = "too many requests (RetransStatus 101: the server's daily limit)"
                 refusedForTheDay = reason
-                ledger.refuse(f.request, reason: reason)
-                ledger.abandonAll(reason: reason)
+                if hasRefresh {
+                    ledger.awaitRefresh(f.request, deadline: now + options.refreshTimeout, reason: reason)
+                    ledger.awaitRefreshForWaiting(deadline: now + options.refreshTimeout, reason: reason)
+                } else {
+                    ledger.refuse(f.request, reason: reason)
+                    ledger.abandonAll(reason: reason)
+                }
                 inflight = nil
             case .notAvailable:
                 counters.refused["notAvailable", default: 0] &+= 1
-                ledger.refuse(f.request, reason: "not available (RetransStatus 2: beyond the server's window)")
+                let reason = "not available (RetransStatus 2: beyond the server's window)"
+                if hasRefresh {
+                    ledger.awaitRefresh(f.request, deadline: now + options.refreshTimeout, reason: reason)
+                } else {
+                    ledger.refuse(f.request, reason: reason)
+                }
                 inflight = nil
             case .unknownChannel:
                 counters.refused["unknownChannel", default: 0] &+= 1

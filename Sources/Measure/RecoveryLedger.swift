@@ -4,6 +4,8 @@ import Vocabulary
 public enum RecoverySource: String, Codable, Sendable {
     /// The retransmission service (RTS), message by message.
     case rts
+    /// A refresh snapshot synchronised past the gap (its messages themselves never came back).
+    case refresh
     /// Not recovered.
     case none
 }
@@ -75,6 +77,10 @@ public struct RecoveryLedger: Sendable {
     private var attempts: [Int] = []
     private var closed: [Bool] = []
     private var queue: [Int] = []
+    /// Per gap: when waiting for a refresh snapshot gives up (.max: not waiting).
+    private var refreshDeadline: [Int64] = []
+    /// Gaps waiting for a refresh snapshot.
+    public private(set) var awaitingRefresh = 0
 
     public init(maximumPerRequest: Int, attemptsPerGap: Int) {
         self.maximumPerRequest = max(1, maximumPerRequest)
@@ -96,6 +102,7 @@ public struct RecoveryLedger: Sendable {
         detectedMonotonic.append(monotonic)
         attempts.append(0)
         closed.append(false)
+        refreshDeadline.append(.max)
         queue.append(gaps.count - 1)
     }
 
@@ -185,6 +192,57 @@ public struct RecoveryLedger: Sendable {
         queue.insert(contentsOf: back, at: 0)
     }
 
+    /// The gaps of `request` (the RTS cannot serve them: beyond its window, its budget, or no server
+    /// answers) wait for a refresh snapshot until `deadline`, with `reason` kept should none come.
+    public mutating func awaitRefresh(_ request: RecoveryRequest, deadline: Int64, reason: String) {
+        for g in request.gaps { awaitRefresh(g, deadline: deadline, reason: reason) }
+    }
+
+    /// Every gap waiting for a request waits for a refresh snapshot instead.
+    public mutating func awaitRefreshForWaiting(deadline: Int64, reason: String) {
+        for g in queue { awaitRefresh(g, deadline: deadline, reason: reason, dequeue: false) }
+        queue.removeAll()
+    }
+
+    private mutating func awaitRefresh(_ g: Int, deadline: Int64, reason: String, dequeue: Bool = true) {
+        guard !closed[g], refreshDeadline[g] == .max else { return }
+        refreshDeadline[g] = deadline
+        gaps[g].reason = reason
+        awaitingRefresh += 1
+        if dequeue { queue.removeAll { $0 == g } }
+    }
+
+    /// The earliest refresh deadline (.max when no gap waits).
+    public var nextRefreshDeadline: Int64 { awaitingRefresh == 0 ? .max : refreshDeadline.min() ?? .max }
+
+    /// A Refresh Complete on ChannelID `channel`: the snapshot is synchronised to `lastSequence`, so
+    /// every gap of the channel waiting for it and ending at or before it is resolved. Returns how many.
+    @discardableResult
+    public mutating func refreshComplete(channel: Int, lastSequence: UInt32, now: Int64) -> Int {
+        guard awaitingRefresh > 0 else { return 0 }
+        var resolved = 0
+        for g in gaps.indices where refreshDeadline[g] != .max && gaps[g].channel == channel && gaps[g].last <= lastSequence {
+            refreshDeadline[g] = .max
+            awaitingRefresh -= 1
+            closed[g] = true
+            gaps[g].source = .refresh
+            gaps[g].timeToRecoverNs = now - detectedMonotonic[g]
+            gaps[g].reason = nil
+            resolved += 1
+        }
+        return resolved
+    }
+
+    /// Gaps whose refresh did not come in time end unrecovered.
+    public mutating func expireRefresh(now: Int64) {
+        guard awaitingRefresh > 0 else { return }
+        for g in gaps.indices where refreshDeadline[g] <= now {
+            refreshDeadline[g] = .max
+            awaitingRefresh -= 1
+            close(g, reason: "no refresh snapshot covered it in time (after: \(gaps[g].reason ?? "-"))")
+        }
+    }
+
     /// Every gap not recovered yet ends, for `reason` (the daily budget is spent, no server answers,
     /// the run ended).
     public mutating func abandonAll(reason: String) {
@@ -194,6 +252,10 @@ public struct RecoveryLedger: Sendable {
 
     private mutating func close(_ g: Int, reason: String) {
         guard !closed[g] else { return }
+        if refreshDeadline[g] != .max {
+            refreshDeadline[g] = .max
+            awaitingRefresh -= 1
+        }
         closed[g] = true
         gaps[g].reason = reason
         queue.removeAll { $0 == g }
@@ -215,6 +277,9 @@ public struct RecoveryCounters: Sendable, Equatable {
     public var logons: UInt64 = 0
     public var refusedLogons: UInt64 = 0
     public var heartbeatsEchoed: UInt64 = 0
+    /// Refresh Completes received, and refresh datagrams that were not OMD packets.
+    public var refreshCompletes: UInt64 = 0
+    public var refreshGarbage: UInt64 = 0
     public var notHandedOver: UInt64 = 0
     /// Recovered messages the receiving thread had no room for (not compared with the other line).
     public var notReturned: UInt64 = 0
@@ -226,15 +291,19 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
     /// The retransmission servers, in the order tried.
     public var servers: [String]
     public var gaps: Int
-    /// Gaps whose every message came back.
+    /// Gaps resolved: every message came back, or a refresh snapshot covered them (`gapsRefreshed` of them).
     public var gapsRecovered: Int
+    public var gapsRefreshed: Int
     /// Messages missing in the gaps (all of them were asked for unless a limit or fault said otherwise).
     public var missing: UInt64
     /// Messages asked for (requests' ranges, merged requests' extras included).
     public var requested: UInt64
     /// Gap messages received back with the sequence number asked for.
     public var recovered: UInt64
-    /// Gap messages not received back.
+    /// Messages of gaps a refresh snapshot resolved instead (state resynchronised; the messages
+    /// themselves never came back, so never counted as recovered).
+    public var refreshed: UInt64
+    /// Gap messages neither received back nor covered by a refresh.
     public var unrecovered: UInt64
     /// Detection to recovery of each wholly recovered gap; nil when none was.
     public var timeToRecover: LatencySummary?
@@ -254,6 +323,9 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
     public var logons: UInt64
     public var refusedLogons: UInt64
     public var heartbeatsEchoed: UInt64
+    /// Refresh Completes received, and refresh datagrams that were not OMD packets (with a refresh service).
+    public var refreshCompletes: UInt64
+    public var refreshGarbage: UInt64
     /// Gaps detected but never handed to the client (its intake was full).
     public var notHandedOver: UInt64
     /// Recovered messages not compared with the other line (`watch`: its intake was full).
@@ -265,10 +337,11 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
     public init(servers: [String], ledger: RecoveryLedger, counters c: RecoveryCounters) {
         var histogram = LatencyHistogram.latency()
         var recoveredGaps = 0
-        var missing: UInt64 = 0, recovered: UInt64 = 0
+        var missing: UInt64 = 0, recovered: UInt64 = 0, refreshed: UInt64 = 0
         for g in ledger.gaps {
             missing &+= g.size
             recovered &+= g.recovered
+            if g.source == .refresh { refreshed &+= g.size - g.recovered }
             if let t = g.timeToRecoverNs {
                 recoveredGaps += 1
                 histogram.recordLatency(t)
@@ -277,10 +350,12 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
         self.servers = servers
         gaps = ledger.gaps.count
         gapsRecovered = recoveredGaps
+        gapsRefreshed = ledger.gaps.filter { $0.source == .refresh }.count
         self.missing = missing
         requested = c.requested
         self.recovered = recovered
-        unrecovered = missing - recovered
+        self.refreshed = refreshed
+        unrecovered = missing - recovered - refreshed
         timeToRecover = recoveredGaps > 0 ? LatencySummary(histogram) : nil
         requests = c.requests
         refused = c.refused
@@ -293,6 +368,8 @@ public struct RecoveryReport: Codable, Sendable, Equatable {
         logons = c.logons
         refusedLogons = c.refusedLogons
         heartbeatsEchoed = c.heartbeatsEchoed
+        refreshCompletes = c.refreshCompletes
+        refreshGarbage = c.refreshGarbage
         notHandedOver = c.notHandedOver
         notReturned = c.notReturned
         gapList = Array(ledger.gaps.prefix(Self.gapListLimit))

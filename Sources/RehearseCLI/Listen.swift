@@ -39,6 +39,10 @@ struct Listen: ParsableCommand {
     @Option(help: "Recover every OMD gap from the retransmission service: ADDRESS:PORT[,ADDRESS:PORT…] (primary first; a refused connection or logon, a timeout, a disconnect or a wrong answer moves to the next). ChannelID = the --on address's index, from 0.")
     var recover: String?
     @OptionGroup var recovery: RecoverySettings
+    @Option(help: "The Refresh Service: channel i's snapshot cycles on ADDRESS:PORT+i (multicast joined on --interface). A gap the retransmission service cannot serve (beyond its window or daily limit, or no server answers), or every gap without --recover, waits for a Refresh Complete synchronised past it.")
+    var refresh: String?
+    @Option(help: "Time a gap waits for a refresh snapshot covering it.")
+    var refreshTimeout = "5s"
     @Flag(help: "Print the report as JSON (schema rehearse.listen/1).")
     var json = false
 
@@ -65,6 +69,22 @@ struct Listen: ParsableCommand {
         }
         if recover != nil && noOmd { throw RehearseError(.usage, "--recover recovers OMD gaps: not with --no-omd") }
         options.recovery = try recovery.options(recover, option: "--recover")
+        if let refresh {
+            if noOmd { throw RehearseError(.usage, "--refresh resolves OMD gaps: not with --no-omd") }
+            guard let base = Endpoint(refresh), base.port > 0, Int(base.port) + options.endpoints.count - 1 <= 65_535 else {
+                throw RehearseError(.usage, "--refresh \(refresh): not ADDRESS:PORT (channel i on PORT+i)")
+            }
+            var o = try options.recovery ?? recovery.options(servers: [])
+            o.refresh = options.endpoints.indices.map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
+            o.refreshReceiver.multicastInterface = options.receiver.multicastInterface
+            o.refreshReceiver.multicastInterfaceIndex = options.receiver.multicastInterfaceIndex
+            guard let t = try parseDurationOption(refreshTimeout, "--refresh-timeout"), t > 0 else {
+                throw RehearseError(.usage, "--refresh-timeout must be above 0")
+            }
+            o.refreshTimeout = t
+            o.drainTimeout = max(o.drainTimeout, t)
+            options.recovery = o
+        }
         let listener: FeedListener
         do { listener = try FeedListener(options: options) } catch { throw RehearseError(error) }
         if !json {

@@ -22,6 +22,11 @@ struct RecoverySettings: ParsableArguments {
             return e
         }
         guard !servers.isEmpty else { throw RehearseError(.usage, "\(option): give ADDRESS:PORT[,ADDRESS:PORT…]") }
+        return try options(servers: servers)
+    }
+
+    /// The client's options for `servers` (none: refresh only).
+    func options(servers: [Endpoint]) throws -> RecoveryOptions {
         guard !recoverUser.isEmpty, recoverUser.utf8.count <= 12 else { throw RehearseError(.usage, "--recover-user \(recoverUser): 1 to 12 characters") }
         guard recoverMaxRequest >= 1, recoverDailyRequests >= 1 else {
             throw RehearseError(.usage, "--recover-max-request and --recover-daily-requests: 1 or more")

@@ -73,16 +73,37 @@ struct SimFeed: ParsableCommand {
     var rtsHeartbeat = "30s"
     @Option(help: "Time a client has to echo a heartbeat before it is disconnected.")
     var rtsHeartbeatTimeout = "5s"
+    @Option(help: "Publish the Refresh Service: per channel, snapshot cycles (the latest message of each book; no trades) ending with Refresh Complete (203, the real-time SN they are synchronised to), channel i to ADDRESS:PORT+i.")
+    var refresh: String?
+    @Option(help: "Time between refresh cycles.")
+    var refreshCycle = "1s"
+    @Flag(help: "Refresh cycles never end (no Refresh Complete): a fault for the client's refresh timeout.")
+    var refreshNeverCompletes = false
     @Flag(help: "Print the counters as JSON.")
     var json = false
 
     /// The retransmission service the options describe, if any.
-    func retransmissionServer(channels: Int) throws -> RetransmissionServer? {
-        guard !rts.isEmpty else {
+    func retransmissionServer(channels: Int, sender: SenderOptions) throws -> RetransmissionServer? {
+        guard !rts.isEmpty || refresh != nil else {
             guard rtsFault.isEmpty else { throw RehearseError(.usage, "--rts-fault needs --rts") }
+            if refreshNeverCompletes { throw RehearseError(.usage, "--refresh-never-completes needs --refresh") }
             return nil
         }
-        guard !relay else { throw RehearseError(.usage, "--rts serves OMD messages; --relay passes other venues' datagrams unchanged: not both") }
+        guard !relay else { throw RehearseError(.usage, "--rts and --refresh serve OMD messages; --relay passes other venues' datagrams unchanged: not both") }
+        var refreshSettings: RefreshSettings?
+        if let refresh {
+            guard let base = Endpoint(refresh), base.port > 0, Int(base.port) + channels - 1 <= 65_535 else {
+                throw RehearseError(.usage, "--refresh \(refresh): not ADDRESS:PORT (channel i on PORT+i)")
+            }
+            var r = RefreshSettings(endpoints: (0..<channels).map { Endpoint(address: base.address, port: base.port + UInt16($0)) })
+            guard let cycle = try parseDurationOption(refreshCycle, "--refresh-cycle"), cycle >= 1_000_000 else {
+                throw RehearseError(.usage, "--refresh-cycle must be at least 1ms")
+            }
+            r.cycle = cycle
+            r.sender = sender
+            r.neverComplete = refreshNeverCompletes
+            refreshSettings = r
+        }
         let endpoints = try rts.map { text in
             guard let e = Endpoint(text) else { throw RehearseError(.usage, "--rts \(text): not ADDRESS:PORT") }
             return e
@@ -115,7 +136,9 @@ struct SimFeed: ParsableCommand {
             guard let d = try parseDurationOption(text, name), d > 0 else { throw RehearseError(.usage, "\(name) must be above 0") }
             limits[keyPath: path] = d
         }
-        do { return try RetransmissionServer(endpoints: endpoints, channels: channels, limits: limits, faults: faults) } catch { throw RehearseError(error) }
+        do {
+            return try RetransmissionServer(endpoints: endpoints, channels: channels, limits: limits, faults: faults, refresh: refreshSettings)
+        } catch { throw RehearseError(error) }
     }
 
     func run() throws {
@@ -162,16 +185,20 @@ struct SimFeed: ParsableCommand {
             simulator = try FeedSimulator(listen: listenEndpoints, publish: publishEndpoints, profile: p, faults: faults,
                                           receiverOptions: receive, senderOptions: send, seed: seed, relay: relay)
         } catch { throw RehearseError(error) }
-        let server = try retransmissionServer(channels: listenEndpoints.count)
+        let server = try retransmissionServer(channels: listenEndpoints.count, sender: send)
         simulator.retransmission = server?.feed
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
                   + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
         }
-        if let server, !json {
+        if let server, !json, !server.endpoints.isEmpty {
             let where_ = zip(server.endpoints, server.faults).map { e, f in "\(e)\(f.isEmpty ? "" : " (\(f.map(\.description).joined(separator: ", ")))")" }
             print("retransmission (RTS) on \(where_.joined(separator: ", ")): window \(Text.count(UInt64(server.limits.window))) messages per channel, "
                   + "\(Text.count(UInt64(server.limits.maximumPerRequest))) per request, \(server.limits.dailyRequests) requests per day")
+        }
+        if let server, !json, let r = server.refresh {
+            print("refresh: a cycle every \(TimeFormat.duration(r.cycle)) per channel to \(r.endpoints.first!)…\(r.endpoints.last!.port)"
+                  + (r.neverComplete ? " (never completing)" : ""))
         }
         let rtsThread = server.map { server in PinnedThread.start(name: "rehearse-rts") { _ = server.run() } }
         var s = runInBackground({ simulator.run(duration: limit) }, onInterrupt: simulator.stop)
@@ -181,7 +208,8 @@ struct SimFeed: ParsableCommand {
             s.retransmission = server.finalStatistics
         }
         if json { print(try jsonText(s)) } else {
-            if let r = s.retransmission {
+            if let r = s.retransmission, r.refreshCycles > 0 { print("refresh: \(Text.count(r.refreshCycles)) cycles in \(Text.count(r.refreshPackets)) packets") }
+            if let r = s.retransmission, server?.endpoints.isEmpty == false {
                 print("retransmission: \(r.connections) connections, \(r.logons) logons (refused \(r.refusedLogons), already connected \(r.duplicateSessions)), "
                       + "\(r.requests) requests: accepted \(r.accepted), not available \(r.notAvailable), range too big \(r.rangeTooBig), too many \(r.tooManyRequests), unknown channel \(r.unknownChannel); "
                       + "\(Text.count(r.messagesSent)) messages in \(Text.count(r.packetsSent)) packets; heartbeats \(r.heartbeatsSent) (missed echoes \(r.heartbeatTimeouts)), logon timeouts \(r.logonTimeouts), bad requests \(r.badRequests)")

@@ -84,6 +84,19 @@ public enum RetransmissionFault: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The simulator's Refresh Service: per channel, snapshot cycles on its own endpoint, each ending with
+/// Refresh Complete (203) carrying the real-time SN the snapshot is synchronised to.
+public struct RefreshSettings: Sendable {
+    /// Channel i's refresh is published to `endpoints[i]`.
+    public var endpoints: [Endpoint]
+    /// One cycle per channel this often (ns).
+    public var cycle: Int64 = 1_000_000_000
+    public var sender = SenderOptions()
+    /// Cycles that never end (no Refresh Complete): a fault for the client's refresh timeout.
+    public var neverComplete = false
+    public init(endpoints: [Endpoint]) { self.endpoints = endpoints }
+}
+
 /// Counters of a retransmission server run (all its endpoints).
 public struct RetransmissionServerStatistics: Sendable, Codable, Equatable {
     public var connections: UInt64 = 0
@@ -111,6 +124,9 @@ public struct RetransmissionServerStatistics: Sendable, Codable, Equatable {
     public var disconnects: UInt64 = 0
     /// Published messages the server never received (its intake ring was full).
     public var storeOverflows: UInt64 = 0
+    /// Refresh cycles published (all channels), and their packets.
+    public var refreshCycles: UInt64 = 0
+    public var refreshPackets: UInt64 = 0
     public init() {}
 }
 
@@ -133,6 +149,8 @@ public final class RetransmissionServer: @unchecked Sendable {
     public let feed = RetransmissionFeed()
     let listeners: [TCPListener?]
     let stopFlag = Atomic<Bool>(false)
+    public let refresh: RefreshSettings?
+    let refreshSenders: [UDPSender]
 
     final class Session {
         let socket: TCPConnectionSocket
@@ -165,8 +183,13 @@ public final class RetransmissionServer: @unchecked Sendable {
     ///   - endpoints: where each server listens (port 0: any free port, see ``ports``).
     ///   - channels: channels 0..<channels are served (ChannelID = the publisher's channel index).
     ///   - faults: per endpoint; missing entries mean none.
+    ///   - refresh: also publish refresh cycles (`sim feed --refresh`).
     public init(endpoints: [Endpoint], channels: Int, limits: RetransmissionLimits = RetransmissionLimits(),
-                faults: [[RetransmissionFault]] = []) throws(TransportError) {
+                faults: [[RetransmissionFault]] = [], refresh: RefreshSettings? = nil) throws(TransportError) {
+        self.refresh = refresh
+        var senders: [UDPSender] = []
+        for e in refresh?.endpoints.prefix(channels) ?? [] { senders.append(try UDPSender(target: e, options: refresh!.sender)) }
+        refreshSenders = senders
         self.endpoints = endpoints
         self.channels = channels
         self.limits = limits
@@ -205,8 +228,13 @@ public final class RetransmissionServer: @unchecked Sendable {
         var requestsToday: [String: Int] = [:]
         var statistics = RetransmissionServerStatistics()
         var scratch: [UInt8] = []
+        var images: [RefreshImage]
+        var refreshSequence: [UInt32]
+        var nextCycle: Int64 = .max
         init(channels: Int, window: Int) {
             windows = (0..<channels).map { _ in ChannelWindow(window: window) }
+            images = Array(repeating: RefreshImage(), count: channels)
+            refreshSequence = Array(repeating: 1, count: channels)
             scratch.reserveCapacity(1 << 16)
         }
     }
@@ -219,7 +247,14 @@ public final class RetransmissionServer: @unchecked Sendable {
         keepAlive(&state, now)
         flushAndReap(&state)
         // Wake for the next deadline, or in 10 ms to take in what was published meanwhile.
-        var wake = now + 10_000_000
+        if let refresh {
+            if state.nextCycle == .max { state.nextCycle = now + refresh.cycle }
+            if now >= state.nextCycle {
+                publishRefresh(&state)
+                state.nextCycle = now + refresh.cycle
+            }
+        }
+        var wake = min(now + 10_000_000, state.nextCycle)
         if let head = state.queue.first { wake = min(wake, head.due) }
         for s in state.sessions {
             wake = min(wake, s.username == nil ? s.acceptedAt + limits.logonTimeout : min(s.nextHeartbeat, s.echoDeadline))
@@ -250,6 +285,7 @@ public final class RetransmissionServer: @unchecked Sendable {
             guard state.scratch.count == Int(r.total) else { continue }
             if Int(r.channel) < state.windows.count {
                 state.scratch.withUnsafeBytes { state.windows[Int(r.channel)].append(sequence: r.sequence, $0) }
+                if refresh != nil { state.images[Int(r.channel)].take(sequence: r.sequence, state.scratch) }
             }
             state.scratch.removeAll(keepingCapacity: true)
         }
@@ -386,6 +422,40 @@ public final class RetransmissionServer: @unchecked Sendable {
         if building { ship() }
         if faults.contains(.garbage) { s.outbox.append([3, 0, 1, 0] + [UInt8](repeating: 0xEE, count: 12)) }
         if cut != .max { s.closing = true }
+    }
+
+    /// One snapshot cycle per channel: its image in packets on the refresh endpoint, then Refresh
+    /// Complete with the last real-time SN taken in (none before the channel published anything).
+    func publishRefresh(_ state: inout ServerState) {
+        guard let refresh else { return }
+        for (c, sender) in refreshSenders.enumerated() {
+            guard let last = state.images[c].lastSequence else { continue }
+            var builder = OMDPacketBuilder(maximumSize: max(64, limits.maximumPayload))
+            var building = false
+            func ship() {
+                builder.finish()
+                _ = sender.send(builder.packet)
+                state.refreshSequence[c] &+= UInt32(builder.messageCount)
+                state.statistics.refreshPackets &+= 1
+                building = false
+            }
+            func begin() {
+                builder.start(sequenceNumber: state.refreshSequence[c], sendTime: UInt64(Clock.realtime()))
+                building = true
+            }
+            for m in state.images[c].messages {
+                if building && !builder.canAppend(m.count, limit: limits.maximumPayload) { ship() }
+                if !building { begin() }
+                builder.appendEncoded(m, range: 0..<m.count)
+            }
+            if !refresh.neverComplete {
+                if building && !builder.canAppend(8, limit: limits.maximumPayload) { ship() }
+                if !building { begin() }
+                OMDRecoveryMessage.refreshComplete(lastSequence: last).append(to: &builder)
+            }
+            if building { ship() }
+            state.statistics.refreshCycles &+= 1
+        }
     }
 
     /// Heartbeats to logged-on clients; closes connections that missed their logon or echo.

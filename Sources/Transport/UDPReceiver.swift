@@ -48,6 +48,8 @@ public final class UDPReceiver: @unchecked Sendable {
     /// The ports actually bound (differs from the requested port when it was 0).
     public let boundPorts: [UInt16]
     private let descriptors: [Int32]
+    /// The sockets, for a caller that waits on them with others (then ``receive(timeoutNanoseconds:)`` with 0).
+    public var socketDescriptors: [Int32] { descriptors }
     private let slotSize: Int
     private let capacity: Int
     private let buffer: UnsafeMutableRawPointer

@@ -31,13 +31,16 @@ struct RecoveryCommandTests {
     }
 
     /// Runs the simulator (dropping `drop` of its packets, RTS on two endpoints) and the listener.
-    func drill(_ simulator: [String], _ listener: [String] = [], drop: String = "0.03") throws -> Outcome {
-        let p = freePortBlock(8)
+    /// With `refresh`, the simulator also publishes refresh cycles every 100 ms and the listener joins them.
+    func drill(_ simulator: [String], _ listener: [String] = [], drop: String = "0.03", refresh: Bool = false, recover: Bool = true) throws -> Outcome {
+        let p = freePortBlock(10)
         let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p)-\(p + 1)", "--publish", "127.0.0.1:\(p + 2)", "--profile", "old",
-                                  "--drop", drop, "--seed", "7", "--rts", "127.0.0.1:\(p + 5)", "--rts", "127.0.0.1:\(p + 6)", "--json"] + simulator)
+                                  "--drop", drop, "--seed", "7", "--rts", "127.0.0.1:\(p + 5)", "--rts", "127.0.0.1:\(p + 6)", "--json"]
+                                 + (refresh ? ["--refresh", "127.0.0.1:\(p + 8)", "--refresh-cycle", "100ms"] : []) + simulator)
         usleep(300_000)
-        let listen = try Background(["listen", "--on", "127.0.0.1:\(p + 2)-\(p + 3)", "--recover", "127.0.0.1:\(p + 5),127.0.0.1:\(p + 6)",
-                                     "--idle", "1500ms", "--json"] + listener)
+        let listen = try Background(["listen", "--on", "127.0.0.1:\(p + 2)-\(p + 3)", "--idle", "1500ms", "--json"]
+                                    + (recover ? ["--recover", "127.0.0.1:\(p + 5),127.0.0.1:\(p + 6)"] : [])
+                                    + (refresh ? ["--refresh", "127.0.0.1:\(p + 8)", "--refresh-timeout", "1s"] : []) + listener)
         usleep(300_000)
         #expect(try CLI.run(["replay", Self.capture, "--to", "each=127.0.0.1:\(p)", "--speed", "1"]).replayed)
         let (status, output) = listen.wait(limit: 30)
@@ -75,6 +78,27 @@ struct RecoveryCommandTests {
         #expect(max(o.int(counter), o.refused(counter)) >= 1, "\(o.recovery)")
         #expect(o.gaps.allSatisfy { ($0["reason"] as? String)?.contains(reason) == true || ($0["reason"] as? String)?.contains("run ended") == true }, "\(o.gaps)")
         #expect(o.gaps.contains { ($0["reason"] as? String)?.contains(reason) == true })
+    }
+
+    @Test("beyond the RTS window a refresh snapshot covers the gap: resolved, its messages never counted as recovered")
+    func refresh() throws {
+        let o = try drill(["--rts-window", "5"], refresh: true)
+        let refreshed = o.int("refreshed")
+        #expect(o.int("missing") > 0 && o.int("unrecovered") == 0 && refreshed > 0 && o.int("recovered") + refreshed == o.int("missing"), "\(o.recovery)")
+        #expect(o.int("gapsRefreshed") >= 1 && o.int("gapsRecovered") == o.int("gaps") && o.refused("notAvailable") >= 1, "\(o.recovery)")
+        #expect(o.gaps.filter { $0["source"] as? String == "refresh" }.allSatisfy { $0["recovered"] as? Int == 0 && $0["timeToRecoverNs"] != nil })
+        #expect((o.rts["refreshCycles"] as? Int ?? 0) > 0)
+        // Refresh alone (no RTS given): every gap waits for a snapshot.
+        let alone = try drill([], refresh: true, recover: false)
+        #expect(alone.int("requests") == 0 && alone.int("gaps") > 0 && alone.int("gapsRefreshed") == alone.int("gaps") && alone.int("unrecovered") == 0, "\(alone.recovery)")
+    }
+
+    @Test("a refresh cycle that never completes: the gaps it should cover time out, unrecovered, with the reason")
+    func refreshNeverCompletes() throws {
+        let o = try drill(["--rts-window", "5", "--refresh-never-completes"], refresh: true)
+        #expect(o.int("missing") > 0 && o.int("refreshed") == 0 && o.int("gapsRefreshed") == 0 && o.int("unrecovered") == o.int("missing") - o.int("recovered"), "\(o.recovery)")
+        #expect(o.gaps.contains { ($0["reason"] as? String)?.contains("no refresh snapshot covered it") == true }, "\(o.gaps)")
+        #expect(o.int("refreshCompletes") == 0)
     }
 
     @Test("the server's limits: a lower request limit is found and kept to; the daily limit ends asking")
