@@ -46,6 +46,11 @@ public struct SequenceGap: Sendable, Equatable, Codable {
     public var last: UInt32
     public var timestamp: Int64
     public var size: UInt64 { UInt64(last) - UInt64(first) + 1 }
+    public init(first: UInt32, last: UInt32, timestamp: Int64) {
+        self.first = first
+        self.last = last
+        self.timestamp = timestamp
+    }
 }
 
 /// What one packet did to the sequence.

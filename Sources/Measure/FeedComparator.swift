@@ -166,6 +166,9 @@ public struct LineReport: Codable, Sendable {
     public var stalls: UInt64
     public var longestSilenceNs: Int64
     public var disasterRecoverySignals: [UInt32]
+    /// OMD lines: the line's gaps against the retransmission service's limits — missed but
+    /// recoverable from the RTS, or lost to it (docs/json/compare.md).
+    public var recoverability: LineRecoverability?
     /// Silences, duplicate runs, DR signals and mid-day resets in time.
     public var events: LineEvents
 }
@@ -201,7 +204,7 @@ public enum FeedComparator {
     /// `progress` counts the capture bytes read (both files, when there are two).
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
                                match: CompareMatch = .sequence, progress: ProgressCounter? = nil,
-                               feedProtocol forced: FeedProtocol? = nil) -> ComparisonReport {
+                               feedProtocol forced: FeedProtocol? = nil, recoveryLimits: RecoveryLimits = RecoveryLimits()) -> ComparisonReport {
         var errors: [String] = []
         let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
         let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
@@ -245,6 +248,17 @@ public enum FeedComparator {
         }
         if channels.contains(where: { !$0.mismatchSamples.isEmpty }) {
             describeMismatches(&channels, a, b, sideA, sideB)
+        }
+        // Each line's gaps against the RTS's limits (OMD lines: the RTS is OMD's), all channels of a side together.
+        for (side, lines) in [sideA, sideB].enumerated() {
+            let n = channels.count
+            let omd = (0..<n).filter { lines[$0].feed == nil && lines[$0].feedProtocol == .omd }
+            let judged = LineRecoverability.classify(gaps: omd.map { lines[$0].statistics.sequence.gapHistory },
+                                                     gapMessages: omd.map { lines[$0].statistics.sequence.statistics.gapMessages },
+                                                     limits: recoveryLimits)
+            for (k, c) in omd.enumerated() {
+                if side == 0 { channels[c].lineA.recoverability = judged[k] } else { channels[c].lineB.recoverability = judged[k] }
+            }
         }
         return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
                                 unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),

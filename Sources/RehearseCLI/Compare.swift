@@ -38,6 +38,12 @@ struct Compare: ParsableCommand {
     var maxMissing: UInt64 = 0
     @Option(name: .customLong("protocol"), help: "Read every stream as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
     var feedProtocol: String?
+    @Option(help: "Each OMD line's gaps are judged against the retransmission service's limits (recoverable from the RTS, or lost to it): messages it holds per channel.")
+    var rtsWindow = 50_000
+    @Option(help: "… messages one request may ask for.")
+    var rtsMaxRequest = 10_000
+    @Option(help: "… requests per day (shared by all channels of a line).")
+    var rtsDailyRequests = 1_000
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -52,7 +58,15 @@ struct Compare: ParsableCommand {
         let display = !json && ProgressDisplay.isInteractive ? ProgressDisplay(label: "compare") : nil
         display?.start()
         let forced = try feedProtocol.map { try parseFeedProtocol($0) }
-        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced)
+        guard rtsWindow >= 1, rtsMaxRequest >= 1, rtsDailyRequests >= 1 else {
+            throw RehearseError(.usage, "--rts-window, --rts-max-request and --rts-daily-requests: 1 or more")
+        }
+        var limits = RecoveryLimits()
+        limits.window = rtsWindow
+        limits.maximumPerRequest = rtsMaxRequest
+        limits.dailyRequests = rtsDailyRequests
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced,
+                                            recoveryLimits: limits)
         display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
@@ -104,6 +118,17 @@ enum CompareText {
         }
         out += "\n\nper line\n" + Text.table(["line", "packets", "messages", "gaps", "missing", "dup msgs", "resets", "heartbeats", "stalls", "longest silence", "DR signals"],
                                             lines, numeric: Set(1...9))
+        let judged = r.channels.flatMap { c in [("\(c.channel) A", c.lineA), ("\(c.channel) B", c.lineB)] }
+            .compactMap { name, l in l.recoverability.map { (name, l, $0) } }.filter { $0.1.gaps > 0 }
+        if !judged.isEmpty {
+            var rows: [[String]] = []
+            for (name, l, j) in judged {
+                rows.append([name, Text.count(l.gaps), Text.count(j.recoverable), Text.count(j.beyondWindow), Text.count(j.beyondBudget),
+                             Text.count(j.unclassified), "\(j.requests)"])
+            }
+            out += "\n\nline gaps against the retransmission service's limits (messages missed but recoverable from the RTS, or lost to it: only a refresh resynchronises)\n"
+                + Text.table(["line", "gaps", "recoverable", "beyond window", "beyond daily budget", "not classified", "requests"], rows, numeric: Set(1...6))
+        }
         for c in r.channels where !c.mismatchExamples.isEmpty {
             out += "\n  ch \(c.channel) mismatches: " + c.mismatchExamples.joined(separator: "\n                  ")
         }

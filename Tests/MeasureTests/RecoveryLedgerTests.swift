@@ -1,5 +1,6 @@
 import Vocabulary
 import Measure
+import MarketData
 import Testing
 
 @Suite("The recovery ledger: requests within the limits, nothing credited that did not come back")
@@ -65,5 +66,24 @@ struct RecoveryLedgerTests {
         let report = RecoveryReport(servers: [], ledger: l, counters: RecoveryCounters())
         #expect(report.gapsRecovered == 0 && report.recovered == 4 && report.unrecovered == 17 && report.timeToRecover == nil)
         #expect(l.gaps.allSatisfy { $0.reason != nil && $0.timeToRecoverNs == nil })
+    }
+}
+
+@Suite("A line's gaps judged against the retransmission service's limits")
+struct RecoverabilityTests {
+    @Test("within the window and the budget recoverable; a gap larger than the window, and requests past the budget, lost to the RTS; the budget shared across channels in time order")
+    func classify() {
+        func gap(_ first: UInt32, _ size: UInt32, at t: Int64) -> SequenceGap { SequenceGap(first: first, last: first + size - 1, timestamp: t) }
+        var limits = RecoveryLimits()
+        limits.window = 100
+        limits.maximumPerRequest = 30
+        limits.dailyRequests = 5
+        // Channel 0: 40 messages (2 requests) at t1, 150 (beyond the window) at t3, 10 at t5 (1 request, over budget by then).
+        // Channel 1: 60 messages (2 requests) at t2, 5 at t4 (1 request: the fifth).
+        let judged = LineRecoverability.classify(gaps: [[gap(10, 40, at: 1), gap(500, 150, at: 3), gap(900, 10, at: 5)],
+                                                        [gap(10, 60, at: 2), gap(200, 5, at: 4)]],
+                                                 gapMessages: [200 + 7, 65], limits: limits)
+        #expect(judged[0].recoverable == 40 && judged[0].beyondWindow == 150 && judged[0].beyondBudget == 10 && judged[0].unclassified == 7)
+        #expect(judged[0].requests == 2 && judged[1].requests == 3 && judged[1].recoverable == 65 && judged[1].beyondBudget == 0)
     }
 }

@@ -157,3 +157,26 @@ struct WatchRecoveryCommandTests {
         #expect(reports.count == 2 && reports[1]["recovered"] as? Int == recovered && reports[0]["gaps"] as? Int == 0)
     }
 }
+
+@Suite("compare: each line's gaps recoverable from the RTS or lost to it")
+struct CompareRecoverabilityTests {
+    @Test("a small gap is recoverable, one larger than --rts-window is lost to the RTS; the JSON and the text say so")
+    func recoverableOrLost() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-recoverable.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "-o", path, "--channels", "2", "--duration", "2s", "--rate", "20000", "--seed", "3",
+                             "--fault", "B:gap@500ms:5", "--fault", "B1:gap@1s:400"]).status == 0)
+        let r = try CLI.run(["compare", path, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--rts-window", "500", "--json"])
+        #expect(r.status == 1)
+        let channels = try #require(try json(r.stdout)["channels"] as? [[String: Any]])
+        let b0 = try #require((channels[0]["lineB"] as? [String: Any])?["recoverability"] as? [String: Int])
+        let b1 = try #require((channels[1]["lineB"] as? [String: Any])?["recoverability"] as? [String: Int])
+        let gap0 = (channels[0]["lineB"] as? [String: Any])?["missingMessages"] as? Int ?? -1
+        #expect(b0["recoverable"] == gap0 && b0["beyondWindow"] == 0, "\(b0)")
+        #expect((b1["beyondWindow"] ?? 0) > 500 && (b1["recoverable"] ?? 0) > 0, "\(b1)")
+        let a0 = try #require((channels[0]["lineA"] as? [String: Any])?["recoverability"] as? [String: Int])
+        #expect(a0["recoverable"] == 0 && a0["beyondWindow"] == 0)
+        let text = try CLI.run(["compare", path, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--rts-window", "500"])
+        #expect(text.stdout.contains("line gaps against the retransmission service's limits"), "\(text.stdout)")
+    }
+}
