@@ -70,7 +70,8 @@ let package = Package(
                 swiftSettings: strict),
 
         // Results: the result model, renderers and the history.
-        .target(name: "Results", dependencies: ["Vocabulary"], swiftSettings: strict),
+        // Results may embed analysis outputs (a bench side's recovery report is Measure's RecoveryReport).
+        .target(name: "Results", dependencies: ["Vocabulary", "Measure"], swiftSettings: strict),
         .target(name: "Reporting", dependencies: ["Vocabulary", "Measure", "Results", "Scenario", .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: strict),
 
@@ -84,7 +85,7 @@ let package = Package(
         .target(name: "Engines", dependencies: ["Vocabulary", "Capture", "MarketData", "Measure", "Transport",
                                                 .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
-        .target(name: "Replay", dependencies: ["Vocabulary", "CShims", "Capture", "MarketData", "Transport", "OrderEntry", "Measure", "Results",
+        .target(name: "Replay", dependencies: ["Vocabulary", "CShims", "Capture", "MarketData", "Transport", "OrderEntry", "Measure", "Results", "Engines",
                                                .product(name: "Histogram", package: "hdrhistogram-swift")],
                 swiftSettings: strict),
         .target(name: "Simulators", dependencies: ["Vocabulary", "Capture", "MarketData", "OrderEntry", "Transport", "CShims"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Orchestration
 import Vocabulary
+import Measure
 import Capture
 import Foundation
 import Replay
@@ -47,6 +48,11 @@ struct Bench: ParsableCommand {
     @Option(help: .hidden)
     var receiveInterface: String?
     @OptionGroup var sender: SenderArguments
+    @Option(help: "Gap drill: recover the gaps of the old platform's output from its retransmission service, ADDRESS:PORT[,ADDRESS:PORT…] (ChannelID = the channel's index, from 0); side by side with --new-recover.")
+    var oldRecover: String?
+    @Option(help: "… the new platform's retransmission service.")
+    var newRecover: String?
+    @OptionGroup var recovery: RecoverySettings
     @Flag(help: "Print the result as JSON (schema rehearse.bench/1).")
     var json = false
 
@@ -69,12 +75,15 @@ struct Bench: ParsableCommand {
             return
         }
         var targets: [BenchTarget] = []
-        for (name, send, receive) in [("old", old, oldFrom), ("new", new, newFrom)] {
-            guard send != nil || receive != nil else { continue }
+        for (name, send, receive, rts) in [("old", old, oldFrom, oldRecover), ("new", new, newFrom, newRecover)] {
+            guard send != nil || receive != nil else {
+                if rts != nil { throw RehearseError(.usage, "--\(name)-recover needs --\(name) and --\(name)-from") }
+                continue
+            }
             guard let s = send.flatMap(Endpoint.init), let r = receive.flatMap(Endpoint.init), s.port > 0, r.port > 0 else {
                 throw RehearseError(.usage, "--\(name) and --\(name)-from each need HOST:PORT")
             }
-            targets.append(BenchTarget(name: name, send: s, receive: r))
+            targets.append(BenchTarget(name: name, send: s, receive: r, recovery: try recovery.options(rts, option: "--\(name)-recover")))
         }
         guard !targets.isEmpty else { throw RehearseError(.usage, "give --old/--old-from, --new/--new-from, or both") }
         guard pacing.loop == 1 else { throw RehearseError(.usage, "bench replays one pass (--loop is for replay)") }
@@ -148,6 +157,20 @@ enum BenchText {
         if let ratios = r.latencyRatios {
             rows.append(["new/old p50 · p99 · p99.9 · max",
                          [ratios.p50, ratios.p99, ratios.p999, ratios.max].map { String(format: "%.2f", $0) }.joined(separator: " · ")])
+        }
+        if r.sides.contains(where: { $0.recovery != nil }) {
+            // The gap drill side by side: a side without recovery shows "-", one with no gap says so (never 0 for nothing).
+            func rec(_ f: @escaping (RecoveryReport) -> String) -> (BenchSideResult) -> String { { $0.recovery.map(f) ?? "-" } }
+            func ttr(_ pick: @escaping (LatencySummary) -> UInt64) -> (BenchSideResult) -> String {
+                rec { $0.timeToRecover.map { d(pick($0)) } ?? ($0.gaps == 0 ? "no gap" : "none recovered") }
+            }
+            rows += [
+                row("gaps (recovery)", rec { Text.count(UInt64($0.gaps)) }), row("gaps recovered", rec { Text.count(UInt64($0.gapsRecovered)) }),
+                row("messages recovered", rec { Text.count($0.recovered) }), row("unrecovered", rec { Text.count($0.unrecovered) }),
+                row("time to recover p50", ttr(\.p50)), row("p99", ttr(\.p99)), row("max", ttr(\.max)),
+                row("requests (refused)", rec { "\($0.requests) (\($0.refused.values.reduce(0, +)))" }),
+                row("timeouts · failovers", rec { "\($0.timeouts) · \($0.failovers)" }),
+            ]
         }
         out += "\n\n" + Text.table([""] + names, rows, numeric: Set(1...max(1, names.count)))
         out += "\n  response = kernel receive − scheduled send (coordinated-omission correct) · platform time = receive − actual send · sender lateness = actual − scheduled send"

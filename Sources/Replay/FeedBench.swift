@@ -9,17 +9,22 @@ import Results
 import MarketData
 import Synchronization
 import Transport
+import Engines
 
 /// One platform under test in a bench: where the replay sends (channel i → `send` port + i) and where
 /// its output is received (channel i → `receive` port + i).
-public struct BenchTarget: Sendable, Equatable {
+public struct BenchTarget: Sendable {
     public var name: String
     public var send: Endpoint
     public var receive: Endpoint
-    public init(name: String, send: Endpoint, receive: Endpoint) {
+    /// Recover the gaps of this platform's output from its retransmission service (ChannelID = the
+    /// channel's index): a gap drill, side by side with the other platform's.
+    public var recovery: RecoveryOptions?
+    public init(name: String, send: Endpoint, receive: Endpoint, recovery: RecoveryOptions? = nil) {
         self.name = name
         self.send = send
         self.receive = receive
+        self.recovery = recovery
     }
 }
 
@@ -124,6 +129,11 @@ final class BenchReceiver: @unchecked Sendable {
     var matcher: FeedMatcher
     var drops: [UInt64]
     var thread: PinnedThread?
+    /// With the target's recovery: the client, and each OMD channel's sequence as received (the gaps
+    /// it hands over). Written by the receiving thread only.
+    let recovery: RetransmissionClient?
+    var sequences: [SequenceTracker]
+    var recoveryReport: RecoveryReport?
 
     init(target: BenchTarget, channels: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
         self.target = target
@@ -131,14 +141,38 @@ final class BenchReceiver: @unchecked Sendable {
         receiver = try UDPReceiver(endpoints: endpoints, options: options)
         matcher = FeedMatcher(expected: expected)
         drops = Array(repeating: 0, count: channels)
+        if let r = target.recovery { recovery = try RetransmissionClient(options: r) } else { recovery = nil }
+        sequences = Array(repeating: SequenceTracker(), count: recovery == nil ? 0 : channels)
     }
 
     func start(anchor: @escaping @Sendable () -> Int64?, offset: ClockOffset) {
+        recovery?.start()
         thread = PinnedThread.start(name: "rehearse-recv") { [self] in run(anchor: anchor, offset: offset) }
     }
 
     func stop() { stopFlag.store(true, ordering: .relaxed) }
-    func join() { thread?.join() }
+    func join() {
+        thread?.join()
+        recoveryReport = recovery?.finish()
+    }
+
+    /// With recovery: follows an OMD channel's sequence and hands each new gap to the client.
+    @inline(never)
+    func followSequence(_ channel: Int, _ payload: ByteView, length: Int, time: Int64) {
+        guard let recovery, channel < sequences.count, let p = OMDPacket(payload), p.packetSize == length, !p.isCompressed else { return }
+        let before = sequences[channel].gapCount
+        var reset: (newSequenceNumber: UInt32, messagesAfter: Int)?
+        var messages = SequencedMessages(p)
+        var index = 0
+        while let m = messages.next() {
+            index += 1
+            if case .reset = m.control, let r = SequenceReset(m.message) { reset = (r.newSequenceNumber, p.messageCount - index) }
+        }
+        sequences[channel].observe(sequenceNumber: p.sequenceNumber, messageCount: p.messageCount, reset: reset, timestamp: time)
+        if sequences[channel].gapCount != before, let g = sequences[channel].lastGap {
+            recovery.gapDetected(channel: channel, first: g.first, last: g.last, monotonic: Clock.monotonic(), realtime: time)
+        }
+    }
 
     private func run(anchor: @Sendable () -> Int64?, offset: ClockOffset) {
         var anchorRealtime: Int64?
@@ -150,8 +184,10 @@ final class BenchReceiver: @unchecked Sendable {
             for i in 0..<n {
                 guard let d = receiver.datagram(at: i) else { continue }
                 drops[d.endpointIndex] = max(drops[d.endpointIndex], UInt64(d.kernelDrops))
+                let time = d.kernelTime != 0 ? d.kernelTime : Clock.realtime()
                 m.account(channel: d.endpointIndex, payload: d.payload, length: d.length, truncated: d.truncated,
-                          time: d.kernelTime != 0 ? d.kernelTime : Clock.realtime(), anchor: anchorRealtime)
+                          time: time, anchor: anchorRealtime)
+                if _slowPath(recovery != nil) && !d.truncated { followSequence(d.endpointIndex, d.payload, length: d.length, time: time) }
             }
             lastArrival.store(Clock.monotonic(), ordering: .relaxed)
             matched.store(m.received, ordering: .relaxed)
@@ -176,7 +212,8 @@ final class BenchReceiver: @unchecked Sendable {
             timelineIntervalNs: FeedMatcher.timelineInterval,
             histogram: m.histogram.totalCount == 0 ? nil : m.histogram.base64V2Compressed,
             platformHistogram: timings.platform.totalCount == 0 ? nil : timings.platform.base64V2Compressed,
-            latenessHistogram: timings.lateness.totalCount == 0 ? nil : timings.lateness.base64V2Compressed)
+            latenessHistogram: timings.lateness.totalCount == 0 ? nil : timings.lateness.base64V2Compressed,
+            recovery: recoveryReport)
     }
 }
 

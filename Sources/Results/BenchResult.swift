@@ -1,4 +1,5 @@
 import Vocabulary
+import Measure
 
 /// What one platform delivered, matched message by message to what was sent.
 public struct BenchSideResult: Codable, Sendable {
@@ -40,6 +41,9 @@ public struct BenchSideResult: Codable, Sendable {
     /// Messages received per `timelineIntervalNs` from the run's first deadline (throughput over time).
     public var timeline: [UInt32]?
     public var timelineIntervalNs: Int64?
+    /// With a recovery client on this side (`bench --old-recover/--new-recover`): what it recovered of
+    /// the gaps in this platform's output from the platform's retransmission service.
+    public var recovery: RecoveryReport?
 
     /// Memberwise.
     public init(
@@ -48,8 +52,10 @@ public struct BenchSideResult: Codable, Sendable {
         heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double,
         latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
         intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
-        timelineIntervalNs: Int64? = nil, histogram: String? = nil, platformHistogram: String? = nil, latenessHistogram: String? = nil
+        timelineIntervalNs: Int64? = nil, histogram: String? = nil, platformHistogram: String? = nil, latenessHistogram: String? = nil,
+        recovery: RecoveryReport? = nil
     ) {
+        self.recovery = recovery
         self.histogram = histogram
         self.platformHistogram = platformHistogram
         self.latenessHistogram = latenessHistogram

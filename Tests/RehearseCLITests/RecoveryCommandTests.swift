@@ -180,3 +180,35 @@ struct CompareRecoverabilityTests {
         #expect(text.stdout.contains("line gaps against the retransmission service's limits"), "\(text.stdout)")
     }
 }
+
+@Suite("bench gap drill: each platform's gaps recovered from its own RTS, side by side")
+struct BenchRecoveryCommandTests {
+    @Test("both platforms lose 300-message runs (sim feed --gap); each side's gaps recovered from its RTS; the slow RTS's time to recover shows its delay")
+    func sideBySide() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-bench-recover.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--lines", "A", "--channels", "2", "--duration", "1500ms", "--rate", "20000", "--seed", "6", "-o", path]).status == 0)
+        let p = freePortBlock(24)
+        let old = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p)-\(p + 1)", "--publish", "127.0.0.1:\(p + 10)", "--profile", "old",
+                                  "--gap", "300@300ms", "--rts", "127.0.0.1:\(p + 20)"])
+        let new = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p + 2)-\(p + 3)", "--publish", "127.0.0.1:\(p + 12)", "--profile", "new",
+                                  "--gap", "300@300ms", "--rts", "127.0.0.1:\(p + 21)", "--rts-fault", "slow:20ms"])
+        usleep(300_000)
+        let r = try CLI.run(["bench", path, "--old", "127.0.0.1:\(p)", "--old-from", "127.0.0.1:\(p + 10)", "--new", "127.0.0.1:\(p + 2)",
+                             "--new-from", "127.0.0.1:\(p + 12)", "--old-recover", "127.0.0.1:\(p + 20)", "--new-recover", "127.0.0.1:\(p + 21)",
+                             "--speed", "1", "--drain", "1s", "--json"])
+        _ = old.interrupt()
+        _ = new.interrupt()
+        #expect([0, 1, 5].contains(r.status), "\(r.stderr)")
+        let sides = try #require(try json(r.stdout)["sides"] as? [[String: Any]])
+        #expect(sides.count == 2)
+        for side in sides {
+            let rec = try #require(side["recovery"] as? [String: Any], "\(side)")
+            let lost = side["messagesLost"] as? Int ?? -1
+            let recovered = rec["recovered"] as? Int ?? -1
+            #expect((rec["gaps"] as? Int ?? 0) >= 2 && rec["unrecovered"] as? Int == 0 && recovered >= 300 * 2 && recovered <= lost, "\(rec), lost \(lost)")
+        }
+        let slow = try #require((sides[1]["recovery"] as? [String: Any])?["timeToRecover"] as? [String: Any])
+        #expect((slow["min"] as? Int ?? 0) >= 20_000_000, "the slow RTS answers 20 ms after each request: \(slow)")
+    }
+}
