@@ -80,7 +80,9 @@ public final class ScenarioLegs: Sendable {
 
     /// The feed targets: every scenario target with `feed.send`/`feed.receive`.
     public var feedTargets: [BenchTarget] {
-        scenario.targets.compactMap { t in t.feed.map { BenchTarget(name: t.name, send: $0.send, receive: $0.receive) } }
+        scenario.targets.compactMap { t in
+            t.feed.map { BenchTarget(name: t.name, send: $0.send, receive: $0.receive, recovery: $0.recover.isEmpty ? nil : RecoveryOptions(servers: $0.recover)) }
+        }
     }
 
     /// The feed leg at `speed` × recorded: the bench result, or why it could not run.

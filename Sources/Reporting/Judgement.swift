@@ -101,6 +101,13 @@ extension RunResult {
             check("feedLatencyP99", s.name, Double(s.latency.p99), l.feedLatencyP99.map { Double($0) }, "ns")
             check("feedLatencyP999", s.name, Double(s.latency.p999), l.feedLatencyP999.map { Double($0) }, "ns")
         }
+        // The gap drill: time to recover where gaps were recovered (as latency, never a 0 for nothing);
+        // what stayed unrecovered wherever a recovery client ran.
+        for s in feed?.sides ?? [] {
+            guard let r = s.recovery else { continue }
+            if let t = r.timeToRecover { check("recoveryTimeP99", s.name, Double(t.p99), l.recoveryTimeP99.map { Double($0) }, "ns") }
+            check("unrecovered", s.name, Double(r.unrecovered), l.unrecovered.map { Double($0) }, "messages")
+        }
         for s in feed?.sides ?? [] {
             check("feedLost", s.name, Double(s.messagesLost), l.feedLost.map { Double($0) }, "messages")
             check("feedThroughput", s.name, s.messagesPerSecond, l.feedThroughput, "messages/s", atLeast: true)

@@ -298,7 +298,7 @@ public enum RunReport {
             body += "<h2>Feed: \(escape(f.replay.capture))</h2><table><tr><th></th>" + f.sides.map { "<th>\(escape($0.name))</th>" }.joined()
                 + (paired ? "<th>\(escape(f.sides[1].name)) ÷ \(escape(f.sides[0].name))</th>" : "") + "</tr>"
             // (row, figure per side, whether the figure is a duration; nil: not measured)
-            let rows: [(String, (BenchSideResult) -> Double?, Bool)] = [
+            var rows: [(String, (BenchSideResult) -> Double?, Bool)] = [
                 ("messages sent", { Double($0.messagesSent) }, false), ("received", { Double($0.messagesReceived) }, false),
                 ("lost", { Double($0.messagesLost) }, false), ("throughput msg/s", { $0.messagesPerSecond }, false),
                 ("response p50", { $0.latency.count > 0 ? Double($0.latency.p50) : nil }, true),
@@ -309,6 +309,17 @@ public enum RunReport {
                 ("platform time p99", { $0.platformTime.map { Double($0.p99) } }, true),
                 ("sender lateness p99", { $0.senderLateness.map { Double($0.p99) } }, true),
             ]
+            if f.sides.contains(where: { $0.recovery != nil }) {
+                // The gap drill: each platform's gaps recovered from its own retransmission service.
+                let gaps: (BenchSideResult) -> Double? = { $0.recovery.map { Double($0.gaps) } }
+                let recovered: (BenchSideResult) -> Double? = { $0.recovery.map { Double($0.recovered) } }
+                let unrecovered: (BenchSideResult) -> Double? = { $0.recovery.map { Double($0.unrecovered) } }
+                let p50: (BenchSideResult) -> Double? = { $0.recovery?.timeToRecover.map { Double($0.p50) } }
+                let p99: (BenchSideResult) -> Double? = { $0.recovery?.timeToRecover.map { Double($0.p99) } }
+                let refused: (BenchSideResult) -> Double? = { $0.recovery.map { Double($0.refused.values.reduce(0, +)) } }
+                rows += [("gaps (recovery)", gaps, false), ("messages recovered", recovered, false), ("unrecovered", unrecovered, false),
+                         ("time to recover p50", p50, true), ("time to recover p99", p99, true), ("recovery requests refused", refused, false)]
+            }
             for (name, value, isDuration) in rows {
                 body += "<tr><td>\(name)</td>" + f.sides.map { "<td>\(cell(value($0), duration: isDuration))</td>" }.joined()
                 if paired { body += "<td>\(ratio(value(f.sides[1]), value(f.sides[0])))</td>" }

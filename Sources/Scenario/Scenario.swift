@@ -34,6 +34,9 @@ public struct FeedLineTarget: Sendable, Equatable {
 public struct FeedBenchTarget: Sendable, Equatable {
     public var send: Endpoint
     public var receive: Endpoint
+    /// `recover:` the platform's retransmission servers (primary first): a gap drill recovers the gaps
+    /// of its output from them during the bench leg.
+    public var recover: [Endpoint] = []
 }
 
 /// A platform under test (e.g. `old`, `new`): its order gateway and the feed lines it publishes.
@@ -87,6 +90,10 @@ public struct ScenarioLimits: Sendable, Equatable {
     public var lagP99: Int64?
     /// Messages side B may miss in `compare`.
     public var standbyMissing: UInt64?
+    /// Gap drill (`targets.X.feed.recover`): time to recover p99 per target, judged where gaps were
+    /// recovered; and gap messages a target's retransmission service may leave unrecovered.
+    public var recoveryTimeP99: Int64?
+    public var unrecovered: UInt64?
     public init() {}
 }
 
@@ -257,11 +264,11 @@ public struct Scenario: Sendable, Equatable {
                 }
                 if let send = try feed.endpoint("send") {
                     guard let receive = try feed.endpoint("receive") else { throw feed.error(nil, "receive", "missing (required with send)") }
-                    target.feed = FeedBenchTarget(send: send, receive: receive)
+                    target.feed = FeedBenchTarget(send: send, receive: receive, recover: try feed.endpoints("recover") ?? [])
                 } else if feed.has("receive") {
                     throw feed.error(nil, "send", "missing (required with receive)")
                 }
-                try feed.finish(allowed: ["lines", "send", "receive"])
+                try feed.finish(allowed: ["lines", "send", "receive", "recover"])
             }
             try t.finish(allowed: ["gateway", "feed"])
             if target.gateway == nil && target.lines.isEmpty && target.feed == nil {
@@ -321,12 +328,14 @@ public struct Scenario: Sendable, Equatable {
             s.limits.feedLatencyP99 = try l.duration("feedLatencyP99")
             s.limits.feedLatencyP999 = try l.duration("feedLatencyP999")
             s.limits.feedLost = try l.integer("feedLost", 0...Int.max).map(UInt64.init)
+            s.limits.recoveryTimeP99 = try l.duration("recoveryTimeP99")
+            s.limits.unrecovered = try l.integer("unrecovered", 0...Int.max).map(UInt64.init)
             s.limits.feedThroughput = try l.number("feedThroughput", above: 0)
             s.limits.gatewayLatencyP99 = try l.duration("gatewayLatencyP99")
             s.limits.gatewayUnanswered = try l.integer("gatewayUnanswered", 0...Int.max).map(UInt64.init)
             s.limits.lagP99 = try l.duration("lagP99")
             s.limits.standbyMissing = try l.integer("standbyMissing", 0...Int.max).map(UInt64.init)
-            try l.finish(allowed: ["feedLatencyP50", "feedLatencyP99", "feedLatencyP999", "feedLost", "feedThroughput",
+            try l.finish(allowed: ["feedLatencyP50", "feedLatencyP99", "feedLatencyP999", "feedLost", "feedThroughput", "recoveryTimeP99", "unrecovered",
                                    "gatewayLatencyP99", "gatewayUnanswered", "lagP99", "standbyMissing"])
         }
         if var b = try top.fields("baseline") {
