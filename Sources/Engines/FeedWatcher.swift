@@ -192,6 +192,11 @@ public final class FeedWatcher: @unchecked Sendable {
         exchange()
         let reports = clients.map { $0.finish() }
         exchange()
+        for report in reports {
+            for g in report.gapList where g.source == .refresh {
+                comparator.refreshed(channel: g.stream % n, side: g.stream / n, messages: g.size - g.recovered)
+            }
+        }
         comparator.retryRecovered(now: Clock.realtime(), final: true)
         if let capture { drops[0] = capture.drops.buffer }
         comparator.decideShortLines()

@@ -177,6 +177,8 @@ public struct LineRecoveryCounts: Sendable, Equatable, Codable {
     public var differs: UInt64 = 0
     /// Recovered messages the other line did not carry (or no longer in the window): nothing to compare.
     public var notCompared: UInt64 = 0
+    /// Messages of gaps a refresh snapshot covered instead (their bytes never came back: not compared).
+    public var refreshed: UInt64 = 0
     public var recovered: UInt64 { equal + differs + notCompared }
     public init() {}
 }
@@ -565,6 +567,12 @@ public struct LiveComparator: @unchecked Sendable {
         guard ring.epoch == lines[l].epoch && slot.key == k && other != .min else { return false }
         if slot.hash == h { lines[l].recovery.equal &+= 1 } else { lines[l].recovery.differs &+= 1 }
         return true
+    }
+
+    /// `messages` of line `side`'s gaps that a refresh snapshot covered (the end of a watch, from the
+    /// recovery report).
+    public mutating func refreshed(channel c: Int, side: Int, messages: UInt64) {
+        lines[2 * c + side].recovery.refreshed &+= messages
     }
 
     /// Starts a new interval for ``intervalLag``.

@@ -39,6 +39,8 @@ public struct WatchLineRecovery: Codable, Sendable, Equatable {
     public var differs: UInt64
     /// Recovered, with nothing on the other line to compare it to.
     public var notCompared: UInt64
+    /// Covered by a refresh snapshot instead (resynchronised, not recovered; final snapshot only).
+    public var refreshed: UInt64
     /// Missing on the line (its sequence gaps) and not recovered: lost to a feed handler on this line.
     public var lost: UInt64
 }
@@ -142,8 +144,9 @@ public struct WatchSnapshot: Codable, Sendable {
             var w = lineFigures(l, endpoint)
             if c.collectGaps {
                 let r = l.recovery
+                let resolved = r.recovered + r.refreshed
                 w.recovery = WatchLineRecovery(recovered: r.recovered, equal: r.equal, differs: r.differs, notCompared: r.notCompared,
-                                               lost: w.missingMessages > r.recovered ? w.missingMessages - r.recovered : 0)
+                                               refreshed: r.refreshed, lost: w.missingMessages > resolved ? w.missingMessages - resolved : 0)
             }
             return w
         }
@@ -184,7 +187,8 @@ public struct WatchSnapshot: Codable, Sendable {
             for (name, l, other) in [("primary", p, "standby"), ("standby", s, "primary")] {
                 guard let r = l.recovery, let k = findings.lastIndex(where: { $0.kind == .missing && $0.channel == i && $0.line == name }) else { continue }
                 findings[k].detail += "; of the line's \(l.missingMessages) missing, \(r.recovered) recovered from the retransmission service "
-                    + "(\(r.equal) equal to \(other), \(r.differs) different, \(r.notCompared) not compared) and \(r.lost) lost"
+                    + "(\(r.equal) equal to \(other), \(r.differs) different, \(r.notCompared) not compared)"
+                    + (r.refreshed > 0 ? ", \(r.refreshed) covered by a refresh snapshot" : "") + " and \(r.lost) lost"
             }
         }
         let totalDrops = drops.reduce(0, +)

@@ -69,22 +69,9 @@ struct Listen: ParsableCommand {
         }
         if recover != nil && noOmd { throw RehearseError(.usage, "--recover recovers OMD gaps: not with --no-omd") }
         options.recovery = try recovery.options(recover, option: "--recover")
-        if let refresh {
-            if noOmd { throw RehearseError(.usage, "--refresh resolves OMD gaps: not with --no-omd") }
-            guard let base = Endpoint(refresh), base.port > 0, Int(base.port) + options.endpoints.count - 1 <= 65_535 else {
-                throw RehearseError(.usage, "--refresh \(refresh): not ADDRESS:PORT (channel i on PORT+i)")
-            }
-            var o = try options.recovery ?? recovery.options(servers: [])
-            o.refresh = options.endpoints.indices.map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
-            o.refreshReceiver.multicastInterface = options.receiver.multicastInterface
-            o.refreshReceiver.multicastInterfaceIndex = options.receiver.multicastInterfaceIndex
-            guard let t = try parseDurationOption(refreshTimeout, "--refresh-timeout"), t > 0 else {
-                throw RehearseError(.usage, "--refresh-timeout must be above 0")
-            }
-            o.refreshTimeout = t
-            o.drainTimeout = max(o.drainTimeout, t)
-            options.recovery = o
-        }
+        if refresh != nil && noOmd { throw RehearseError(.usage, "--refresh resolves OMD gaps: not with --no-omd") }
+        options.recovery = try recovery.withRefresh(refresh, timeout: refreshTimeout, channels: options.endpoints.count, receiver: options.receiver,
+                                                    options.recovery)
         let listener: FeedListener
         do { listener = try FeedListener(options: options) } catch { throw RehearseError(error) }
         if !json {

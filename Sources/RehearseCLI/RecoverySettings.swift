@@ -2,6 +2,7 @@ import ArgumentParser
 import Orchestration
 import Vocabulary
 import Engines
+import Transport
 
 /// The recovery client's settings, shared by every command with `--recover` (listen, watch).
 struct RecoverySettings: ParsableArguments {
@@ -23,6 +24,23 @@ struct RecoverySettings: ParsableArguments {
         }
         guard !servers.isEmpty else { throw RehearseError(.usage, "\(option): give ADDRESS:PORT[,ADDRESS:PORT…]") }
         return try options(servers: servers)
+    }
+
+    /// `options` with the Refresh Service `text` (ADDRESS:PORT, channel i on PORT+i, `channels` of them)
+    /// joined on `receiver`'s interface; a client with no server when `options` is nil. Nil without `text`.
+    func withRefresh(_ text: String?, timeout: String, channels: Int, receiver: ReceiverOptions, _ options: RecoveryOptions?) throws -> RecoveryOptions? {
+        guard let text else { return options }
+        guard let base = Endpoint(text), base.port > 0, Int(base.port) + channels - 1 <= 65_535 else {
+            throw RehearseError(.usage, "--refresh \(text): not ADDRESS:PORT (channel i on PORT+i)")
+        }
+        var o = try options ?? self.options(servers: [])
+        o.refresh = (0..<channels).map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
+        o.refreshReceiver.multicastInterface = receiver.multicastInterface
+        o.refreshReceiver.multicastInterfaceIndex = receiver.multicastInterfaceIndex
+        guard let t = try parseDurationOption(timeout, "--refresh-timeout"), t > 0 else { throw RehearseError(.usage, "--refresh-timeout must be above 0") }
+        o.refreshTimeout = t
+        o.drainTimeout = max(o.drainTimeout, t)
+        return o
     }
 
     /// The client's options for `servers` (none: refresh only).

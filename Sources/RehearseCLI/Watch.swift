@@ -67,6 +67,12 @@ struct Watch: ParsableCommand {
     @Option(help: "The standby's own retransmission service (another platform's), as --recover; without it, --recover serves both lines.")
     var recoverStandby: String?
     @OptionGroup var recovery: RecoverySettings
+    @Option(help: "The Refresh Service of the primary's platform (of both lines without --recover-standby): channel i's snapshot cycles on ADDRESS:PORT+i. A gap the retransmission service cannot serve (or every gap without --recover) waits for a Refresh Complete synchronised past it.")
+    var refresh: String?
+    @Option(help: "The standby platform's own Refresh Service, as --refresh (with --recover-standby).")
+    var refreshStandby: String?
+    @Option(help: "Time a gap waits for a refresh snapshot covering it.")
+    var refreshTimeout = "5s"
     @Flag(help: "Print the final report as JSON (schema rehearse.watch/1); interval lines go to standard error.")
     var json = false
 
@@ -117,6 +123,12 @@ struct Watch: ParsableCommand {
             }
             options.input = .sockets(r)
         }
+        var joinOn = ReceiverOptions()
+        if case .sockets(let r) = options.input { joinOn = r }
+        options.recovery = try recovery.withRefresh(refresh, timeout: refreshTimeout, channels: options.primary.count, receiver: joinOn, options.recovery)
+        if refreshStandby != nil && recoverStandby == nil { throw RehearseError(.usage, "--refresh-standby needs --recover-standby (the standby's own service)") }
+        options.standbyRecovery = try recovery.withRefresh(refreshStandby, timeout: refreshTimeout, channels: options.primary.count, receiver: joinOn,
+                                                           options.standbyRecovery)
         var metricsEndpoint: Endpoint?
         if let metrics {
             guard let e = Endpoint(metrics) else { throw RehearseError(.usage, "--metrics \(metrics): expected HOST:PORT") }
@@ -209,11 +221,12 @@ enum WatchText {
                 for (name, l) in [("primary", c.primary), ("standby", c.standby)] {
                     guard let r = l.recovery else { continue }
                     rows.append(["\(c.channel) \(name)", Text.count(l.missingMessages), Text.count(r.recovered), Text.count(r.equal),
-                                 Text.count(r.differs), Text.count(r.notCompared), Text.count(r.lost)])
+                                 Text.count(r.differs), Text.count(r.notCompared), Text.count(r.refreshed), Text.count(r.lost)])
                 }
             }
             out += "\n\nrecovery per line (missing on the line: recovered from the retransmission service, or lost)\n"
-                + Text.table(["line", "missing", "recovered", "equal to other line", "differs", "not compared", "lost"], rows, numeric: Set(1...6))
+                + Text.table(["line", "missing", "recovered", "equal to other line", "differs", "not compared", "covered by refresh", "lost"],
+                             rows, numeric: Set(1...7))
             for report in s.recovery ?? [] { out += "\n" + RecoveryText.render(report) }
         }
         out += "\n\n" + CompareText.findings(s.findings)

@@ -114,6 +114,38 @@ struct RecoveryCommandTests {
 
 @Suite("watch --recover: each line's missing messages recovered or lost, and compared with the other line")
 struct WatchRecoveryCommandTests {
+    @Test("beyond the standby's RTS window its own refresh covers the gaps: nothing lost, nothing counted as recovered that did not come back")
+    func standbyRefreshed() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-watch-refresh.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "--channels", "2", "--packets", "4000", "--seed", "4", "-o", path]).status == 0)
+        let p = freePortBlock(32)
+        let primary = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p)-\(p + 1)", "--publish", "127.0.0.1:\(p + 10)", "--profile", "old"])
+        let standby = try Background(["sim", "feed", "--listen", "127.0.0.1:\(p + 2)-\(p + 3)", "--publish", "127.0.0.1:\(p + 12)", "--profile", "old",
+                                      "--drop", "0.03", "--seed", "5", "--rts", "127.0.0.1:\(p + 21)", "--rts-window", "5",
+                                      "--refresh", "127.0.0.1:\(p + 25)", "--refresh-cycle", "100ms"])
+        usleep(300_000)
+        let watch = try Background(["watch", "--primary", "127.0.0.1:\(p + 10)-\(p + 11)", "--standby", "127.0.0.1:\(p + 12)-\(p + 13)",
+                                    "--recover", "127.0.0.1:\(p + 29)", "--recover-standby", "127.0.0.1:\(p + 21)",
+                                    "--refresh-standby", "127.0.0.1:\(p + 25)", "--refresh-timeout", "1s",
+                                    "--duration", "4s", "--interval", "1s", "--horizon", "1s", "--json"])
+        usleep(300_000)
+        #expect(try CLI.run(["replay", path, "--to", "each=127.0.0.1:\(p)", "--speed", "1"]).replayed)
+        let (_, output) = watch.wait(limit: 30)
+        _ = primary.interrupt()
+        _ = standby.interrupt()
+        let channels = try #require(try json(output)["channels"] as? [[String: Any]])
+        var missing = 0, refreshed = 0, recovered = 0, lost = 0
+        for c in channels {
+            let s = try #require(c["standby"] as? [String: Any]), r = try #require(s["recovery"] as? [String: Int], "\(s)")
+            missing += s["missingMessages"] as? Int ?? 0
+            refreshed += r["refreshed"] ?? 0
+            recovered += r["recovered"] ?? 0
+            lost += r["lost"] ?? 0
+        }
+        #expect(missing > 0 && refreshed > 0 && lost == 0 && recovered + refreshed == missing, "missing \(missing), recovered \(recovered), refreshed \(refreshed), lost \(lost)")
+    }
+
     @Test("the standby's drops recovered from its own RTS and equal to the primary's messages; a corrupting RTS is caught",
           arguments: [false, true])
     func standbyRecovered(corrupt: Bool) throws {
