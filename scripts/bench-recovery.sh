@@ -1,45 +1,51 @@
 #!/usr/bin/env bash
 # Recovery's two performance figures (issue: OMD recovery services), on loopback, release builds:
 #  1. What `watch --recover` adds per message while no gap occurs: the live comparator's per-message work
-#     with and without gap collection, interleaved (median ns/packet of each run and the difference), and
-#     its instruction counts with callgrind when valgrind is there (not moved by this host's noise).
+#     at BASE (before the recovery work) against now with gap collection on, interleaved (median
+#     ns/packet of each run and the difference per message), and in instructions with callgrind when
+#     valgrind is there (not moved by this host's noise).
 #  2. Time to recover 1,000-message gaps from `sim feed`'s RTS: a simulator that loses >= 1,000
 #     messages per channel every 250 ms (--gap), `listen --recover`, the capture replayed at speed 1;
 #     the recovery report's time-to-recover p50 / p99 / max per run and their medians.
-#   scripts/bench-recovery.sh [RUNS=3]
+#   scripts/bench-recovery.sh [RUNS=3] [BASE=fe8e749]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
+base=${2:-fe8e749}
 swift build -c release --product rehearse >/dev/null
 (cd Benchmarks && swift build -c release --product live-compare >/dev/null)
 R=.build/release/rehearse
 L=Benchmarks/.build/release/live-compare
+bdir=.build-instr/$(git rev-parse --short "$base")
+[ -d "$bdir" ] || git worktree add -f --detach "$bdir" "$base" >/dev/null
+(cd "$bdir/Benchmarks" && swift build -c release --product live-compare >/dev/null)
+LB=$bdir/Benchmarks/.build/release/live-compare
 work=$(mktemp -d)
 trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
 cap="$work/ab.pcap"
 "$R" synth -o "$cap" --packets 400000 --rate 200000 --channels 8 --seed 42 >/dev/null
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "1. watch's per-message work, recovery off / on (no gap in the capture), $runs interleaved runs of 5 reps"
+echo "1. watch's per-message work at $base and now with --recover's gap collection (no gap in the capture), $runs interleaved runs of 5 reps"
 off=(); on=()
 for i in $(seq "$runs"); do
-  off+=("$("$L" "$cap" 5 | sed -E 's/.*median ([0-9.]+) ns.*/\1/')")
+  off+=("$("$LB" "$cap" 5 | sed -E 's/.*median ([0-9.]+) ns.*/\1/')")
   on+=("$("$L" "$cap" 5 recover | sed -E 's/.*median ([0-9.]+) ns.*/\1/')")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mo=$(median "${off[@]}"); mn=$(median "${on[@]}")
 msgs=$("$L" "$cap" 1 | sed -E 's/.* ([0-9]+) messages on both.*/\1/')
 pk=$("$L" "$cap" 1 | sed -E 's/RESULT live-compare ([0-9]+) packets.*/\1/')
-echo "  off: ${off[*]} ns/packet (median $mo)"
-echo "  on:  ${on[*]} ns/packet (median $mn)"
-awk -v a="$mo" -v b="$mn" -v p="$pk" -v m="$msgs" 'BEGIN { d = (b - a) * p / (2 * m); printf "  added: %.2f ns/packet, %.2f ns per message (%d packets, %d messages per line); ratio on/off %.4f\n", b - a, d, p, m, b / a }'
+echo "  $base: ${off[*]} ns/packet (median $mo)"
+echo "  now, recover: ${on[*]} ns/packet (median $mn)"
+awk -v a="$mo" -v b="$mn" -v p="$pk" -v m="$msgs" 'BEGIN { d = (b - a) * p / (2 * m); printf "  added: %.2f ns/packet, %.2f ns per message (%d packets, %d messages per line); ratio %.4f (budget: 50 ns per message)\n", b - a, d, p, m, b / a }'
 if command -v valgrind >/dev/null; then
-  cp "$L" "$work/lc"; strip -g "$work/lc"
+  cp "$L" "$work/lc"; strip -g "$work/lc"; cp "$LB" "$work/lcb"; strip -g "$work/lcb"
   small="$work/small.pcap"; "$R" synth -o "$small" --packets 100000 --rate 200000 --channels 8 --seed 42 >/dev/null
-  ir() { valgrind --tool=callgrind --callgrind-out-file="$work/cg" "$work/lc" "$small" 1 "$@" >/dev/null 2>&1
+  ir() { valgrind --tool=callgrind --callgrind-out-file="$work/cg" "$@" >/dev/null 2>&1
          callgrind_annotate --inclusive=yes "$work/cg" | grep -E 'LiveComparator.*process' | head -1 | awk '{gsub(",","",$1); print $1}'; }
-  a=$(ir); b=$(ir recover)
+  a=$(ir "$work/lcb" "$small" 1); b=$(ir "$work/lc" "$small" 1 recover)
   m=$("$L" "$small" 1 | sed -E 's/.* ([0-9]+) messages on both.*/\1/')
-  awk -v a="$a" -v b="$b" -v m="$m" 'BEGIN { printf "  instructions in LiveComparator.process (100k packets): off %d, on %d, ratio %.4f, %+.2f per message\n", a, b, b / a, (b - a) / (2 * m) }'
+  awk -v a="$a" -v b="$b" -v m="$m" -v base="$base" 'BEGIN { printf "  instructions in LiveComparator.process (100k packets): %s %d, now with recover %d, ratio %.4f, %+.2f per message\n", base, a, b, b / a, (b - a) / (2 * m) }'
 fi
 
 echo "2. time to recover 1,000-message gaps from sim feed's RTS, $runs runs"
