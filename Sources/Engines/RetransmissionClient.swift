@@ -365,14 +365,16 @@ struct RecoverySession {
                 continue
             }
             data = true
-            guard let f = inflight, f.accepted else {
+            guard var f = inflight, f.accepted else {
                 counters.wrongSequence &+= 1
                 return failover(reason: "messages nobody asked for")
             }
-            switch ledger.received(sequence, for: f.request, now: now) {
+            let outcome = ledger.received(sequence, for: &f.request, now: now)
+            inflight = f
+            switch outcome {
             case .wrongSequence:
                 counters.wrongSequence &+= 1
-                return failover(reason: "wrong sequence numbers (SN \(sequence) for \(f.request.begin)–\(f.request.end))")
+                return failover(reason: "wrong sequence numbers (SN \(sequence) where \(f.request.next) was due, for \(f.request.begin)–\(f.request.end))")
             case .recovered:
                 if let returned, !returned.push(RecoveredMessage(stream: f.request.stream, sequence: sequence, hash: FeedComparator.hash(m.bytes))) {
                     counters.notReturned &+= 1

@@ -45,6 +45,10 @@ public struct RecoveryRequest: Sendable, Equatable {
     public var gaps: [Int]
     /// The endpoint whose gaps it covers.
     public var stream: Int
+    /// The sequence number the answer must carry next: an accepted answer is `begin…end` in order,
+    /// every message, so anything else is a wrong answer (never a message credited under a number
+    /// that is not its own).
+    public internal(set) var next: UInt32
     public var count: Int { Int(end - begin) + 1 }
 }
 
@@ -132,12 +136,14 @@ public struct RecoveryLedger: Sendable {
             if gaps[g].requestedAfterNs == nil { gaps[g].requestedAfterNs = now - detectedMonotonic[g] }
         }
         return RecoveryRequest(channel: UInt16(truncatingIfNeeded: gaps[head].channel), begin: begin, end: end, gaps: covered,
-                               stream: gaps[head].stream)
+                               stream: gaps[head].stream, next: begin)
     }
 
-    /// A retransmitted message of `request`, received at `now` (monotonic ns).
-    public mutating func received(_ sequence: UInt32, for request: RecoveryRequest, now: Int64) -> RecoveredMessageOutcome {
-        guard sequence >= request.begin && sequence <= request.end else { return .wrongSequence }
+    /// A retransmitted message of `request`, received at `now` (monotonic ns). It must be the next of
+    /// the answer (``RecoveryRequest/next``), which it then advances.
+    public mutating func received(_ sequence: UInt32, for request: inout RecoveryRequest, now: Int64) -> RecoveredMessageOutcome {
+        guard sequence == request.next, sequence <= request.end else { return .wrongSequence }
+        request.next &+= 1
         for g in request.gaps where sequence >= gaps[g].first && sequence <= gaps[g].last {
             if sequence < nextExpected[g] { return .extra }
             if sequence > nextExpected[g] { return .wrongSequence }

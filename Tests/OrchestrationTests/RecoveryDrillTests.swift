@@ -18,8 +18,8 @@ struct RecoveryDrillTests {
             first += g.size
         }
         for g in gaps {
-            guard let r = ledger.nextRequest(now: 0) else { break }
-            for sn in r.begin..<(r.begin + g.recovered) { _ = ledger.received(sn, for: r, now: g.ns) }
+            guard var r = ledger.nextRequest(now: 0) else { break }
+            for sn in r.begin..<(r.begin + g.recovered) { _ = ledger.received(sn, for: &r, now: g.ns) }
         }
         ledger.abandonAll(reason: "run ended")
         let missing = gaps.reduce(UInt64(0)) { $0 + UInt64($1.size) }
