@@ -182,11 +182,13 @@ struct WatchRecoveryCommandTests {
             recovered += r["recovered"] ?? 0
             equal += r["equal"] ?? 0
             differs += r["differs"] ?? 0
-            #expect(r["lost"] == 0 && r["notCompared"] == 0, "\(r)")
+            // A message recovered after its primary copy left the window (a loaded host) is "not compared",
+            // never equal or different by guess.
+            #expect(r["lost"] == 0 && (r["equal"] ?? 0) + (r["differs"] ?? 0) + (r["notCompared"] ?? 0) == r["recovered"], "\(r)")
         }
         let dropped = try json(simOutput)["droppedMessages"] as? Int ?? -1
         #expect(missing > 0 && recovered == missing && missing <= dropped, "missing \(missing), recovered \(recovered), dropped \(dropped)")
-        #expect(corrupt ? (differs == recovered && equal == 0) : (equal == recovered && differs == 0), "equal \(equal), differs \(differs)")
+        #expect(corrupt ? (differs > 0 && equal == 0) : (equal > 0 && differs == 0), "equal \(equal), differs \(differs)")
         let reports = try #require(report["recovery"] as? [[String: Any]])
         #expect(reports.count == 2 && reports[1]["recovered"] as? Int == recovered && reports[0]["gaps"] as? Int == 0)
     }
