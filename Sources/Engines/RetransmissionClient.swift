@@ -15,9 +15,9 @@ public struct RecoveryOptions: Sendable {
     public var username = "rehearse"
     /// Messages per request (the specification's 10,000); lowered by itself when a server answers
     /// "range too big".
-    public var maximumPerRequest = 10_000
+    public var maximumPerRequest = RecoveryLimits().maximumPerRequest
     /// Requests this client may send in the run (the specification's 1,000 per day).
-    public var dailyRequests = 1_000
+    public var dailyRequests = RecoveryLimits().dailyRequests
     /// An answer, or its next packet, must come within this long (ns) or the server is given up.
     public var responseTimeout: Int64 = 2_000_000_000
     /// Connecting and logging on must take no longer (ns).

@@ -151,3 +151,15 @@ public enum OMDRecoveryMessage: Sendable, Equatable {
         return b.packet
     }
 }
+
+/// The retransmission service's limits, the OMD-D/OMD-C specifications' figures by default: the
+/// simulator serves by them, the recovery client asks within them, `compare` judges captures against them.
+public struct RecoveryLimits: Sendable, Equatable {
+    /// Messages held per channel: a request reaching further back is "not available".
+    public var window = 50_000
+    /// Messages one request may ask for: beyond, "range too big".
+    public var maximumPerRequest = 10_000
+    /// Requests per user per day, across channels: beyond, "too many requests".
+    public var dailyRequests = 1_000
+    public init() {}
+}

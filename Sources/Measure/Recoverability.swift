@@ -1,15 +1,6 @@
 import Vocabulary
 import MarketData
 
-/// The retransmission service's limits as a capture is judged against them (OMD-D/OMD-C
-/// specifications; `compare --rts-window` etc. override).
-public struct RecoveryLimits: Sendable, Equatable {
-    public var window = 50_000
-    public var maximumPerRequest = 10_000
-    public var dailyRequests = 1_000
-    public init() {}
-}
-
 /// One line's gaps judged against the retransmission service's limits: what a feed handler on this line
 /// alone could have asked the RTS for (recoverable) and what only a refresh could have resynchronised
 /// (lost to the RTS). Messages are counted as detected in each gap (a late arrival that filled part of a

@@ -39,11 +39,11 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("protocol"), help: "Read every stream as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
     var feedProtocol: String?
     @Option(help: "Each OMD line's gaps are judged against the retransmission service's limits (recoverable from the RTS, or lost to it): messages it holds per channel.")
-    var rtsWindow = 50_000
+    var rtsWindow = RecoveryLimits().window
     @Option(help: "… messages one request may ask for.")
-    var rtsMaxRequest = 10_000
+    var rtsMaxRequest = RecoveryLimits().maximumPerRequest
     @Option(help: "… requests per day (shared by all channels of a line).")
-    var rtsDailyRequests = 1_000
+    var rtsDailyRequests = RecoveryLimits().dailyRequests
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Orchestration
 import Vocabulary
+import MarketData
 import Engines
 import Transport
 
@@ -9,9 +10,9 @@ struct RecoverySettings: ParsableArguments {
     @Option(help: "Logon Username for the retransmission service (at most 12 characters).")
     var recoverUser = "rehearse"
     @Option(help: "Messages per retransmission request (the specification's limit; lowered by itself when a server answers 'range too big').")
-    var recoverMaxRequest = 10_000
+    var recoverMaxRequest = RecoveryLimits().maximumPerRequest
     @Option(help: "Retransmission requests allowed in the run (the specification's daily limit).")
-    var recoverDailyRequests = 1_000
+    var recoverDailyRequests = RecoveryLimits().dailyRequests
     @Option(help: "Time a retransmission server has to answer (and between the packets of an answer) before the next is tried.")
     var recoverTimeout = "2s"
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Orchestration
 import Vocabulary
+import MarketData
 import Capture
 import Foundation
 import Simulators
@@ -62,11 +63,11 @@ struct SimFeed: ParsableCommand {
     @Option(help: "A fault of the retransmission service: down, refuse-logon, not-available, slow:DURATION, disconnect-mid-answer, garbage, wrong-sequence, wrong-range, silent, corrupt; FAULT@N for the N-th --rts only (from 0). Repeatable.")
     var rtsFault: [String] = []
     @Option(help: "Messages the retransmission service holds per channel.")
-    var rtsWindow = 50_000
+    var rtsWindow = RecoveryLimits().window
     @Option(help: "Messages one retransmission request may ask for.")
-    var rtsMaxRequest = 10_000
+    var rtsMaxRequest = RecoveryLimits().maximumPerRequest
     @Option(help: "Retransmission requests per user per day.")
-    var rtsDailyRequests = 1_000
+    var rtsDailyRequests = RecoveryLimits().dailyRequests
     @Option(help: "Time a retransmission client has to log on.")
     var rtsLogonTimeout = "5s"
     @Option(help: "Interval of the retransmission service's heartbeats.")

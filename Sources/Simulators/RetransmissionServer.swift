@@ -9,12 +9,11 @@ import Transport
 /// The retransmission service's limits (OMD-D/OMD-C "Retransmission Server"; docs/formats/omd.md),
 /// the specification's figures by default.
 public struct RetransmissionLimits: Sendable, Equatable {
-    /// Messages held per channel: a request reaching further back is "not available".
-    public var window = 50_000
-    /// Messages one request may ask for: beyond, "range too big".
-    public var maximumPerRequest = 10_000
-    /// Requests per user per day, across channels: beyond, "too many requests".
-    public var dailyRequests = 1_000
+    /// The window, the request size and the daily budget.
+    public var service = RecoveryLimits()
+    public var window: Int { get { service.window } set { service.window = newValue } }
+    public var maximumPerRequest: Int { get { service.maximumPerRequest } set { service.maximumPerRequest = newValue } }
+    public var dailyRequests: Int { get { service.dailyRequests } set { service.dailyRequests = newValue } }
     /// A connection that has not logged on within this long is closed (ns).
     public var logonTimeout: Int64 = 5_000_000_000
     /// A heartbeat goes to each logged-on client this often (ns) ...
