@@ -203,7 +203,7 @@ final class BenchReceiver: @unchecked Sendable {
             messagesSent: messagesSent, messagesReceived: m.received,
             messagesLost: messagesSent > m.received ? messagesSent - m.received : 0, duplicateMessages: m.duplicates,
             unexpectedMessages: m.unexpected, packetsReceived: m.packets, heartbeats: m.heartbeats, garbage: m.garbage,
-            kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : 0,
+            kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : nil,
             latency: LatencySummary(m.histogram),
             platformTime: timings.platform.totalCount == 0 ? nil : LatencySummary(timings.platform),
             senderLateness: timings.lateness.totalCount == 0 ? nil : LatencySummary(timings.lateness),

@@ -445,7 +445,7 @@ public enum RunReport {
         var out = "speed,offered_per_second,target,received_per_second,lost,p50_ns,p99_ns,p999_ns,passed\n"
         for s in c.steps {
             for side in s.bench.sides {
-                out += "\(s.speed),\(Int(s.offeredPerSecond)),\(side.name),\(Int(side.messagesPerSecond)),\(side.messagesLost),\(side.latency.p50),\(side.latency.p99),\(side.latency.p999),\(s.passed)\n"
+                out += "\(s.speed),\(Int(s.offeredPerSecond)),\(side.name),\(side.messagesPerSecond.map { String(Int($0)) } ?? ""),\(side.messagesLost),\(side.latency.p50),\(side.latency.p99),\(side.latency.p999),\(s.passed)\n"
             }
         }
         return out

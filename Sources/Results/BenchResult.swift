@@ -18,8 +18,9 @@ public struct BenchSideResult: Codable, Sendable {
     /// Datagrams that are not OMD.
     public var garbage: UInt64
     public var kernelDrops: UInt64
-    /// Messages per second over the span of arrivals.
-    public var messagesPerSecond: Double
+    /// Messages per second over the span of arrivals; nil when it cannot be measured (fewer than two
+    /// distinct arrival instants: nothing, or everything at once), never a 0 for "nothing arrived".
+    public var messagesPerSecond: Double?
     /// Response time: receive time (kernel) − scheduled send time, per message (coordinated-omission
     /// correct: a stall is charged to every message that waited).
     public var latency: LatencySummary
@@ -49,7 +50,7 @@ public struct BenchSideResult: Codable, Sendable {
     public init(
         name: String, sendTo: String, receiveOn: String, messagesSent: UInt64, messagesReceived: UInt64,
         messagesLost: UInt64, duplicateMessages: UInt64, unexpectedMessages: UInt64, packetsReceived: UInt64,
-        heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double,
+        heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double?,
         latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
         intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
         timelineIntervalNs: Int64? = nil, histogram: String? = nil, platformHistogram: String? = nil, latenessHistogram: String? = nil,

@@ -67,6 +67,18 @@ struct RecoveryDrillTests {
         plain.recovery = nil
         run.feed = BenchResult(replay: replay, sides: [plain])
         #expect(run.checkLimits(s.limits).isEmpty)
+        // A side whose messages all arrived in one instant has no measurable rate: absent from the JSON,
+        // no throughput metric, the throughput limit not judged (never a 0 that fails or passes).
+        var instant = plain
+        instant.messagesPerSecond = nil
+        run.feed = BenchResult(replay: replay, sides: [instant])
+        var throughput = s.limits
+        throughput.feedThroughput = 1_000
+        #expect(run.checkLimits(throughput).allSatisfy { $0.limit != "feedThroughput" })
+        #expect(!run.metrics.contains { $0.key.hasSuffix(".throughput") })
+        #expect(!String(decoding: try JSONEncoder().encode(instant), as: UTF8.self).contains("messagesPerSecond"))
+        run.feed = BenchResult(replay: replay, sides: [plain])
+        #expect(run.checkLimits(throughput).contains { $0.limit == "feedThroughput" && $0.passed })
         // A bad server address is refused with its place in the file.
         #expect(throws: ScenarioError.self) {
             try Scenario.parse("name: x\ntargets:\n  new:\n    feed: {send: 127.0.0.1:1, receive: 127.0.0.1:2, recover: nowhere}\n", file: "x.yaml")
