@@ -82,6 +82,8 @@ struct LineChannel {
     /// not compared, detection never guesses).
     var feedProtocol: FeedProtocol?
     var decided = false
+    /// The protocol was named by the user (`--protocol`), not detected.
+    var named = false
     /// Copies of the first datagrams (payload, time) while the protocol is being decided, accounted
     /// once it is.
     var probe: [([UInt8], Int64)] = []
@@ -204,7 +206,8 @@ public enum FeedComparator {
     /// `progress` counts the capture bytes read (both files, when there are two).
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
                                match: CompareMatch = .sequence, progress: ProgressCounter? = nil,
-                               feedProtocol forced: FeedProtocol? = nil, recoveryLimits: RecoveryLimits = RecoveryLimits()) -> ComparisonReport {
+                               feedProtocol forced: FeedProtocol? = nil, protocolRules rules: [CaptureInspector.ProtocolRule] = [],
+                               recoveryLimits: RecoveryLimits = RecoveryLimits()) -> ComparisonReport {
         var errors: [String] = []
         let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
         let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
@@ -217,13 +220,13 @@ public enum FeedComparator {
         // filters is compared with itself (each side reads it whole).
         if a.path == b.path && (a.filter != nil || b.filter != nil) {
             sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced)
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)
         } else {
             sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced)[0],
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)[0],
                      read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
                           errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
-                          forced: forced)[0]]
+                          forced: forced, rules: rules)[0]]
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
@@ -309,7 +312,7 @@ public enum FeedComparator {
     /// the first side whose filter it passes (no filter: every packet).
     static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
                      warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
-                     progressBase: Int = 0, forced: FeedProtocol? = nil) -> [[LineChannel]] {
+                     progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = []) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
@@ -343,11 +346,13 @@ public enum FeedComparator {
                 if inserted {
                     var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
                     if keyed { line.keyed = KeyedTable() }
-                    if let forced {
-                        // The user named the protocol: no detection, every datagram read as it.
+                    // The user named the protocol (for this stream by a rule its first packet passes, the
+                    // first rule winning, or for every stream): no detection, every datagram read as it.
+                    if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
                         line.decided = true
-                        line.feedProtocol = forced
-                        if forced != .omd { line.feed = FeedStream(forced: forced) }
+                        line.named = true
+                        line.feedProtocol = named
+                        if named != .omd { line.feed = FeedStream(forced: named) }
                     }
                     lines[side].append(line)
                 }
@@ -378,15 +383,16 @@ public enum FeedComparator {
             }
         }
         // A protocol the user named that none of a stream's datagrams passes: nothing to compare there.
-        if let forced {
-            for (k, side) in lines.enumerated() {
-                let empty = side.filter { ($0.feed?.packets ?? $0.statistics.packets) == 0 }.map(\.destination).sorted()
-                guard !empty.isEmpty else { continue }
-                warnings.append("\(names[k]): \(empty.count) stream\(empty.count == 1 ? "" : "s") not compared, no datagram of \(empty.count == 1 ? "it" : "them") "
-                                + "is a valid \(forced.rawValue) packet (\(empty.prefix(5).map(\.description).joined(separator: ", "))"
-                                + "\(empty.count > 5 ? ", …" : "")); `rehearse inspect` shows what they carry")
-                lines[k] = side.filter { ($0.feed?.packets ?? $0.statistics.packets) > 0 }
+        for (k, side) in lines.enumerated() {
+            func empty(_ l: LineChannel) -> Bool { l.named && (l.feed?.packets ?? l.statistics.packets) == 0 }
+            for named in FeedProtocol.allCases {
+                let empties = side.filter { empty($0) && $0.feedProtocol == named }.map(\.destination).sorted()
+                guard !empties.isEmpty else { continue }
+                warnings.append("\(names[k]): \(empties.count) stream\(empties.count == 1 ? "" : "s") not compared, no datagram of \(empties.count == 1 ? "it" : "them") "
+                                + "is a valid \(named.rawValue) packet (\(empties.prefix(5).map(\.description).joined(separator: ", "))"
+                                + "\(empties.count > 5 ? ", …" : "")); `rehearse inspect` shows what they carry")
             }
+            lines[k] = side.filter { !empty($0) }
         }
         // Streams whose first packets were not consistently one protocol are not compared, and said so.
         for (k, side) in lines.enumerated() {

@@ -36,8 +36,8 @@ struct Compare: ParsableCommand {
     var match = "sequence"
     @Option(help: "Messages of A that B may miss before the compare fails (exit 1).")
     var maxMissing: UInt64 = 0
-    @Option(name: .customLong("protocol"), help: "Read every stream as this feed protocol instead of recognising it on its first datagrams: omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
-    var feedProtocol: String?
+    @Option(name: .customLong("protocol"), help: "Read streams as a feed protocol instead of recognising it on their first datagrams: NAME for every stream, or 'BPF=NAME' (repeatable) for the streams whose first packet matches the expression, the first match winning; NAME is omd, moldudp64, iex-tp, cboe-pitch, nyse-xdp, cme-mdp3 or eurex-eobi.")
+    var feedProtocols: [String] = []
     @Option(help: "Each OMD line's gaps are judged against the retransmission service's limits (recoverable from the RTS, or lost to it): messages it holds per channel.")
     var rtsWindow = RecoveryLimits().window
     @Option(help: "… messages one request may ask for.")
@@ -57,7 +57,7 @@ struct Compare: ParsableCommand {
         guard let mode = CompareMatch(rawValue: match) else { throw RehearseError(.usage, "--match \(match): use sequence or keys") }
         let display = !json && ProgressDisplay.isInteractive ? ProgressDisplay(label: "compare") : nil
         display?.start()
-        let forced = try feedProtocol.map { try parseFeedProtocol($0) }
+        let (forced, rules) = try parseProtocolOptions(feedProtocols)
         guard rtsWindow >= 1, rtsMaxRequest >= 1, rtsDailyRequests >= 1 else {
             throw RehearseError(.usage, "--rts-window, --rts-max-request and --rts-daily-requests: 1 or more")
         }
@@ -65,7 +65,7 @@ struct Compare: ParsableCommand {
         limits.window = rtsWindow
         limits.maximumPerRequest = rtsMaxRequest
         limits.dailyRequests = rtsDailyRequests
-        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced,
+        let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced, protocolRules: rules,
                                             recoveryLimits: limits)
         display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }

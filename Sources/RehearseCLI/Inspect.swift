@@ -56,23 +56,8 @@ struct Inspect: ParsableCommand {
         }
         var options = CaptureInspector.Options()
         options.decodeOMD = !noOmd
-        for text in feedProtocols {
-            if noOmd { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
-            // 'BPF=NAME': the expression may itself hold '=' ("udp[8] = 1"), so the name is after the last one.
-            let split = text.lastIndex(of: "=")
-            let name = split.map { String(text[text.index(after: $0)...]) } ?? text
-            let p = try parseFeedProtocol(name, given: text, forms: "NAME or 'BPF=NAME' with NAME one of")
-            guard let split else {
-                if options.forcedProtocol != nil { throw RehearseError(.usage, "--protocol \(text): a protocol for every stream is already given") }
-                options.forcedProtocol = p
-                continue
-            }
-            let filter = PacketFilter(expression: String(text[..<split]))
-            do { try filter.prepare(for: .ethernet) } catch {
-                throw RehearseError(.usage, "--protocol \(text): \(error.description)")
-            }
-            options.protocolRules.append(.init(filter: filter, feedProtocol: p))
-        }
+        if noOmd && !feedProtocols.isEmpty { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
+        (options.forcedProtocol, options.protocolRules) = try parseProtocolOptions(feedProtocols)
         var reports: [FileReport] = []
         for path in files {
             if let filter {

@@ -196,6 +196,20 @@ struct FeedProtocolTests {
         #expect(named.status == 0 && namedChannels.map { $0["onBoth"] as? Int } == channels.map { $0["onBoth"] as? Int })
         let wrong = try CLI.run(["compare", a, b, "--protocol", name == "moldudp64" ? "iex-tp" : "moldudp64"])
         #expect(wrong.status == 3 && wrong.stderr.contains("2 streams not compared, no datagram of them is a valid"), "\(wrong.stderr)")
+        // --protocol 'BPF=NAME' names one stream's protocol: the right one compares it as detection does,
+        // a wrong one leaves that stream out on both sides (said) and the other is still compared.
+        let port = try #require((channels[0]["a"] as? String)?.split(separator: ":").last.map(String.init))
+        let ruled = try CLI.run(["compare", a, b, "--json", "--protocol", "udp dst port \(port)=\(name)"])
+        let ruledChannels = try #require(try json(ruled.stdout)["channels"] as? [[String: Any]])
+        #expect(ruled.status == 0 && ruledChannels.map { $0["onBoth"] as? Int } == channels.map { $0["onBoth"] as? Int })
+        let wrongName = name == "moldudp64" ? "iex-tp" : "moldudp64"
+        let ruledWrong = try CLI.run(["compare", a, b, "--json", "--protocol", "udp dst port \(port)=\(wrongName)"])
+        let left = try #require(try json(ruledWrong.stdout)["channels"] as? [[String: Any]])
+        #expect(left.count == 1 && left[0]["a"] as? String == channels[1]["a"] as? String && left[0]["onBoth"] as? Int == channels[1]["onBoth"] as? Int,
+                "\(ruledWrong.stdout)")
+        #expect(ruledWrong.stderr.contains("A: 1 stream not compared, no datagram of it is a valid \(wrongName) packet"), "\(ruledWrong.stderr)")
+        let badRule = try CLI.run(["compare", a, b, "--protocol", "udp dst port=\(name)"])
+        #expect(badRule.status == 2 && badRule.stderr.contains("--protocol udp dst port=\(name)"), "\(badRule.stderr)")
     }
 
     @Test("inspect --protocol reads every stream as that protocol: the right one sequences it, a wrong one counts every datagram as not of it, an unknown name is a usage error")
