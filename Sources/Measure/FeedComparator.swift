@@ -407,7 +407,9 @@ public enum FeedComparator {
         for (k, side) in lines.enumerated() where side.isEmpty && errors.count == errorsAtStart && filterError == nil {
             errors.append("\(names[k]): no feed stream in \(path)" + (filters[k].map { " matching \"\($0)\"" } ?? ""))
         }
-        return lines.map { $0.sorted { $0.destination < $1.destination } }
+        // Sorted by position (a line is kilobytes: a sort moving the lines themselves moved gigabytes
+        // for 65,535 channels), then each line moved once.
+        return lines.map { side in side.indices.sorted { side[$0].destination < side[$1].destination }.map { side[$0] } }
     }
 
     /// Decides a line's protocol on its first datagrams (OMD when every one frames as OMD, else the
@@ -558,18 +560,18 @@ public enum FeedComparator {
             w.epoch = e
             w.walk(e < a.epochs.count ? a.epochs[e] : SequenceTable(), e < b.epochs.count ? b.epochs[e] : SequenceTable())
         }
-        let medianSigned = w.signed.totalCount > 0 ? Int64(w.signed.valueAtPercentile(50)) &- PairWalk.shift : 0
+        let (lag, medianSigned) = w.figures()
         var comparison = ChannelComparison(
             channel: channel, a: a.destination.description, b: b.destination.description,
             messagesA: a.messages, messagesB: b.messages, onBoth: w.both, missingOnA: w.missingA, missingOnB: w.missingB,
             mismatches: w.mismatches, firstMismatchSequence: w.firstMismatch, aFirst: w.aFirst, bFirst: w.bFirst, ties: w.ties,
-            lag: LatencySummary(w.lag), medianBMinusA: medianSigned, longestOneSidedRun: w.longest,
+            lag: lag.summary, medianBMinusA: medianSigned, longestOneSidedRun: w.longest,
             longestOneSidedRunSide: w.longest == 0 ? nil : (w.longestSide == 1 ? "A only" : "B only"),
             longestOneSidedRunFirst: w.longest == 0 ? nil : w.longestFirst,
             lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
-            lagSpectrum: w.lag.totalCount > 0 ? PercentileSpectrum(w.lag) : nil, mismatchSamples: w.mismatchSamples,
+            lagSpectrum: lag.spectrum, mismatchSamples: w.mismatchSamples,
             epochs: epochs, lineA: line(a), lineB: line(b))
-        comparison.lagHistogram = w.lag.totalCount > 0 ? w.lag.base64V2Compressed : nil
+        comparison.lagHistogram = lag.base64V2Compressed
         comparison.protocolA = a.feedProtocol?.rawValue
         comparison.protocolB = b.feedProtocol?.rawValue
         return comparison
@@ -578,9 +580,19 @@ public enum FeedComparator {
 
 /// The walk over the union of both sides' sequence numbers, epoch by epoch, with its tallies.
 struct PairWalk {
-    static let shift = Int64(LatencyHistogram.latencyCeiling)
-    var lag = LatencyHistogram.latency()
-    var signed = LatencyHistogram.latency(ceiling: 2 * LatencyHistogram.latencyCeiling)
+    /// The differences B − A (ns) of a channel's first ``rawLimit`` common messages, kept as values:
+    /// summarised with exactly a histogram's figures (``LatencyFigures``) without a histogram's
+    /// 46,000 buckets, so a channel of a few messages costs microseconds. Beyond the limit they go
+    /// into the histograms below (``spill()``).
+    var differences: [Int64] = []
+    var rawLimit = 65_536
+    /// After a spill: every lag (|B − A|), and the differences by sign as magnitudes — where B came
+    /// later or at once (≥ 0) and where B came first (< 0) — for the median difference at the lag's
+    /// precision (one histogram of the shifted difference, ±1 h around 2⁴², had 2-second buckets
+    /// there, and its median came out as the largest lag).
+    var lag: LatencyHistogram?
+    var bLater: LatencyHistogram?
+    var bEarlier: LatencyHistogram?
     var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
     var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
     var firstMismatch: UInt32?
@@ -596,6 +608,54 @@ struct PairWalk {
     init(tenthStart: Int64, tenthSpan: Int64) {
         self.tenthStart = tenthStart
         self.tenthSpan = tenthSpan
+    }
+
+    mutating func record(_ d: Int64) {
+        lag!.recordLatency(d.magnitude)
+        if d >= 0 {
+            if bLater == nil { bLater = LatencyHistogram.latency() }
+            bLater!.recordLatency(UInt64(d))
+        } else {
+            if bEarlier == nil { bEarlier = LatencyHistogram.latency() }
+            bEarlier!.recordLatency(d.magnitude)
+        }
+    }
+
+    /// Moves the kept differences into histograms (a channel past ``rawLimit`` common messages).
+    @inline(never)
+    mutating func spill() {
+        lag = LatencyHistogram.latency()
+        for d in differences { record(d) }
+        differences = []
+    }
+
+    /// The lag's figures, and the median of B − A (HdrHistogram's rank for the 50th percentile, at
+    /// the lag's precision; 0 when no message was on both sides) — the same from kept values as
+    /// from the histograms.
+    func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
+        func rank(_ total: UInt64) -> UInt64 { max(1, UInt64(((50.0.nextDown * Double(total)) / 100.0).rounded(.up))) }
+        if let lag {
+            let earlier = bEarlier?.totalCount ?? 0, total = earlier + (bLater?.totalCount ?? 0)
+            let r = rank(total)
+            // Ascending: B's earliest arrivals (the largest magnitudes of bEarlier) first.
+            let median = r <= earlier ? -Int64(bEarlier!.value(atRank: earlier - r + 1)) : Int64(bLater?.value(atRank: r - earlier) ?? 0)
+            return (LatencyFigures(lag), total == 0 ? 0 : median)
+        }
+        guard !differences.isEmpty else { return (LatencyFigures(sortedValues: []), 0) }
+        let ceiling = LatencyHistogram.latencyCeiling
+        let signed = differences.sorted()
+        let magnitudes = signed.map { min($0.magnitude, ceiling) }.sorted()
+        let earlier = signed.firstIndex { $0 >= 0 } ?? signed.count
+        let r = Int(rank(UInt64(signed.count)))
+        let median: Int64
+        if r <= earlier {
+            let ascending = signed[..<earlier].reversed().map { min($0.magnitude, ceiling) }
+            median = -Int64(LatencyFigures.value(atRank: earlier - r + 1, sortedValues: ascending[...]))
+        } else {
+            let later = signed[earlier...].map { min(UInt64($0), ceiling) }
+            median = Int64(LatencyFigures.value(atRank: r - earlier, sortedValues: later[...]))
+        }
+        return (LatencyFigures(sortedValues: magnitudes), median)
     }
 
     mutating func walk(_ ta: SequenceTable, _ tb: SequenceTable) {
@@ -620,8 +680,12 @@ struct PairWalk {
                 }
                 let d = timeB &- timeA
                 if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
-                lag.recordLatency(d.magnitude)
-                _ = signed.record(UInt64(max(0, min(d &+ Self.shift, 2 &* Self.shift))))
+                if _fastPath(lag == nil) {
+                    differences.append(d)
+                    if _slowPath(differences.count > rawLimit) { spill() }
+                } else {
+                    record(d)
+                }
                 let tenth = min(max(Int((timeA - tenthStart) / tenthSpan), 0), 9)
                 tenthSums[tenth] += Double(d)
                 tenthCounts[tenth] += 1

@@ -60,44 +60,49 @@ extension Histogram where Count == UInt64 {
     public func encodedV2() -> [UInt8] {
         let layout = self.layout
         var payload: [UInt8] = []
-        if totalCount > 0 {
-            let limit = layout.index(maxRecorded) + 1
-            var index = 0
-            while index < limit {
-                let count = countForValue(layout.value(index))
-                index += 1
-                if count == 0 {
-                    var zeros: Int64 = 1
-                    while index < limit && countForValue(layout.value(index)) == 0 {
-                        zeros += 1
-                        index += 1
-                    }
-                    Self.putZigZag(zeros > 1 ? -zeros : 0, into: &payload)
-                } else {
-                    Self.putZigZag(Int64(clamping: count), into: &payload)
-                }
-            }
+        // The counts by index up to the highest recorded, each zero run as one negative count (a
+        // single zero as 0), walking only the recorded buckets (the library's iterator, specialised here).
+        var next = 0
+        for recorded in recordedValues() {
+            let index = layout.index(recorded.value)
+            let zeros = index - next
+            if zeros == 1 { Self.putZigZag(0, into: &payload) } else if zeros > 1 { Self.putZigZag(-Int64(zeros), into: &payload) }
+            Self.putZigZag(Int64(clamping: recorded.count), into: &payload)
+            next = index + 1
         }
+        return Self.encodeV2(payload: payload, digits: UInt32(numberOfSignificantValueDigits.rawValue), lowest: lowestDiscernibleValue,
+                             highest: highestTrackableValue)
+    }
+
+    /// The V2 header (40 bytes) before a payload of counts.
+    static func encodeV2(payload: [UInt8], digits: UInt32, lowest: UInt64, highest: UInt64) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(40 + payload.count)
         Self.put(Self.encodingCookie, into: &out)
         Self.put(UInt32(payload.count), into: &out)
         Self.put(UInt32(0), into: &out)
-        Self.put(UInt32(numberOfSignificantValueDigits.rawValue), into: &out)
-        Self.put(lowestDiscernibleValue, into: &out)
-        Self.put(highestTrackableValue, into: &out)
+        Self.put(digits, into: &out)
+        Self.put(lowest, into: &out)
+        Self.put(highest, into: &out)
         Self.put((1.0 as Double).bitPattern, into: &out)
         return out + payload
     }
 
-    /// The V2 compressed encoding (what interval logs carry, base64'd).
-    public func encodedV2Compressed() -> [UInt8] {
-        let compressed = Zlib.deflate(encodedV2())
+    /// The V2 compressed encoding of a payload of counts with its header.
+    static func compressV2(payload: [UInt8], digits: UInt32, lowest: UInt64, highest: UInt64) -> [UInt8] {
+        compress(encodeV2(payload: payload, digits: digits, lowest: lowest, highest: highest))
+    }
+
+    static func compress(_ encoded: [UInt8]) -> [UInt8] {
+        let compressed = Zlib.deflate(encoded)
         var out: [UInt8] = []
         Self.put(Self.compressedCookie, into: &out)
         Self.put(UInt32(compressed.count), into: &out)
         return out + compressed
     }
+
+    /// The V2 compressed encoding (what interval logs carry, base64'd).
+    public func encodedV2Compressed() -> [UInt8] { Self.compress(encodedV2()) }
 
     /// The V2 compressed encoding in base64: an interval log's histogram field.
     public var base64V2Compressed: String { Data(encodedV2Compressed()).base64EncodedString() }

@@ -12,17 +12,21 @@ public struct LatencySummary: Codable, Sendable, Equatable {
     public var max: UInt64
     public var mean: Double
 
+    init(count: UInt64, min: UInt64, p50: UInt64, p90: UInt64, p99: UInt64, p999: UInt64, p9999: UInt64, max: UInt64, mean: Double) {
+        (self.count, self.min, self.p50, self.p90, self.p99, self.p999, self.p9999, self.max, self.mean) = (count, min, p50, p90, p99, p999, p9999, max, mean)
+    }
+
     public init(_ h: Histogram<UInt64>) {
         count = h.totalCount
         let empty = h.totalCount == 0
         min = empty ? 0 : h.min
-        p50 = h.valueAtPercentile(50)
-        p90 = h.valueAtPercentile(90)
-        p99 = h.valueAtPercentile(99)
-        p999 = h.valueAtPercentile(99.9)
-        p9999 = h.valueAtPercentile(99.99)
+        p50 = h.value(atPercentile: 50)
+        p90 = h.value(atPercentile: 90)
+        p99 = h.value(atPercentile: 99)
+        p999 = h.value(atPercentile: 99.9)
+        p9999 = h.value(atPercentile: 99.99)
         max = empty ? 0 : h.max
-        mean = empty ? 0 : h.mean
+        mean = empty ? 0 : h.meanValue
     }
 }
 
@@ -44,12 +48,16 @@ public struct PercentileSpectrum: Codable, Sendable, Equatable {
     public var max: UInt64
     public var totalCount: UInt64
 
+    init(points: [Point], mean: Double, stdDeviation: Double, max: UInt64, totalCount: UInt64) {
+        (self.points, self.mean, self.stdDeviation, self.max, self.totalCount) = (points, mean, stdDeviation, max, totalCount)
+    }
+
     public init(_ h: Histogram<UInt64>) {
         points = h.totalCount == 0 ? [] : h.percentiles(ticksPerHalfDistance: 5).map {
             Point(value: $0.value, percentile: $0.percentileLevelIteratedTo, totalCount: $0.totalCountToThisValue)
         }
-        mean = h.totalCount == 0 ? 0 : h.mean
-        stdDeviation = h.totalCount == 0 ? 0 : h.stdDeviation
+        mean = h.totalCount == 0 ? 0 : h.meanValue
+        stdDeviation = h.totalCount == 0 ? 0 : h.standardDeviation
         max = h.totalCount == 0 ? 0 : h.max
         totalCount = h.totalCount
     }

@@ -41,6 +41,12 @@ struct ComparatorTests {
         // Synth delays line B behind A (20 µs plus jitter): A wins almost every message.
         #expect(c0.aFirst > c0.bFirst * 10)
         #expect(c0.medianBMinusA > 0)
+        // The median of B − A is the lag's median where A almost always wins, at the lag's precision
+        // (it once came out as the largest lag: a shifted histogram with 2-second buckets).
+        for c in [c0, c1] {
+            let p50 = Double(c.lag.p50)
+            #expect(abs(Double(c.medianBMinusA) - p50) <= p50 / 20 && c.medianBMinusA < Int64(c.lag.max), "\(c.medianBMinusA) vs \(c.lag)")
+        }
         #expect(c0.onBoth + c0.missingOnA + c0.missingOnB > 0)
         #expect(report.messagesCompared == c0.onBoth + c1.onBoth)
     }
