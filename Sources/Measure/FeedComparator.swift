@@ -610,30 +610,28 @@ struct PairWalk {
         self.tenthSpan = tenthSpan
     }
 
-    mutating func record(_ d: Int64) {
-        lag!.recordLatency(d.magnitude)
-        if d >= 0 {
-            if bLater == nil { bLater = LatencyHistogram.latency() }
-            bLater!.recordLatency(UInt64(d))
-        } else {
-            if bEarlier == nil { bEarlier = LatencyHistogram.latency() }
-            bEarlier!.recordLatency(d.magnitude)
-        }
-    }
-
-    /// Moves the kept differences into histograms (a channel past ``rawLimit`` common messages).
+    /// Moves the kept differences into the histograms (made at the first spill: a channel past
+    /// ``rawLimit`` common messages), in one tight loop over local copies; the buffer is then
+    /// reused for the next batch.
     @inline(never)
     mutating func spill() {
-        lag = LatencyHistogram.latency()
-        for d in differences { record(d) }
-        differences = []
+        var all = lag.take() ?? LatencyHistogram.latency()
+        var later = bLater.take() ?? LatencyHistogram.latency()
+        var earlier = bEarlier.take() ?? LatencyHistogram.latency()
+        for d in differences {
+            all.recordLatency(d.magnitude)
+            if d >= 0 { later.recordLatency(UInt64(d)) } else { earlier.recordLatency(d.magnitude) }
+        }
+        differences.removeAll(keepingCapacity: true)
+        (lag, bLater, bEarlier) = (all, later, earlier)
     }
 
     /// The lag's figures, and the median of B − A (HdrHistogram's rank for the 50th percentile, at
     /// the lag's precision; 0 when no message was on both sides) — the same from kept values as
     /// from the histograms.
-    func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
+    mutating func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
         func rank(_ total: UInt64) -> UInt64 { max(1, UInt64(((50.0.nextDown * Double(total)) / 100.0).rounded(.up))) }
+        if lag != nil && !differences.isEmpty { spill() }
         if let lag {
             let earlier = bEarlier?.totalCount ?? 0, total = earlier + (bLater?.totalCount ?? 0)
             let r = rank(total)
@@ -680,12 +678,8 @@ struct PairWalk {
                 }
                 let d = timeB &- timeA
                 if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
-                if _fastPath(lag == nil) {
-                    differences.append(d)
-                    if _slowPath(differences.count > rawLimit) { spill() }
-                } else {
-                    record(d)
-                }
+                differences.append(d)
+                if _slowPath(differences.count > rawLimit) { spill() }
                 let tenth = min(max(Int((timeA - tenthStart) / tenthSpan), 0), 9)
                 tenthSums[tenth] += Double(d)
                 tenthCounts[tenth] += 1

@@ -29,8 +29,9 @@ struct PairWalkTests {
             let v = Int64(next() % 55_000) + 5_000
             return i % (seed + 3) == 0 ? -v : (i % 97 == 96 ? 4_000_000_000_000 : v)
         }
-        let kept = walk(count, rawLimit: 1_000_000) { differences[$0] }
-        let spilled = walk(count, rawLimit: 0) { differences[$0] }
+        var kept = walk(count, rawLimit: 1_000_000) { differences[$0] }
+        // Spilled at once (one difference per batch), or in batches of 100 with a part-batch left at the end.
+        var spilled = walk(count, rawLimit: seed % 2 == 0 ? 0 : 100) { differences[$0] }
         #expect(kept.lag == nil && spilled.lag != nil)
         let k = kept.figures(), s = spilled.figures()
         #expect(k.lag.summary == s.lag.summary && k.lag.spectrum == s.lag.spectrum && k.lag.base64V2Compressed == s.lag.base64V2Compressed)
