@@ -630,7 +630,7 @@ struct PairWalk {
     /// the lag's precision; 0 when no message was on both sides) — the same from kept values as
     /// from the histograms.
     mutating func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
-        func rank(_ total: UInt64) -> UInt64 { max(1, UInt64(((50.0.nextDown * Double(total)) / 100.0).rounded(.up))) }
+        func rank(_ total: UInt64) -> UInt64 { LatencyHistogram.rank(atPercentile: 50, of: total) }
         if lag != nil && !differences.isEmpty { spill() }
         if let lag {
             let earlier = bEarlier?.totalCount ?? 0, total = earlier + (bLater?.totalCount ?? 0)

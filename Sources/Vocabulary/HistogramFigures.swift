@@ -12,9 +12,14 @@ extension Histogram where Count == UInt64 {
     public func value(atPercentile percentile: Double) -> UInt64 {
         guard percentile != 0.0 else { return min }
         guard percentile < 100.0 else { return maxRecorded }
+        return value(atRank: Self.rank(atPercentile: percentile, of: totalCount))
+    }
+
+    /// HdrHistogram's rank for a percentile below 100 of `total` values: the count that percentile
+    /// (less one ulp) of them reaches, rounded up, at least 1.
+    public static func rank(atPercentile percentile: Double, of total: UInt64) -> UInt64 {
         let requested = Swift.min(Swift.max(percentile.nextDown, 0.0), 100.0)
-        let countAtPercentile = Swift.max(1, UInt64(((requested * Double(totalCount)) / 100.0).rounded(.up)))
-        return value(atRank: countAtPercentile)
+        return Swift.max(1, UInt64(((requested * Double(total)) / 100.0).rounded(.up)))
     }
 
     /// The `rank`-th smallest recorded value (from 1) at the histogram's precision: its bucket's

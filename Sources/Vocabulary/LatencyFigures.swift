@@ -70,8 +70,7 @@ struct SortedBuckets {
     func value(atPercentile percentile: Double) -> UInt64 {
         guard percentile != 0.0 else { return minValue }
         guard percentile < 100.0 else { return maxRecorded }
-        let requested = Swift.min(Swift.max(percentile.nextDown, 0.0), 100.0)
-        let rank = Swift.max(1, UInt64(((requested * Double(total)) / 100.0).rounded(.up)))
+        let rank = LatencyHistogram.rank(atPercentile: percentile, of: total)
         var cumulative: UInt64 = 0
         for b in buckets {
             cumulative += b.count
