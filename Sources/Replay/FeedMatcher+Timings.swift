@@ -50,11 +50,11 @@ extension FeedMatcher {
         }
         out.intervals = slices.enumerated().map { i, s in
             var sample = IntervalSample(startNs: Int64(i) * width, spanNs: width, count: s.response.totalCount,
-                           p50: s.response.totalCount == 0 ? nil : s.response.value(atPercentile: 50),
-                           p99: s.response.totalCount == 0 ? nil : s.response.value(atPercentile: 99),
-                           platformP99: s.platform.totalCount == 0 ? nil : s.platform.value(atPercentile: 99),
+                           p50: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(50),
+                           p99: s.response.totalCount == 0 ? nil : s.response.valueAtPercentile(99),
+                           platformP99: s.platform.totalCount == 0 ? nil : s.platform.valueAtPercentile(99),
                            histogram: s.response.totalCount == 0 ? nil : s.response.base64V2Compressed,
-                           latenessP99: s.lateness.totalCount == 0 ? nil : s.lateness.value(atPercentile: 99))
+                           latenessP99: s.lateness.totalCount == 0 ? nil : s.lateness.valueAtPercentile(99))
             sample.platformHistogram = s.platform.totalCount == 0 ? nil : s.platform.base64V2Compressed
             sample.latenessHistogram = s.lateness.totalCount == 0 ? nil : s.lateness.base64V2Compressed
             return sample

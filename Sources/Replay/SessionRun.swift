@@ -210,7 +210,7 @@ struct SessionRun {
         for h in histograms.dropFirst() { all.add(h) }
         let intervals = slices.enumerated().map { i, h in
             IntervalSample(startNs: Int64(i) * sliceWidth, spanNs: sliceWidth, count: h.totalCount,
-                           p50: h.totalCount == 0 ? nil : h.value(atPercentile: 50), p99: h.totalCount == 0 ? nil : h.value(atPercentile: 99),
+                           p50: h.totalCount == 0 ? nil : h.valueAtPercentile(50), p99: h.totalCount == 0 ? nil : h.valueAtPercentile(99),
                            platformP99: nil, histogram: h.totalCount == 0 ? nil : h.base64V2Compressed)
         }
         let wall = max(1, end - anchor)

@@ -56,22 +56,19 @@ extension Histogram where Count == UInt64 {
 
     var layout: Layout { Layout(lowest: lowestDiscernibleValue, digits: Int(numberOfSignificantValueDigits.rawValue)) }
 
-    /// The V2 encoding, uncompressed.
+    /// The V2 encoding's header fields.
+    struct Header {
+        var digits: UInt32, lowest: UInt64, highest: UInt64
+        /// A latency histogram's (``latency(ceiling:)`` with the default ceiling).
+        static var latency: Header { Header(digits: 3, lowest: 1, highest: Histogram<UInt64>.latencyCeiling) }
+    }
+    var header: Header { Header(digits: UInt32(numberOfSignificantValueDigits.rawValue), lowest: lowestDiscernibleValue, highest: highestTrackableValue) }
+
+    /// The V2 encoding, uncompressed: the counts by index up to the highest recorded, each zero run
+    /// as one negative count (a single zero as 0).
     public func encodedV2() -> [UInt8] {
-        let layout = self.layout
-        var payload: [UInt8] = []
-        // The counts by index up to the highest recorded, each zero run as one negative count (a
-        // single zero as 0), walking only the recorded buckets (the library's iterator, specialised here).
-        var next = 0
-        for recorded in recordedValues() {
-            let index = layout.index(recorded.value)
-            let zeros = index - next
-            if zeros == 1 { Self.putZigZag(0, into: &payload) } else if zeros > 1 { Self.putZigZag(-Int64(zeros), into: &payload) }
-            Self.putZigZag(Int64(clamping: recorded.count), into: &payload)
-            next = index + 1
-        }
-        return Self.encodeV2(payload: payload, digits: UInt32(numberOfSignificantValueDigits.rawValue), lowest: lowestDiscernibleValue,
-                             highest: highestTrackableValue)
+        let h = header
+        return Self.encodeV2(payload: SortedBuckets(self).payload, digits: h.digits, lowest: h.lowest, highest: h.highest)
     }
 
     /// The V2 header (40 bytes) before a payload of counts.

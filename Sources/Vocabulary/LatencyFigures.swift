@@ -13,11 +13,12 @@ public struct LatencyFigures: Sendable {
     /// HdrHistogram V2 compressed in base64; nil when empty.
     public var base64V2Compressed: String?
 
-    /// A latency histogram's figures.
+    /// A latency histogram's figures (one walk of its counts).
     public init(_ h: LatencyHistogram) {
-        summary = LatencySummary(h)
-        spectrum = h.totalCount > 0 ? PercentileSpectrum(h) : nil
-        base64V2Compressed = h.totalCount > 0 ? h.base64V2Compressed : nil
+        let buckets = SortedBuckets(h)
+        summary = buckets.summary
+        spectrum = h.totalCount > 0 ? buckets.spectrum : nil
+        base64V2Compressed = h.totalCount > 0 ? Data(buckets.encodedV2Compressed(h.header)).base64EncodedString() : nil
     }
 
     /// The figures a latency histogram (``LatencyHistogram/latency(ceiling:)``, default ceiling)
@@ -26,7 +27,7 @@ public struct LatencyFigures: Sendable {
         let buckets = SortedBuckets(values)
         summary = buckets.summary
         spectrum = values.isEmpty ? nil : buckets.spectrum
-        base64V2Compressed = values.isEmpty ? nil : Data(buckets.encodedV2Compressed()).base64EncodedString()
+        base64V2Compressed = values.isEmpty ? nil : Data(buckets.encodedV2Compressed(.latency)).base64EncodedString()
     }
 
     /// What `value(atRank:)` of a latency histogram holding `values` (sorted ascending) gives: the
@@ -40,15 +41,32 @@ public struct LatencyFigures: Sendable {
     }
 }
 
-/// Sorted values grouped by HdrHistogram bucket: (index, count) ascending, with the raw min and max.
+/// A distribution by HdrHistogram bucket: the recorded buckets' (index, count) ascending, with the
+/// raw min and max — from sorted values, or from a histogram's counts in one walk.
 struct SortedBuckets {
-    let layout = LatencyHistogram.Layout(lowest: 1, digits: 3)
+    let layout: LatencyHistogram.Layout
     var buckets: [(index: Int, count: UInt64)] = []
     let total: UInt64
     let minValue: UInt64
     let maxRecorded: UInt64
 
+    /// A histogram's recorded buckets: its counts from the first index to the highest recorded's
+    /// (`countForValue` at each), empty ones left out.
+    init(_ h: LatencyHistogram) {
+        layout = h.layout
+        total = h.totalCount
+        minValue = h.totalCount == 0 ? 0 : h.min
+        maxRecorded = h.totalCount == 0 ? 0 : h.maxRecorded
+        guard total > 0 else { return }
+        for index in 0...layout.index(maxRecorded) {
+            let n = h.countForValue(layout.value(index))
+            if n > 0 { buckets.append((index, n)) }
+        }
+    }
+
+    /// Sorted values (ascending), as a latency histogram (1 ns … 1 h, three digits) holds them.
     init(_ values: [UInt64]) {
+        layout = LatencyHistogram.Layout(lowest: 1, digits: 3)
         total = UInt64(values.count)
         minValue = values.first ?? 0
         maxRecorded = values.last ?? 0
@@ -70,7 +88,10 @@ struct SortedBuckets {
     func value(atPercentile percentile: Double) -> UInt64 {
         guard percentile != 0.0 else { return minValue }
         guard percentile < 100.0 else { return maxRecorded }
-        let rank = LatencyHistogram.rank(atPercentile: percentile, of: total)
+        return value(atRank: LatencyHistogram.rank(atPercentile: percentile, of: total))
+    }
+
+    func value(atRank rank: UInt64) -> UInt64 {
         var cumulative: UInt64 = 0
         for b in buckets {
             cumulative += b.count
@@ -145,7 +166,12 @@ struct SortedBuckets {
         return PercentileSpectrum(points: points, mean: mean, stdDeviation: standardDeviation, max: max, totalCount: total)
     }
 
-    func encodedV2Compressed() -> [UInt8] {
+    func encodedV2Compressed(_ header: LatencyHistogram.Header) -> [UInt8] {
+        LatencyHistogram.compressV2(payload: payload, digits: header.digits, lowest: header.lowest, highest: header.highest)
+    }
+
+    /// The V2 payload: counts by index, zero runs as negative counts.
+    var payload: [UInt8] {
         var payload: [UInt8] = []
         var next = 0
         for b in buckets {
@@ -154,6 +180,6 @@ struct SortedBuckets {
             LatencyHistogram.putZigZag(Int64(clamping: b.count), into: &payload)
             next = b.index + 1
         }
-        return LatencyHistogram.compressV2(payload: payload, digits: 3, lowest: 1, highest: LatencyHistogram.latencyCeiling)
+        return payload
     }
 }

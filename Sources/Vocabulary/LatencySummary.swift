@@ -16,17 +16,9 @@ public struct LatencySummary: Codable, Sendable, Equatable {
         (self.count, self.min, self.p50, self.p90, self.p99, self.p999, self.p9999, self.max, self.mean) = (count, min, p50, p90, p99, p999, p9999, max, mean)
     }
 
+    /// The histogram's figures (HdrHistogram's, to the bit; one walk of its counts).
     public init(_ h: Histogram<UInt64>) {
-        count = h.totalCount
-        let empty = h.totalCount == 0
-        min = empty ? 0 : h.min
-        p50 = h.value(atPercentile: 50)
-        p90 = h.value(atPercentile: 90)
-        p99 = h.value(atPercentile: 99)
-        p999 = h.value(atPercentile: 99.9)
-        p9999 = h.value(atPercentile: 99.99)
-        max = empty ? 0 : h.max
-        mean = empty ? 0 : h.meanValue
+        self = SortedBuckets(h).summary
     }
 }
 
@@ -52,14 +44,9 @@ public struct PercentileSpectrum: Codable, Sendable, Equatable {
         (self.points, self.mean, self.stdDeviation, self.max, self.totalCount) = (points, mean, stdDeviation, max, totalCount)
     }
 
+    /// The histogram's spectrum (HdrHistogram's percentile iteration, to the bit; one walk of its counts).
     public init(_ h: Histogram<UInt64>) {
-        points = h.totalCount == 0 ? [] : h.percentiles(ticksPerHalfDistance: 5).map {
-            Point(value: $0.value, percentile: $0.percentileLevelIteratedTo, totalCount: $0.totalCountToThisValue)
-        }
-        mean = h.totalCount == 0 ? 0 : h.meanValue
-        stdDeviation = h.totalCount == 0 ? 0 : h.standardDeviation
-        max = h.totalCount == 0 ? 0 : h.max
-        totalCount = h.totalCount
+        self = SortedBuckets(h).spectrum
     }
 
     /// The distribution in HdrHistogram's `.hgrm` text form (values scaled by `unit`, e.g. 1000 for µs),

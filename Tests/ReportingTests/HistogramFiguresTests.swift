@@ -92,6 +92,17 @@ struct HistogramFiguresTests {
         }
     }
 
+    @Test("a day of messages an hour late is summarised (the library's iterators keep value × count in 64 bits and trap past 1.8 × 10¹⁹)")
+    func noOverflow() {
+        var h = LatencyHistogram.latency()
+        _ = h.record(LatencyHistogram.latencyCeiling, count: 100_000_000)
+        _ = h.record(1_000, count: 100_000_000)
+        let s = LatencySummary(h), spectrum = PercentileSpectrum(h)
+        #expect(s.count == 200_000_000 && s.p50 < 1_002 && h.valuesAreEquivalent(s.p99, LatencyHistogram.latencyCeiling))
+        #expect(abs(s.mean - Double(LatencyHistogram.latencyCeiling) / 2) < 1e9 && spectrum.points.last?.percentile == 100)
+        #expect(h.value(atRank: 100_000_001) == s.p99 && !h.encodedV2().isEmpty)
+    }
+
     @Test("the value at a rank is the rank-th smallest recorded value at the histogram's precision")
     func rank() {
         var h = LatencyHistogram.latency()
