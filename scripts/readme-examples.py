@@ -63,6 +63,11 @@ EXAMPLES = {
     # The failover day: B paused and re-sent a burst, both lines reset and went through DR, but B missed
     # nothing A carried (exit 0; the findings name each event).
     "rehearse compare day.pcap --a 'dst net 239.1.1.0/24' --b 'dst net 239.1.2.0/24' --stall 500ms": dict(exit={0}),
+    "rehearse compare day.pcap --a 'dst net 239.1.1.0/24' --b 'dst net 239.1.2.0/24' --stall 500ms --shard 0/2 --json > shard-0.json":
+        dict(exit={0}, json=True),
+    "rehearse compare day.pcap --a 'dst net 239.1.1.0/24' --b 'dst net 239.1.2.0/24' --stall 500ms --shard 1/2 --json > shard-1.json":
+        dict(exit={0}, json=True),
+    "rehearse merge shard-0.json shard-1.json": dict(exit={0}),
     # Both lines of feed.pcap replayed into the watched groups: B's gap is a standby loss (exit 1).
     "rehearse watch --primary 239.1.1.1-4:51001-51004 --standby 239.1.2.1-4:51001-51004 --interface eth1 "
     "--max-lag 5ms --metrics 127.0.0.1:9464 --alert-command 'logger -t rehearse \"$REHEARSE_ALERT_MESSAGE\"'":
@@ -125,7 +130,16 @@ def argv(command, spec):
     import shlex
     words = shlex.split(command)
     assert words[0] == "rehearse"
+    if ">" in words:  # `… > FILE`: the output goes to FILE (see `redirect`)
+        words = words[:words.index(">")]
     return [BIN] + words[1:] + spec.get("append", [])
+
+
+def redirect(command):
+    """FILE for an example ending in `> FILE`, else None."""
+    import shlex
+    words = shlex.split(command)
+    return words[words.index(">") + 1] if ">" in words else None
 
 
 def shown_lines_appear(shown, actual):
@@ -205,6 +219,9 @@ def main():
             else:
                 r = run(args)
                 out, err, code = r.stdout, r.stderr, r.returncode
+                if redirect(command):
+                    with open(os.path.join(work, redirect(command)), "w") as f:
+                        f.write(out)
             verdict = "ok"
             if code not in spec["exit"]:
                 verdict = f"exited {code}, README says {sorted(spec['exit'])}"

@@ -94,6 +94,17 @@ struct LineChannel {
     var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
 }
 
+/// What one read of a capture does (``FeedComparator/read``).
+enum ReadPass: Equatable {
+    /// Every stream, wholly accounted.
+    case all
+    /// Every stream found and its protocol decided, nothing accounted past that (a shard's first
+    /// pass: which channels exist, in what order).
+    case discover
+    /// Only the streams with these destinations (per side), wholly accounted (a shard's channels).
+    case only([Set<Endpoint>])
+}
+
 /// How messages of the two sides are paired.
 public enum CompareMatch: String, Sendable, Codable, CaseIterable {
     /// By (channel, SeqNum): lines A and B of one platform, primary and standby.
@@ -177,7 +188,8 @@ public struct LineReport: Codable, Sendable {
 
 /// The result of `rehearse compare` (schema `rehearse.compare/1`).
 public struct ComparisonReport: Codable, Sendable {
-    public var schema = "rehearse.compare/1"
+    public static let schemaVersion = "rehearse.compare/1"
+    public var schema = ComparisonReport.schemaVersion
     public var a: String
     public var b: String
     public var stallLimitNs: Int64
@@ -197,6 +209,57 @@ public struct ComparisonReport: Codable, Sendable {
     public var warnings: [String] = []
     /// A `--a`/`--b` expression libpcap could not compile (a usage error, not a capture fault).
     public var filterError: String?
+    /// Set by `compare --shard`: what `rehearse merge` needs besides the channels. Absent from a
+    /// whole comparison and from a merged one.
+    public var shard: CompareShardPart?
+}
+
+/// A shard's part of a comparison (`compare --shard INDEX/COUNT`): the channels it holds are those
+/// whose number modulo COUNT is INDEX; this says what the merge needs besides them.
+public struct CompareShardPart: Codable, Sendable, Equatable {
+    public var shard: Shard
+    /// The two sides as given: capture path and `--a`/`--b` expression.
+    public var captures: [String]
+    /// Channels of the whole comparison (every shard's).
+    public var channelsTotal: Int
+    public var recoveryLimits: RecoveryLimitsRecord
+    /// The report's first `readWarnings` warnings are the captures' (the same in every shard); the
+    /// rest are its channels', listed in `channelWarnings`.
+    public var readWarnings: Int
+    public var channelWarnings: [ChannelNote]
+    /// Each OMD line's gaps (the first ``SequenceTracker/gapHistoryLimit`` of a channel) and gap
+    /// messages: the recoverability of a line is judged over all its channels, in the merge.
+    public var gaps: [ShardLineGaps]
+}
+
+/// A note about one channel.
+public struct ChannelNote: Codable, Sendable, Equatable {
+    public var channel: Int
+    public var text: String
+}
+
+/// One line of one channel: its recorded gaps and its gap messages (recoverability's input).
+public struct ShardLineGaps: Codable, Sendable, Equatable {
+    public var channel: Int
+    /// "A" or "B".
+    public var side: String
+    public var gaps: [SequenceGap]
+    public var gapMessages: UInt64
+}
+
+/// ``RecoveryLimits`` as a result records them.
+public struct RecoveryLimitsRecord: Codable, Sendable, Equatable {
+    public var window: Int
+    public var maximumPerRequest: Int
+    public var dailyRequests: Int
+    public init(_ l: RecoveryLimits) {
+        (window, maximumPerRequest, dailyRequests) = (l.window, l.maximumPerRequest, l.dailyRequests)
+    }
+    public var limits: RecoveryLimits {
+        var l = RecoveryLimits()
+        (l.window, l.maximumPerRequest, l.dailyRequests) = (window, maximumPerRequest, dailyRequests)
+        return l
+    }
 }
 
 /// Compares two feeds message by message, keyed by (channel, SeqNum): lines A and B of one platform,
@@ -207,67 +270,116 @@ public enum FeedComparator {
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
                                match: CompareMatch = .sequence, progress: ProgressCounter? = nil,
                                feedProtocol forced: FeedProtocol? = nil, protocolRules rules: [CaptureInspector.ProtocolRule] = [],
-                               recoveryLimits: RecoveryLimits = RecoveryLimits()) -> ComparisonReport {
+                               recoveryLimits: RecoveryLimits = RecoveryLimits(), shard: Shard? = nil) -> ComparisonReport {
         var errors: [String] = []
         let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
         let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
         progress?.set(expected: sizeA + sizeB)
         var warnings: [String] = []
         var filterError: String?
-        let sides: [[LineChannel]]
         let keyed = match == .keys
         // One read splits one capture by the sides' filters; the same capture named twice without
         // filters is compared with itself (each side reads it whole).
-        if a.path == b.path && (a.filter != nil || b.filter != nil) {
-            sides = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)
+        func readSides(_ pass: ReadPass, _ errors: inout [String], _ warnings: inout [String]) -> [[LineChannel]] {
+            if a.path == b.path && (a.filter != nil || b.filter != nil) {
+                return read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
+                            errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules,
+                            pass: pass)
+            }
+            func only(_ k: Int) -> ReadPass { if case .only(let sets) = pass { .only([sets[k]]) } else { pass } }
+            return [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules,
+                         pass: only(0))[0],
+                    read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
+                         forced: forced, rules: rules, pass: only(1))[0]]
+        }
+        let sides: [[LineChannel]]
+        // A shard: a first pass finds every channel (and the end of the comparison, and what is
+        // unpaired) as one process would; the second accounts the shard's channels only.
+        var shardChannels: [Int]?
+        var channelsTotal = 0
+        var unpaired: [[String]] = [[], []]
+        var end: Int64
+        if let shard {
+            let all = readSides(.discover, &errors, &warnings)
+            let total = min(all[0].count, all[1].count)
+            channelsTotal = total
+            let mine = (0..<total).filter(shard.owns)
+            shardChannels = mine
+            unpaired = all.map { $0.dropFirst(total).map(\.destination.description) }
+            end = (all[0] + all[1]).map(\.lastTime).max() ?? .min
+            // The read's own errors and warnings were said by the first pass.
+            var ignoredErrors: [String] = [], ignoredWarnings: [String] = []
+            sides = readSides(.only([Set(mine.map { all[0][$0].destination }), Set(mine.map { all[1][$0].destination })]), &ignoredErrors, &ignoredWarnings)
         } else {
-            sides = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)[0],
-                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
-                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
-                          forced: forced, rules: rules)[0]]
+            sides = readSides(.all, &errors, &warnings)
+            end = (sides[0] + sides[1]).map(\.lastTime).max() ?? .min
+            let total = min(sides[0].count, sides[1].count)
+            unpaired = sides.map { $0.dropFirst(total).map(\.destination.description) }
         }
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
         var findings: [FeedFinding] = []
         var compared: UInt64 = 0
         var keyedChannels: [KeyedChannelComparison] = []
-        let end = (sideA + sideB).map(\.lastTime).max() ?? .min
+        let readWarnings = warnings.count
+        var channelWarnings: [ChannelNote] = []
+        // c: the channel's place here; number(c): its channel number (a shard holds some channels).
+        func number(_ c: Int) -> Int { shardChannels?[c] ?? c }
         for c in 0..<min(sideA.count, sideB.count) {
             var la = sideA[c], lb = sideB[c]
             closeSilence(&la, end: end, stallLimit: stallLimit)
             closeSilence(&lb, end: end, stallLimit: stallLimit)
             let r = pair(c, la, lb)
             if la.feedProtocol != lb.feedProtocol {
-                warnings.append("channel \(c): \(la.destination) is \(la.feedProtocol?.rawValue ?? "-") on \(a.name) but \(lb.destination) is "
-                                + "\(lb.feedProtocol?.rawValue ?? "-") on \(b.name): paired by position, their messages cannot match")
+                channelWarnings.append(ChannelNote(channel: number(c), text: "channel \(number(c)): \(la.destination) is \(la.feedProtocol?.rawValue ?? "-") on \(a.name) but \(lb.destination) is "
+                                + "\(lb.feedProtocol?.rawValue ?? "-") on \(b.name): paired by position, their messages cannot match"))
             }
             compared &+= r.onBoth
-            if let ka = la.keyed, let kb = lb.keyed { keyedChannels.append(KeyedChannelComparison.pair(c, ka, kb)) }
+            if let ka = la.keyed, let kb = lb.keyed { keyedChannels.append(KeyedChannelComparison.pair(number(c), ka, kb)) }
             channels.append(r)
-            findings += FeedFindings.classify(channel: c, a: la.events, b: lb.events, missingOnA: r.missingOnA, missingOnB: r.missingOnB,
+            findings += FeedFindings.classify(channel: number(c), a: la.events, b: lb.events, missingOnA: r.missingOnA, missingOnB: r.missingOnB,
                                               mismatches: r.mismatches, firstMismatch: r.firstMismatchSequence, lagByTenth: r.lagByTenth)
         }
+        warnings += channelWarnings.map(\.text)
         if channels.contains(where: { !$0.mismatchSamples.isEmpty }) {
             describeMismatches(&channels, a, b, sideA, sideB)
         }
-        // Each line's gaps against the RTS's limits (OMD lines: the RTS is OMD's), all channels of a side together.
-        for (side, lines) in [sideA, sideB].enumerated() {
-            let n = channels.count
-            let omd = (0..<n).filter { lines[$0].feed == nil && lines[$0].feedProtocol == .omd }
-            let judged = LineRecoverability.classify(gaps: omd.map { lines[$0].statistics.sequence.gapHistory },
-                                                     gapMessages: omd.map { lines[$0].statistics.sequence.statistics.gapMessages },
-                                                     limits: recoveryLimits)
-            for (k, c) in omd.enumerated() {
-                if side == 0 { channels[c].lineA.recoverability = judged[k] } else { channels[c].lineB.recoverability = judged[k] }
+        // Each OMD line's gaps (the RTS is OMD's), the recoverability input of every channel of a side together.
+        let gaps: [[ShardLineGaps]] = [sideA, sideB].enumerated().map { side, lines in
+            (0..<channels.count).filter { lines[$0].feed == nil && lines[$0].feedProtocol == .omd }.map {
+                ShardLineGaps(channel: number($0), side: side == 0 ? "A" : "B", gaps: lines[$0].statistics.sequence.gapHistory,
+                              gapMessages: lines[$0].statistics.sequence.statistics.gapMessages)
             }
         }
-        return ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
-                                unpairedA: sideA.dropFirst(channels.count).map(\.destination.description),
-                                unpairedB: sideB.dropFirst(channels.count).map(\.destination.description),
-                                messagesCompared: compared, findings: findings, match: match, keyed: keyed ? keyedChannels : nil,
-                                errors: errors, warnings: warnings, filterError: filterError)
+        for i in channels.indices { channels[i].channel = number(i) }
+        var report = ComparisonReport(a: a.name, b: b.name, stallLimitNs: stallLimit, channels: channels,
+                                      unpairedA: unpaired[0], unpairedB: unpaired[1],
+                                      messagesCompared: compared, findings: findings, match: match, keyed: keyed ? keyedChannels : nil,
+                                      errors: errors, warnings: warnings, filterError: filterError)
+        if let shard {
+            // The day's request budget is shared by every channel of a line: judged when the shards are merged.
+            report.shard = CompareShardPart(shard: shard, captures: [a, b].map { $0.path + ($0.filter.map { " [\($0)]" } ?? "") }, channelsTotal: shardChannels.map { _ in channelsTotal } ?? channels.count,
+                                            recoveryLimits: RecoveryLimitsRecord(recoveryLimits), readWarnings: readWarnings,
+                                            channelWarnings: channelWarnings, gaps: gaps[0] + gaps[1])
+        } else {
+            judgeRecoverability(&report, gaps: gaps, limits: recoveryLimits)
+        }
+        return report
+    }
+
+    /// Each side's OMD lines' gaps against the RTS's limits, every channel of a side together (the
+    /// budget is the line's), set on the report's channels.
+    static func judgeRecoverability(_ report: inout ComparisonReport, gaps: [[ShardLineGaps]], limits: RecoveryLimits) {
+        let place = Dictionary(uniqueKeysWithValues: report.channels.enumerated().map { ($1.channel, $0) })
+        for (side, lines) in gaps.enumerated() {
+            let judged = LineRecoverability.classify(gaps: lines.map(\.gaps), gapMessages: lines.map(\.gapMessages), limits: limits)
+            for (k, line) in lines.enumerated() {
+                guard let i = place[line.channel] else { continue }
+                if side == 0 { report.channels[i].lineA.recoverability = judged[k] } else { report.channels[i].lineB.recoverability = judged[k] }
+            }
+        }
     }
 
     /// Reads the mismatched messages' bytes again (a second pass, only when there are mismatches) and
@@ -312,7 +424,8 @@ public enum FeedComparator {
     /// the first side whose filter it passes (no filter: every packet).
     static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
                      warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
-                     progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = []) -> [[LineChannel]] {
+                     progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = [],
+                     pass: ReadPass = .all) -> [[LineChannel]] {
         var reader: CaptureReader
         do { reader = try CaptureReader.open(path) } catch {
             errors.append(error.description)
@@ -322,6 +435,9 @@ public enum FeedComparator {
         let compiled = filters.map { $0.map(PacketFilter.init(expression:)) }
         var tables = filters.map { _ in FlowTable(capacity: 64) }
         var lines: [[LineChannel]] = filters.map { _ in [] }
+        // Flow table index → line index, or -1 for a stream this pass leaves alone.
+        var slots: [[Int]] = filters.map { _ in [] }
+        let discovering = pass == .discover
         let analyzer = OMDStreamAnalyzer()
         // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
         // every access to it pays a dynamic exclusivity check.
@@ -342,8 +458,12 @@ public enum FeedComparator {
                 guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { continue }
                 let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                                   destinationPort: d.flow.destinationPort)
-                let (i, inserted) = tables[side].findOrInsert(key)
+                let (flow, inserted) = tables[side].findOrInsert(key)
                 if inserted {
+                    if case .only(let wanted) = pass, !wanted[side].contains(Endpoint(address: d.flow.destination, port: d.flow.destinationPort)) {
+                        slots[side].append(-1)
+                        continue
+                    }
                     var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
                     if keyed { line.keyed = KeyedTable() }
                     // The user named the protocol (for this stream by a rule its first packet passes, the
@@ -355,11 +475,23 @@ public enum FeedComparator {
                         if named != .omd { line.feed = FeedStream(forced: named) }
                     }
                     lines[side].append(line)
+                    slots[side].append(lines[side].count - 1)
                 }
+                let i = slots[side][flow]
+                guard i >= 0 else { continue }
                 guard _fastPath(lines[side][i].decided) else {
                     lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
                     if lines[side][i].probe.count >= FeedStream.probePackets {
                         decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
+                    }
+                    continue
+                }
+                // Discovering: a decided line needs one valid packet (one the user named a protocol for
+                // may have none: it is then not compared), not its accounting.
+                if _slowPath(discovering) && (lines[side][i].feed?.packets ?? lines[side][i].statistics.packets) > 0 {
+                    // Only the line's last time (the end of the comparison is every line's latest), as accounting leaves it.
+                    if lines[side][i].feedProtocol != .omd || OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength {
+                        lines[side][i].lastTime = packet.timestamp
                     }
                     continue
                 }

@@ -44,6 +44,8 @@ struct Compare: ParsableCommand {
     var rtsMaxRequest = RecoveryLimits().maximumPerRequest
     @Option(help: "… requests per day (shared by all channels of a line).")
     var rtsDailyRequests = RecoveryLimits().dailyRequests
+    @Option(help: "Compare only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): those whose number modulo COUNT is INDEX. COUNT processes together compare every channel; `rehearse merge` puts their --json results together, exactly as one process would have compared them.")
+    var shard: String?
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -55,6 +57,7 @@ struct Compare: ParsableCommand {
         let a = CompareSource(name: "A", path: first, filter: filterA)
         let b = CompareSource(name: "B", path: second ?? first, filter: filterB)
         guard let mode = CompareMatch(rawValue: match) else { throw RehearseError(.usage, "--match \(match): use sequence or keys") }
+        let part = try shard.map(parseShard)
         let display = !json && ProgressDisplay.isInteractive ? ProgressDisplay(label: "compare") : nil
         display?.start()
         let (forced, rules) = try parseProtocolOptions(feedProtocols)
@@ -66,10 +69,13 @@ struct Compare: ParsableCommand {
         limits.maximumPerRequest = rtsMaxRequest
         limits.dailyRequests = rtsDailyRequests
         let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced, protocolRules: rules,
-                                            recoveryLimits: limits)
+                                            recoveryLimits: limits, shard: part)
         display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }
+        if let s = report.shard, !json {
+            print("shard \(s.shard): \(report.channels.count) of \(s.channelsTotal) channels; recoverability is judged when the shards are merged (`rehearse merge`)")
+        }
         for w in report.warnings { printError("rehearse: warning: \(w)") }
         if !report.errors.isEmpty {
             for e in report.errors { printError("rehearse: \(e)") }

@@ -1,4 +1,5 @@
 import Foundation
+import Vocabulary
 import MarketData
 import Orchestration
 import Capture
@@ -39,4 +40,12 @@ func parseProtocolOptions(_ texts: [String]) throws -> (forced: FeedProtocol?, r
         rules.append(.init(filter: filter, feedProtocol: p))
     }
     return (forced, rules)
+}
+
+/// `--shard INDEX/COUNT`, or a usage error saying what it takes.
+func parseShard(_ text: String) throws -> Shard {
+    guard let shard = Shard(text) else {
+        throw RehearseError(.usage, "--shard \(text): expected INDEX/COUNT with 0 ≤ INDEX < COUNT, e.g. 0/4 (INDEX as Kubernetes' JOB_COMPLETION_INDEX)")
+    }
+    return shard
 }

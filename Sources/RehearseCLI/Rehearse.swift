@@ -14,7 +14,7 @@ public struct Rehearse: ParsableCommand {
         abstract: "Replay captured exchange traffic against old and new trading platforms and measure them.",
         discussion: "Exit codes (one mapping for every command; the README lists the failures behind each): 0 ok · 1 a limit failed · 2 usage or configuration · 3 bad input · 4 target error · 130 interrupted (partial results printed).",
         version: version,
-        subcommands: [Inspect.self, Synth.self, ReplayCommand.self, Listen.self, Sim.self, Bench.self, Gateway.self, Compare.self, Watch.self, Verify.self, Run.self, Capacity.self, Report.self, History.self]
+        subcommands: [Inspect.self, Synth.self, ReplayCommand.self, Listen.self, Sim.self, Bench.self, Gateway.self, Compare.self, Watch.self, Verify.self, Run.self, Capacity.self, Report.self, History.self, Merge.self]
     )
 
     public init() {}

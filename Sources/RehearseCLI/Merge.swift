@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Measure
+import Orchestration
+import Vocabulary
+
+/// `rehearse merge RESULT…`: shard results put together.
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Put the results of every shard of one job together (compare --shard, inspect --shard): exactly what one process would have reported.",
+        discussion: """
+        Each RESULT is one shard's --json output (INDEX/COUNT from --shard); every shard of the job must be \
+        given, once. The merged result is printed as the command itself prints it (text, or --json), and \
+        judged the same way. Exit codes: as the merged command's (compare: 0, 1 when B missed more than \
+        --max-missing or a message differs, 3 when a capture could not be read) · 2 bad options · 3 a result \
+        that cannot be read, is not a shard's, or does not belong with the others (named).
+        """)
+
+    @Argument(help: "The shards' results (--json files).")
+    var results: [String]
+    @Option(help: "compare: messages of A that B may miss before the merged compare fails (exit 1).")
+    var maxMissing: UInt64 = 0
+    @Flag(help: "Print the merged result as JSON.")
+    var json = false
+
+    func run() throws {
+        guard !results.isEmpty else { throw RehearseError(.usage, "give the shards' results") }
+        var schemas: [(path: String, schema: String, data: Data)] = []
+        for path in results {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw RehearseError(.input, "\(path): cannot be read (\(error.localizedDescription))")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let schema = object["schema"] as? String else {
+                throw RehearseError(.input, "\(path): not a Rehearse JSON result (no \"schema\")")
+            }
+            schemas.append((path, schema, data))
+        }
+        let kinds = Set(schemas.map(\.schema))
+        guard kinds.count == 1, let schema = kinds.first else {
+            throw RehearseError(.input, "results of different kinds given together: \(schemas.map { "\($0.path) is \($0.schema)" }.joined(separator: ", "))")
+        }
+        switch schema {
+        case ComparisonReport.schemaVersion:
+            try mergeComparisons(schemas.map { ($0.path, $0.data) })
+        default:
+            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare and inspect shards are)")
+        }
+    }
+
+    func mergeComparisons(_ files: [(path: String, data: Data)]) throws {
+        var parts: [ComparisonReport] = []
+        for (path, data) in files {
+            do { parts.append(try JSONDecoder().decode(ComparisonReport.self, from: data)) } catch {
+                throw RehearseError(.input, "\(path): not a compare result this version reads (\(error))")
+            }
+        }
+        let merged: ComparisonReport
+        do { merged = try ComparisonReport.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
+        let captures = parts[0].shard?.captures ?? []
+        let a = CompareSource(name: merged.a, path: captures.first ?? merged.a, filter: nil)
+        let b = CompareSource(name: merged.b, path: captures.last ?? merged.b, filter: nil)
+        if json { print(try jsonText(merged)) } else { print(CompareText.render(merged, a: a, b: b)) }
+        for w in merged.warnings { printError("rehearse: warning: \(w)") }
+        if !merged.errors.isEmpty {
+            for e in merged.errors { printError("rehearse: \(e)") }
+            throw ExitCode(ExitStatus.input.rawValue)
+        }
+        if let failure = CompareOutcome.failure(merged, maximumMissing: maxMissing) {
+            printError("rehearse: \(failure)")
+            throw ExitCode(ExitStatus.limitFailed.rawValue)
+        }
+    }
+}

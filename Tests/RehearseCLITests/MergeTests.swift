@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Shards and their exact merge: COUNT processes, one per shard, together give what one process gives.
+@Suite("compare --shard and rehearse merge")
+struct MergeTests {
+    @Test("three shards of a compare, merged, equal the one-process JSON — channels, findings, warnings, and each line's recoverability judged over every channel's gaps (the day's request budget is shared)")
+    func compareShards() throws {
+        let dir = NSTemporaryDirectory() + "rehearse-merge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let capture = dir + "/ab.pcap"
+        // Gaps on B in channels 1 (at 200 ms) and 3 (at 300 ms), a duplicate burst on B, a gap on A.
+        #expect(try CLI.run(["synth", "-o", capture, "--channels", "5", "--packets", "20000", "--seed", "9", "--fault", "B1:gap@200ms:400",
+                             "--fault", "B3:gap@300ms:20", "--fault", "B3:dup@400ms:3", "--fault", "A2:gap@100ms:7"]).status == 0)
+        // One request a day: channel 1's gap (first in time, shard 1) takes it, channel 3's (shard 0) is beyond the budget.
+        let common = ["compare", capture, "--a", "dst net 239.1.1.0/24", "--b", "dst net 239.1.2.0/24", "--json", "--rts-daily-requests", "1"]
+        let one = try CLI.run(common)
+        #expect(one.status == 1, "\(one.stderr)")
+        var paths: [String] = []
+        for i in 0..<3 {
+            let r = try CLI.run(common + ["--shard", "\(i)/3"])
+            let channels = try #require(try json(r.stdout)["channels"] as? [[String: Any]])
+            #expect(channels.allSatisfy { ($0["channel"] as? Int ?? -1) % 3 == i } && !channels.isEmpty, "shard \(i): \(channels.map { $0["channel"] ?? "-" })")
+            paths.append(dir + "/shard-\(i).json")
+            try r.stdout.write(toFile: paths[i], atomically: true, encoding: .utf8)
+        }
+        let merged = try CLI.run(["merge", "--json"] + paths.reversed())
+        #expect(merged.status == one.status && merged.stderr == one.stderr, "\(merged.stderr)")
+        let m = try json(merged.stdout), o = try json(one.stdout)
+        #expect(NSDictionary(dictionary: m).isEqual(to: o), "merged differs from one process")
+        let lines = try #require(o["channels"] as? [[String: Any]]).map { ($0["lineB"] as? [String: Any])?["recoverability"] as? [String: Any] }
+        #expect(lines[1]?["recoverable"] as? Int ?? 0 > 0 && lines[3]?["beyondBudget"] as? Int ?? 0 > 0, "\(lines)")
+        // The text of the merge is the comparison's, with the captures named.
+        let text = try CLI.run(["merge"] + paths)
+        #expect(text.status == 1 && text.stdout.contains("A: \(capture) [dst net 239.1.1.0/24]") && text.stdout.contains("5 channels"), "\(text.stdout)")
+
+        // What does not belong together is refused, naming why (exit 3); a bad --shard is a usage error.
+        let missing = try CLI.run(["merge", paths[0], paths[2]])
+        #expect(missing.status == 3 && missing.stderr.contains("shard 1/3 missing"), "\(missing.stderr)")
+        let twice = try CLI.run(["merge", paths[0], paths[0], paths[1], paths[2]])
+        #expect(twice.status == 3 && twice.stderr.contains("shard 0/3 given twice"), "\(twice.stderr)")
+        let other = dir + "/other.json"
+        try CLI.run(common + ["--shard", "1/3", "--stall", "1s"]).stdout.write(toFile: other, atomically: true, encoding: .utf8)
+        let mixed = try CLI.run(["merge", paths[0], other, paths[2]])
+        #expect(mixed.status == 3 && mixed.stderr.contains("is of another comparison"), "\(mixed.stderr)")
+        let whole = dir + "/whole.json"
+        try one.stdout.write(toFile: whole, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["merge", whole]).stderr.contains("not a shard's"))
+        let bad = try CLI.run(common + ["--shard", "3/3"])
+        #expect(bad.status == 2 && bad.stderr.contains("--shard 3/3: expected INDEX/COUNT"), "\(bad.stderr)")
+    }
+}
