@@ -29,11 +29,12 @@ deps:
 	fi
 	@# Independent readers of what we write, for the tests: HdrHistogram's Python implementation (our
 	@# interval logs) and the Prometheus client's text-format parser (our metrics endpoint).
-	@python3 -c 'import hdrh, prometheus_client' 2>/dev/null || { echo "installing: hdrhistogram, prometheus-client (PyPI)"; \
+	@# The Kubernetes API's schemas, offline (deploy/kubernetes is validated against them).
+	@python3 -c 'import hdrh, prometheus_client, kubernetes_validate' 2>/dev/null || { echo "installing: hdrhistogram, prometheus-client, kubernetes-validate (PyPI)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  python3 -m pip --version >/dev/null 2>&1 || { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-pip >/dev/null; }; \
-	  python3 -m pip install -q hdrhistogram==0.10.3 prometheus-client==0.26.0 2>/dev/null \
-	    || python3 -m pip install -q --break-system-packages hdrhistogram==0.10.3 prometheus-client==0.26.0; }
+	  python3 -m pip install -q hdrhistogram==0.10.3 prometheus-client==0.26.0 kubernetes-validate==1.37.0 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages hdrhistogram==0.10.3 prometheus-client==0.26.0 kubernetes-validate==1.37.0; }
 
 # Release builds link the Swift runtime and Foundation statically (`--static-swift-stdlib`, also in
 # scripts/): the binary runs on a machine without a Swift toolchain and starts faster (no dynamic
