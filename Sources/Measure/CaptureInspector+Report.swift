@@ -17,7 +17,12 @@ extension CaptureInspector {
         var totals = OMDTotals(streams: 0, packets: 0, heartbeats: 0, messages: 0, gaps: 0, missingMessages: 0,
                                duplicateMessages: 0, resets: 0, unknownMessages: 0, errors: 0)
         let omdStatistics = omd
-        for s in self.streams.sorted(by: { $0.key < $1.key }) {
+        // Streams in key order; a shard lists its own, each with its place in the whole list.
+        var positions: [Int] = []
+        let all = self.streams.enumerated().sorted { $0.element.key < $1.element.key }
+        for (position, (index, s)) in all.enumerated() {
+            guard owns(index) else { continue }
+            positions.append(position)
             // OMD only when its first packets were consistently OMD; else the protocol is not recognised.
             let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStatistics[s.omdIndex]) : nil
             let other = s.feed.flatMap { $0.feedProtocol != nil ? FeedReport($0) : nil }
@@ -85,6 +90,7 @@ extension CaptureInspector {
             decode: decode, filter: options.filter?.expression, streams: streams,
             omdTotals: totals.streams > 0 ? totals : nil, warnings: warnings,
             error: failure.map { IssueReport(kind: $0.kind.rawValue, offset: $0.offset, message: $0.description) },
-            partial: failure != nil)
+            partial: failure != nil,
+            shard: options.shard.map { InspectShardPart(shard: $0, streamsTotal: all.count, positions: positions, omdTotals: totals) })
     }
 }

@@ -83,6 +83,9 @@ public struct CaptureInspector: ~Copyable {
         /// Per-stream overrides (`inspect --protocol 'BPF=NAME'`): a stream whose first packet
         /// passes a rule's filter is read as its protocol; the first matching rule wins.
         public var protocolRules: [ProtocolRule] = []
+        /// Account only this shard's streams (stream *k*, in order of first appearance, is shard
+        /// *k* mod COUNT's); every packet still counts in the file's figures (`inspect --shard`).
+        public var shard: Shard?
         public init() {}
     }
 
@@ -178,14 +181,14 @@ public struct CaptureInspector: ~Copyable {
         // The common market-data frame: its stream is found from the raw header words.
         let known = store.count
         if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data) {
-            guard let index = streamIndex(frame) else { return }
+            guard let index = streamIndex(frame), owns(index) else { return }
             if _slowPath(store.count != known && !options.protocolRules.isEmpty) { applyRules(index, packet) }
             accountStream(index, isUDP: true, timestamp: packet.timestamp, wire: packet.originalLength,
                           declared: frame.declaredPayloadLength, payload: frame.payload,
                           payloadOffset: packet.dataOffset &+ PlainIPv4UDPFrame.payloadOffset, timed: packet.hasTimestamp)
             return
         }
-        guard let decoded = decodeGeneral(packet), let index = streamIndex(decoded.flow) else { return }
+        guard let decoded = decodeGeneral(packet), let index = streamIndex(decoded.flow), owns(index) else { return }
         if _slowPath(store.count != known && !options.protocolRules.isEmpty) { applyRules(index, packet) }
         accountStream(index, isUDP: decoded.flow.ipProtocol == 17, timestamp: packet.timestamp,
                       wire: packet.originalLength, declared: decoded.declaredPayloadLength, payload: decoded.payload,
@@ -249,9 +252,14 @@ public struct CaptureInspector: ~Copyable {
     mutating func streamIndex(_ frame: PlainIPv4UDPFrame) -> Int? {
         if let index = flowCache.find(frame) { return index }
         guard let index = streamIndex(frame.flow) else { return nil }
-        flowCache.remember(frame, index: index)
+        // Another shard's stream stays out of the cache: its packets take `addGeneral`, which leaves them.
+        if _fastPath(owns(index)) { flowCache.remember(frame, index: index) }
         return index
     }
+
+    /// True when stream `index` is accounted here (always, unless a shard was asked for).
+    @inline(__always)
+    func owns(_ index: Int) -> Bool { options.shard.map { $0.owns(index) } ?? true }
 
     /// The stream of `flow`, added when new; nil (and counted) beyond the stream limit.
     mutating func streamIndex(_ flow: FlowKey) -> Int? {

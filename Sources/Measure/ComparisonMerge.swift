@@ -4,6 +4,25 @@ import Vocabulary
 public struct MergeError: Error, CustomStringConvertible, Equatable {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// Checks the shards of one job are all there, once each: every one of COUNT, no other count,
+    /// none twice (`what`: the results, for the message when one is not a shard's).
+    static func checkComplete(_ shards: [Shard?], what: String) throws(MergeError) {
+        guard !shards.isEmpty else { throw MergeError("nothing to merge") }
+        var seen = Set<Int>()
+        var count: Int?
+        for s in shards {
+            guard let s else { throw MergeError("\(what) that is not a shard's (--shard writes them)") }
+            if let count, s.count != count { throw MergeError("shards of \(count) and of \(s.count) given together") }
+            count = s.count
+            guard seen.insert(s.index).inserted else { throw MergeError("shard \(s) given twice") }
+        }
+        let n = count ?? 0
+        let missing = (0..<n).filter { !seen.contains($0) }
+        guard missing.isEmpty else {
+            throw MergeError("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")) missing: every shard's result is needed")
+        }
+    }
 }
 
 extension ComparisonReport {
@@ -12,15 +31,10 @@ extension ComparisonReport {
     /// counts, findings and warnings in channel order, each line's recoverability judged over all
     /// its channels (the day's request budget is the line's).
     public static func merge(_ parts: [ComparisonReport]) throws(MergeError) -> ComparisonReport {
-        guard let first = parts.first, let head = first.shard else {
-            throw MergeError(parts.isEmpty ? "nothing to merge" : "a comparison that is not a shard's (compare --shard writes them)")
-        }
-        let count = head.shard.count
-        var seen = Set<Int>()
+        try MergeError.checkComplete(parts.map { $0.shard?.shard }, what: "a comparison")
+        let first = parts[0], head = first.shard!
         for p in parts {
-            guard let s = p.shard else { throw MergeError("a comparison that is not a shard's (compare --shard writes them)") }
-            guard s.shard.count == count else { throw MergeError("shards of \(count) and of \(s.shard.count) given together") }
-            guard seen.insert(s.shard.index).inserted else { throw MergeError("shard \(s.shard) given twice") }
+            let s = p.shard!
             let same = p.a == first.a && p.b == first.b && p.stallLimitNs == first.stallLimitNs && p.match == first.match
                 && p.unpairedA == first.unpairedA && p.unpairedB == first.unpairedB && p.errors == first.errors
                 && p.filterError == first.filterError && s.captures == head.captures && s.channelsTotal == head.channelsTotal && s.recoveryLimits == head.recoveryLimits
@@ -28,10 +42,6 @@ extension ComparisonReport {
             guard same else {
                 throw MergeError("shard \(s.shard) is of another comparison than shard \(head.shard) (its captures, options or what they read differ)")
             }
-        }
-        let missing = (0..<count).filter { !seen.contains($0) }
-        guard missing.isEmpty else {
-            throw MergeError("shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(count)" }.joined(separator: ", ")) missing: every shard's result is needed")
         }
         var merged = first
         merged.shard = nil

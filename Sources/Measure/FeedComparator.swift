@@ -302,16 +302,21 @@ public enum FeedComparator {
         var unpaired: [[String]] = [[], []]
         var end: Int64
         if let shard {
-            let all = readSides(.discover, &errors, &warnings)
-            let total = min(all[0].count, all[1].count)
-            channelsTotal = total
-            let mine = (0..<total).filter(shard.owns)
-            shardChannels = mine
-            unpaired = all.map { $0.dropFirst(total).map(\.destination.description) }
-            end = (all[0] + all[1]).map(\.lastTime).max() ?? .min
+            // The first pass's lines are let go before the second (a line is kilobytes).
+            let wanted: [Set<Endpoint>]
+            do {
+                let all = readSides(.discover, &errors, &warnings)
+                let total = min(all[0].count, all[1].count)
+                channelsTotal = total
+                let mine = (0..<total).filter(shard.owns)
+                shardChannels = mine
+                unpaired = all.map { $0.dropFirst(total).map(\.destination.description) }
+                end = (all[0] + all[1]).map(\.lastTime).max() ?? .min
+                wanted = [Set(mine.map { all[0][$0].destination }), Set(mine.map { all[1][$0].destination })]
+            }
             // The read's own errors and warnings were said by the first pass.
             var ignoredErrors: [String] = [], ignoredWarnings: [String] = []
-            sides = readSides(.only([Set(mine.map { all[0][$0].destination }), Set(mine.map { all[1][$0].destination })]), &ignoredErrors, &ignoredWarnings)
+            sides = readSides(.only(wanted), &ignoredErrors, &ignoredWarnings)
         } else {
             sides = readSides(.all, &errors, &warnings)
             end = (sides[0] + sides[1]).map(\.lastTime).max() ?? .min

@@ -241,6 +241,21 @@ public struct FileReport: Codable, Sendable, Equatable {
     public var error: IssueReport?
     /// True when `error` is set: the figures are partial.
     public var partial: Bool
+    /// Set by `inspect --shard`: the shard's streams' places and sums, for `rehearse merge`. Absent
+    /// from a whole inspection and a merged one.
+    public var shard: InspectShardPart? = nil
+}
+
+/// A shard's part of an inspection (`inspect --shard INDEX/COUNT`): its `streams` are those whose
+/// number, in order of first appearance, modulo COUNT is INDEX; every other figure is the file's.
+public struct InspectShardPart: Codable, Sendable, Equatable {
+    public var shard: Shard
+    /// Streams of the whole file (every shard's).
+    public var streamsTotal: Int
+    /// Each listed stream's place in the whole file's list (key order).
+    public var positions: [Int]
+    /// The OMD totals over this shard's streams (zero streams included).
+    public var omdTotals: OMDTotals
 }
 
 /// OMD figures summed over all OMD streams of a file.

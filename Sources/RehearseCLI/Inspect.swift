@@ -39,6 +39,9 @@ struct Inspect: ParsableCommand {
     @Option(help: "Threads: 1 = one pass on this thread; 2 = OMD accounting on a second, pinned thread (the default with two CPUs and a mapped capture); auto = time both on the first 2 M packets and keep the faster (for a machine whose second CPU is busy). The figures are the same either way.")
     var threads: ThreadChoice?
 
+    @Option(help: "Account only this shard's streams, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): stream k, in order of first appearance, is shard k modulo COUNT's. Every packet still counts in the file's figures; `rehearse merge` puts the shards' --json results together, exactly as one process would have inspected.")
+    var shard: String?
+
     @Flag(inversion: .prefixedNo, help: "Show progress (default: only when stdout and stderr are terminals).")
     var progress: Bool?
 
@@ -58,6 +61,7 @@ struct Inspect: ParsableCommand {
         options.decodeOMD = !noOmd
         if noOmd && !feedProtocols.isEmpty { throw RehearseError(.usage, "--protocol and --no-omd contradict each other") }
         (options.forcedProtocol, options.protocolRules) = try parseProtocolOptions(feedProtocols)
+        options.shard = try shard.map(parseShard)
         var reports: [FileReport] = []
         for path in files {
             if let filter {
@@ -75,7 +79,16 @@ struct Inspect: ParsableCommand {
             display?.stop()
             reports.append(report)
             if !json { print(InspectText.render(report, maximumStreams: streams)) }
+            if let s = report.shard, !json {
+                print("shard \(s.shard): \(report.streams.count) of the file's \(s.streamsTotal) streams accounted; `rehearse merge` puts the shards together")
+            }
         }
+        try Self.finish(reports, json: json)
+    }
+
+    /// Prints the inspection as JSON (with `json`; the text was printed file by file), its warnings,
+    /// and fails when a file could not be read whole: `inspect`'s ending, and a merged inspection's.
+    static func finish(_ reports: [FileReport], json: Bool) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

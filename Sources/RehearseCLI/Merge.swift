@@ -43,9 +43,24 @@ struct Merge: ParsableCommand {
         switch schema {
         case ComparisonReport.schemaVersion:
             try mergeComparisons(schemas.map { ($0.path, $0.data) })
+        case InspectReport.schemaVersion:
+            try mergeInspections(schemas.map { ($0.path, $0.data) })
         default:
             throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare and inspect shards are)")
         }
+    }
+
+    func mergeInspections(_ files: [(path: String, data: Data)]) throws {
+        var parts: [InspectReport] = []
+        for (path, data) in files {
+            do { parts.append(try JSONDecoder().decode(InspectReport.self, from: data)) } catch {
+                throw RehearseError(.input, "\(path): not an inspect result this version reads (\(error))")
+            }
+        }
+        let merged: InspectReport
+        do { merged = try InspectReport.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
+        if !json { for file in merged.files { print(InspectText.render(file, maximumStreams: 20)) } }
+        try Inspect.finish(merged.files, json: json)
     }
 
     func mergeComparisons(_ files: [(path: String, data: Data)]) throws {

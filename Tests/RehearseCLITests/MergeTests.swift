@@ -51,4 +51,42 @@ struct MergeTests {
         let bad = try CLI.run(common + ["--shard", "3/3"])
         #expect(bad.status == 2 && bad.stderr.contains("--shard 3/3: expected INDEX/COUNT"), "\(bad.stderr)")
     }
+
+    @Test("inspect shards of two files (a golden OMD capture with faults, a MoldUDP64 feed), merged, equal the one-process JSON: the files' own figures, every stream in order, the OMD totals")
+    func inspectShards() throws {
+        let dir = NSTemporaryDirectory() + "rehearse-merge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let mold = dir + "/mold.pcap"
+        #expect(try CLI.run(["synth", "--protocol", "moldudp64", "-o", mold, "--channels", "7", "--packets", "3000", "--seed", "2",
+                             "--fault", "A:gap@5ms:3"]).status == 0)
+        let files = [CLI.packageRoot + "/captures/omd-d-faults.pcapng", mold]
+        let one = try CLI.run(["inspect", "--json"] + files)
+        #expect(one.status == 0, "\(one.stderr)")
+        var paths: [String] = []
+        for i in 0..<2 {
+            let r = try CLI.run(["inspect", "--json", "--shard", "\(i)/2"] + files)
+            let streams = try #require((try json(r.stdout)["files"] as? [[String: Any]])?.map { ($0["streams"] as? [Any])?.count ?? 0 })
+            #expect(r.status == 0 && streams.allSatisfy { $0 > 0 }, "\(streams)")
+            paths.append(dir + "/inspect-\(i).json")
+            try r.stdout.write(toFile: paths[i], atomically: true, encoding: .utf8)
+        }
+        let merged = try CLI.run(["merge", "--json", paths[1], paths[0]])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        #expect(NSDictionary(dictionary: try json(merged.stdout)).isEqual(to: try json(one.stdout)), "merged differs from one process")
+        let text = try CLI.run(["merge", paths[0], paths[1]])
+        #expect(text.status == 0 && text.stdout.contains("omd-d-faults.pcapng") && text.stdout.contains("moldudp64"), "\(text.stdout)")
+        // A shard of another split, or one missing, is refused.
+        let three = dir + "/three.json"
+        try CLI.run(["inspect", "--json", "--shard", "1/3"] + files).stdout.write(toFile: three, atomically: true, encoding: .utf8)
+        let mixed = try CLI.run(["merge", paths[0], three])
+        #expect(mixed.status == 3 && mixed.stderr.contains("shards of 2 and of 3 given together"), "\(mixed.stderr)")
+        let alone = try CLI.run(["merge", paths[1]])
+        #expect(alone.status == 3 && alone.stderr.contains("shard 0/2 missing"), "\(alone.stderr)")
+        // Results of different commands do not merge.
+        let compare = try CLI.run(["compare", files[0], files[0], "--json", "--shard", "0/2"])
+        try compare.stdout.write(toFile: dir + "/compare.json", atomically: true, encoding: .utf8)
+        let kinds = try CLI.run(["merge", paths[0], dir + "/compare.json"])
+        #expect(kinds.status == 3 && kinds.stderr.contains("results of different kinds"), "\(kinds.stderr)")
+    }
 }
