@@ -36,10 +36,8 @@ public struct OMDErrorCounts: Sendable, Equatable, Codable {
 public struct OMDStreamStatistics: Sendable {
     public var packets: UInt64 = 0
     public var compressedPackets: UInt64 = 0
-    /// Messages by MsgType for types below 512 (index = type); others in `otherTypeCounts`. Inline
-    /// (not an array): counting a message is one add, with no copy-on-write check.
-    public var typeCounts = InlineArray<512, UInt64>(repeating: 0)
-    public var otherTypeCounts: [UInt16: UInt64] = [:]
+    /// Messages by MsgType (known types in fixed slots, others by type).
+    public var typeCounts = OMDTypeCounts()
     public var errors = OMDErrorCounts()
     public var sequence = SequenceTracker()
     /// Disaster Recovery Signal statuses seen, in order (bounded).
@@ -51,14 +49,13 @@ public struct OMDStreamStatistics: Sendable {
 
     /// Messages of known (decoded) types, by type.
     public var knownTypeCounts: [(type: UInt16, count: UInt64)] {
-        OMDMessageType.known.compactMap { typeCounts[Int($0.type)] > 0 ? ($0.type, typeCounts[Int($0.type)]) : nil }
+        OMDMessageType.known.enumerated().compactMap { slot, entry in typeCounts.slots[slot] > 0 ? (entry.type, typeCounts.slots[slot]) : nil }
     }
+    /// Messages of types from 512 on, by type.
+    public var otherTypeCounts: [UInt16: UInt64] { typeCounts.others.filter { $0.key >= 512 } }
     /// Messages of types this decoder does not know (skipped by MsgSize), by type.
     public var unknownTypeCounts: [(type: UInt16, count: UInt64)] {
-        var result: [(UInt16, UInt64)] = []
-        for t in 0..<512 where typeCounts[t] > 0 && OMDMessageType.minimumSize(UInt16(t)) == nil { result.append((UInt16(t), typeCounts[t])) }
-        for (t, c) in otherTypeCounts.sorted(by: { $0.key < $1.key }) { result.append((t, c)) }
-        return result
+        typeCounts.others.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
     public var unknownMessages: UInt64 { unknownTypeCounts.reduce(0) { $0 + $1.count } }
 }
@@ -73,6 +70,8 @@ public struct OMDStreamAnalyzer {
     /// storage: the analyzer is read next to the statistics it updates, and a large value would be
     /// copied for each packet).
     @usableFromInline let thresholds: [UInt16]
+    /// Per MsgType below 512, its counter slot (``OMDMessageType/slotTable``), read next to `thresholds`.
+    @usableFromInline let slots: [UInt8]
     /// Per MsgType below 512, its minimum MsgSize (4 for unknown types).
     @usableFromInline let minimumSizes: [UInt8]
     @usableFromInline let inflater: ZlibInflater
@@ -85,8 +84,11 @@ public struct OMDStreamAnalyzer {
             thresholds[Int(entry.type)] = UInt16(entry.minimumSize)
         }
         for rare in [OMDMessageType.sequenceReset, OMDMessageType.disasterRecoverySignal] { thresholds[Int(rare)] = .max }
+        // A type that is not known goes to the second pass too, which counts it by type.
+        for type in 0..<512 where OMDMessageType.slot(UInt16(type)) == OMDMessageType.known.count { thresholds[type] = .max }
         minimumSizes = sizes
         self.thresholds = thresholds
+        slots = OMDMessageType.slotTable
         inflater = ZlibInflater()
     }
 
@@ -119,8 +121,8 @@ public struct OMDStreamAnalyzer {
         while let message = messages.next() {
             index += 1
             let type = message.type
-            if type >= 512 {
-                s.otherTypeCounts[type, default: 0] &+= 1
+            if type >= 512 || OMDMessageType.slot(type) == OMDMessageType.known.count {
+                s.typeCounts.addOther(type)
             } else if message.size < Int(minimumSizes[Int(type)]) {
                 s.errors.shortMessage &+= 1
             } else if let r = SequenceReset(message) {
@@ -183,14 +185,16 @@ public struct OMDStreamAnalyzer {
         var messages = OMDMessages(block: block, expectedCount: count)
         var flagged = false
         thresholds.withUnsafeBufferPointer { threshold in
-            while let (size, messageType) = messages.nextHeader() {
-                let type = Int(messageType)
-                // `threshold` has exactly 512 entries, as `typeCounts` has.
-                if _fastPath(type < threshold.count) {
-                    s.typeCounts[unchecked: type] &+= 1
-                    if _fastPath(size >= Int(threshold[type])) { continue }
+            slots.withUnsafeBufferPointer { slot in
+                while let (size, messageType) = messages.nextHeader() {
+                    let type = Int(messageType)
+                    // `threshold` and `slot` have exactly 512 entries.
+                    if _fastPath(type < threshold.count) {
+                        s.typeCounts.add(slot: Int(slot[type]))
+                        if _fastPath(size >= Int(threshold[type])) { continue }
+                    }
+                    flagged = true
                 }
-                flagged = true
             }
         }
         if _slowPath(messages.error != nil) { Self.count(messages.error!, into: &s) }

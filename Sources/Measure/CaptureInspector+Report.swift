@@ -16,15 +16,17 @@ extension CaptureInspector {
         var streams: [StreamReport] = []
         var totals = OMDTotals(streams: 0, packets: 0, heartbeats: 0, messages: 0, gaps: 0, missingMessages: 0,
                                duplicateMessages: 0, resets: 0, unknownMessages: 0, errors: 0)
-        let omdStatistics = omd
-        // Streams in key order; a shard lists its own, each with its place in the whole list.
+        // Streams in key order (their indices sorted: a stream's figures are not copied for it); a
+        // shard lists its own, each with its place in the whole list.
         var positions: [Int] = []
-        let all = self.streams.enumerated().sorted { $0.element.key < $1.element.key }
-        for (position, (index, s)) in all.enumerated() {
+        let order = (0..<store.count).sorted { store[$0].key < store[$1].key }
+        streams.reserveCapacity(order.count)
+        for (position, index) in order.enumerated() {
             guard owns(index) else { continue }
             positions.append(position)
+            let s = store[index]
             // OMD only when its first packets were consistently OMD; else the protocol is not recognised.
-            let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStatistics[s.omdIndex]) : nil
+            let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStore[s.omdIndex]) : nil
             let other = s.feed.flatMap { $0.feedProtocol != nil ? FeedReport($0) : nil }
             let feedProtocol: String? = s.key.protocolName == "udp" && options.decodeOMD ? (omd != nil ? "omd" : other?.protocol ?? "unknown") : nil
             if let omd {
@@ -91,6 +93,6 @@ extension CaptureInspector {
             omdTotals: totals.streams > 0 ? totals : nil, warnings: warnings,
             error: failure.map { IssueReport(kind: $0.kind.rawValue, offset: $0.offset, message: $0.description) },
             partial: failure != nil,
-            shard: options.shard.map { InspectShardPart(shard: $0, streamsTotal: all.count, positions: positions, omdTotals: totals) })
+            shard: options.shard.map { InspectShardPart(shard: $0, streamsTotal: order.count, positions: positions, omdTotals: totals) })
     }
 }

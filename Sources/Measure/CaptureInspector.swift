@@ -410,8 +410,8 @@ public struct CaptureInspector: ~Copyable {
     public mutating func finish() {
         // Packets of an OMD stream seen before it was recognised count as PktSize mismatches.
         while omdStore.count < omdStreamCount { omdStore.append(OMDStreamStatistics()) }
-        for stream in store.elements where stream.omdIndex >= 0 {
-            omdStore[stream.omdIndex].errors.packetSizeMismatch &+= stream.rejectedBeforeDetection
+        for i in 0..<store.count where store[i].omdIndex >= 0 {
+            omdStore[store[i].omdIndex].errors.packetSizeMismatch &+= store[i].rejectedBeforeDetection
         }
         // Every packet past the filter was decoded: it is IP unless not IP, truncated or malformed; IP
         // carries UDP or TCP unless it is a fragment or another protocol.
