@@ -6,12 +6,16 @@ import MarketData
 /// A message's business identity, for feeds whose sequence numbers do not align (old and new
 /// platform): orders by (type, OrderbookID, OrderID, Side), trades by TradeID, and the how-manieth
 /// message with that key it is on its line (an order is modified many times).
-struct BusinessKey: Hashable {
+struct BusinessKey: Hashable, Comparable {
     var type: UInt16
     var orderbook: UInt32
     var id: UInt64
     var side: UInt8
     var occurrence: UInt32
+
+    static func < (a: BusinessKey, b: BusinessKey) -> Bool {
+        (a.type, a.orderbook, a.id, a.side, a.occurrence) < (b.type, b.orderbook, b.id, b.side, b.occurrence)
+    }
 }
 
 /// The fields compared between the two sides for a keyed message (price, quantity and the like;
@@ -103,8 +107,9 @@ public struct KeyedChannelComparison: Codable, Sendable {
             default: return "Add Order book \(k.orderbook) order \(k.id) side \(k.side)" + (k.occurrence > 0 ? " (#\(k.occurrence + 1))" : "")
             }
         }
-        // Sorted by A's time so the examples are the earliest.
-        for (key, sa) in a.sightings.sorted(by: { $0.value.time < $1.value.time }) {
+        // Sorted by A's time so the examples are the earliest; messages of one packet (one time) by key,
+        // so the examples are the same every run (a dictionary's order is not).
+        for (key, sa) in a.sightings.sorted(by: { ($0.value.time, $0.key) < ($1.value.time, $1.key) }) {
             guard let sb = b.sightings[key] else {
                 onlyA &+= 1
                 if examples.count < exampleLimit { examples.append("\(name(key)): on A only") }
@@ -120,7 +125,7 @@ public struct KeyedChannelComparison: Codable, Sendable {
             lag.recordLatency(d.magnitude)
         }
         var onlyB: UInt64 = 0
-        for (key, _) in b.sightings.sorted(by: { $0.value.time < $1.value.time }) where a.sightings[key] == nil {
+        for (key, _) in b.sightings.sorted(by: { ($0.value.time, $0.key) < ($1.value.time, $1.key) }) where a.sightings[key] == nil {
             onlyB &+= 1
             if examples.count < exampleLimit { examples.append("\(name(key)): on B only") }
         }

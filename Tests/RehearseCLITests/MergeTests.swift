@@ -36,6 +36,18 @@ struct MergeTests {
         let text = try CLI.run(["merge"] + paths)
         #expect(text.status == 1 && text.stdout.contains("A: \(capture) [dst net 239.1.1.0/24]") && text.stdout.contains("5 channels"), "\(text.stdout)")
 
+        // With business keys too (their examples in a fixed order: a dictionary's once decided it, run to run).
+        let keys = common + ["--match", "keys"]
+        let keyedOne = try CLI.run(keys)
+        var keyedPaths: [String] = []
+        for i in 0..<2 {
+            keyedPaths.append(dir + "/keyed-\(i).json")
+            try CLI.run(keys + ["--shard", "\(i)/2"]).stdout.write(toFile: keyedPaths[i], atomically: true, encoding: .utf8)
+        }
+        let keyedMerged = try CLI.run(["merge", "--json"] + keyedPaths)
+        #expect(NSDictionary(dictionary: try json(keyedMerged.stdout)).isEqual(to: try json(keyedOne.stdout)), "keyed: merged differs from one process")
+        #expect((try json(keyedOne.stdout)["keyed"] as? [[String: Any]])?.contains { !($0["examples"] as? [String] ?? []).isEmpty } == true)
+
         // What does not belong together is refused, naming why (exit 3); a bad --shard is a usage error.
         let missing = try CLI.run(["merge", paths[0], paths[2]])
         #expect(missing.status == 3 && missing.stderr.contains("shard 1/3 missing"), "\(missing.stderr)")
