@@ -27,7 +27,7 @@ extension CaptureInspector {
             let s = store[index]
             // OMD only when its first packets were consistently OMD; else the protocol is not recognised.
             let omd = s.omdIndex >= 0 && !s.omdInconsistent ? OMDReport(omdStore[s.omdIndex]) : nil
-            let other = s.feed.flatMap { $0.feedProtocol != nil ? FeedReport($0) : nil }
+            let other = feed(s).flatMap { $0.feedProtocol != nil ? FeedReport($0) : nil }
             let feedProtocol: String? = s.key.protocolName == "udp" && options.decodeOMD ? (omd != nil ? "omd" : other?.protocol ?? "unknown") : nil
             if let omd {
                 totals.streams += 1

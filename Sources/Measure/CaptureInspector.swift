@@ -21,9 +21,11 @@ public struct StreamAccumulator: Sendable {
     /// a stream is OMD only when its first ``CaptureInspector/consistencyPackets`` all pass.
     var omdChecked: UInt8 = 0
     public internal(set) var omdInconsistent = false
-    /// For a UDP stream that is not OMD: its protocol among the others Rehearse knows, and its
-    /// sequencing (created at its first packet that is not OMD).
-    public internal(set) var feed: FeedStream?
+    /// For a UDP stream that is not OMD: the index of its ``FeedStream`` (its protocol among the
+    /// others Rehearse knows, and its sequencing) in the inspector's feed store, made at its first
+    /// packet that is not OMD; -1 before. Kept apart: an OMD stream (most of them) carries no
+    /// 300 bytes for it.
+    public internal(set) var feedIndex: Int32 = -1
 
     init(key: FlowKey) { self.key = key }
 
@@ -139,6 +141,10 @@ public struct CaptureInspector: ~Copyable {
     /// OMD statistics by OMD stream index (a copy; complete after ``finish()``).
     public var omd: [OMDStreamStatistics] { omdStore.elements }
     var omdStore = DenseStore<OMDStreamStatistics>(capacity: 16)
+    /// Feed protocol sequencing of the UDP streams that are not OMD, by ``StreamAccumulator/feedIndex``.
+    var feedStore = DenseStore<FeedStream>(capacity: 16)
+    /// Stream `index`'s feed protocol sequencing, if it is not OMD.
+    public func feed(_ s: StreamAccumulator) -> FeedStream? { s.feedIndex >= 0 ? feedStore[Int(s.feedIndex)] : nil }
     var table = FlowTable()
     var flowCache = IPv4UDPFlowCache()
     let analyzer = OMDStreamAnalyzer()
@@ -394,8 +400,11 @@ public struct CaptureInspector: ~Copyable {
     /// sequenced by the one recognised (``FeedStream``).
     @inline(never)
     mutating func accountOtherFeed(_ index: Int, _ payload: ByteView, _ timestamp: Int64) {
-        if store[index].feed == nil { store[index].feed = FeedStream(forced: forcedProtocol(index)) }
-        store[index].feed!.add(payload, timestamp: timestamp)
+        if store[index].feedIndex < 0 {
+            store[index].feedIndex = Int32(feedStore.count)
+            feedStore.append(FeedStream(forced: forcedProtocol(index)))
+        }
+        feedStore[Int(store[index].feedIndex)].add(payload, timestamp: timestamp)
     }
 
     /// Takes back the OMD statistics from the worker thread (which started from ``omd``), by OMD
@@ -421,7 +430,7 @@ public struct CaptureInspector: ~Copyable {
         windows.close()
         for i in 0..<store.count {
             store[i].windows.close()
-            store[i].feed?.finish()
+            if store[i].feedIndex >= 0 { feedStore[Int(store[i].feedIndex)].finish() }
         }
     }
 }

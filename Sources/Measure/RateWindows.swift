@@ -41,11 +41,14 @@ public struct RateWindows: Sendable {
     @usableFromInline var lowest: Int64 = Int64.min &- 1_001_000_000
     @usableFromInline var count: UInt64 = 0
     @usableFromInline var bytes: UInt64 = 0
-    /// Peaks and open buckets, finest first: 1 ms, 10 ms, 100 ms, 1 s.
-    var peaks = [PeakWindow(size: 1_000_000), PeakWindow(size: 10_000_000), PeakWindow(size: 100_000_000),
-                 PeakWindow(size: 1_000_000_000)]
+    /// Open buckets (start, count, bytes), by level.
+    typealias Buckets = InlineArray<4, (start: Int64, count: UInt64, bytes: UInt64)>
+    /// Peaks and open buckets, finest first: 1 ms, 10 ms, 100 ms, 1 s. Inline (no allocation): a
+    /// capture can hold hundreds of thousands of streams, each with its windows.
+    var peaks: InlineArray<4, PeakWindow> = [PeakWindow(size: 1_000_000), PeakWindow(size: 10_000_000), PeakWindow(size: 100_000_000),
+                                              PeakWindow(size: 1_000_000_000)]
     /// Open bucket (start, count, bytes) of the coarser levels 10 ms, 100 ms, 1 s (index 1…3).
-    var open: [(start: Int64, count: UInt64, bytes: UInt64)] = Array(repeating: (.min, 0, 0), count: 4)
+    var open = Buckets(repeating: (.min, 0, 0))
 
     public init() {}
 
@@ -62,7 +65,7 @@ public struct RateWindows: Sendable {
 
     /// The open buckets left by a jump of a second or more: a jump back into them resumes them, so
     /// one packet decades ahead (or behind) neither splits the windows it interrupted nor moves them.
-    var parked: (end: Int64, count: UInt64, bytes: UInt64, open: [(start: Int64, count: UInt64, bytes: UInt64)])?
+    var parked: (end: Int64, count: UInt64, bytes: UInt64, open: Buckets)?
 
     @usableFromInline
     mutating func roll(_ timestamp: Int64) {
@@ -91,12 +94,12 @@ public struct RateWindows: Sendable {
         if let p = parked { closeParked(p) }
         parked = current
         (count, bytes) = (0, 0)
-        open = Array(repeating: (.min, 0, 0), count: 4)
+        open = Buckets(repeating: (.min, 0, 0))
         end = Self.floor(timestamp, 1_000_000) &+ 1_000_000
     }
 
     /// Folds parked buckets into the peaks (the current ones are set aside meanwhile).
-    private mutating func closeParked(_ p: (end: Int64, count: UInt64, bytes: UInt64, open: [(start: Int64, count: UInt64, bytes: UInt64)])) {
+    private mutating func closeParked(_ p: (end: Int64, count: UInt64, bytes: UInt64, open: Buckets)) {
         let current = (end: end, count: count, bytes: bytes, open: open)
         (end, count, bytes, open) = (p.end, p.count, p.bytes, p.open)
         closeMillisecond()
@@ -160,5 +163,5 @@ public struct RateWindows: Sendable {
     public var millisecond: PeakWindow { peaks[0] }
 
     /// 1 s, 100 ms, 10 ms, 1 ms.
-    public var all: [PeakWindow] { peaks.reversed() }
+    public var all: [PeakWindow] { [peaks[3], peaks[2], peaks[1], peaks[0]] }
 }
