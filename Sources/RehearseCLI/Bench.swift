@@ -90,6 +90,7 @@ struct Bench: ParsableCommand {
         let selection = try select.selection()
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
+        options.startAt = try pacing.startInstant()
         try sender.apply(to: &options)
         var receive = ReceiverOptions()
         // One interface for the bench: multicast is sent and the outputs' groups are joined on --interface.

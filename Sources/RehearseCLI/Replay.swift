@@ -42,6 +42,7 @@ struct ReplayCommand: ParsableCommand {
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
         options.loops = pacing.loop
+        options.startAt = try pacing.startInstant()
         try sender.apply(to: &options)
         let plan: FeedPlan
         do { plan = try FeedPlan(path: capture, selection: selection, map: map, dropUnmapped: dropUnmapped) } catch {

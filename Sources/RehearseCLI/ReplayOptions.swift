@@ -23,6 +23,18 @@ struct PacingOptions: ParsableArguments {
     var max = false
     @Option(help: "Passes over the capture, on one continuous timeline.")
     var loop: UInt64 = 1
+    @Option(help: "Start the schedule at this instant, UTC (ISO 8601, e.g. 2026-12-02T15:30:00Z or …:00.250Z), so processes on several hosts start together; the result records how long after it the first packet left.")
+    var startAt: String?
+
+    /// `--start-at` as ns since 1970; a usage error when it cannot be read or is already past.
+    func startInstant(now: Int64 = Clock.realtime()) throws -> Int64? {
+        guard let startAt else { return nil }
+        guard let t = UTCInstant.parse(startAt) else {
+            throw RehearseError(.usage, "--start-at \(startAt): expected an ISO 8601 UTC time such as 2026-12-02T15:30:00Z")
+        }
+        guard t > now else { throw RehearseError(.usage, "--start-at \(startAt) is already past (now \(TimeFormat.iso8601(now)))") }
+        return t
+    }
 
     func pacing() throws -> Pacing {
         let chosen = [speed != nil, pps != nil, mbps != nil, max].filter { $0 }.count

@@ -29,6 +29,10 @@ enum ReplayText {
             out += "; schedule \(TimeFormat.duration(r.scheduledNs)) (wall/schedule \(TimeFormat.format(ratio, 4)))"
         }
         if r.loopsRequested > 1 { out += "; loops \(r.loopsCompleted)/\(r.loopsRequested)" }
+        if let at = r.startAtNs {
+            out += "\n  started at \(TimeFormat.iso8601(at)) (--start-at): first packet "
+                + (r.startSkewNs.map { TimeFormat.duration($0) + " after it (this host's clock)" } ?? "- (nothing sent)")
+        }
         if r.interrupted { out += "\n  interrupted: figures cover what was sent before the stop" }
         if r.stoppedOnError { out += "\n  stopped at the first send error (--stop-on-error)" }
         let l = r.lateness

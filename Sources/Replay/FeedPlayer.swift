@@ -27,6 +27,9 @@ public struct ReplayOptions: Sendable {
     public var stopOnError = false
     /// Time between preparing and the first deadline (ns).
     public var startDelay: Int64 = 2_000_000
+    /// Start the schedule at this instant (ns since 1970, UTC) instead of `startDelay` from now, so
+    /// processes on several hosts start together (`--start-at`); must not be in the past.
+    public var startAt: Int64?
     public init() {}
 }
 
@@ -100,7 +103,8 @@ public final class FeedPlayer: @unchecked Sendable {
         if let sendTimes { state.sendTimes = sendTimes.slots }
         defer { state.deallocate() }
         let walker = PlanWalker(plan: plan, schedule: schedule)
-        let anchor = Clock.monotonic() &+ options.startDelay
+        let clocks = ClockOffset.measure()
+        let anchor = options.startAt.map { $0 &- clocks.realtimeMinusMonotonic } ?? Clock.monotonic() &+ options.startDelay
         control.anchorTime.store(anchor, ordering: .releasing)
         control.running.store(true, ordering: .releasing)
         let spin = options.spin
@@ -157,6 +161,11 @@ public final class FeedPlayer: @unchecked Sendable {
             lateness: LatencySummary(state.lateness), interrupted: interrupted, stoppedOnError: state.stopped,
             unmappedPacketsDropped: plan.unmappedPackets * options.loops, streams: plan.streams.count)
         if case .maximum = options.pacing { result.scheduledNs = 0 }
+        if let startAt = options.startAt {
+            result.startAtNs = startAt
+            // The first send against the agreed instant (both on this host's clock; docs/json/replay.md).
+            if state.firstSend != .min { result.startSkewNs = state.firstSend &- anchor }
+        }
         return (result, failure)
     }
 }
@@ -178,6 +187,8 @@ struct TargetCounters {
 /// The sender's batch: per-target datagram arrays, the pending packets' deadlines, counters and the
 /// lateness histogram. Allocated once; nothing is allocated per packet.
 struct SendState {
+    /// When the first packet left (monotonic ns; .min before).
+    var firstSend: Int64 = .min
     let senders: [UDPSender]
     let streams: [[Int]]
     let capacity: Int
@@ -243,6 +254,7 @@ struct SendState {
             counts[t] = 0
         }
         let after = Clock.monotonic()
+        if _slowPath(firstSend == .min) && pending > 0 { firstSend = after }
         if let log = sendTimes, let base = log.baseAddress {
             // One fill of the batch's slots (packets past the first pass, in later loops, are not kept).
             let first = Int(truncatingIfNeeded: handed) &- pending

@@ -49,6 +49,11 @@ public struct ReplayResult: Codable, Sendable {
     public var streams: Int
     /// The capture fault that ended the run early, if any (the figures cover what was sent before it).
     public var error: String?
+    /// `--start-at`: the agreed instant (ns since 1970, UTC), and how long after it the first packet
+    /// left (ns, this host's clock; nil when nothing was sent). Hosts started together compare their skews
+    /// after correcting each by its clock's offset from the reference (chrony, ptp4l).
+    public var startAtNs: Int64?
+    public var startSkewNs: Int64?
 
     /// Memberwise.
     public init(

@@ -45,6 +45,8 @@ struct ExitCodeTests {
     static let cases: [Case] = [
         // Usage or configuration (2).
         Case(family: "feed", arguments: ["replay", feed, "--to", "nonsense"], status: 2, message: "--to nonsense"),
+        Case(family: "feed", arguments: ["replay", feed, "--to", "*=127.0.0.1:9", "--start-at", "2020-01-01T00:00:00Z"], status: 2, message: "is already past"),
+        Case(family: "feed", arguments: ["replay", feed, "--to", "*=127.0.0.1:9", "--start-at", "tomorrow"], status: 2, message: "expected an ISO 8601 UTC time"),
         Case(family: "feed", arguments: ["replay", feed, "--to", "*=127.0.0.1:9", "--filter", "tcp port"], status: 2, message: "filter"),
         Case(family: "feed", arguments: ["listen", "--on", "192.0.2.1:5999", "--duration", "1s"], status: 2, message: "192.0.2.1:5999"),
         // A bench receiver that cannot bind is configuration in bench as in run (was 2 in bench, 4 in run).

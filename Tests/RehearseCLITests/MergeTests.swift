@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Vocabulary
 
 /// Shards and their exact merge: COUNT processes, one per shard, together give what one process gives.
 @Suite("compare --shard and rehearse merge")
@@ -100,5 +101,41 @@ struct MergeTests {
         try compare.stdout.write(toFile: dir + "/compare.json", atomically: true, encoding: .utf8)
         let kinds = try CLI.run(["merge", paths[0], dir + "/compare.json"])
         #expect(kinds.status == 3 && kinds.stderr.contains("results of different kinds"), "\(kinds.stderr)")
+    }
+}
+
+/// `--start-at`: processes on several hosts start their schedules at one agreed instant.
+@Suite("replay --start-at")
+struct StartAtTests {
+    @Test("ISO 8601 UTC instants read exactly (fractions to the ns, +00:00); other forms refused")
+    func parse() {
+        #expect(UTCInstant.parse("1970-01-01T00:00:00Z") == 0)
+        #expect(UTCInstant.parse("2026-12-02T15:30:00.25Z") == 1_796_225_400_250_000_000)
+        #expect(UTCInstant.parse("2024-02-29T23:59:59.123456789+00:00") == 1_709_251_199_123_456_789)
+        for t: Int64 in [0, 951_782_400_000_000_001, 1_796_225_400_250_000_000, 4_102_444_799_999_999_999] {
+            #expect(UTCInstant.parse(TimeFormat.iso8601(t)) == t, "\(TimeFormat.iso8601(t))")
+        }
+        for bad in ["2026-12-02 15:30:00Z", "2026-12-02T15:30:00", "2026-12-02T15:30:00+01:00", "2023-02-29T00:00:00Z",
+                    "2026-13-01T00:00:00Z", "2026-12-02T24:00:00Z", "2026-12-02T15:30:00.1234567890Z", "tomorrow"] {
+            #expect(UTCInstant.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test("the first packet leaves at the agreed instant, not before: the listener's first arrival is after it, the result records it and the skew")
+    func startsTogether() throws {
+        let path = NSTemporaryDirectory() + "rehearse-\(UUID().uuidString)-start.pcap"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try CLI.run(["synth", "-o", path, "--channels", "1", "--packets", "200", "--seed", "3"]).status == 0)
+        let port = freePortBlock(2)
+        let listener = try Background(["listen", "--on", "127.0.0.1:\(port)", "--idle", "3s", "--json"])
+        usleep(300_000)
+        let startAt = Clock.realtime() + 1_500_000_000
+        let r = try CLI.run(["replay", path, "--to", "*=127.0.0.1:\(port)", "--drop-unmapped", "--start-at", TimeFormat.iso8601(startAt), "--json"])
+        #expect(r.replayed, "\(r.stderr)")
+        let result = try json(r.stdout)
+        #expect(result["startAtNs"] as? Int64 == startAt && (result["startSkewNs"] as? Int64 ?? -1) >= 0, "\(r.stdout)")
+        let (_, output) = listener.wait()
+        let first = try #require((try json(output)["streams"] as? [[String: Any]])?.compactMap { ($0["first"] as? [String: Any])?["ns"] as? Int64 }.min())
+        #expect(first >= startAt, "a packet arrived \(startAt - first) ns before the agreed instant")
     }
 }
