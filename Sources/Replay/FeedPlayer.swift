@@ -6,6 +6,7 @@ import Capture
 import CShims
 import Histogram
 import Measure
+import Engines
 import Results
 import Synchronization
 import Transport
@@ -165,6 +166,7 @@ public final class FeedPlayer: @unchecked Sendable {
             result.startAtNs = startAt
             // The first send against the agreed instant (both on this host's clock; docs/json/replay.md).
             if state.firstSend != .min { result.startSkewNs = state.firstSend &- anchor }
+            result.clockSync = ClockSync.read().map { ClockSyncRecord(source: $0.source, offsetNs: $0.offsetNs) }
         }
         return (result, failure)
     }

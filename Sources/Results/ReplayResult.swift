@@ -54,6 +54,8 @@ public struct ReplayResult: Codable, Sendable {
     /// after correcting each by its clock's offset from the reference (chrony, ptp4l).
     public var startAtNs: Int64?
     public var startSkewNs: Int64?
+    /// `--start-at`: this host's clock against its reference (chrony or ptp4l), where one answered.
+    public var clockSync: ClockSyncRecord?
 
     /// Memberwise.
     public init(
@@ -78,5 +80,17 @@ public struct ReplayResult: Codable, Sendable {
         self.unmappedPacketsDropped = unmappedPacketsDropped
         self.streams = streams
         self.error = error
+    }
+}
+
+/// A host's clock offset from its reference as its synchronisation daemon reported it.
+public struct ClockSyncRecord: Codable, Sendable, Equatable {
+    /// "chrony" or "ptp4l".
+    public var source: String
+    /// ns, with the daemon's sign.
+    public var offsetNs: Int64
+    public init(source: String, offsetNs: Int64) {
+        self.source = source
+        self.offsetNs = offsetNs
     }
 }

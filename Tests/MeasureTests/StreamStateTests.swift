@@ -1,4 +1,5 @@
 import MarketData
+import Engines
 import Measure
 import Testing
 
@@ -12,5 +13,18 @@ struct StreamStateTests {
         #expect(state <= 1_024, "\(MemoryLayout<StreamAccumulator>.size) + \(MemoryLayout<OMDStreamStatistics>.size) bytes")
         // The windows are inline (a stream's first packet allocated two arrays for them before).
         #expect(MemoryLayout<RateWindows>.size >= 4 * MemoryLayout<PeakWindow>.size)
+    }
+}
+
+@Suite("Clock offsets as chrony and ptp4l report them")
+struct ClockSyncTests {
+    @Test("chronyc -c tracking's System time and pmc's master_offset are read; anything else is no reading, never 0")
+    func parse() {
+        let chrony = "A29FC87B,162.159.200.123,3,1796225400.123456789,0.000001500,0.000001234,0.000023456,-12.345,0.012,0.123,0.000123,0.001234,1024.5,Normal\n"
+        #expect(ClockSync.chrony(chrony) == ClockSyncReading(source: "chrony", offsetNs: 1_500))
+        #expect(ClockSync.chrony("506 Cannot talk to daemon\n") == nil && ClockSync.chrony("") == nil)
+        let pmc = "sending: GET TIME_STATUS_NP\n\t90e2ba.fffe.2b0a2c-0 seq 0 RESPONSE MANAGEMENT TIME_STATUS_NP\n\t\tmaster_offset              -23\n\t\tingress_time               1796225400123456789\n"
+        #expect(ClockSync.ptp(pmc) == ClockSyncReading(source: "ptp4l", offsetNs: -23))
+        #expect(ClockSync.ptp("sending: GET TIME_STATUS_NP\n") == nil)
     }
 }

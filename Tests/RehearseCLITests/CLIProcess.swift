@@ -24,8 +24,10 @@ struct CLI {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], directory: String = packageRoot, executable program: String = executable) throws -> Result {
+    static func run(_ arguments: [String], directory: String = packageRoot, executable program: String = executable,
+                    environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

@@ -138,4 +138,25 @@ struct StartAtTests {
         let first = try #require((try json(output)["streams"] as? [[String: Any]])?.compactMap { ($0["first"] as? [String: Any])?["ns"] as? Int64 }.min())
         #expect(first >= startAt, "a packet arrived \(startAt - first) ns before the agreed instant")
     }
+
+    @Test("where chrony answers, the host's clock offset is recorded with the start (a stand-in chronyc on PATH); where none does, nothing is")
+    func clockOffset() throws {
+        let dir = NSTemporaryDirectory() + "rehearse-chrony-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let chronyc = dir + "/chronyc"
+        try "#!/bin/sh\necho 'A29FC87B,162.159.200.123,3,1796225400.123456789,-0.000012345,0.000001234,0.000023456,-12.345,0.012,0.123,0.000123,0.001234,1024.5,Normal'\n"
+            .write(toFile: chronyc, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: chronyc)
+        let capture = dir + "/feed.pcap"
+        #expect(try CLI.run(["synth", "-o", capture, "--channels", "1", "--packets", "20"]).status == 0)
+        let port = freePortBlock(1)
+        let arguments = ["replay", capture, "--to", "*=127.0.0.1:\(port)", "--drop-unmapped", "--json"]
+        let path = dir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let with = try CLI.run(arguments + ["--start-at", TimeFormat.iso8601(Clock.realtime() + 400_000_000)], environment: ["PATH": path])
+        let sync = try #require(try json(with.stdout)["clockSync"] as? [String: Any], "\(with.stdout)")
+        #expect(sync["source"] as? String == "chrony" && sync["offsetNs"] as? Int64 == -12_345)
+        // Without --start-at nothing is read; a replay never reports a clock offset it did not get.
+        #expect(try json(try CLI.run(arguments, environment: ["PATH": path]).stdout)["clockSync"] == nil)
+    }
 }
