@@ -272,8 +272,8 @@ public enum FeedComparator {
                                feedProtocol forced: FeedProtocol? = nil, protocolRules rules: [CaptureInspector.ProtocolRule] = [],
                                recoveryLimits: RecoveryLimits = RecoveryLimits(), shard: Shard? = nil) -> ComparisonReport {
         var errors: [String] = []
-        let sizeA = progress == nil ? 0 : (try? CaptureReader.open(a.path))?.fileSize ?? 0
-        let sizeB = progress == nil || a.path == b.path ? 0 : (try? CaptureReader.open(b.path))?.fileSize ?? 0
+        let sizeA = progress == nil ? 0 : CaptureTimeline.size(a.path)
+        let sizeB = progress == nil || a.path == b.path ? 0 : CaptureTimeline.size(b.path)
         progress?.set(expected: sizeA + sizeB)
         var warnings: [String] = []
         var filterError: String?
@@ -431,8 +431,9 @@ public enum FeedComparator {
                      warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
                      progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = [],
                      pass: ReadPass = .all) -> [[LineChannel]] {
-        var reader: CaptureReader
-        do { reader = try CaptureReader.open(path) } catch {
+        // A capture, or a directory of them read one after another as one timeline.
+        let files: [String]
+        do { files = try CaptureTimeline.files(path) } catch {
             errors.append(error.description)
             return filters.map { _ in [] }
         }
@@ -447,72 +448,93 @@ public enum FeedComparator {
         // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
         // every access to it pays a dynamic exclusivity check.
         var tick = 0
-        defer { progress?.set(completed: progressBase + reader.bytesConsumed) }
-        do {
-            packets: while let packet = try reader.next() {
-                tick &+= 1
-                if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: progressBase + packet.recordOffset) }
-                var side = -1
-                for (k, filter) in compiled.enumerated() {
-                    guard let filter else { side = k; break }
-                    do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(names[k]): \(error)"; break packets }
-                    if filter.matches(packet) { side = k; break }
-                }
-                guard side >= 0 else { continue }
-                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-                guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { continue }
-                let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
-                                  destinationPort: d.flow.destinationPort)
-                let (flow, inserted) = tables[side].findOrInsert(key)
-                if inserted {
-                    if case .only(let wanted) = pass, !wanted[side].contains(Endpoint(address: d.flow.destination, port: d.flow.destinationPort)) {
-                        slots[side].append(-1)
+        var before = progressBase  // bytes of the timeline's earlier files
+        var previous: (file: String, end: Int64)?
+        files: for file in files {
+            var reader: CaptureReader
+            do { reader = try CaptureReader.open(file) } catch {
+                // A file of a timeline that cannot be opened: said, and the others read.
+                errors.append(error.description)
+                continue
+            }
+            var firstOfFile = true
+            var lastTime = Int64.min
+            do {
+                packets: while let packet = try reader.next() {
+                    tick &+= 1
+                    if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: before + packet.recordOffset) }
+                    if _slowPath(firstOfFile) {
+                        firstOfFile = false
+                        if let p = previous, packet.timestamp < p.end, packet.hasTimestamp {
+                            warnings.append("\(file) starts at \(TimeFormat.iso8601(packet.timestamp)), before \(p.file) ends (\(TimeFormat.iso8601(p.end))): read after it, as the directory's time order has it")
+                        }
+                    }
+                    if packet.hasTimestamp { lastTime = packet.timestamp }
+                    var side = -1
+                    for (k, filter) in compiled.enumerated() {
+                        guard let filter else { side = k; break }
+                        do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(names[k]): \(error)"; break files }
+                        if filter.matches(packet) { side = k; break }
+                    }
+                    guard side >= 0 else { continue }
+                    let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                    guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { continue }
+                    let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
+                                      destinationPort: d.flow.destinationPort)
+                    let (flow, inserted) = tables[side].findOrInsert(key)
+                    if inserted {
+                        if case .only(let wanted) = pass, !wanted[side].contains(Endpoint(address: d.flow.destination, port: d.flow.destinationPort)) {
+                            slots[side].append(-1)
+                            continue
+                        }
+                        var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
+                        if keyed { line.keyed = KeyedTable() }
+                        // The user named the protocol (for this stream by a rule its first packet passes, the
+                        // first rule winning, or for every stream): no detection, every datagram read as it.
+                        if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
+                            line.decided = true
+                            line.named = true
+                            line.feedProtocol = named
+                            if named != .omd { line.feed = FeedStream(forced: named) }
+                        }
+                        lines[side].append(line)
+                        slots[side].append(lines[side].count - 1)
+                    }
+                    let i = slots[side][flow]
+                    guard i >= 0 else { continue }
+                    guard _fastPath(lines[side][i].decided) else {
+                        lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
+                        if lines[side][i].probe.count >= FeedStream.probePackets {
+                            decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
+                        }
                         continue
                     }
-                    var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
-                    if keyed { line.keyed = KeyedTable() }
-                    // The user named the protocol (for this stream by a rule its first packet passes, the
-                    // first rule winning, or for every stream): no detection, every datagram read as it.
-                    if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
-                        line.decided = true
-                        line.named = true
-                        line.feedProtocol = named
-                        if named != .omd { line.feed = FeedStream(forced: named) }
+                    // Discovering: a decided line needs one valid packet (one the user named a protocol for
+                    // may have none: it is then not compared), not its accounting.
+                    if _slowPath(discovering) && (lines[side][i].feed?.packets ?? lines[side][i].statistics.packets) > 0 {
+                        // Only the line's last time (the end of the comparison is every line's latest), as accounting leaves it.
+                        if lines[side][i].feedProtocol != .omd || OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength {
+                            lines[side][i].lastTime = packet.timestamp
+                        }
+                        continue
                     }
-                    lines[side].append(line)
-                    slots[side].append(lines[side].count - 1)
-                }
-                let i = slots[side][flow]
-                guard i >= 0 else { continue }
-                guard _fastPath(lines[side][i].decided) else {
-                    lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
-                    if lines[side][i].probe.count >= FeedStream.probePackets {
-                        decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
+                    if _fastPath(lines[side][i].feedProtocol == .omd) {
+                        // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
+                        guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { continue }
+                        account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
+                                stallLimit: stallLimit, analyzer: analyzer)
+                    } else if let p = lines[side][i].feedProtocol {
+                        accountOther(&lines[side][i], p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
                     }
-                    continue
                 }
-                // Discovering: a decided line needs one valid packet (one the user named a protocol for
-                // may have none: it is then not compared), not its accounting.
-                if _slowPath(discovering) && (lines[side][i].feed?.packets ?? lines[side][i].statistics.packets) > 0 {
-                    // Only the line's last time (the end of the comparison is every line's latest), as accounting leaves it.
-                    if lines[side][i].feedProtocol != .omd || OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength {
-                        lines[side][i].lastTime = packet.timestamp
-                    }
-                    continue
-                }
-                if _fastPath(lines[side][i].feedProtocol == .omd) {
-                    // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
-                    guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { continue }
-                    account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
-                            stallLimit: stallLimit, analyzer: analyzer)
-                } else if let p = lines[side][i].feedProtocol {
-                    accountOther(&lines[side][i], p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
-                }
+            } catch {
+                errors.append("\(error) (figures up to it are kept)")
             }
-        } catch {
-            errors.append("\(error) (figures up to it are kept)")
+            warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
+            before += reader.bytesConsumed
+            progress?.set(completed: before)
+            if lastTime != .min { previous = (file, lastTime) }
         }
-        warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
         for k in lines.indices {
             for i in lines[k].indices {
                 decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer)

@@ -12,27 +12,30 @@ public enum MismatchDetail {
     /// (optionally filtered), following Sequence Resets as the comparison does.
     static func collect(path: String, filter: String?, wanted: [Endpoint: Set<UInt64>]) -> [Endpoint: [UInt64: [UInt8]]] {
         var out: [Endpoint: [UInt64: [UInt8]]] = [:]
-        guard var reader = try? CaptureReader.open(path) else { return out }
         let compiled = filter.map(PacketFilter.init(expression:))
         var epochs: [Endpoint: (epoch: Int, hadData: Bool)] = [:]
-        while let packet = try? reader.next() {
-            if let compiled, !compiled.matches(packet) { continue }
-            let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-            guard d.status == .transport, d.flow.ipProtocol == 17, let p = OMDPacket(d.payload), !p.isHeartbeat, !p.isCompressed else { continue }
-            let destination = Endpoint(address: d.flow.destination, port: d.flow.destinationPort)
-            guard let keys = wanted[destination] else { continue }
-            var state = epochs[destination] ?? (0, false)
-            var messages = SequencedMessages(p)
-            while let item = messages.next() {
-                if case .reset = item.control {
-                    if state.hadData { state.epoch += 1; state.hadData = false }
-                    continue
+        // The same timeline the comparison read (a capture, or a directory's in time order).
+        for file in (try? CaptureTimeline.files(path)) ?? [] {
+            guard var reader = try? CaptureReader.open(file) else { continue }
+            while let packet = try? reader.next() {
+                if let compiled, !compiled.matches(packet) { continue }
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                guard d.status == .transport, d.flow.ipProtocol == 17, let p = OMDPacket(d.payload), !p.isHeartbeat, !p.isCompressed else { continue }
+                let destination = Endpoint(address: d.flow.destination, port: d.flow.destinationPort)
+                guard let keys = wanted[destination] else { continue }
+                var state = epochs[destination] ?? (0, false)
+                var messages = SequencedMessages(p)
+                while let item = messages.next() {
+                    if case .reset = item.control {
+                        if state.hadData { state.epoch += 1; state.hadData = false }
+                        continue
+                    }
+                    state.hadData = true
+                    let k = UInt64(state.epoch) << 32 | UInt64(item.sequence)
+                    if keys.contains(k) && out[destination]?[k] == nil { out[destination, default: [:]][k] = item.message.bytes.bytes }
                 }
-                state.hadData = true
-                let k = UInt64(state.epoch) << 32 | UInt64(item.sequence)
-                if keys.contains(k) && out[destination]?[k] == nil { out[destination, default: [:]][k] = item.message.bytes.bytes }
+                epochs[destination] = state
             }
-            epochs[destination] = state
         }
         return out
     }

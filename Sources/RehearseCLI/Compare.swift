@@ -22,9 +22,9 @@ struct Compare: ParsableCommand {
         warning; the packets before it are compared.
         """)
 
-    @Argument(help: "Side A capture (and side B when one file holds both lines).")
+    @Argument(help: "Side A capture (and side B when one file holds both lines), or a directory of captures read as one timeline in the order of their first packets (a day rotated hourly).")
     var first: String
-    @Argument(help: "Side B capture (omit with --a/--b on one capture).")
+    @Argument(help: "Side B capture or directory (omit with --a/--b on one capture).")
     var second: String?
     @Option(name: .customLong("a"), help: "BPF expression selecting side A's packets.")
     var filterA: String?
