@@ -1,16 +1,5 @@
 import Foundation
-
-/// This host's clock against its time reference, as its synchronisation daemon reports it.
-public struct ClockSyncReading: Codable, Sendable, Equatable {
-    /// "chrony" (`chronyc -c tracking`, System time) or "ptp4l" (`pmc … TIME_STATUS_NP`, master_offset).
-    public var source: String
-    /// The offset the daemon reports, ns, with its sign as the daemon gives it.
-    public var offsetNs: Int64
-    public init(source: String, offsetNs: Int64) {
-        self.source = source
-        self.offsetNs = offsetNs
-    }
-}
+import Vocabulary
 
 /// Reads the clock offset from chrony or ptp4l where one runs here, so results of processes started
 /// together on several hosts (`--start-at`) can be set against a common time. Nothing is assumed when

@@ -76,19 +76,25 @@ struct Compare: ParsableCommand {
         if let s = report.shard, !json {
             print("shard \(s.shard): \(report.channels.count) of \(s.channelsTotal) channels; recoverability is judged when the shards are merged (`rehearse merge`)")
         }
+        try CompareText.judge(report, maximumMissing: maxMissing)
+    }
+}
+
+enum CompareText {
+    /// A comparison's warnings and verdict, as `compare` and a merged compare end: exit 3 when a
+    /// capture could not be read, 1 when B missed more than `maximumMissing` or a message differs.
+    static func judge(_ report: ComparisonReport, maximumMissing: UInt64) throws {
         for w in report.warnings { printError("rehearse: warning: \(w)") }
         if !report.errors.isEmpty {
             for e in report.errors { printError("rehearse: \(e)") }
             throw ExitCode(ExitStatus.input.rawValue)
         }
-        if let failure = CompareOutcome.failure(report, maximumMissing: maxMissing) {
+        if let failure = CompareOutcome.failure(report, maximumMissing: maximumMissing) {
             printError("rehearse: \(failure)")
             throw ExitCode(ExitStatus.limitFailed.rawValue)
         }
     }
-}
 
-enum CompareText {
     /// The classified findings, one line each, or that there were none.
     static func findings(_ list: [FeedFinding]) -> String {
         guard !list.isEmpty else { return "findings: none (no loss, mismatch, pause, failover, burst, reset or growing lag)" }

@@ -32,7 +32,9 @@ struct Merge: ParsableCommand {
                 throw RehearseError(.input, "\(path): cannot be read (\(error.localizedDescription))")
             }
             guard let schema = Self.schema(of: data) else {
-                throw RehearseError(.input, "\(path): not a Rehearse JSON result (no \"schema\")")
+                let ends = data.last(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "}")
+                throw RehearseError(.input, "\(path): " + (ends ? "not a Rehearse JSON result (no \"schema\")"
+                                                                : "not a whole JSON result (truncated, or not JSON: it does not end its object)"))
             }
             schemas.append((path, schema, data))
         }
@@ -87,14 +89,6 @@ struct Merge: ParsableCommand {
         let a = CompareSource(name: merged.a, path: captures.first ?? merged.a, filter: nil)
         let b = CompareSource(name: merged.b, path: captures.last ?? merged.b, filter: nil)
         if json { print(try jsonText(merged)) } else { print(CompareText.render(merged, a: a, b: b)) }
-        for w in merged.warnings { printError("rehearse: warning: \(w)") }
-        if !merged.errors.isEmpty {
-            for e in merged.errors { printError("rehearse: \(e)") }
-            throw ExitCode(ExitStatus.input.rawValue)
-        }
-        if let failure = CompareOutcome.failure(merged, maximumMissing: maxMissing) {
-            printError("rehearse: \(failure)")
-            throw ExitCode(ExitStatus.limitFailed.rawValue)
-        }
+        try CompareText.judge(merged, maximumMissing: maxMissing)
     }
 }

@@ -166,7 +166,7 @@ public final class FeedPlayer: @unchecked Sendable {
             result.startAtNs = startAt
             // The first send against the agreed instant (both on this host's clock; docs/json/replay.md).
             if state.firstSend != .min { result.startSkewNs = state.firstSend &- anchor }
-            result.clockSync = ClockSync.read().map { ClockSyncRecord(source: $0.source, offsetNs: $0.offsetNs) }
+            result.clockSync = ClockSync.read()
         }
         return (result, failure)
     }

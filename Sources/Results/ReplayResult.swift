@@ -55,7 +55,7 @@ public struct ReplayResult: Codable, Sendable {
     public var startAtNs: Int64?
     public var startSkewNs: Int64?
     /// `--start-at`: this host's clock against its reference (chrony or ptp4l), where one answered.
-    public var clockSync: ClockSyncRecord?
+    public var clockSync: ClockSyncReading?
 
     /// Memberwise.
     public init(
@@ -83,14 +83,3 @@ public struct ReplayResult: Codable, Sendable {
     }
 }
 
-/// A host's clock offset from its reference as its synchronisation daemon reported it.
-public struct ClockSyncRecord: Codable, Sendable, Equatable {
-    /// "chrony" or "ptp4l".
-    public var source: String
-    /// ns, with the daemon's sign.
-    public var offsetNs: Int64
-    public init(source: String, offsetNs: Int64) {
-        self.source = source
-        self.offsetNs = offsetNs
-    }
-}

@@ -1,4 +1,5 @@
 import MarketData
+import Vocabulary
 import Engines
 import Measure
 import Testing

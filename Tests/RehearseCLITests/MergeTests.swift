@@ -61,6 +61,11 @@ struct MergeTests {
         let whole = dir + "/whole.json"
         try one.stdout.write(toFile: whole, atomically: true, encoding: .utf8)
         #expect(try CLI.run(["merge", whole]).stderr.contains("not a shard's"))
+        // A result cut short (a shard killed while writing) is named as such.
+        let cut = dir + "/cut.json"
+        try String(one.stdout.prefix(2_000)).write(toFile: cut, atomically: true, encoding: .utf8)
+        let truncated = try CLI.run(["merge", paths[0], cut])
+        #expect(truncated.status == 3 && truncated.stderr.contains("cut.json: not a whole JSON result (truncated"), "\(truncated.stderr)")
         let bad = try CLI.run(common + ["--shard", "3/3"])
         #expect(bad.status == 2 && bad.stderr.contains("--shard 3/3: expected INDEX/COUNT"), "\(bad.stderr)")
     }
