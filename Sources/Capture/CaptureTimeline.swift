@@ -44,3 +44,54 @@ public enum CaptureTimeline {
         ((try? files(path)) ?? []).reduce(0) { $0 + ((try? CaptureReader.open($1))?.fileSize ?? 0) }
     }
 }
+
+/// A timeline's packets one after another (``CaptureTimeline/files(_:)``), pulled one at a time, so
+/// that two timelines can be read together in time order. A file that cannot be opened or read is
+/// passed over (said in ``faults``), keeping what was read before the fault; each packet is valid
+/// until the next call.
+public struct TimelineReader: ~Copyable {
+    private var files: [String]
+    private var next = 0
+    private var reader: CaptureReader?
+    /// Bytes of the files finished before the current one.
+    public private(set) var bytesBefore = 0
+    /// What could not be read, one line per fault.
+    public private(set) var faults: [String] = []
+
+    public init(_ path: String) {
+        do { files = try CaptureTimeline.files(path) } catch {
+            files = []
+            faults.append(error.description)
+        }
+    }
+
+    /// Bytes read so far over the timeline.
+    public var bytesRead: Int { bytesBefore + consumed }
+
+    /// Bytes of the current file read so far.
+    private var consumed: Int {
+        switch reader {
+        case .some(let r): r.bytesConsumed
+        case .none: 0
+        }
+    }
+
+    /// The next packet, nil at the end of the last file.
+    public mutating func nextPacket() -> CapturedPacket? {
+        while true {
+            if reader == nil {
+                guard next < files.count else { return nil }
+                do { reader = try CaptureReader.open(files[next]) } catch { faults.append(error.description) }
+                next += 1
+                continue
+            }
+            do {
+                if let packet = try reader!.next() { return packet }
+            } catch {
+                faults.append(error.description)
+            }
+            bytesBefore += consumed
+            reader = nil
+        }
+    }
+}

@@ -16,59 +16,14 @@ public struct CompareSource: Sendable {
     }
 }
 
-/// First sighting of each sequence number of one channel on one line: time and message hash.
-struct SequenceTable {
-    var base: UInt32 = 0
-    var times: [Int64] = []
-    var hashes: [UInt64] = []
-    var messages: UInt64 = 0
-    var duplicates: UInt64 = 0
-    static let limit = 50_000_000
-
-    /// Records a message; false when it was seen already (a duplicate). A sequence number more than
-    /// ``limit`` away from the rest is counted but not kept.
-    @discardableResult
-    mutating func record(_ sequence: UInt32, time: Int64, hash: UInt64) -> Bool {
-        messages &+= 1
-        if times.isEmpty { base = sequence }
-        var offset = Int(Int32(bitPattern: sequence &- base))
-        if offset < 0 {
-            let grow = -offset
-            guard times.count + grow <= Self.limit else { return true }
-            times.insert(contentsOf: repeatElement(.min, count: grow), at: 0)
-            hashes.insert(contentsOf: repeatElement(0, count: grow), at: 0)
-            base = sequence
-            offset = 0
-        }
-        if offset == times.count {
-            // The common case: the next sequence number.
-            times.append(time)
-            hashes.append(hash)
-            return true
-        }
-        if offset > times.count {
-            guard offset < Self.limit else { return true }
-            times.append(contentsOf: repeatElement(.min, count: offset - times.count + 1))
-            hashes.append(contentsOf: repeatElement(0, count: offset - hashes.count + 1))
-        }
-        if times[offset] != .min { duplicates &+= 1; return false }
-        times[offset] = time
-        hashes[offset] = hash
-        return true
-    }
-
-    func time(_ sequence: UInt32) -> Int64? {
-        let o = Int(Int32(bitPattern: sequence &- base))
-        guard o >= 0, o < times.count, times[o] != .min else { return nil }
-        return times[o]
-    }
-}
-
 /// One line of one channel, as read.
 struct LineChannel {
     let destination: Endpoint
-    /// One table per sequence epoch: a Sequence Reset after the first message starts the next.
-    var epochs = [SequenceTable()]
+    /// Sequenced messages recorded, duplicates included.
+    var messages: UInt64 = 0
+    /// The current sequence epoch (a Sequence Reset after data starts the next) and its messages.
+    var epoch: UInt64 = 0
+    var epochMessages: UInt64 = 0
     var statistics = OMDStreamStatistics()
     var events = LineEvents()
     var firstTime: Int64 = .max
@@ -89,20 +44,10 @@ struct LineChannel {
     var probe: [([UInt8], Int64)] = []
     /// Sequencing of a protocol other than OMD (its figures for ``LineReport``).
     var feed: FeedStream?
-    /// Interleaved sessions (EOBI products): one table each, made epochs in session order at the end.
-    var sessionTables: [UInt64: SequenceTable] = [:]
-    var messages: UInt64 { epochs.reduce(0) { $0 &+ $1.messages } }
-}
-
-/// What one read of a capture does (``FeedComparator/read``).
-enum ReadPass: Equatable {
-    /// Every stream, wholly accounted.
-    case all
-    /// Every stream found and its protocol decided, nothing accounted past that (a shard's first
-    /// pass: which channels exist, in what order).
-    case discover
-    /// Only the streams with these destinations (per side), wholly accounted (a shard's channels).
-    case only([Set<Endpoint>])
+    /// Interleaved sessions (EOBI products) seen: each is an epoch of its own, in session order.
+    var sessions: Set<UInt64> = []
+    /// Sequence epochs (1 + mid-day resets, or the interleaved sessions).
+    var epochCount: Int { sessions.isEmpty ? Int(epoch) + 1 : sessions.count }
 }
 
 /// How messages of the two sides are paired.
@@ -266,63 +211,71 @@ public struct RecoveryLimitsRecord: Codable, Sendable, Equatable {
 /// primary and standby, or old and new. Channel i is the i-th OMD stream of each side in destination
 /// order. Packetisation may differ freely; only messages are compared.
 public enum FeedComparator {
-    /// `progress` counts the capture bytes read (both files, when there are two).
+    /// `progress` counts the capture bytes read (both files, when there are two, and both passes).
+    ///
+    /// Two passes: the first finds every stream of each side, decides its protocol and its time span
+    /// (which channels exist, in what order, and where each line's run starts and ends); the second
+    /// reads both sides together in time order and pairs each channel's messages through a bounded
+    /// window (``ChannelPairing``), so memory depends on the channels and the horizon, not on the
+    /// length of the captures. With `shard`, the second pass accounts the shard's channels only.
     public static func compare(_ a: CompareSource, _ b: CompareSource, stallLimit: Int64 = 4_000_000_000,
                                match: CompareMatch = .sequence, progress: ProgressCounter? = nil,
                                feedProtocol forced: FeedProtocol? = nil, protocolRules rules: [CaptureInspector.ProtocolRule] = [],
-                               recoveryLimits: RecoveryLimits = RecoveryLimits(), shard: Shard? = nil) -> ComparisonReport {
+                               recoveryLimits: RecoveryLimits = RecoveryLimits(), shard: Shard? = nil,
+                               pairing limits: PairingLimits = PairingLimits()) -> ComparisonReport {
         var errors: [String] = []
         let sizeA = progress == nil ? 0 : CaptureTimeline.size(a.path)
         let sizeB = progress == nil || a.path == b.path ? 0 : CaptureTimeline.size(b.path)
-        progress?.set(expected: sizeA + sizeB)
+        progress?.set(expected: 2 * (sizeA + sizeB))
         var warnings: [String] = []
         var filterError: String?
         let keyed = match == .keys
-        // One read splits one capture by the sides' filters; the same capture named twice without
-        // filters is compared with itself (each side reads it whole).
-        func readSides(_ pass: ReadPass, _ errors: inout [String], _ warnings: inout [String]) -> [[LineChannel]] {
-            if a.path == b.path && (a.filter != nil || b.filter != nil) {
-                return read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit, keyed: keyed,
-                            errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules,
-                            pass: pass)
-            }
-            func only(_ k: Int) -> ReadPass { if case .only(let sets) = pass { .only([sets[k]]) } else { pass } }
-            return [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules,
-                         pass: only(0))[0],
-                    read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit, keyed: keyed,
-                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
-                         forced: forced, rules: rules, pass: only(1))[0]]
-        }
-        let sides: [[LineChannel]]
-        // A shard: a first pass finds every channel (and the end of the comparison, and what is
-        // unpaired) as one process would; the second accounts the shard's channels only.
-        var shardChannels: [Int]?
-        var channelsTotal = 0
-        var unpaired: [[String]] = [[], []]
-        var end: Int64
-        if let shard {
-            // The first pass's lines are let go before the second (a line is kilobytes).
-            let wanted: [Set<Endpoint>]
-            do {
-                let all = readSides(.discover, &errors, &warnings)
-                let total = min(all[0].count, all[1].count)
-                channelsTotal = total
-                let mine = (0..<total).filter(shard.owns)
-                shardChannels = mine
-                unpaired = all.map { $0.dropFirst(total).map(\.destination.description) }
-                end = (all[0] + all[1]).map(\.lastTime).max() ?? .min
-                wanted = [Set(mine.map { all[0][$0].destination }), Set(mine.map { all[1][$0].destination })]
-            }
-            // The read's own errors and warnings were said by the first pass.
-            var ignoredErrors: [String] = [], ignoredWarnings: [String] = []
-            sides = readSides(.only(wanted), &ignoredErrors, &ignoredWarnings)
+        // The first pass. One read splits one capture by the sides' filters; the same capture named
+        // twice without filters is compared with itself (each side reads it whole).
+        let found: [[LineChannel]]
+        if a.path == b.path && (a.filter != nil || b.filter != nil) {
+            found = read(path: a.path, filters: [a.filter, b.filter], names: [a.name, b.name], stallLimit: stallLimit,
+                         errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)
         } else {
-            sides = readSides(.all, &errors, &warnings)
-            end = (sides[0] + sides[1]).map(\.lastTime).max() ?? .min
-            let total = min(sides[0].count, sides[1].count)
-            unpaired = sides.map { $0.dropFirst(total).map(\.destination.description) }
+            found = [read(path: a.path, filters: [a.filter], names: [a.name], stallLimit: stallLimit,
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, forced: forced, rules: rules)[0],
+                     read(path: b.path, filters: [b.filter], names: [b.name], stallLimit: stallLimit,
+                          errors: &errors, warnings: &warnings, filterError: &filterError, progress: progress, progressBase: sizeA,
+                          forced: forced, rules: rules)[0]]
         }
+        let total = min(found[0].count, found[1].count)
+        let unpaired = found.map { $0.dropFirst(total).map(\.destination.description) }
+        let end = (found[0] + found[1]).map(\.lastTime).max() ?? .min
+        // c: the channel's place here; number(c): its channel number (a shard holds some channels).
+        let numbers = shard.map { s in (0..<total).filter(s.owns) } ?? Array(0..<total)
+        func number(_ c: Int) -> Int { numbers[c] }
+        // The second pass, over the channels held, both sides in time order. A horizon narrower than
+        // the sides' distance in time would pair nothing: it is widened by that distance.
+        var window = limits
+        let starts = found.map { side in numbers.map { side[$0].firstTime }.min() ?? .max }
+        if starts[0] != .max && starts[1] != .max {
+            let apart = starts[0].subtractingReportingOverflow(starts[1])
+            let distance = apart.overflow || apart.partialValue == .min ? Int64.max : abs(apart.partialValue)
+            let widened = limits.horizon.addingReportingOverflow(distance)
+            window.horizon = widened.overflow ? .max : widened.partialValue
+        }
+        var sides: [[LineChannel]] = [[], []]
+        var pairings: [ChannelPairing] = []
+        for c in numbers {
+            let found = (a: found[0][c], b: found[1][c])
+            pairings.append(ChannelPairing(tenthStart: found.a.firstTime, tenthSpan: max(found.a.lastTime - found.a.firstTime, 0) / 10 + 1,
+                                           limits: window))
+            for (side, line) in [found.a, found.b].enumerated() {
+                var fresh = LineChannel(destination: line.destination)
+                fresh.decided = true
+                fresh.named = line.named
+                fresh.feedProtocol = line.feedProtocol
+                if let p = line.feedProtocol, p != .omd { fresh.feed = FeedStream(forced: p) }
+                if keyed { fresh.keyed = KeyedTable() }
+                sides[side].append(fresh)
+            }
+        }
+        stream(a, b, lines: &sides, pairings: &pairings, stallLimit: stallLimit, progress: progress, progressBase: sizeA + sizeB)
         let sideA = sides[0], sideB = sides[1]
         var channels: [ChannelComparison] = []
         var findings: [FeedFinding] = []
@@ -330,16 +283,17 @@ public enum FeedComparator {
         var keyedChannels: [KeyedChannelComparison] = []
         let readWarnings = warnings.count
         var channelWarnings: [ChannelNote] = []
-        // c: the channel's place here; number(c): its channel number (a shard holds some channels).
-        func number(_ c: Int) -> Int { shardChannels?[c] ?? c }
-        for c in 0..<min(sideA.count, sideB.count) {
+        for c in 0..<sideA.count {
             var la = sideA[c], lb = sideB[c]
             closeSilence(&la, end: end, stallLimit: stallLimit)
             closeSilence(&lb, end: end, stallLimit: stallLimit)
-            let r = pair(c, la, lb)
+            let (r, unsettled) = pair(c, la, lb, pairings[c])
             if la.feedProtocol != lb.feedProtocol {
                 channelWarnings.append(ChannelNote(channel: number(c), text: "channel \(number(c)): \(la.destination) is \(la.feedProtocol?.rawValue ?? "-") on \(a.name) but \(lb.destination) is "
                                 + "\(lb.feedProtocol?.rawValue ?? "-") on \(b.name): paired by position, their messages cannot match"))
+            }
+            if let unsettled {
+                channelWarnings.append(ChannelNote(channel: number(c), text: "channel \(number(c)): \(unsettled)"))
             }
             compared &+= r.onBoth
             if let ka = la.keyed, let kb = lb.keyed { keyedChannels.append(KeyedChannelComparison.pair(number(c), ka, kb)) }
@@ -365,7 +319,7 @@ public enum FeedComparator {
                                       errors: errors, warnings: warnings, filterError: filterError)
         if let shard {
             // The day's request budget is shared by every channel of a line: judged when the shards are merged.
-            report.shard = CompareShardPart(shard: shard, captures: [a, b].map { $0.path + ($0.filter.map { " [\($0)]" } ?? "") }, channelsTotal: shardChannels.map { _ in channelsTotal } ?? channels.count,
+            report.shard = CompareShardPart(shard: shard, captures: [a, b].map { $0.path + ($0.filter.map { " [\($0)]" } ?? "") }, channelsTotal: total,
                                             recoveryLimits: RecoveryLimitsRecord(recoveryLimits), readWarnings: readWarnings,
                                             channelWarnings: channelWarnings, gaps: gaps[0] + gaps[1])
         } else {
@@ -425,12 +379,14 @@ public enum FeedComparator {
         line.events.silence(endingAt: end, length: end - line.lastTime, open: true)
     }
 
-    /// Every OMD stream of each side, in destination order, reading `path` once: a packet belongs to
-    /// the first side whose filter it passes (no filter: every packet).
-    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, keyed: Bool, errors: inout [String],
+    /// The first pass: every feed stream of each side, in destination order, its protocol decided and
+    /// its time span found (its first and last packet of the protocol, as the second pass accounts
+    /// them), reading `path` once: a packet belongs to the first side whose filter it passes (no
+    /// filter: every packet). Streams no protocol fits, or none of whose datagrams is of the one
+    /// named, are left out and said.
+    static func read(path: String, filters: [String?], names: [String], stallLimit: Int64, errors: inout [String],
                      warnings: inout [String], filterError: inout String?, progress: ProgressCounter? = nil,
-                     progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = [],
-                     pass: ReadPass = .all) -> [[LineChannel]] {
+                     progressBase: Int = 0, forced: FeedProtocol? = nil, rules: [CaptureInspector.ProtocolRule] = []) -> [[LineChannel]] {
         // A capture, or a directory of them read one after another as one timeline.
         let files: [String]
         do { files = try CaptureTimeline.files(path) } catch {
@@ -441,9 +397,8 @@ public enum FeedComparator {
         let compiled = filters.map { $0.map(PacketFilter.init(expression:)) }
         var tables = filters.map { _ in FlowTable(capacity: 64) }
         var lines: [[LineChannel]] = filters.map { _ in [] }
-        // Flow table index → line index, or -1 for a stream this pass leaves alone.
+        // Flow table index → line index.
         var slots: [[Int]] = filters.map { _ in [] }
-        let discovering = pass == .discover
         let analyzer = OMDStreamAnalyzer()
         // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
         // every access to it pays a dynamic exclusivity check.
@@ -483,12 +438,7 @@ public enum FeedComparator {
                                       destinationPort: d.flow.destinationPort)
                     let (flow, inserted) = tables[side].findOrInsert(key)
                     if inserted {
-                        if case .only(let wanted) = pass, !wanted[side].contains(Endpoint(address: d.flow.destination, port: d.flow.destinationPort)) {
-                            slots[side].append(-1)
-                            continue
-                        }
                         var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
-                        if keyed { line.keyed = KeyedTable() }
                         // The user named the protocol (for this stream by a rule its first packet passes, the
                         // first rule winning, or for every stream): no detection, every datagram read as it.
                         if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
@@ -501,7 +451,6 @@ public enum FeedComparator {
                         slots[side].append(lines[side].count - 1)
                     }
                     let i = slots[side][flow]
-                    guard i >= 0 else { continue }
                     guard _fastPath(lines[side][i].decided) else {
                         lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
                         if lines[side][i].probe.count >= FeedStream.probePackets {
@@ -509,22 +458,25 @@ public enum FeedComparator {
                         }
                         continue
                     }
-                    // Discovering: a decided line needs one valid packet (one the user named a protocol for
-                    // may have none: it is then not compared), not its accounting.
-                    if _slowPath(discovering) && (lines[side][i].feed?.packets ?? lines[side][i].statistics.packets) > 0 {
-                        // Only the line's last time (the end of the comparison is every line's latest), as accounting leaves it.
+                    // A decided line needs one valid packet (one the user named a protocol for may have none:
+                    // it is then not compared), not its accounting.
+                    if lines[side][i].lastTime != .min {
+                        // Only the line's span (the end of the comparison is every line's latest), as accounting leaves it.
                         if lines[side][i].feedProtocol != .omd || OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength {
                             lines[side][i].lastTime = packet.timestamp
+                            if packet.timestamp < lines[side][i].firstTime { lines[side][i].firstTime = packet.timestamp }
                         }
                         continue
                     }
                     if _fastPath(lines[side][i].feedProtocol == .omd) {
                         // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
                         guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { continue }
-                        account(&lines[side][i], p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
+                        var scratch = ChannelPairing.none
+                        account(&lines[side][i], &scratch, side: side, p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
                                 stallLimit: stallLimit, analyzer: analyzer)
                     } else if let p = lines[side][i].feedProtocol {
-                        accountOther(&lines[side][i], p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
+                        var scratch = ChannelPairing.none
+                        accountOther(&lines[side][i], &scratch, side: side, p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
                     }
                 }
             } catch {
@@ -536,10 +488,7 @@ public enum FeedComparator {
             if lastTime != .min { previous = (file, lastTime) }
         }
         for k in lines.indices {
-            for i in lines[k].indices {
-                decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer)
-                finishSessions(&lines[k][i])
-            }
+            for i in lines[k].indices { decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer) }
         }
         // A protocol the user named that none of a stream's datagrams passes: nothing to compare there.
         for (k, side) in lines.enumerated() {
@@ -587,52 +536,66 @@ public enum FeedComparator {
         line.feedProtocol = detector.feedProtocol
         guard let p = line.feedProtocol else { return }
         if p != .omd { line.feed = FeedStream(forced: p) }
+        // The first pass pairs nothing: its messages are counted only.
+        var scratch = ChannelPairing.none
         for (bytes, time) in probe {
             bytes.withUnsafeBytes { raw in
                 let view = ByteView(unsafeStart: raw.baseAddress, count: raw.count)
                 if p == .omd {
                     if let packet = OMDPacket(view), packet.packetSize == raw.count {
-                        account(&line, packet, payload: view, declared: raw.count, time: time, stallLimit: stallLimit, analyzer: analyzer)
+                        account(&line, &scratch, side: 0, packet, payload: view, declared: raw.count, time: time, stallLimit: stallLimit,
+                                analyzer: analyzer)
                     }
                 } else {
-                    accountOther(&line, p, payload: view, time: time, stallLimit: stallLimit)
+                    accountOther(&line, &scratch, side: 0, p, payload: view, time: time, stallLimit: stallLimit)
                 }
             }
         }
-    }
-
-    /// Interleaved sessions' tables become the line's epochs, in session order (both lines of a feed
-    /// carry the same products, so their epochs pair up).
-    static func finishSessions(_ line: inout LineChannel) {
-        guard !line.sessionTables.isEmpty else { return }
-        line.epochs = line.sessionTables.sorted { $0.key < $1.key }.map(\.value)
-        line.sessionTables = [:]
     }
 
     /// A datagram of a line in a protocol other than OMD: its sequencing (``FeedStream``), silences,
     /// and each sequenced unit recorded by sequence number with the hash of its bytes. A session
     /// change or a reset starts a new epoch; interleaved sessions (EOBI) are tabled apart.
-    static func accountOther(_ line: inout LineChannel, _ p: FeedProtocol, payload: ByteView, time t: Int64, stallLimit: Int64) {
+    static func accountOther(_ line: inout LineChannel, _ pairing: inout ChannelPairing, side: Int, _ p: FeedProtocol, payload: ByteView,
+                             time t: Int64, stallLimit: Int64) {
         silence(&line, t, stallLimit: stallLimit)
         let before = line.feed?.sessionChanges ?? 0
         line.feed?.add(payload, timestamp: t)
         guard let h = p.header(payload) else { return }
         if p.sessionsInterleave {
+            line.sessions.insert(h.session)
             p.forEachSequenced(payload, h) { sequence, bytes in
-                if !line.sessionTables[h.session, default: SequenceTable()].record(UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes)) {
-                    line.events.duplicate(at: t)
-                }
+                record(&line, &pairing, side: side, epoch: h.session, UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes))
             }
             return
         }
-        if (line.feed?.sessionChanges ?? 0) != before && line.epochs[line.epochs.count - 1].messages > 0 {
-            line.epochs.append(SequenceTable())
-            line.events.reset(at: t)
-        }
+        if (line.feed?.sessionChanges ?? 0) != before && line.epochMessages > 0 { newEpoch(&line, &pairing, side: side, at: t) }
+        let epoch = line.epoch
         p.forEachSequenced(payload, h) { sequence, bytes in
-            if !line.epochs[line.epochs.count - 1].record(UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes)) {
-                line.events.duplicate(at: t)
-            }
+            record(&line, &pairing, side: side, epoch: epoch, UInt32(truncatingIfNeeded: sequence), time: t, hash: hash(bytes))
+        }
+    }
+
+    /// A reset after data: the line's next sequence epoch.
+    static func newEpoch(_ line: inout LineChannel, _ pairing: inout ChannelPairing, side: Int, at t: Int64) {
+        line.epoch &+= 1
+        line.epochMessages = 0
+        line.events.reset(at: t)
+        pairing.moved(side: side, to: line.epoch)
+    }
+
+    /// One sequenced message of line `side` (0 A, 1 B) of a channel: counted, and paired with the other
+    /// line's (a duplicate is an event of the line; the first pass only counts).
+    @inline(__always)
+    static func record(_ line: inout LineChannel, _ pairing: inout ChannelPairing, side: Int, epoch: UInt64, _ sequence: UInt32,
+                       time t: Int64, hash h: UInt64, message: OMDMessage? = nil) {
+        line.messages &+= 1
+        line.epochMessages &+= 1
+        guard pairing.pairs else { return }
+        if pairing.record(side: side, epoch: epoch, sequence, time: t, hash: h) == .duplicate {
+            line.events.duplicate(at: t)
+        } else if let message, line.keyed != nil {
+            line.keyed!.record(message, time: t)
         }
     }
 
@@ -652,8 +615,8 @@ public enum FeedComparator {
     }
 
     @inline(__always)
-    static func account(_ line: inout LineChannel, _ p: OMDPacket, payload: ByteView, declared: Int, time t: Int64, stallLimit: Int64,
-                        analyzer: OMDStreamAnalyzer) {
+    static func account(_ line: inout LineChannel, _ pairing: inout ChannelPairing, side: Int, _ p: OMDPacket, payload: ByteView,
+                        declared: Int, time t: Int64, stallLimit: Int64, analyzer: OMDStreamAnalyzer) {
         silence(&line, t, stallLimit: stallLimit)
         analyzer.process(payload, declaredLength: declared, timestamp: t, into: &line.statistics)
         guard !p.isHeartbeat, !p.isCompressed else { return }
@@ -664,17 +627,10 @@ public enum FeedComparator {
             case .disasterRecovery(let status): line.events.signal(status, at: t)
             case .reset:
                 // A reset after data starts a new epoch.
-                if line.epochs[line.epochs.count - 1].messages > 0 {
-                    line.epochs.append(SequenceTable())
-                    line.events.reset(at: t)
-                }
+                if line.epochMessages > 0 { newEpoch(&line, &pairing, side: side, at: t) }
                 continue
             }
-            if !line.epochs[line.epochs.count - 1].record(item.sequence, time: t, hash: hash(item.message.bytes)) {
-                line.events.duplicate(at: t)
-            } else if line.keyed != nil {
-                line.keyed!.record(item.message, time: t)
-            }
+            record(&line, &pairing, side: side, epoch: line.epoch, item.sequence, time: t, hash: hash(item.message.bytes), message: item.message)
         }
     }
 
@@ -712,13 +668,12 @@ public enum FeedComparator {
                           disasterRecoverySignals: l.statistics.disasterRecoverySignals, events: l.events)
     }
 
-    static func pair(_ channel: Int, _ a: LineChannel, _ b: LineChannel) -> ChannelComparison {
-        var w = PairWalk(tenthStart: a.firstTime, tenthSpan: max(a.lastTime - a.firstTime, 0) / 10 + 1)
-        let epochs = max(a.epochs.count, b.epochs.count)
-        for e in 0..<epochs {
-            w.epoch = e
-            w.walk(e < a.epochs.count ? a.epochs[e] : SequenceTable(), e < b.epochs.count ? b.epochs[e] : SequenceTable())
-        }
+    /// Channel `channel`'s comparison from its lines and their pairing, settled to the end; and what
+    /// its window could not pair, said (nil: nothing).
+    static func pair(_ channel: Int, _ a: LineChannel, _ b: LineChannel, _ pairing: consuming ChannelPairing) -> (ChannelComparison, String?) {
+        let (epochWalks, early) = pairing.finish()
+        var w = pairing.walk
+        w.join(epochWalks)
         let (lag, medianSigned) = w.figures()
         var comparison = ChannelComparison(
             channel: channel, a: a.destination.description, b: b.destination.description,
@@ -727,130 +682,24 @@ public enum FeedComparator {
             lag: lag.summary, medianBMinusA: medianSigned, longestOneSidedRun: w.longest,
             longestOneSidedRunSide: w.longest == 0 ? nil : (w.longestSide == 1 ? "A only" : "B only"),
             longestOneSidedRunFirst: w.longest == 0 ? nil : w.longestFirst,
-            lagByTenth: zip(w.tenthSums, w.tenthCounts).map { $1 > 0 ? Int64($0 / Double($1)) : nil },
+            lagByTenth: w.lagByTenth,
             lagSpectrum: lag.spectrum, mismatchSamples: w.mismatchSamples,
-            epochs: epochs, lineA: line(a), lineB: line(b))
+            epochs: max(a.epochCount, b.epochCount), lineA: line(a), lineB: line(b))
         comparison.lagHistogram = lag.base64V2Compressed
         comparison.protocolA = a.feedProtocol?.rawValue
         comparison.protocolB = b.feedProtocol?.rawValue
-        return comparison
-    }
-}
-
-/// The walk over the union of both sides' sequence numbers, epoch by epoch, with its tallies.
-struct PairWalk {
-    /// The differences B − A (ns) of a channel's first ``rawLimit`` common messages, kept as values:
-    /// summarised with exactly a histogram's figures (``LatencyFigures``) without a histogram's
-    /// 46,000 buckets, so a channel of a few messages costs microseconds. Beyond the limit they go
-    /// into the histograms below (``spill()``).
-    var differences: [Int64] = []
-    var rawLimit = 65_536
-    /// After a spill: every lag (|B − A|), and the differences by sign as magnitudes — where B came
-    /// later or at once (≥ 0) and where B came first (< 0) — for the median difference at the lag's
-    /// precision (one histogram of the shifted difference, ±1 h around 2⁴², had 2-second buckets
-    /// there, and its median came out as the largest lag).
-    var lag: LatencyHistogram?
-    var bLater: LatencyHistogram?
-    var bEarlier: LatencyHistogram?
-    var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
-    var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
-    var firstMismatch: UInt32?
-    /// The first few mismatched (epoch, SeqNum), for field-level detail.
-    var mismatchSamples: [MismatchSample] = []
-    var epoch = 0
-    var run: UInt64 = 0, runSide = 0, runFirst: UInt32 = 0
-    var longest: UInt64 = 0, longestSide = 0, longestFirst: UInt32 = 0
-    let tenthStart: Int64, tenthSpan: Int64
-    var tenthSums = [Double](repeating: 0, count: 10)
-    var tenthCounts = [Int](repeating: 0, count: 10)
-
-    init(tenthStart: Int64, tenthSpan: Int64) {
-        self.tenthStart = tenthStart
-        self.tenthSpan = tenthSpan
-    }
-
-    /// Moves the kept differences into the histograms (made at the first spill: a channel past
-    /// ``rawLimit`` common messages), in one tight loop over local copies; the buffer is then
-    /// reused for the next batch.
-    @inline(never)
-    mutating func spill() {
-        var all = lag.take() ?? LatencyHistogram.latency()
-        var later = bLater.take() ?? LatencyHistogram.latency()
-        var earlier = bEarlier.take() ?? LatencyHistogram.latency()
-        for d in differences {
-            all.recordLatency(d.magnitude)
-            if d >= 0 { later.recordLatency(UInt64(d)) } else { earlier.recordLatency(d.magnitude) }
+        var notes: [String] = []
+        let late = pairing.late
+        if late.a + late.b > 0 {
+            notes.append("\(late.a + late.b) message\(late.a + late.b == 1 ? "" : "s") (A \(late.a), B \(late.b)) arrived after "
+                         + "\(late.a + late.b == 1 ? "its" : "their") sequence number was settled, more than the horizon "
+                         + "(\(TimeFormat.duration(pairing.limits.horizon))) behind the other line's copy or the window's start: not compared "
+                         + "(`--horizon` widens it)")
         }
-        differences.removeAll(keepingCapacity: true)
-        (lag, bLater, bEarlier) = (all, later, earlier)
-    }
-
-    /// The lag's figures, and the median of B − A (HdrHistogram's rank for the 50th percentile, at
-    /// the lag's precision; 0 when no message was on both sides) — the same from kept values as
-    /// from the histograms.
-    mutating func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
-        func rank(_ total: UInt64) -> UInt64 { LatencyHistogram.rank(atPercentile: 50, of: total) }
-        if lag != nil && !differences.isEmpty { spill() }
-        if let lag {
-            let earlier = bEarlier?.totalCount ?? 0, total = earlier + (bLater?.totalCount ?? 0)
-            let r = rank(total)
-            // Ascending: B's earliest arrivals (the largest magnitudes of bEarlier) first.
-            let median = r <= earlier ? -Int64(bEarlier!.value(atRank: earlier - r + 1)) : Int64(bLater?.value(atRank: r - earlier) ?? 0)
-            return (LatencyFigures(lag), total == 0 ? 0 : median)
+        if early > 0 {
+            notes.append("\(early) message\(early == 1 ? "" : "s") settled before the horizon, the window's "
+                         + "\(pairing.limits.window) sequence numbers being full: counted missing on the other line")
         }
-        guard !differences.isEmpty else { return (LatencyFigures(sortedValues: []), 0) }
-        let ceiling = LatencyHistogram.latencyCeiling
-        let signed = differences.sorted()
-        let magnitudes = signed.map { min($0.magnitude, ceiling) }.sorted()
-        let earlier = signed.firstIndex { $0 >= 0 } ?? signed.count
-        let r = Int(rank(UInt64(signed.count)))
-        let median: Int64
-        if r <= earlier {
-            let ascending = signed[..<earlier].reversed().map { min($0.magnitude, ceiling) }
-            median = -Int64(LatencyFigures.value(atRank: earlier - r + 1, sortedValues: ascending[...]))
-        } else {
-            let later = signed[earlier...].map { min(UInt64($0), ceiling) }
-            median = Int64(LatencyFigures.value(atRank: r - earlier, sortedValues: later[...]))
-        }
-        return (LatencyFigures(sortedValues: magnitudes), median)
-    }
-
-    mutating func walk(_ ta: SequenceTable, _ tb: SequenceTable) {
-        run = 0
-        runSide = 0
-        let starts = [ta, tb].filter { !$0.times.isEmpty }
-        guard !starts.isEmpty else { return }
-        let low = starts.map(\.base).min { Int32(bitPattern: $0 &- $1) < 0 }!
-        let high = starts.map { $0.base &+ UInt32($0.times.count - 1) }.max { Int32(bitPattern: $0 &- $1) < 0 }!
-        var s = low
-        while true {
-            let oa = Int(Int32(bitPattern: s &- ta.base)), ob = Int(Int32(bitPattern: s &- tb.base))
-            let timeA = oa >= 0 && oa < ta.times.count ? ta.times[oa] : .min
-            let timeB = ob >= 0 && ob < tb.times.count ? tb.times[ob] : .min
-            var side = 0
-            if timeA != .min && timeB != .min {
-                both &+= 1
-                if ta.hashes[oa] != tb.hashes[ob] {
-                    mismatches &+= 1
-                    if firstMismatch == nil { firstMismatch = s }
-                    if mismatchSamples.count < MismatchDetail.sampleLimit { mismatchSamples.append(MismatchSample(epoch: epoch, sequence: s)) }
-                }
-                let d = timeB &- timeA
-                if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
-                differences.append(d)
-                if _slowPath(differences.count > rawLimit) { spill() }
-                let tenth = min(max(Int((timeA - tenthStart) / tenthSpan), 0), 9)
-                tenthSums[tenth] += Double(d)
-                tenthCounts[tenth] += 1
-            } else if timeA != .min {
-                missingB &+= 1; side = 1
-            } else if timeB != .min {
-                missingA &+= 1; side = 2
-            }
-            if side != 0 && side == runSide { run &+= 1 } else { run = side == 0 ? 0 : 1; runSide = side; runFirst = s }
-            if run > longest { longest = run; longestSide = runSide; longestFirst = runFirst }
-            if s == high { break }
-            s &+= 1
-        }
+        return (comparison, notes.isEmpty ? nil : notes.joined(separator: "; "))
     }
 }

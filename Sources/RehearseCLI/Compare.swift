@@ -46,6 +46,8 @@ struct Compare: ParsableCommand {
     var rtsDailyRequests = RecoveryLimits().dailyRequests
     @Option(help: "Compare only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): those whose number modulo COUNT is INDEX. COUNT processes together compare every channel; `rehearse merge` puts their --json results together, exactly as one process would have compared them.")
     var shard: String?
+    @Option(help: "How far apart the two lines may deliver one message and still be paired (default 10s; widened by the distance between the sides' first packets). Both captures are read together in time order through a window this deep, so memory does not grow with their length; a copy arriving later is counted late and said.")
+    var horizon = "10s"
     @Flag(help: "Print the comparison as JSON (schema rehearse.compare/1).")
     var json = false
 
@@ -68,8 +70,12 @@ struct Compare: ParsableCommand {
         limits.window = rtsWindow
         limits.maximumPerRequest = rtsMaxRequest
         limits.dailyRequests = rtsDailyRequests
+        guard let horizonNs = try parseDurationOption(horizon, "--horizon"), horizonNs > 0 else { throw RehearseError(.usage, "--horizon must be above 0") }
+        var pairing = PairingLimits()
+        pairing.horizon = horizonNs
+        pairing.reorder = min(pairing.reorder, horizonNs)
         let report = FeedComparator.compare(a, b, stallLimit: stallNs, match: mode, progress: display?.counter, feedProtocol: forced, protocolRules: rules,
-                                            recoveryLimits: limits, shard: part)
+                                            recoveryLimits: limits, shard: part, pairing: pairing)
         display?.stop()
         if let e = report.filterError { throw RehearseError(.usage, e) }
         if json { print(try jsonText(report)) } else { print(CompareText.render(report, a: a, b: b)) }

@@ -4,18 +4,20 @@ import Vocabulary
 
 @Suite("A channel's lag figures: kept values and histograms agree")
 struct PairWalkTests {
-    /// Lines A and B of one channel: `count` messages, B's arrival `differences(i)` ns after A's.
+    /// Lines A and B of one channel: `count` messages, B's arrival `differences(i)` ns after A's,
+    /// paired through a window whose horizon covers every difference.
     func walk(_ count: Int, rawLimit: Int, _ difference: (Int) -> Int64) -> PairWalk {
-        var a = SequenceTable(), b = SequenceTable()
+        var limits = PairingLimits()
+        limits.horizon = .max / 4
+        var pairing = ChannelPairing(tenthStart: 0, tenthSpan: Int64(count) * 100_000 + 1, limits: limits)
+        pairing.walk.rawLimit = rawLimit
         for i in 0..<count {
             let t = Int64(i) * 1_000_000
-            _ = a.record(UInt32(i + 1), time: t, hash: UInt64(i))
-            _ = b.record(UInt32(i + 1), time: t + difference(i), hash: UInt64(i))
+            _ = pairing.record(side: 0, epoch: 0, UInt32(i + 1), time: t, hash: UInt64(i))
+            _ = pairing.record(side: 1, epoch: 0, UInt32(i + 1), time: t + difference(i), hash: UInt64(i))
         }
-        var w = PairWalk(tenthStart: 0, tenthSpan: Int64(count) * 100_000 + 1)
-        w.rawLimit = rawLimit
-        w.walk(a, b)
-        return w
+        _ = pairing.finish()
+        return pairing.walk
     }
 
     @Test("the same summary, spectrum, histogram and median difference whether a channel's lags stay values or spill into histograms",

@@ -1,0 +1,107 @@
+import Vocabulary
+import Capture
+import MarketData
+
+extension FeedComparator {
+    /// The second pass: both sides read together in time order (one capture split by the sides'
+    /// filters, or two timelines merged by packet time), each datagram of a held line accounted and
+    /// its messages paired (`pairings[c]`). `lines[side][c]` is channel c's line on that side;
+    /// streams of no held channel are passed over. The first pass said every fault: the same faults
+    /// end this pass at the same places.
+    static func stream(_ a: CompareSource, _ b: CompareSource, lines: inout [[LineChannel]], pairings: inout [ChannelPairing],
+                       stallLimit: Int64, progress: ProgressCounter?, progressBase: Int) {
+        guard !pairings.isEmpty else { return }
+        var state = StreamState(lines: lines, stallLimit: stallLimit)
+        let count = lines[0].count
+        lines = []
+        let filterA = a.filter.map(PacketFilter.init(expression:)), filterB = b.filter.map(PacketFilter.init(expression:))
+        var tick = 0
+        func report(_ bytes: Int) {
+            tick &+= 1
+            if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: progressBase + bytes) }
+        }
+        if a.path == b.path && (a.filter != nil || b.filter != nil) {
+            // One capture: a packet is the first side's whose filter it passes.
+            var reader = TimelineReader(a.path)
+            while let packet = reader.nextPacket() {
+                report(reader.bytesRead)
+                if state.passes(filterA, packet) {
+                    state.account(packet, side: 0, &pairings)
+                } else if state.passes(filterB, packet) {
+                    state.account(packet, side: 1, &pairings)
+                }
+            }
+            progress?.set(completed: progressBase + reader.bytesRead)
+        } else {
+            // Two timelines, merged by packet time (A first on a tie).
+            var readerA = TimelineReader(a.path), readerB = TimelineReader(b.path)
+            var nextA = readerA.nextPacket(), nextB = readerB.nextPacket()
+            // Each side's next time (the end: none).
+            var timeA = nextA?.timestamp, timeB = nextB?.timestamp
+            while timeA != nil || timeB != nil {
+                report(readerA.bytesRead + readerB.bytesRead)
+                if let ta = timeA, timeB == nil || ta <= timeB! {
+                    if state.passes(filterA, nextA!) { state.account(nextA!, side: 0, &pairings) }
+                    nextA = readerA.nextPacket()
+                    timeA = nextA?.timestamp
+                } else {
+                    if state.passes(filterB, nextB!) { state.account(nextB!, side: 1, &pairings) }
+                    nextB = readerB.nextPacket()
+                    timeB = nextB?.timestamp
+                }
+            }
+            progress?.set(completed: progressBase + readerA.bytesRead + readerB.bytesRead)
+        }
+        lines = [(0..<count).map { state.lines[2 * $0] }, (0..<count).map { state.lines[2 * $0 + 1] }]
+    }
+
+    /// The second pass's lines and where each stream goes.
+    struct StreamState {
+        /// Channel c's line on side s is `lines[2c + s]` (one array: one uniqueness check per access).
+        var lines: [LineChannel]
+        let stallLimit: Int64
+        let analyzer = OMDStreamAnalyzer()
+        /// Destination → channel, per side; flow table index → channel or -1 (a stream not held).
+        let place: [[Endpoint: Int]]
+        var tables = [FlowTable(capacity: 64), FlowTable(capacity: 64)]
+        var slots: [[Int]] = [[], []]
+
+        init(lines: [[LineChannel]], stallLimit: Int64) {
+            self.lines = zip(lines[0], lines[1]).flatMap { [$0, $1] }
+            self.stallLimit = stallLimit
+            place = lines.map { side in Dictionary(uniqueKeysWithValues: side.enumerated().map { ($1.destination, $0) }) }
+        }
+
+        /// The packet passes the side's filter (none: every packet); a filter that cannot be compiled
+        /// for the packet's link type was said by the first pass and passes nothing.
+        @inline(__always)
+        func passes(_ filter: PacketFilter?, _ packet: CapturedPacket) -> Bool {
+            guard let filter else { return true }
+            guard (try? filter.prepare(for: packet.linkType)) != nil else { return false }
+            return filter.matches(packet)
+        }
+
+        /// A packet of `side`: its datagram accounted to its channel's line, when that is held.
+        @inline(__always)
+        mutating func account(_ packet: CapturedPacket, side: Int, _ pairings: inout [ChannelPairing]) {
+            let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+            guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return }
+            let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
+                              destinationPort: d.flow.destinationPort)
+            let (flow, inserted) = tables[side].findOrInsert(key)
+            if inserted { slots[side].append(place[side][Endpoint(address: d.flow.destination, port: d.flow.destinationPort)] ?? -1) }
+            let c = slots[side][flow]
+            guard c >= 0 else { return }
+            let l = 2 &* c &+ side
+            if _fastPath(lines[l].feedProtocol == .omd) {
+                // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
+                guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { return }
+                FeedComparator.account(&lines[l], &pairings[c], side: side, p, payload: d.payload, declared: d.declaredPayloadLength,
+                                       time: packet.timestamp, stallLimit: stallLimit, analyzer: analyzer)
+            } else if let p = lines[l].feedProtocol {
+                FeedComparator.accountOther(&lines[l], &pairings[c], side: side, p, payload: d.payload, time: packet.timestamp,
+                                            stallLimit: stallLimit)
+            }
+        }
+    }
+}
