@@ -70,6 +70,8 @@ public struct CaptureWarning: Sendable, Equatable, CustomStringConvertible {
         case timestampOutOfRange
         /// Simple Packet Blocks, which carry no timestamp.
         case noTimestamp
+        /// A capture of a timeline (a directory) starts before the previous one ends: read after it.
+        case startsBeforePrevious
     }
     public let kind: Kind
     public let path: String

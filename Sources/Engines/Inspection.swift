@@ -31,6 +31,12 @@ public enum Inspection {
                                progress: ProgressCounter? = nil, pipelined: Bool? = twoThreadsByDefault,
                                probePackets: Int = 1 << 20) -> FileReport {
         var inspector = CaptureInspector(options: options)
+        let files: [String]
+        do { files = try CaptureTimeline.files(path) } catch {
+            let detail = error.description.hasPrefix(path + ": ") ? String(error.description.dropFirst(path.count + 2)) : error.description
+            return inspector.report(path: path, reader: nil, failure: CaptureError(.unreadable, path: path, offset: nil, detail))
+        }
+        if files != [path] { return inspectTimeline(path, files, &inspector, progress: progress) }
         var reader: CaptureReader
         do {
             reader = try CaptureReader.open(path)
@@ -65,6 +71,51 @@ public enum Inspection {
         progress?.set(completed: reader.bytesConsumed)
         stage?.stop(&inspector)
         return inspector.report(path: path, reader: reader.summary, failure: failure)
+    }
+
+    /// A directory's captures read one after another as one timeline (``CaptureTimeline``), every
+    /// stream continuing across them, on one thread: one report for the directory, its sizes and
+    /// warnings the files' together; a file that cannot be read is the report's error (the first
+    /// one), the others read all the same; a file starting before the previous one ends is a warning.
+    static func inspectTimeline(_ path: String, _ files: [String], _ inspector: inout CaptureInspector,
+                                progress: ProgressCounter?) -> FileReport {
+        progress?.set(expected: CaptureTimeline.size(path))
+        var summaries: [CaptureSummary] = []
+        var order: [CaptureWarning] = []
+        var failure: CaptureError?
+        var before = 0
+        var previous: (file: String, end: Int64)?
+        for file in files {
+            var reader: CaptureReader
+            do { reader = try CaptureReader.open(file) } catch {
+                failure = failure ?? error
+                continue
+            }
+            var first = true, last = Int64.min, tick = 0
+            do {
+                try reader.forEachPacket { packet in
+                    if _slowPath(first) {
+                        first = false
+                        if let p = previous, packet.hasTimestamp, packet.timestamp < p.end {
+                            order.append(CaptureWarning(.startsBeforePrevious, path: file, offset: packet.recordOffset,
+                                                        "starts at \(TimeFormat.iso8601(packet.timestamp)), before \(p.file) ends (\(TimeFormat.iso8601(p.end))): read after it, as the directory's time order has it"))
+                        }
+                    }
+                    if packet.hasTimestamp { last = packet.timestamp }
+                    inspector.add(packet)
+                    tick &+= 1
+                    if _slowPath(tick & 0xFFFF == 0) { progress?.set(completed: before + packet.recordOffset) }
+                    return true
+                }
+            } catch {
+                failure = failure ?? error
+            }
+            before += reader.bytesConsumed
+            progress?.set(completed: before)
+            summaries.append(reader.summary)
+            if last != .min { previous = (file, last) }
+        }
+        return inspector.report(path: path, reader: CaptureSummary.joined(summaries, warnings: order), failure: failure)
     }
 
     /// The adaptive mode's plan: time a phase on one thread, then a phase on two, keep the faster.

@@ -16,15 +16,16 @@ extension FeedComparator {
         lines = []
         let filterA = a.filter.map(PacketFilter.init(expression:)), filterB = b.filter.map(PacketFilter.init(expression:))
         var tick = 0
-        func report(_ bytes: Int) {
+        /// Every 65,536 packets, the bytes read so far (only then asked for).
+        func report(_ bytes: () -> Int) {
             tick &+= 1
-            if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: progressBase + bytes) }
+            if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: progressBase + bytes()) }
         }
         if a.path == b.path && (a.filter != nil || b.filter != nil) {
             // One capture: a packet is the first side's whose filter it passes.
             var reader = TimelineReader(a.path)
             while let packet = reader.nextPacket() {
-                report(reader.bytesRead)
+                report { reader.bytesRead }
                 if state.passes(filterA, packet) {
                     state.account(packet, side: 0, &pairings)
                 } else if state.passes(filterB, packet) {
@@ -39,13 +40,13 @@ extension FeedComparator {
             // Each side's next time (the end: none).
             var timeA = nextA?.timestamp, timeB = nextB?.timestamp
             while timeA != nil || timeB != nil {
-                report(readerA.bytesRead + readerB.bytesRead)
+                report { readerA.bytesRead + readerB.bytesRead }
                 if let ta = timeA, timeB == nil || ta <= timeB! {
-                    if state.passes(filterA, nextA!) { state.account(nextA!, side: 0, &pairings) }
+                    if let packet = nextA, state.passes(filterA, packet) { state.account(packet, side: 0, &pairings) }
                     nextA = readerA.nextPacket()
                     timeA = nextA?.timestamp
                 } else {
-                    if state.passes(filterB, nextB!) { state.account(nextB!, side: 1, &pairings) }
+                    if let packet = nextB, state.passes(filterB, packet) { state.account(packet, side: 1, &pairings) }
                     nextB = readerB.nextPacket()
                     timeB = nextB?.timestamp
                 }

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 import Vocabulary
 
-/// A day split into rotated captures (tcpdump -G) is compared as one timeline.
+/// A day split into rotated captures (tcpdump -G) is compared and inspected as one timeline.
 @Suite("compare of directories: rotated captures read as one timeline")
 struct TimelineTests {
     /// Writes the packets of `capture` that `filter` selects into `count` files by time, named so
@@ -31,7 +31,7 @@ struct TimelineTests {
         }
     }
 
-    @Test("lines A and B each split into 3 files (names against time) compare exactly as the whole captures do; a directory without captures is refused, named")
+    @Test("lines A and B each split into 3 files (names against time) compare exactly as the whole captures do, and inspect as the whole capture does; a file overlapping the previous is said; a directory without captures is refused, named")
     func directories() throws {
         let dir = NSTemporaryDirectory() + "rehearse-timeline-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -49,6 +49,23 @@ struct TimelineTests {
         // Shards read the timeline too.
         let shard = try CLI.run(["compare", dir + "/a", dir + "/b", "--json", "--shard", "1/3"])
         #expect((try json(shard.stdout)["channels"] as? [[String: Any]])?.map { $0["channel"] as? Int } == [1])
+        // inspect reads a directory as one timeline too: every stream continues across the files.
+        let file = try json(try CLI.run(["inspect", dir + "/a.pcap", "--json"]).stdout)["files"] as? [[String: Any]]
+        let day = try CLI.run(["inspect", dir + "/a", "--json"])
+        let folded = try json(day.stdout)["files"] as? [[String: Any]]
+        #expect(day.status == 0 && folded?.count == 1, "\(day.stderr)")
+        for key in ["streams", "packets", "omdTotals", "first", "last", "peaks", "decode"] {
+            let same = NSArray(array: [folded?[0][key] ?? "absent"]).isEqual(to: [file?[0][key] ?? "absent"])
+            #expect(same, "inspect of the directory differs in \(key)")
+        }
+        #expect((folded?[0]["streams"] as? [Any])?.count == 3)
+        // A file starting before the previous one ends is read after it, and said.
+        try FileManager.default.createDirectory(atPath: dir + "/overlap", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir + "/a.pcap", toPath: dir + "/overlap/a.pcap")
+        try FileManager.default.copyItem(atPath: dir + "/a/z.pcap", toPath: dir + "/overlap/z.pcap")
+        let overlap = try CLI.run(["inspect", dir + "/overlap", "--json"])
+        let warnings = (try json(overlap.stdout)["files"] as? [[String: Any]])?[0]["warnings"] as? [[String: Any]] ?? []
+        #expect(warnings.contains { $0["kind"] as? String == "startsBeforePrevious" && ($0["message"] as? String ?? "").contains("z.pcap") }, "\(warnings)")
         try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
         let empty = try CLI.run(["compare", dir + "/empty", dir + "/b"])
         #expect(empty.status == 3 && empty.stderr.contains("empty: no capture in the directory"), "\(empty.stderr)")
