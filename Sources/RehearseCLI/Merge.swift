@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Measure
 import Orchestration
+import Synchronization
 import Vocabulary
 
 /// `rehearse merge RESULT…`: shard results put together.
@@ -55,21 +56,35 @@ struct Merge: ParsableCommand {
     /// The result's `"schema": "…"`, found in its text (a whole parse of each result, only to read
     /// this, took a quarter of a merge); the decode that follows checks the rest.
     static func schema(of data: Data) -> String? {
-        guard data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{"),
-              let key = data.firstRange(of: Data("\"schema\"".utf8)) else { return nil }
-        var i = key.upperBound
-        while i < data.endIndex, [0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ":")].contains(data[i]) { i += 1 }
-        guard i < data.endIndex, data[i] == UInt8(ascii: "\""), let end = data[(i + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return String(decoding: data[(i + 1)..<end], as: UTF8.self)
+        // A plain scan of the bytes: Foundation's generic `firstRange(of:)` on Data took half a merge.
+        let bytes = [UInt8](data)
+        guard bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") else { return nil }
+        let key = Array("\"schema\"".utf8)
+        var k = 0
+        while k + key.count <= bytes.count && !(bytes[k] == key[0] && bytes[k..<(k + key.count)].elementsEqual(key)) { k += 1 }
+        guard k + key.count <= bytes.count else { return nil }
+        var i = k + key.count
+        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ":")].contains(bytes[i]) { i += 1 }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let end = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+        return String(decoding: bytes[(i + 1)..<end], as: UTF8.self)
+    }
+
+    /// Every result decoded, on every CPU (decoding is most of a merge); the first that cannot be
+    /// decoded is named.
+    static func decode<Result: Decodable & Sendable>(_ type: Result.Type, _ files: [(path: String, data: Data)], what: String) throws -> [Result] {
+        let decoded = Mutex<[Swift.Result<Result, RehearseError>?]>(Array(repeating: nil, count: files.count))
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            let outcome: Swift.Result<Result, RehearseError>
+            do { outcome = .success(try JSONDecoder().decode(Result.self, from: files[i].data)) } catch {
+                outcome = .failure(RehearseError(.input, "\(files[i].path): not \(what) result this version reads (\(error))"))
+            }
+            decoded.withLock { $0[i] = outcome }
+        }
+        return try decoded.withLock { $0 }.map { try $0!.get() }
     }
 
     func mergeInspections(_ files: [(path: String, data: Data)]) throws {
-        var parts: [InspectReport] = []
-        for (path, data) in files {
-            do { parts.append(try JSONDecoder().decode(InspectReport.self, from: data)) } catch {
-                throw RehearseError(.input, "\(path): not an inspect result this version reads (\(error))")
-            }
-        }
+        let parts = try Self.decode(InspectReport.self, files, what: "an inspect")
         let merged: InspectReport
         do { merged = try InspectReport.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
         if !json { for file in merged.files { print(InspectText.render(file, maximumStreams: 20)) } }
@@ -77,12 +92,7 @@ struct Merge: ParsableCommand {
     }
 
     func mergeComparisons(_ files: [(path: String, data: Data)]) throws {
-        var parts: [ComparisonReport] = []
-        for (path, data) in files {
-            do { parts.append(try JSONDecoder().decode(ComparisonReport.self, from: data)) } catch {
-                throw RehearseError(.input, "\(path): not a compare result this version reads (\(error))")
-            }
-        }
+        let parts = try Self.decode(ComparisonReport.self, files, what: "a compare")
         let merged: ComparisonReport
         do { merged = try ComparisonReport.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
         let captures = parts[0].shard?.captures ?? []
