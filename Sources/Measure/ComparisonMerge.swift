@@ -7,7 +7,7 @@ public struct MergeError: Error, CustomStringConvertible, Equatable {
 
     /// Checks the shards of one job are all there, once each: every one of COUNT, no other count,
     /// none twice (`what`: the results, for the message when one is not a shard's).
-    static func checkComplete(_ shards: [Shard?], what: String) throws(MergeError) {
+    public static func checkComplete(_ shards: [Shard?], what: String) throws(MergeError) {
         guard !shards.isEmpty else { throw MergeError("nothing to merge") }
         var seen = Set<Int>()
         var count: Int?

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Measure
 import Orchestration
+import Results
 import Synchronization
 import Vocabulary
 
 /// `rehearse merge RESULT…`: shard results put together.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put the results of every shard of one job together (compare --shard, inspect --shard): exactly what one process would have reported.",
+        abstract: "Put the results of every shard of one job together (compare --shard, inspect --shard, replay --shard): exactly what one process would have reported.",
         discussion: """
         Each RESULT is one shard's --json output (INDEX/COUNT from --shard); every shard of the job must be \
         given, once. The merged result is printed as the command itself prints it (text, or --json), and \
@@ -48,8 +49,10 @@ struct Merge: ParsableCommand {
             try mergeComparisons(schemas.map { ($0.path, $0.data) })
         case InspectReport.schemaVersion:
             try mergeInspections(schemas.map { ($0.path, $0.data) })
+        case ReplayResult.schemaVersion:
+            try mergeReplays(schemas.map { ($0.path, $0.data) })
         default:
-            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare and inspect shards are)")
+            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect and replay shards are)")
         }
     }
 
@@ -81,6 +84,19 @@ struct Merge: ParsableCommand {
             decoded.withLock { $0[i] = outcome }
         }
         return try decoded.withLock { $0 }.map { try $0!.get() }
+    }
+
+    /// Replay shards: the merged replay printed as `replay` prints it, judged the same way (a shard's
+    /// capture fault is the merged replay's, exit 3).
+    func mergeReplays(_ files: [(path: String, data: Data)]) throws {
+        let parts = try Self.decode(ReplayResult.self, files, what: "a replay")
+        let merged: ReplayResult
+        do { merged = try ReplayResult.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
+        print(json ? try jsonText(merged) : ReplayText.result(merged))
+        if let error = merged.error { throw RehearseError(.input, "\(error) (results above are up to that point)") }
+        let (status, inconclusive) = ReplayOutcome.verdict(merged, failure: nil)
+        if let inconclusive { printError("rehearse: inconclusive: \(inconclusive)") }
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 
     func mergeInspections(_ files: [(path: String, data: Data)]) throws {

@@ -30,6 +30,8 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup var pacing: PacingOptions
     @OptionGroup var select: SelectionArguments
     @OptionGroup var sender: SenderArguments
+    @Option(help: "Send only this shard's streams, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the streams whose number in captured-destination order, modulo COUNT, is INDEX, to the targets the whole replay would give them, on the whole replay's schedule. COUNT hosts started together (--start-at) send what one would; `rehearse merge` puts their --json results together.")
+    var shard: String?
     @Flag(help: "Print the result as JSON (schema rehearse.replay/1).")
     var json = false
 
@@ -38,7 +40,11 @@ struct ReplayCommand: ParsableCommand {
         for m in mappings {
             do { try map.add(m) } catch { throw RehearseError(.usage, "--to \(error.description)") }
         }
-        let selection = try select.selection()
+        var selection = try select.selection()
+        selection.shard = try shard.map(parseShard)
+        if selection.shard != nil && (pacing.pps != nil || pacing.mbps != nil) {
+            throw RehearseError(.usage, "--shard keeps the capture's timing (--speed) or sends at once (--max): a rate (--pps, --mbps) is one sender's, not shared by several")
+        }
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
         options.loops = pacing.loop

@@ -10,6 +10,11 @@ public struct Selection: Sendable {
     /// Window in capture time, ns after the capture's first packet: [from, to).
     public var from: Int64?
     public var to: Int64?
+    /// Send only this shard's streams (`--shard INDEX/COUNT`): the i-th stream in captured-destination
+    /// order is shard i mod COUNT's. Every shard keeps the whole replay's channel numbers (`each=`
+    /// ports) and its schedule's anchor (the first selected packet of any shard), so COUNT hosts
+    /// started together (`--start-at`) send what one would.
+    public var shard: Shard?
     public init() {}
 }
 
@@ -118,6 +123,12 @@ public struct FeedPlan: Sendable {
             var stream = PlannedStream(destination: entry.0)
             stream.packets = entry.1
             stream.bytes = entry.2
+            // Another shard's stream: planned (it keeps its place), sent by that shard.
+            guard selection.shard?.owns(i) ?? true else {
+                _ = routes.findOrInsert(Self.key(entry.0))
+                streams.append(stream)
+                continue
+            }
             for target in resolved[i] {
                 if let t = targets.firstIndex(of: target) { stream.targets.append(t) } else {
                     targets.append(target)
@@ -136,7 +147,8 @@ public struct FeedPlan: Sendable {
         }
         if !unmapped.isEmpty && !dropUnmapped { throw .unmapped(unmapped) }
         if packets == 0 { throw .nothingSelected(path, otherPackets: skippedNotUDP) }
-        for (i, entry) in counts.enumerated() where !streams[i].targets.isEmpty {
+        // The span of what the whole replay sends, every shard's streams included: one anchor for all.
+        for (i, entry) in counts.enumerated() where !resolved[i].isEmpty {
             firstTime = min(firstTime, entry.3)
             lastTime = max(lastTime, entry.4)
         }

@@ -162,6 +162,12 @@ public final class FeedPlayer: @unchecked Sendable {
             lateness: LatencySummary(state.lateness), interrupted: interrupted, stoppedOnError: state.stopped,
             unmappedPacketsDropped: plan.unmappedPackets * options.loops, streams: plan.streams.count)
         if case .maximum = options.pacing { result.scheduledNs = 0 }
+        if state.lateness.totalCount > 0 { result.latenessHistogram = state.lateness.base64V2Compressed }
+        if let shard = plan.selection.shard {
+            // Each target's first stream (its place in the whole replay's target order).
+            let first = plan.targets.indices.map { t in plan.streams.firstIndex { $0.targets.contains(t) } ?? 0 }
+            result.shard = ReplayShardPart(shard: shard, streamsTotal: plan.streams.count, targetFirstStreams: first)
+        }
         if let startAt = options.startAt {
             result.startAtNs = startAt
             // The first send against the agreed instant (both on this host's clock; docs/json/replay.md).

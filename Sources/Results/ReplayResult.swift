@@ -27,7 +27,8 @@ public struct TargetResult: Codable, Sendable, Equatable {
 
 /// The outcome of a replay (schema `rehearse.replay/1`, docs/json/replay.md).
 public struct ReplayResult: Codable, Sendable {
-    public var schema = "rehearse.replay/1"
+    public static let schemaVersion = "rehearse.replay/1"
+    public var schema = ReplayResult.schemaVersion
     public var capture: String
     public var pacing: String
     public var loopsRequested: UInt64
@@ -56,6 +57,13 @@ public struct ReplayResult: Codable, Sendable {
     public var startSkewNs: Int64?
     /// `--start-at`: this host's clock against its reference (chrony or ptp4l), where one answered.
     public var clockSync: ClockSyncReading?
+    /// The lateness, whole: HdrHistogram V2 compressed in base64 (docs/formats/histograms.md); nil
+    /// when nothing was sent. Shards' lateness merges exactly from it.
+    public var latenessHistogram: String?
+    /// Set by `replay --shard`: what `rehearse merge` needs besides the figures.
+    public var shard: ReplayShardPart?
+    /// A merged replay: each shard's (host's) start against the agreed instant and its clock.
+    public var hosts: [ReplayHostStart]?
 
     /// Memberwise.
     public init(
