@@ -61,7 +61,7 @@ extension RehearseError {
         case .player(let p): self.init(p)
         case .expected(let x): self.init(x)
         case .receiver(let t): self.init(t)
-        case .maximumPacing: self.init(.usage, e.description)
+        case .maximumPacing, .shardPacing: self.init(.usage, e.description)
         }
     }
 

@@ -53,6 +53,8 @@ struct Bench: ParsableCommand {
     @Option(help: "… the new platform's retransmission service.")
     var newRecover: String?
     @OptionGroup var recovery: RecoverySettings
+    @Option(help: "Bench only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the channels whose number modulo COUNT is INDEX, on the whole bench's ports and schedule (--speed pacing). COUNT load hosts started together (--start-at) bench what one would; `rehearse merge` puts their --json results together and judges them as one bench.")
+    var shard: String?
     @Flag(help: "Print the result as JSON (schema rehearse.bench/1).")
     var json = false
 
@@ -71,6 +73,7 @@ struct Bench: ParsableCommand {
                 guard let e = Endpoint(text), e.port > 0 else { throw RehearseError(.usage, "--\(name) \(text): not HOST:PORT") }
                 gateways.append(Orchestration.GatewayTarget(name: name, endpoint: e, options: options))
             }
+            guard shard == nil else { throw RehearseError(.usage, "--shard: gateway sessions are not sharded yet; feed benches are") }
             try Gateway.replay(capture: capture, filter: select.filter, targets: gateways, json: json)
             return
         }
@@ -87,7 +90,11 @@ struct Bench: ParsableCommand {
         }
         guard !targets.isEmpty else { throw RehearseError(.usage, "give --old/--old-from, --new/--new-from, or both") }
         guard pacing.loop == 1 else { throw RehearseError(.usage, "bench replays one pass (--loop is for replay)") }
-        let selection = try select.selection()
+        var selection = try select.selection()
+        selection.shard = try shard.map(parseShard)
+        if selection.shard != nil && (oldRecover != nil || newRecover != nil) {
+            throw RehearseError(.usage, "--shard: gap drills (--old-recover, --new-recover) run on one host")
+        }
         var options = ReplayOptions()
         options.pacing = try pacing.pacing()
         options.startAt = try pacing.startInstant()

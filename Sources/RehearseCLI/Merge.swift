@@ -2,14 +2,16 @@ import ArgumentParser
 import Foundation
 import Measure
 import Orchestration
+import Reporting
 import Results
+import Scenario
 import Synchronization
 import Vocabulary
 
 /// `rehearse merge RESULT…`: shard results put together.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put the results of every shard of one job together (compare --shard, inspect --shard, replay --shard): exactly what one process would have reported.",
+        abstract: "Put the results of every shard of one job together (compare, inspect, replay and bench --shard): exactly what one process would have reported.",
         discussion: """
         Each RESULT is one shard's --json output (INDEX/COUNT from --shard); every shard of the job must be \
         given, once. The merged result is printed as the command itself prints it (text, or --json), and \
@@ -51,25 +53,51 @@ struct Merge: ParsableCommand {
             try mergeInspections(schemas.map { ($0.path, $0.data) })
         case ReplayResult.schemaVersion:
             try mergeReplays(schemas.map { ($0.path, $0.data) })
+        case BenchResult.schemaVersion:
+            try mergeBenches(schemas.map { ($0.path, $0.data) })
         default:
-            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect and replay shards are)")
+            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect, replay and bench shards are)")
         }
     }
 
     /// The result's `"schema": "…"`, found in its text (a whole parse of each result, only to read
     /// this, took a quarter of a merge); the decode that follows checks the rest.
     static func schema(of data: Data) -> String? {
-        // A plain scan of the bytes: Foundation's generic `firstRange(of:)` on Data took half a merge.
+        // A plain scan of the bytes for the top-level key (a bench result nests its replay's schema):
+        // strings skipped with their escapes, depth counted. Foundation's generic `firstRange(of:)` on
+        // Data took half a merge.
         let bytes = [UInt8](data)
-        guard bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{") else { return nil }
         let key = Array("\"schema\"".utf8)
-        var k = 0
-        while k + key.count <= bytes.count && !(bytes[k] == key[0] && bytes[k..<(k + key.count)].elementsEqual(key)) { k += 1 }
-        guard k + key.count <= bytes.count else { return nil }
-        var i = k + key.count
-        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09, UInt8(ascii: ":")].contains(bytes[i]) { i += 1 }
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let end = bytes[(i + 1)...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        return String(decoding: bytes[(i + 1)..<end], as: UTF8.self)
+        let quote = UInt8(ascii: "\""), space: Set<UInt8> = [0x20, 0x0A, 0x0D, 0x09]
+        var depth = 0, i = 0, inString = false, escaped = false
+        guard bytes.first(where: { !space.contains($0) }) == UInt8(ascii: "{") else { return nil }
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == quote { inString = false }
+                i += 1
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case quote:
+                if depth == 1 && i + key.count <= bytes.count && bytes[i..<(i + key.count)].elementsEqual(key) {
+                    var j = i + key.count
+                    while j < bytes.count && space.contains(bytes[j]) { j += 1 }
+                    if j < bytes.count && bytes[j] == UInt8(ascii: ":") {
+                        j += 1
+                        while j < bytes.count && space.contains(bytes[j]) { j += 1 }
+                        guard j < bytes.count, bytes[j] == quote, let end = bytes[(j + 1)...].firstIndex(of: quote) else { return nil }
+                        return String(decoding: bytes[(j + 1)..<end], as: UTF8.self)
+                    }
+                }
+                inString = true
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// Every result decoded, on every CPU (decoding is most of a merge); the first that cannot be
@@ -96,6 +124,21 @@ struct Merge: ParsableCommand {
         if let error = merged.error { throw RehearseError(.input, "\(error) (results above are up to that point)") }
         let (status, inconclusive) = ReplayOutcome.verdict(merged, failure: nil)
         if let inconclusive { printError("rehearse: inconclusive: \(inconclusive)") }
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Bench shards: the merged bench judged as one (validity on the merged figures and the least
+    /// healthy host, the same exit codes), printed as `bench` prints it.
+    func mergeBenches(_ files: [(path: String, data: Data)]) throws {
+        let parts = try Self.decode(BenchResult.self, files, what: "a bench")
+        var merged: BenchResult
+        do { merged = try BenchResult.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
+        merged.validity = LegValidity.feed(merged, limits: ScenarioLimits(), ownFigures: true)
+        let (status, reasons) = BenchOutcome.status(merged, failure: nil)
+        print(json ? try jsonText(merged) : BenchText.render(merged))
+        if let error = merged.replay.error { printError("rehearse: \(error) (results above are up to that point)") }
+        for r in reasons { printError("rehearse: \(r)") }
+        if merged.replay.error != nil { throw ExitCode(ExitStatus.input.rawValue) }
         if status != .success { throw ExitCode(status.rawValue) }
     }
 

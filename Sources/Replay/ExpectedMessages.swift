@@ -25,6 +25,9 @@ public struct ExpectedMessages: Sendable {
     public private(set) var totalMessages: UInt64 = 0
     /// Per channel: its feed protocol (nil: none recognised, nothing expected).
     public private(set) var protocols: [FeedProtocol?] = []
+    /// The schedule span the run's intervals slice (ns; 0: the last expected message's offset + 1).
+    /// A shard's is the whole replay's, so that every shard slices the same intervals.
+    public var sliceSpan: Int64 = 0
 
     /// Calls `body` with the sequence number of each unit `payload` sends in protocol `p` (Sequence
     /// Resets and heartbeats excluded); false when the payload is not a valid packet of `p`.

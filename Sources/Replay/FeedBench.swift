@@ -204,6 +204,7 @@ final class BenchReceiver: @unchecked Sendable {
             messagesLost: messagesSent > m.received ? messagesSent - m.received : 0, duplicateMessages: m.duplicates,
             unexpectedMessages: m.unexpected, packetsReceived: m.packets, heartbeats: m.heartbeats, garbage: m.garbage,
             kernelDrops: drops.reduce(0, +), messagesPerSecond: span > 0 ? Double(m.received) * 1e9 / Double(span) : nil,
+            firstArrivalNs: m.packets > 0 ? m.firstTime : nil, lastArrivalNs: m.packets > 0 ? m.lastTime : nil,
             latency: LatencySummary(m.histogram),
             platformTime: timings.platform.totalCount == 0 ? nil : LatencySummary(timings.platform),
             senderLateness: timings.lateness.totalCount == 0 ? nil : LatencySummary(timings.lateness),
@@ -235,6 +236,7 @@ public final class FeedBench: @unchecked Sendable {
         case expected(ExpectedMessages.BuildError)
         case receiver(TransportError)
         case maximumPacing
+        case shardPacing
         public var description: String {
             switch self {
             case .plan(let e): return e.description
@@ -243,6 +245,8 @@ public final class FeedBench: @unchecked Sendable {
             case .receiver(let e): return e.description
             case .maximumPacing:
                 return "bench measures latency from each packet's scheduled send time: pace by speed, packet rate or bit rate, not as fast as possible"
+            case .shardPacing:
+                return "a bench shard keeps the capture's timing (--speed): a rate (--pps, --mbps) is one sender's, not shared by several"
             }
         }
     }
@@ -251,6 +255,7 @@ public final class FeedBench: @unchecked Sendable {
                 receiverOptions: ReceiverOptions = ReceiverOptions(), drain: Int64 = 1_000_000_000,
                 feedProtocol: FeedProtocol? = nil) throws(SetupError) {
         if case .maximum = options.pacing { throw .maximumPacing }
+        if selection.shard != nil, case .speed = options.pacing {} else if selection.shard != nil { throw .shardPacing }
         var map = TargetMap()
         for t in targets {
             do { try map.add(.each(t.send)) } catch { throw .plan(.filter(error.description)) }
@@ -259,7 +264,14 @@ public final class FeedBench: @unchecked Sendable {
         single.loops = 1
         do { plan = try FeedPlan(path: path, selection: selection, map: map, dropUnmapped: false) } catch { throw .plan(error) }
         do { player = try FeedPlayer(plan: plan, options: single) } catch { throw .player(error) }
-        do { expected = try ExpectedMessages(plan: plan, schedule: player.schedule, feedProtocol: feedProtocol) } catch { throw .expected(error) }
+        do {
+            var messages = try ExpectedMessages(plan: plan, schedule: player.schedule, feedProtocol: feedProtocol)
+            // A shard slices the whole replay's schedule (its last packet of any shard), as every shard does.
+            if selection.shard != nil {
+                messages.sliceSpan = player.schedule.offset(captureOffset: plan.lastTime &- plan.firstTime, loop: 0, index: 0, bytesBefore: 0) &+ 1
+            }
+            expected = messages
+        } catch { throw .expected(error) }
         var receivers: [BenchReceiver] = []
         for t in targets {
             do {

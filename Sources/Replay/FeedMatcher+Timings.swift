@@ -26,7 +26,7 @@ extension FeedMatcher {
     public func timings(sendTimes: SendTimes?, anchorMonotonic: Int64?) -> MessageTimings {
         var out = MessageTimings()
         guard let anchorRealtime, let anchorMonotonic else { return out }
-        var span: Int64 = 1
+        var span: Int64 = max(1, expected.sliceSpan)
         for c in 0..<expected.channelCount {
             for o in expected.offsets[c] where o != .min { span = max(span, o &+ 1) }
         }

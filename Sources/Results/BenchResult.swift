@@ -21,6 +21,10 @@ public struct BenchSideResult: Codable, Sendable {
     /// Messages per second over the span of arrivals; nil when it cannot be measured (fewer than two
     /// distinct arrival instants: nothing, or everything at once), never a 0 for "nothing arrived".
     public var messagesPerSecond: Double?
+    /// The first and last packet of the side's output received (receive clock, ns since 1970; nil:
+    /// none): what `messagesPerSecond` divides by, kept so that shards' throughput merges.
+    public var firstArrivalNs: Int64?
+    public var lastArrivalNs: Int64?
     /// Response time: receive time (kernel) − scheduled send time, per message (coordinated-omission
     /// correct: a stall is charged to every message that waited).
     public var latency: LatencySummary
@@ -51,7 +55,7 @@ public struct BenchSideResult: Codable, Sendable {
         name: String, sendTo: String, receiveOn: String, messagesSent: UInt64, messagesReceived: UInt64,
         messagesLost: UInt64, duplicateMessages: UInt64, unexpectedMessages: UInt64, packetsReceived: UInt64,
         heartbeats: UInt64, garbage: UInt64, kernelDrops: UInt64, messagesPerSecond: Double?,
-        latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
+        firstArrivalNs: Int64? = nil, lastArrivalNs: Int64? = nil, latency: LatencySummary, platformTime: LatencySummary? = nil, senderLateness: LatencySummary? = nil,
         intervals: [IntervalSample]? = nil, spectrum: PercentileSpectrum? = nil, timeline: [UInt32]? = nil,
         timelineIntervalNs: Int64? = nil, histogram: String? = nil, platformHistogram: String? = nil, latenessHistogram: String? = nil,
         recovery: RecoveryReport? = nil
@@ -76,6 +80,8 @@ public struct BenchSideResult: Codable, Sendable {
         self.garbage = garbage
         self.kernelDrops = kernelDrops
         self.messagesPerSecond = messagesPerSecond
+        self.firstArrivalNs = firstArrivalNs
+        self.lastArrivalNs = lastArrivalNs
         self.latency = latency
         self.spectrum = spectrum
         self.timeline = timeline
@@ -85,7 +91,8 @@ public struct BenchSideResult: Codable, Sendable {
 
 /// The outcome of `rehearse bench` (schema `rehearse.bench/1`, docs/json/bench.md).
 public struct BenchResult: Codable, Sendable {
-    public var schema = "rehearse.bench/1"
+    public static let schemaVersion = "rehearse.bench/1"
+    public var schema = BenchResult.schemaVersion
     public var replay: ReplayResult
     public var sides: [BenchSideResult]
     /// The test host while it measured (hiccups, steal, kernel drops).

@@ -153,4 +153,72 @@ struct MultiHostTests {
         let partial = try CLI.run(["merge", paths[1]])
         #expect(partial.status == 3 && partial.stderr.contains("0/2 missing"), "\(partial.stderr)")
     }
+
+    /// One reference platform per channel in the target host, each publishing its channel to the host
+    /// `owner(c)` (load host k is at .k+1 on the bridge), for `run`; then stopped.
+    func withPlatforms(_ net: Namespaces, channels: Int, owner: (Int) -> Int, _ run: () throws -> Void) throws {
+        let subnet = net.targetAddress.split(separator: ".").dropLast().joined(separator: ".")
+        let sims = try (0..<channels).map { c in
+            try Namespaces.start(in: net.target, ["sim", "feed", "--listen", "0.0.0.0:\(46000 + c)", "--publish", "\(subnet).\(owner(c) + 1):\(47000 + c)",
+                                                  "--profile", "new", "--duration", "60s"])
+        }
+        Thread.sleep(forTimeInterval: 0.8)  // bound before the bench sends
+        defer {
+            for (p, _, _) in sims { p.terminate() }
+            for s in sims { _ = Namespaces.finish(s) }
+        }
+        try run()
+    }
+
+    @Test("two load hosts bench the shards of a 4-channel feed at one --start-at against reference platforms in a target host; merged, every count equals one load host's bench, nothing is lost, the intervals slice the same schedule, and the merge is judged as one bench",
+          .enabled(if: Namespaces.available, "network namespaces cannot be made here (needs root and ip netns): skipped"))
+    func benchShardsAcrossHosts() throws {
+        let net = try Namespaces(loads: 2)
+        defer { net.remove() }
+        let dir = NSTemporaryDirectory() + "rehearse-bench-hosts-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let capture = dir + "/feed.pcap"
+        #expect(try CLI.run(["synth", "-o", capture, "--channels", "4", "--packets", "2000", "--rate", "20000", "--lines", "A", "--seed", "8"]).status == 0)
+        let bench = ["bench", capture, "--new", "\(net.targetAddress):46000", "--new-from", "0.0.0.0:47000", "--drain", "1s", "--json"]
+        func ran(_ r: CLI.Result) -> Bool { r.status == 0 || r.status == 5 }
+
+        var alone = CLI.Result(status: -1, stdout: "{}", stderr: "")
+        try withPlatforms(net, channels: 4, owner: { _ in 0 }) {
+            alone = Namespaces.finish(try Namespaces.start(in: net.loads[0], bench))
+        }
+        #expect(ran(alone), "\(alone.stderr)")
+        var shards: [CLI.Result] = []
+        let startAt = TimeFormat.iso8601(Clock.realtime() + 2_500_000_000)
+        try withPlatforms(net, channels: 4, owner: { $0 % 2 }) {
+            let started = try (0..<2).map { k in try Namespaces.start(in: net.loads[k], bench + ["--shard", "\(k)/2", "--start-at", startAt]) }
+            shards = started.map(Namespaces.finish)
+        }
+        for s in shards { #expect(ran(s), "\(s.stderr)") }
+        let paths = try shards.enumerated().map { k, s in
+            let path = dir + "/bench-\(k).json"
+            try s.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let merge = try CLI.run(["merge", "--json"] + paths)
+        #expect(ran(merge), "\(merge.stderr)")
+        let merged = try json(merge.stdout), one = try json(alone.stdout)
+        let side = (merged["sides"] as? [[String: Any]])?.first ?? [:], oneSide = (one["sides"] as? [[String: Any]])?.first ?? [:]
+        // (Packets received are not compared: the new profile re-packetises as messages happen to queue.)
+        for key in ["messagesSent", "messagesReceived", "messagesLost", "duplicateMessages", "unexpectedMessages"] {
+            #expect((side[key] as? Int) == (oneSide[key] as? Int), "\(key): merged \(side[key] ?? "-"), one host \(oneSide[key] ?? "-")")
+        }
+        let sent = side["messagesSent"] as? Int ?? 0
+        #expect(sent > 2_000 && side["messagesReceived"] as? Int == sent && side["messagesLost"] as? Int == 0, "conservation: \(side)")
+        #expect((side["latency"] as? [String: Any])?["count"] as? Int == sent)
+        let intervals = side["intervals"] as? [[String: Any]] ?? [], oneIntervals = oneSide["intervals"] as? [[String: Any]] ?? []
+        #expect(intervals.map { $0["startNs"] as? Int } == oneIntervals.map { $0["startNs"] as? Int } && intervals.count == 10)
+        #expect(intervals.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == sent)
+        #expect((merged["replay"] as? [String: Any])?["packets"] as? Int == (one["replay"] as? [String: Any])?["packets"] as? Int)
+        #expect(((merged["replay"] as? [String: Any])?["hosts"] as? [Any])?.count == 2)
+        #expect(merged["validity"] != nil && side["histogram"] is String)
+        // The shards' own results hold half the channels each.
+        let halves = try shards.map { ((try json($0.stdout)["sides"] as? [[String: Any]])?.first?["messagesSent"] as? Int) ?? 0 }
+        #expect(halves.allSatisfy { $0 > 0 && $0 < sent } && halves.reduce(0, +) == sent, "\(halves)")
+    }
 }
