@@ -56,6 +56,12 @@ EXAMPLES = {
     # The bench of line A into the two simulators started by the two lines above it.
     "rehearse bench feed.pcap --filter 'dst net 239.1.1.0/24' --old 127.0.0.1:41000 --old-from 127.0.0.1:41100 "
     "--new 127.0.0.1:42000 --new-from 127.0.0.1:42100 --speed 1": dict(exit={0, 5}),
+    # Two bench shards into the new simulator, then their merge (judged as one bench).
+    "rehearse bench feed.pcap --filter 'dst net 239.1.1.0/24' --new 127.0.0.1:42000 --new-from 127.0.0.1:42100 --speed 1 --shard 0/2 --json > b0.json":
+        dict(exit={0, 5}, needs=[SIMS[1]]),
+    "rehearse bench feed.pcap --filter 'dst net 239.1.1.0/24' --new 127.0.0.1:42000 --new-from 127.0.0.1:42100 --speed 1 --shard 1/2 --json > b1.json":
+        dict(exit={0, 5}, needs=[SIMS[1]]),
+    "rehearse merge b0.json b1.json": dict(exit={0, 5}),
     # The demo's capture: line B lost 5 packets, so B missed messages A carried (exit 1, README compare).
     "rehearse compare out/demo/omd-d.pcap --a 'dst net 239.1.1.0/24' --b 'dst net 239.1.2.0/24'": dict(exit={1}),
     "rehearse synth -o day.pcap --channels 2 --duration 6s --fault reset@2s --fault dr@3s:1s "
