@@ -56,7 +56,16 @@ public final class ScenarioLegs: Sendable {
 
     private func end() { current.withLock { $0 = nil } }
 
-    public init(_ scenario: Scenario) { self.scenario = scenario }
+    /// A shard of the run (`run --shard`): the feed leg benches and the compare leg compares this
+    /// shard's channels only; `startAt` anchors the feed leg's schedule on every shard's host alike.
+    public let shard: Shard?
+    public let startAt: Int64?
+
+    public init(_ scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil) {
+        self.scenario = scenario
+        self.shard = shard
+        self.startAt = startAt
+    }
 
     /// Whether ``interrupt()`` was called.
     public var interrupted: Bool { state.withLock { $0.interrupted } }
@@ -93,8 +102,10 @@ public final class ScenarioLegs: Sendable {
         var selection = Selection()
         selection.filter = leg.filter
         selection.to = leg.until
+        selection.shard = shard
         var options = ReplayOptions()
         options.pacing = .speed(speed)
+        options.startAt = startAt
         let bench: FeedBench
         do {
             bench = try FeedBench(path: leg.capture, selection: selection, targets: targets, options: options, drain: leg.drain)
@@ -151,7 +162,8 @@ public final class ScenarioLegs: Sendable {
         begin("compare")
         defer { end() }
         let report = FeedComparator.compare(CompareSource(name: "A", path: leg.a, filter: leg.filterA),
-                                            CompareSource(name: "B", path: leg.b ?? leg.a, filter: leg.filterB), stallLimit: leg.stall)
+                                            CompareSource(name: "B", path: leg.b ?? leg.a, filter: leg.filterB), stallLimit: leg.stall,
+                                            shard: shard)
         if let e = report.filterError { return .failure(LegError("compare", RehearseError(.usage, e))) }
         if !report.errors.isEmpty {
             return .failure(LegError("compare", RehearseError(.input, report.errors.joined(separator: "; ")), partialCompare: report))

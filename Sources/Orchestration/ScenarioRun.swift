@@ -27,13 +27,19 @@ public final class ScenarioRun: Sendable {
 
     /// Checks the scenario has something to run and that its history and output directory can be used
     /// (nothing runs otherwise).
-    public init(scenario: Scenario) throws(RehearseError) {
+    /// With `shard` (`run --shard INDEX/COUNT`): the feed and compare legs run that shard's channels
+    /// (the feed leg anchored at `startAt`), nothing is judged or stored, and ``execute(progress:)``
+    /// returns the shard's part for `rehearse merge`, which judges, stores and reports the whole run.
+    public init(scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil) throws(RehearseError) {
         guard scenario.feed != nil || scenario.gateway != nil || scenario.compare != nil else {
             throw RehearseError(.usage, "\(scenario.path): nothing to run: give a feed:, gateway: or compare: section")
         }
+        if shard != nil && scenario.gateway != nil {
+            throw RehearseError(.usage, "\(scenario.path): --shard: the gateway: leg's FIX sessions are not sharded yet (feed: and compare: are); run it apart")
+        }
         self.scenario = scenario
         finisher = try RunFinisher(scenario: scenario)
-        legs = ScenarioLegs(scenario)
+        legs = ScenarioLegs(scenario, shard: shard, startAt: startAt)
     }
 
     /// Stops the run (Ctrl-C, SIGTERM): the leg under way ends early, later legs are skipped.
@@ -86,7 +92,30 @@ public final class ScenarioRun: Sendable {
             result.errors.append("interrupted: the figures cover what was done before Ctrl-C/SIGTERM")
             status = .interrupted
         }
+        if let shard = legs.shard {
+            // A shard's part: merged, judged, stored and reported by `rehearse merge`.
+            result.finished = TimePoint(Clock.realtime())
+            result.shard = RunShardPart(shard: shard, status: status.rawValue)
+            return RunOutcome(result: result, directory: "", status: status)
+        }
         let finished = try finisher.finish(result)
+        if let e = finished.historyError { status = status.worst(e.status) }
+        status = status.worst(Self.status(of: finished.result.verdict))
+        return RunOutcome(result: finished.result, directory: finished.directory, status: status)
+    }
+
+    /// The shards of one run (`run --shard`, each shard's result) put together, then judged, stored
+    /// and reported as one run of `scenario`: the same result, history entry and report as one
+    /// process, and the worst of the shards' leg faults and the verdict as its exit status.
+    public static func merge(_ parts: [RunResult], scenario: Scenario) throws(RehearseError) -> RunOutcome {
+        let merged: RunResult
+        do { merged = try RunResult.merge(parts) } catch { throw RehearseError(.input, "merge: \(error.description)") }
+        guard merged.scenario == scenario.name else {
+            throw RehearseError(.input, "merge: the shards ran scenario \"\(merged.scenario)\", not \(scenario.path)'s \"\(scenario.name)\"")
+        }
+        let finisher = try RunFinisher(scenario: scenario)
+        var status = parts.compactMap { $0.shard.flatMap { ExitStatus(rawValue: $0.status) } }.reduce(ExitStatus.success) { $0.worst($1) }
+        let finished = try finisher.finish(merged)
         if let e = finished.historyError { status = status.worst(e.status) }
         status = status.worst(Self.status(of: finished.result.verdict))
         return RunOutcome(result: finished.result, directory: finished.directory, status: status)

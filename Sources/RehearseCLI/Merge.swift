@@ -11,7 +11,7 @@ import Vocabulary
 /// `rehearse merge RESULT…`: shard results put together.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put the results of every shard of one job together (compare, inspect, replay and bench --shard): exactly what one process would have reported.",
+        abstract: "Put the results of every shard of one job together (compare, inspect, replay, bench and run --shard): exactly what one process would have reported; a run's merge is judged, stored and reported as one run.",
         discussion: """
         Each RESULT is one shard's --json output (INDEX/COUNT from --shard); every shard of the job must be \
         given, once. The merged result is printed as the command itself prints it (text, or --json), and \
@@ -24,6 +24,8 @@ struct Merge: ParsableCommand {
     var results: [String]
     @Option(help: "compare: messages of A that B may miss before the merged compare fails (exit 1).")
     var maxMissing: UInt64 = 0
+    @Option(help: "run: the scenario file the shards ran (default: the path the shards recorded); its history and output directory take the merged run.")
+    var scenario: String?
     @Flag(help: "Print the merged result as JSON.")
     var json = false
 
@@ -55,8 +57,10 @@ struct Merge: ParsableCommand {
             try mergeReplays(schemas.map { ($0.path, $0.data) })
         case BenchResult.schemaVersion:
             try mergeBenches(schemas.map { ($0.path, $0.data) })
+        case RunResult.schemaVersion:
+            try mergeRuns(schemas.map { ($0.path, $0.data) })
         default:
-            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect, replay and bench shards are)")
+            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect, replay, bench and run shards are)")
         }
     }
 
@@ -140,6 +144,19 @@ struct Merge: ParsableCommand {
         for r in reasons { printError("rehearse: \(r)") }
         if merged.replay.error != nil { throw ExitCode(ExitStatus.input.rawValue) }
         if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// Run shards: merged, then judged, stored in the history and reported as one run of the scenario.
+    func mergeRuns(_ files: [(path: String, data: Data)]) throws {
+        let parts = try Self.decode(RunResult.self, files, what: "a run")
+        let path = scenario ?? parts[0].scenarioPath
+        let loaded: Scenario
+        do { loaded = try Scenario.load(path) } catch { throw RehearseError(error) }
+        let outcome = try ScenarioRun.merge(parts, scenario: loaded)
+        print(json ? try jsonText(outcome.result) : RunText.render(outcome.result))
+        printError("rehearse: report: \(outcome.directory)/report.html · history: \(loaded.outputs.history) (run \(outcome.result.id.map(String.init) ?? "-"))")
+        for e in outcome.result.errors { printError("rehearse: \(e)") }
+        if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
     }
 
     func mergeInspections(_ files: [(path: String, data: Data)]) throws {

@@ -35,16 +35,34 @@ struct Run: ParsableCommand {
         """)
 
     @OptionGroup var scenarioFile: ScenarioRunArguments
+    @Option(help: "Run only this shard of the feed: and compare: legs, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the channels whose number modulo COUNT is INDEX. Nothing is judged or stored: the shard's result (--json) goes to `rehearse merge --scenario FILE`, which judges, stores and reports the whole run. A scenario with a gateway: leg is refused.")
+    var shard: String?
+    @Option(help: "With --shard: start the feed leg's schedule at this instant, UTC (ISO 8601), on every shard's host alike.")
+    var startAt: String?
 
     func run() throws {
         let scenario = try scenarioFile.load()
         let json = scenarioFile.json
-        let run = try ScenarioRun(scenario: scenario)
+        let part = try shard.map(parseShard)
+        guard startAt == nil || part != nil else { throw RehearseError(.usage, "--start-at is for shards (--shard); a whole run starts when it starts") }
+        let instant = try startAt.map { text -> Int64 in
+            guard let t = UTCInstant.parse(text) else { throw RehearseError(.usage, "--start-at \(text): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
+            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(text): already past") }
+            return t
+        }
+        let run = try ScenarioRun(scenario: scenario, shard: part, startAt: instant)
         let say = progressPrinter(json: json)
         say("run \(scenario.path): \(scenario.name)")
         let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try run.execute(progress: say) }, stop: run.stop,
                                  progress: { run.progress }, json: json)
         let final = outcome.result
+        if let s = final.shard {
+            // A shard's part: for `rehearse merge`, as JSON (its tables said nothing judged).
+            if json { print(try jsonText(final)) } else { print(RunText.render(final) + "\nshard \(s.shard): not judged or stored; `rehearse merge --scenario \(scenario.path) …` of every shard's --json result judges the run") }
+            for e in final.errors { printError("rehearse: \(e)") }
+            if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+            return
+        }
         if json { print(try jsonText(final)) } else { print(RunText.render(final)) }
         say("report: \(outcome.directory)/report.html · result: \(outcome.directory)/result.json · history: \(scenario.outputs.history) (run \(final.id.map(String.init) ?? "-"))")
         for e in final.errors { printError("rehearse: \(e)") }

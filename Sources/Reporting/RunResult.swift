@@ -98,7 +98,8 @@ public struct CapacityResult: Codable, Sendable, Equatable {
 
 /// Everything one run measured (schema `rehearse.run/1`, docs/json/run.md).
 public struct RunResult: Codable, Sendable {
-    public var schema = "rehearse.run/1"
+    public static let schemaVersion = "rehearse.run/1"
+    public var schema = RunResult.schemaVersion
     /// The history id once stored.
     public var id: Int64?
     public var scenario: String
@@ -118,6 +119,8 @@ public struct RunResult: Codable, Sendable {
     public var verdict: Verdict?
     /// True when a leg failed or the run was interrupted: the figures cover what was done.
     public var partial = false
+    /// Set by `run --shard`: the shard and how its legs ended; absent from a whole or merged run.
+    public var shard: RunShardPart?
     public var errors: [String] = []
 
     public init(scenario: String, scenarioPath: String, started: TimePoint, environment: RunEnvironment) {
