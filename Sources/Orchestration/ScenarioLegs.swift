@@ -133,8 +133,12 @@ public final class ScenarioLegs: Sendable {
         guard let leg = scenario.gateway else { return .failure(LegError("no gateway: section")) }
         let targets = scenario.targets.compactMap { t in t.gateway.map { (t.name, $0) } }
         guard !targets.isEmpty else { return .failure(LegError("gateway: no target has a gateway")) }
-        let plan: SessionPlan
+        var plan: SessionPlan
         do { plan = try GatewayBench.loadPlan(leg.capture).plan } catch { return .failure(LegError("gateway", error)) }
+        if let shard {
+            plan = plan.shard(shard)
+            if plan.sessions.isEmpty { return .failure(LegError("gateway: shard \(shard) holds no session of the capture's \(plan.sessionsTotal)")) }
+        }
         let bench = GatewayBench(plan: plan, targets: targets.map { name, g in
             var options = SessionReplayOptions()
             options.speed = leg.speed
@@ -143,6 +147,8 @@ public final class ScenarioLegs: Sendable {
             options.username = g.username
             options.password = g.password
             options.responseTimeout = leg.timeout
+            // The agreed instant anchors the first leg; a gateway leg after a feed leg starts when it is reached.
+            options.startAt = scenario.feed == nil ? startAt : nil
             return GatewayTarget(name: name, endpoint: g.address, options: options)
         })
         running { bench.stop() }

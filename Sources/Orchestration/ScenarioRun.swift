@@ -28,14 +28,12 @@ public final class ScenarioRun: Sendable {
     /// Checks the scenario has something to run and that its history and output directory can be used
     /// (nothing runs otherwise).
     /// With `shard` (`run --shard INDEX/COUNT`): the feed and compare legs run that shard's channels
-    /// (the feed leg anchored at `startAt`), nothing is judged or stored, and ``execute(progress:)``
+    /// and the gateway leg its sessions (the feed and gateway timelines anchored at `startAt`),
+    /// nothing is judged or stored, and ``execute(progress:)``
     /// returns the shard's part for `rehearse merge`, which judges, stores and reports the whole run.
     public init(scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil) throws(RehearseError) {
         guard scenario.feed != nil || scenario.gateway != nil || scenario.compare != nil else {
             throw RehearseError(.usage, "\(scenario.path): nothing to run: give a feed:, gateway: or compare: section")
-        }
-        if shard != nil && scenario.gateway != nil {
-            throw RehearseError(.usage, "\(scenario.path): --shard: the gateway: leg's FIX sessions are not sharded yet (feed: and compare: are); run it apart")
         }
         self.scenario = scenario
         finisher = try RunFinisher(scenario: scenario)

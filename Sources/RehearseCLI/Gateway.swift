@@ -49,6 +49,10 @@ struct Gateway: ParsableCommand {
     var logonTimeout = "5s"
     @Option(help: "Only packets matching this BPF expression (e.g. 'tcp port 9001').")
     var filter: String?
+    @Option(help: "Replay only this shard's sessions, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): session k in capture order is shard k mod COUNT's, on the whole replay's timeline. COUNT hosts started together (--start-at) replay what one would; `rehearse merge` puts their --json results together.")
+    var shard: String?
+    @Option(help: "Start the timeline at this instant, UTC (ISO 8601, e.g. 2026-12-02T15:30:00Z), once the sessions are logged on, so that shards on several hosts start together.")
+    var startAt: String?
     @Flag(help: "Print the results as JSON (schema rehearse.gateway/1 per gateway).")
     var json = false
 
@@ -80,14 +84,23 @@ struct Gateway: ParsableCommand {
         options.logonTimeout = l
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
+        if let startAt {
+            guard let t = UTCInstant.parse(startAt) else { throw RehearseError(.usage, "--start-at \(startAt): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
+            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(startAt): already past") }
+            options.startAt = t
+        }
         try Self.replay(capture: capture, filter: filter, targets: targets.map { Orchestration.GatewayTarget(name: $0.0, endpoint: $0.1, options: options) },
-                        json: json)
+                        json: json, shard: try shard.map(parseShard))
     }
 
     /// Loads the plan, runs the gateway bench with Ctrl-C forwarded, renders, and ends with the bench's
     /// status (`gateway` and `bench` with gateways).
-    static func replay(capture: String, filter: String?, targets: [Orchestration.GatewayTarget], json: Bool) throws {
-        let (plan, warnings) = try GatewayBench.loadPlan(capture, filter: filter)
+    static func replay(capture: String, filter: String?, targets: [Orchestration.GatewayTarget], json: Bool, shard: Shard? = nil) throws {
+        let (whole, warnings) = try GatewayBench.loadPlan(capture, filter: filter)
+        let plan = shard.map { whole.shard($0) } ?? whole
+        if let shard, plan.sessions.isEmpty {
+            throw RehearseError(.usage, "--shard \(shard): no session of the capture's \(whole.sessions.count) is this shard's")
+        }
         for w in warnings { printError("rehearse: warning: \(w)") }
         if !json, let options = targets.first?.options {
             print("gateway replay \(capture): \(plan.sessions.count) sessions, \(Text.count(plan.messageCount)) requests"

@@ -11,7 +11,7 @@ import Vocabulary
 /// `rehearse merge RESULT…`: shard results put together.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put the results of every shard of one job together (compare, inspect, replay, bench and run --shard): exactly what one process would have reported; a run's merge is judged, stored and reported as one run.",
+        abstract: "Put the results of every shard of one job together (compare, inspect, replay, bench, gateway and run --shard): exactly what one process would have reported; a run's merge is judged, stored and reported as one run.",
         discussion: """
         Each RESULT is one shard's --json output (INDEX/COUNT from --shard); every shard of the job must be \
         given, once. The merged result is printed as the command itself prints it (text, or --json), and \
@@ -59,8 +59,10 @@ struct Merge: ParsableCommand {
             try mergeBenches(schemas.map { ($0.path, $0.data) })
         case RunResult.schemaVersion:
             try mergeRuns(schemas.map { ($0.path, $0.data) })
+        case SessionReplayResult.schemaVersion:
+            try mergeGateways(schemas.map { ($0.path, $0.data) })
         default:
-            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect, replay, bench and run shards are)")
+            throw RehearseError(.input, "\(schemas[0].path): \(schema) results are not merged (compare, inspect, replay, bench, gateway and run shards are)")
         }
     }
 
@@ -74,6 +76,7 @@ struct Merge: ParsableCommand {
         let key = Array("\"schema\"".utf8)
         let quote = UInt8(ascii: "\""), space: Set<UInt8> = [0x20, 0x0A, 0x0D, 0x09]
         var depth = 0, i = 0, inString = false, escaped = false
+        var nested: String?  // the first schema one level down (`gateway --json`: a result per gateway)
         guard bytes.first(where: { !space.contains($0) }) == UInt8(ascii: "{") else { return nil }
         while i < bytes.count {
             let b = bytes[i]
@@ -86,14 +89,16 @@ struct Merge: ParsableCommand {
             case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
             case quote:
-                if depth == 1 && i + key.count <= bytes.count && bytes[i..<(i + key.count)].elementsEqual(key) {
+                if depth <= 2 && i + key.count <= bytes.count && bytes[i..<(i + key.count)].elementsEqual(key) {
                     var j = i + key.count
                     while j < bytes.count && space.contains(bytes[j]) { j += 1 }
                     if j < bytes.count && bytes[j] == UInt8(ascii: ":") {
                         j += 1
                         while j < bytes.count && space.contains(bytes[j]) { j += 1 }
                         guard j < bytes.count, bytes[j] == quote, let end = bytes[(j + 1)...].firstIndex(of: quote) else { return nil }
-                        return String(decoding: bytes[(j + 1)..<end], as: UTF8.self)
+                        let value = String(decoding: bytes[(j + 1)..<end], as: UTF8.self)
+                        if depth == 1 { return value }
+                        nested = nested ?? value
                     }
                 }
                 inString = true
@@ -101,7 +106,7 @@ struct Merge: ParsableCommand {
             }
             i += 1
         }
-        return nil
+        return nested
     }
 
     /// Every result decoded, on every CPU (decoding is most of a merge); the first that cannot be
@@ -157,6 +162,32 @@ struct Merge: ParsableCommand {
         printError("rehearse: report: \(outcome.directory)/report.html · history: \(loaded.outputs.history) (run \(outcome.result.id.map(String.init) ?? "-"))")
         for e in outcome.result.errors { printError("rehearse: \(e)") }
         if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+    }
+
+    /// Gateway shards (`gateway --shard`, one `{gateway name: result}` object each): each gateway's
+    /// replays merged, printed and judged as `gateway` does.
+    func mergeGateways(_ files: [(path: String, data: Data)]) throws {
+        let parts = try Self.decode([String: SessionReplayResult].self, files, what: "a gateway")
+        let names = parts[0].keys.sorted()
+        for (k, p) in parts.enumerated() where p.keys.sorted() != names {
+            throw RehearseError(.input, "merge: \(files[k].path) replayed to gateways \(p.keys.sorted()), not \(names)")
+        }
+        var results: [SessionReplayResult] = []
+        for name in names {
+            do { results.append(try SessionReplayResult.merge(parts.map { $0[name]! })) } catch {
+                throw RehearseError(.input, "merge: \(name): \(error.description)")
+            }
+        }
+        let byName = Dictionary(uniqueKeysWithValues: zip(names, results))
+        let validity = LegValidity.gateway(byName, limits: ScenarioLimits(), ownFigures: true)
+        print(json ? try jsonText(byName) : GatewayText.render(names: names, results, validity: validity))
+        if let failure = GatewayBench.failure(names: names, results) { throw failure }
+        if let fault = parts.first?.values.first?.shard?.captureError { throw RehearseError(.input, "\(fault) (results above are up to that point)") }
+        if results.contains(where: \.interrupted) { throw ExitCode(ExitStatus.interrupted.rawValue) }
+        if let validity, !validity.valid {
+            printError("rehearse: inconclusive: the test host, not the gateways, was measured — " + validity.reasons.joined(separator: "; "))
+            throw ExitCode(ExitStatus.inconclusive.rawValue)
+        }
     }
 
     func mergeInspections(_ files: [(path: String, data: Data)]) throws {

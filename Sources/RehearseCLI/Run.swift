@@ -35,9 +35,9 @@ struct Run: ParsableCommand {
         """)
 
     @OptionGroup var scenarioFile: ScenarioRunArguments
-    @Option(help: "Run only this shard of the feed: and compare: legs, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the channels whose number modulo COUNT is INDEX. Nothing is judged or stored: the shard's result (--json) goes to `rehearse merge --scenario FILE`, which judges, stores and reports the whole run. A scenario with a gateway: leg is refused.")
+    @Option(help: "Run only this shard, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the feed and compare legs' channels and the gateway leg's sessions whose number modulo COUNT is INDEX. Nothing is judged or stored: the shard's result (--json) goes to `rehearse merge`, which judges, stores and reports the whole run.")
     var shard: String?
-    @Option(help: "With --shard: start the feed leg's schedule at this instant, UTC (ISO 8601), on every shard's host alike.")
+    @Option(help: "With --shard: start the first live leg's timeline (feed, else gateway) at this instant, UTC (ISO 8601), on every shard's host alike.")
     var startAt: String?
 
     func run() throws {

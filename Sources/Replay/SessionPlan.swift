@@ -20,9 +20,15 @@ public struct PlannedSession: Sendable {
 /// The client sessions of a gateway capture, found by TCP reassembly and FIX framing.
 public struct SessionPlan: Sendable {
     public let path: String
-    public let sessions: [PlannedSession]
+    public private(set) var sessions: [PlannedSession]
     /// Capture time of the first application message of any session (the timeline's origin).
     public let firstTime: Int64
+    /// Capture time of the last application message of any session (the timeline's end).
+    public var lastTime: Int64 { wholeLastTime ?? (sessions.compactMap { $0.messages.last?.timestamp }.max() ?? firstTime) }
+    private var wholeLastTime: Int64?
+    /// Set by ``shard(_:)``: this plan holds that shard's sessions of `sessionsTotal`.
+    public private(set) var shard: Shard?
+    public private(set) var sessionsTotal = 0
     public let framingErrors: UInt64
     public let errors: [(connection: Int, direction: TCPDirection, error: FIXStreamError)]
     public let gapBytes: UInt64
@@ -64,6 +70,17 @@ public struct SessionPlan: Sendable {
     public private(set) var captureError: CaptureError?
 
     public var messageCount: Int { sessions.reduce(0) { $0 + $1.messages.count } }
+
+    /// The sessions of shard `s` (session k, in capture order, is shard k mod COUNT's), on the whole
+    /// plan's timeline (its first and last message): COUNT hosts started together replay what one would.
+    public func shard(_ s: Shard) -> SessionPlan {
+        var p = self
+        p.wholeLastTime = lastTime
+        p.sessionsTotal = sessions.count
+        p.sessions = sessions.enumerated().filter { s.owns($0.offset) }.map(\.element)
+        p.shard = s
+        return p
+    }
 
     /// Sessions from a JSON Lines transaction log (`docs/formats/transaction-log.md`). Its malformed lines
     /// are in `logErrors`.

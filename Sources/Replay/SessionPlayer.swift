@@ -15,6 +15,9 @@ import Transport
 public struct SessionReplayOptions: Sendable {
     /// Original timing scaled by this (2 = twice as fast); nil with `maximumInFlight` = as fast as the window allows.
     public var speed: Double? = 1
+    /// Start the timeline at this instant (realtime ns, `--start-at`) instead of once the sessions
+    /// are logged on, so that shards on several hosts start together.
+    public var startAt: Int64?
     /// With `speed` nil: requests outstanding per session at most.
     public var maximumInFlight = 16
     /// CompIDs to log on with (default: the captured logon's).

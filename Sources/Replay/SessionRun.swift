@@ -53,8 +53,10 @@ struct SessionRun {
     var unsentDeadlines: [Int64] = []
     /// ClOrdIDs of requests written but not yet handed to the kernel (their actual send time is taken at the send).
     var unsentIDs: [String] = []
-    /// The timeline's anchor: one for all sessions, set when the logon phase ends.
+    /// The timeline's anchor: one for all sessions, set when the logon phase ends (or at `--start-at`).
     var anchor: Int64 = 0
+    /// How far after the agreed `--start-at` instant the timeline began (the logons took past it), ns.
+    var startSkew: Int64 = 0
     var interrupted = false
 
     struct Outstanding { var scheduled: Int64; var type: Int; var session: Int; var answered: Bool; var sent: Int64 = 0 }
@@ -96,7 +98,7 @@ struct SessionRun {
         results = Self.types.map { MessageTypeResult(messageType: $0, latency: LatencySummary(Histogram<UInt64>(highestTrackableValue: 2))) }
         histograms = Self.types.map { _ in LatencyHistogram.latency() }
         slices = (0..<Self.sliceCount).map { _ in LatencyHistogram.latency() }
-        let last = player.plan.sessions.compactMap { $0.messages.last?.timestamp }.max() ?? player.plan.firstTime
+        let last = player.plan.lastTime
         let span = Int64(Double(max(1, last - player.plan.firstTime + 1)) / (options.speed ?? 1))
         sliceWidth = max(1, (span + Int64(Self.sliceCount) - 1) / Int64(Self.sliceCount))
         live = player.plan.sessions.map { s in
@@ -141,6 +143,12 @@ struct SessionRun {
     /// dropped sessions while attempts remain, until every request is sent or given up, or a stop.
     mutating func replayTimeline() {
         anchor = Clock.monotonic() + 2_000_000
+        if let startAt = options.startAt {
+            // The agreed instant on this clock; when the logons took past it, as soon as possible (said as the skew).
+            let agreed = Clock.monotonic() &+ (startAt &- Clock.realtime())
+            startSkew = max(0, anchor - agreed)
+            anchor = max(anchor, agreed)
+        }
         let speed = options.speed
         while true {
             if stopRequested { interrupted = true; break }
@@ -205,7 +213,10 @@ struct SessionRun {
     /// The result: unanswered requests are timeouts; latency per type and over all types.
     mutating func result(loggedOn: Int, end: Int64) -> SessionReplayResult {
         for o in outstanding.values where !o.answered { results[o.type].timeouts += 1 }
-        for t in results.indices { results[t].latency = LatencySummary(histograms[t]) }
+        for t in results.indices {
+            results[t].latency = LatencySummary(histograms[t])
+            results[t].histogram = histograms[t].totalCount == 0 ? nil : histograms[t].base64V2Compressed
+        }
         var all = histograms.first ?? Histogram<UInt64>(highestTrackableValue: 2)
         for h in histograms.dropFirst() { all.add(h) }
         let intervals = slices.enumerated().map { i, h in
@@ -214,7 +225,7 @@ struct SessionRun {
                            platformP99: nil, histogram: h.totalCount == 0 ? nil : h.base64V2Compressed)
         }
         let wall = max(1, end - anchor)
-        return SessionReplayResult(
+        var result = SessionReplayResult(
             capture: plan.path, target: target.description, sessions: plan.sessions.count, sessionsLoggedOn: loggedOn,
             halfCapturedSessions: plan.sessions.filter(\.halfCaptured).count, logonRejections: logonRejections,
             logonTimeouts: logonTimeouts, connectFailures: connectFailures, disconnects: disconnects, reconnects: reconnects, requests: requests,
@@ -227,5 +238,14 @@ struct SessionRun {
             captureFramingErrors: plan.framingErrors, interrupted: interrupted,
             histogram: all.totalCount == 0 ? nil : all.base64V2Compressed,
             platformHistogram: platform.totalCount == 0 ? nil : platform.base64V2Compressed)
+        result.latenessHistogram = lateness.totalCount == 0 ? nil : lateness.base64V2Compressed
+        if let startAt = options.startAt {
+            result.startAtNs = startAt
+            result.startSkewNs = startSkew
+        }
+        if let shard = plan.shard {
+            result.shard = GatewayShardPart(shard: shard, sessionsTotal: plan.sessionsTotal, captureError: plan.captureError?.description)
+        }
+        return result
     }
 }

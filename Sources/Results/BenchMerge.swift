@@ -31,17 +31,6 @@ extension BenchResult {
         return merged
     }
 
-    /// Histograms given as base64 V2 (nil: empty), merged.
-    static func merged(_ texts: [String?], what: String) throws(MergeError) -> Histogram<UInt64> {
-        var h = LatencyHistogram.latency()
-        for case let text? in texts {
-            do { h.add(try Histogram.decodeBase64V2Compressed(text)) } catch {
-                throw MergeError("a shard's \(what) histogram cannot be read (\(error))")
-            }
-        }
-        return h
-    }
-
     /// Timelines added slot by slot (nil when none has one), trailing empty slots cut as a run cuts them.
     static func sum(_ timelines: [[UInt32]?]) -> [UInt32]? {
         let present = timelines.compactMap { $0 }
@@ -54,9 +43,9 @@ extension BenchResult {
     static func mergeSide(_ shards: [BenchSideResult]) throws(MergeError) -> BenchSideResult {
         let first = shards[0]
         func total(_ f: (BenchSideResult) -> UInt64) -> UInt64 { shards.reduce(0) { $0 &+ f($1) } }
-        let latency = try merged(shards.map(\.histogram), what: "latency")
-        let platform = try merged(shards.map(\.platformHistogram), what: "platform-time")
-        let lateness = try merged(shards.map(\.latenessHistogram), what: "sender-lateness")
+        let latency = try LatencyHistogram.merged(shards.map(\.histogram), what: "latency")
+        let platform = try LatencyHistogram.merged(shards.map(\.platformHistogram), what: "platform-time")
+        let lateness = try LatencyHistogram.merged(shards.map(\.latenessHistogram), what: "sender-lateness")
         let received = total(\.messagesReceived), sent = total(\.messagesSent)
         let firstArrival = shards.compactMap(\.firstArrivalNs).min(), lastArrival = shards.compactMap(\.lastArrivalNs).max()
         let span = firstArrival.flatMap { f in lastArrival.map { $0 - f } } ?? 0
@@ -69,34 +58,12 @@ extension BenchResult {
             firstArrivalNs: firstArrival, lastArrivalNs: lastArrival, latency: LatencySummary(latency),
             platformTime: platform.totalCount == 0 ? nil : LatencySummary(platform),
             senderLateness: lateness.totalCount == 0 ? nil : LatencySummary(lateness),
-            intervals: received == 0 ? nil : try mergeIntervals(shards.map(\.intervals)), spectrum: PercentileSpectrum(latency),
+            intervals: received == 0 ? nil : try IntervalSample.merge(shards.map(\.intervals)), spectrum: PercentileSpectrum(latency),
             timeline: sum(shards.map(\.timeline)), timelineIntervalNs: first.timelineIntervalNs,
             histogram: latency.totalCount == 0 ? nil : latency.base64V2Compressed,
             platformHistogram: platform.totalCount == 0 ? nil : platform.base64V2Compressed,
             latenessHistogram: lateness.totalCount == 0 ? nil : lateness.base64V2Compressed)
         side.recovery = nil
         return side
-    }
-
-    /// The shards' intervals slice by slice (the same slices of the whole schedule in every shard).
-    static func mergeIntervals(_ lists: [[IntervalSample]?]) throws(MergeError) -> [IntervalSample]? {
-        let present = lists.compactMap { $0 }
-        guard let model = present.first else { return nil }
-        for l in present where l.map({ [$0.startNs, $0.spanNs] }) != model.map({ [$0.startNs, $0.spanNs] }) {
-            throw MergeError("the shards sliced their schedules differently (intervals \(l.map(\.startNs)) against \(model.map(\.startNs))): not shards of one bench")
-        }
-        return try model.indices.map { (i: Int) throws(MergeError) -> IntervalSample in
-            let slice = present.map { $0[i] }
-            let response = try merged(slice.map(\.histogram), what: "interval")
-            let platform = try merged(slice.map(\.platformHistogram), what: "interval platform-time")
-            let lateness = try merged(slice.map(\.latenessHistogram), what: "interval lateness")
-            func p(_ h: Histogram<UInt64>, _ q: Double) -> UInt64? { h.totalCount == 0 ? nil : h.valueAtPercentile(q) }
-            var sample = IntervalSample(startNs: model[i].startNs, spanNs: model[i].spanNs, count: response.totalCount,
-                                        p50: p(response, 50), p99: p(response, 99), platformP99: p(platform, 99),
-                                        histogram: response.totalCount == 0 ? nil : response.base64V2Compressed, latenessP99: p(lateness, 99))
-            sample.platformHistogram = platform.totalCount == 0 ? nil : platform.base64V2Compressed
-            sample.latenessHistogram = lateness.totalCount == 0 ? nil : lateness.base64V2Compressed
-            return sample
-        }
     }
 }

@@ -37,16 +37,10 @@ extension ReplayResult {
             || p.startAtNs != first.startAtNs || p.shard!.streamsTotal != first.shard!.streamsTotal {
             throw MergeError("shard \(p.shard!.shard) is of another replay (capture, pacing, loops, --start-at or streams differ from shard \(first.shard!.shard)'s)")
         }
-        var lateness = LatencyHistogram.latency()
-        for p in parts {
-            guard let text = p.latenessHistogram else {
-                if p.packets > 0 { throw MergeError("shard \(p.shard!.shard) sent packets but carries no lateness histogram") }
-                continue
-            }
-            do { lateness.add(try Histogram.decodeBase64V2Compressed(text)) } catch {
-                throw MergeError("shard \(p.shard!.shard): its lateness histogram cannot be read (\(error))")
-            }
+        for p in parts where p.latenessHistogram == nil && p.packets > 0 {
+            throw MergeError("shard \(p.shard!.shard) sent packets but carries no lateness histogram")
         }
+        let lateness = try LatencyHistogram.merged(parts.map(\.latenessHistogram), what: "lateness")
         // Targets in the order one process lists them (by first stream), a target shared by shards summed.
         var targets: [(first: Int, result: TargetResult)] = []
         for p in parts {

@@ -15,6 +15,9 @@ public struct MessageTypeResult: Codable, Sendable {
     public var lostToDisconnects: UInt64 = 0
     /// First response's receive time − the request's scheduled send time.
     public var latency: LatencySummary
+    /// The same, whole: HdrHistogram V2 compressed in base64 (nil: none answered); merged exactly
+    /// across shards.
+    public var histogram: String?
 
     /// Memberwise.
     public init(
@@ -37,7 +40,8 @@ public struct MessageTypeResult: Codable, Sendable {
 
 /// The outcome of a gateway replay (schema `rehearse.gateway/1`).
 public struct SessionReplayResult: Codable, Sendable {
-    public var schema = "rehearse.gateway/1"
+    public static let schemaVersion = "rehearse.gateway/1"
+    public var schema = SessionReplayResult.schemaVersion
     public var capture: String
     public var target: String
     public var sessions: Int
@@ -73,6 +77,13 @@ public struct SessionReplayResult: Codable, Sendable {
     public var sessionEvents: [String: UInt64]
     public var captureFramingErrors: UInt64
     public var interrupted: Bool
+    /// The sender's lateness, whole (HdrHistogram V2 compressed, base64; nil: nothing sent).
+    public var latenessHistogram: String?
+    /// `--start-at`: the agreed instant (ns since 1970) and how long after it the timeline began.
+    public var startAtNs: Int64?
+    public var startSkewNs: Int64?
+    /// Set by `gateway --shard`: the shard and what the merge needs; absent from a whole or merged replay.
+    public var shard: GatewayShardPart?
 
     /// Why sessions failed to start (refused, unanswered or unreachable), one line each: the
     /// gateway's fault, reported as a target error.

@@ -5,7 +5,7 @@ import Vocabulary
 
 @Suite("run --shard and its merge: judged, stored and reported as one run")
 struct RunShardTests {
-    @Test("two shards of a scenario (feed and compare legs) merged: one run in the history with its report, every message count the one-process run's, judged by the limits; a scenario with a gateway leg is refused with --shard; the merge of one shard is refused, named")
+    @Test("two shards of a scenario (feed, gateway and compare legs) merged: one run in the history with its report, every message and request count the one-process run's, judged by the limits; the merge of one shard is refused, named")
     func shardsOfARun() throws {
         let directory = NSTemporaryDirectory() + "rehearse-run-shards-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -13,9 +13,13 @@ struct RunShardTests {
         let port = freePortBlock(24)
         #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "4", "--duration", "1s", "--rate", "4000",
                              "--seed", "3", "--fault", "B:gap@500ms:3"]).status == 0)
+        #expect(try CLI.run(["synth", "--fix", "--sessions", "4", "--orders", "60", "--order-rate", "400", "--seed", "3",
+                             "-o", directory + "/fix.pcap"]).status == 0)
         let sims = try [
             Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)", "--profile", "old", "--duration", "60s"]),
             Background(["sim", "feed", "--listen", "127.0.0.1:\(port + 4)-\(port + 7)", "--publish", "127.0.0.1:\(port + 14)", "--duration", "60s"]),
+            Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 20)", "--profile", "old", "--duration", "60s"]),
+            Background(["sim", "gateway", "--listen", "127.0.0.1:\(port + 21)", "--duration", "60s"]),
         ]
         defer { sims.forEach { _ = $0.interrupt() } }
         let scenario = directory + "/scenario.yaml"
@@ -24,9 +28,12 @@ struct RunShardTests {
         targets:
           old:
             feed: {send: 127.0.0.1:\(port), receive: 127.0.0.1:\(port + 10)}
+            gateway: {address: 127.0.0.1:\(port + 20), sender: C1, target: OLD}
           new:
             feed: {send: 127.0.0.1:\(port + 4), receive: 127.0.0.1:\(port + 14)}
+            gateway: {address: 127.0.0.1:\(port + 21), sender: C1, target: NEW}
         feed: {capture: feed.pcap, filter: dst net 239.1.1.0/24, speed: 2, drain: 1s}
+        gateway: {capture: fix.pcap, speed: 4}
         compare: {a: feed.pcap, filterA: dst net 239.1.1.0/24, filterB: dst net 239.1.2.0/24}
         limits:
           feedLost: 100000
@@ -65,6 +72,11 @@ struct RunShardTests {
             #expect(m["messagesSent"] as? Int == o["messagesSent"] as? Int && (m["messagesSent"] as? Int ?? 0) > 1_000)
             #expect(m["messagesReceived"] as? Int == m["messagesSent"] as? Int, "\(m["name"] ?? "")")
         }
+        for name in ["old", "new"] {
+            let mg = (merged["gateway"] as? [String: Any])?[name] as? [String: Any], og = (one["gateway"] as? [String: Any])?[name] as? [String: Any]
+            #expect(mg?["sessions"] as? Int == 4 && mg?["requests"] as? Int == og?["requests"] as? Int && (og?["requests"] as? Int ?? 0) >= 240,
+                    "\(name): \(mg?["requests"] ?? "-") vs \(og?["requests"] ?? "-")")
+        }
         let mc = merged["compare"] as? [String: Any], oc = one["compare"] as? [String: Any]
         #expect(mc?["messagesCompared"] as? Int == oc?["messagesCompared"] as? Int && (mc?["channels"] as? [Any])?.count == 4)
         let limits = (merged["limits"] as? [[String: Any]] ?? []).map { $0["limit"] as? String ?? "" }
@@ -74,11 +86,51 @@ struct RunShardTests {
         // One shard alone is not a run.
         let partial = try CLI.run(["merge", paths[0]])
         #expect(partial.status == 3 && partial.stderr.contains("1/2 missing"), "\(partial.stderr)")
-        // A gateway leg is not sharded: refused before anything runs.
-        try (body.replacingOccurrences(of: "compare: {", with: "gateway: {capture: feed.pcap, speed: 1}\ncompare: {"))
-            .write(toFile: scenario, atomically: true, encoding: .utf8)
-        let refused = try CLI.run(["run", scenario, "--shard", "0/2"])
-        #expect(refused.status == 2 && refused.stderr.contains("gateway: leg"), "\(refused.stderr)")
+    }
+
+    @Test("gateway --shard: two shards of 4 FIX sessions, started together, merged: the sessions, requests, answers and per-type counts of one process's replay, latency from the merged histograms; a shard with no session is refused")
+    func gatewayShards() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-gateway-shards-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = freePortBlock(4)
+        let capture = directory + "/fix.pcap"
+        #expect(try CLI.run(["synth", "--fix", "--sessions", "4", "--orders", "100", "--order-rate", "400", "--seed", "5", "-o", capture]).status == 0)
+        let sim = try Background(["sim", "gateway", "--listen", "127.0.0.1:\(port)", "--duration", "60s"])
+        defer { _ = sim.interrupt() }
+        usleep(400_000)
+        let base = ["gateway", capture, "--new", "127.0.0.1:\(port)", "--speed", "4", "--json"]
+        func ran(_ r: CLI.Result) -> Bool { r.status == 0 || r.status == 5 }
+        let whole = try CLI.run(base)
+        #expect(ran(whole), "\(whole.stderr)")
+        let startAt = TimeFormat.iso8601(Clock.realtime() + 3_000_000_000)
+        // Both shards at once, to one gateway, from one timeline.
+        let shards = try (0..<2).map { k in try Background(base + ["--shard", "\(k)/2", "--start-at", startAt]) }
+        var paths: [String] = []
+        for (k, shard) in shards.enumerated() {
+            let (status, out) = shard.wait(limit: 60)
+            #expect(status == 0 || status == 5, "shard \(k) exited \(status)")
+            let path = directory + "/g\(k).json"
+            try out.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+        }
+        let merge = try CLI.run(["merge", "--json"] + paths)
+        #expect(ran(merge), "\(merge.stderr)")
+        let merged = try json(merge.stdout)["new"] as? [String: Any] ?? [:], one = try json(whole.stdout)["new"] as? [String: Any] ?? [:]
+        for key in ["sessions", "sessionsLoggedOn", "requests", "responses"] {
+            #expect(merged[key] as? Int == one[key] as? Int, "\(key): merged \(merged[key] ?? "-"), one process \(one[key] ?? "-")")
+        }
+        #expect(merged["sessions"] as? Int == 4 && (merged["requests"] as? Int ?? 0) >= 400)
+        func types(_ r: [String: Any]) -> [String: Int] {
+            Dictionary(uniqueKeysWithValues: (r["byType"] as? [[String: Any]] ?? []).map { ($0["messageType"] as? String ?? "", $0["sent"] as? Int ?? -1) })
+        }
+        #expect(types(merged) == types(one) && !types(one).isEmpty, "\(types(merged)) vs \(types(one))")
+        let answered = (merged["byType"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["answered"] as? Int ?? 0) }
+        #expect(((merged["lateness"] as? [String: Any])?["count"] as? Int ?? 0) > 0 && merged["histogram"] is String)
+        #expect((merged["intervals"] as? [[String: Any]])?.reduce(0) { $0 + ($1["count"] as? Int ?? 0) } == answered)
+        #expect(merged["shard"] == nil && merged["startAtNs"] != nil)
+        let lone = try CLI.run(base + ["--shard", "5/8"])
+        #expect(lone.status == 2 && lone.stderr.contains("no session"), "\(lone.stderr)")
     }
 
     func json(_ text: String) throws -> [String: Any] {
