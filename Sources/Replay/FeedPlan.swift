@@ -61,6 +61,8 @@ public struct FeedPlan: Sendable {
         case unmapped([Endpoint])
         case nothingSelected(String, otherPackets: UInt64)
         case unknownStreams([Endpoint])
+        /// `--shard`: the shard holds none of the selected streams (more shards than streams).
+        case emptyShard(Shard, streams: Int)
         public var description: String {
             switch self {
             case .capture(let e): return e.description
@@ -71,6 +73,8 @@ public struct FeedPlan: Sendable {
                     ? " (\(other) selected packets are not UDP; to replay FIX order sessions over TCP use `rehearse gateway`)" : "")
             case .unknownStreams(let list):
                 return "selected streams not in the capture: " + list.map(\.description).joined(separator: ", ")
+            case .emptyShard(let shard, let streams):
+                return "--shard \(shard): no stream of the \(streams) selected is this shard's (stream k is shard k mod \(shard.count)'s): use at most \(streams) shards"
             }
         }
 
@@ -146,6 +150,7 @@ public struct FeedPlan: Sendable {
             streams.append(stream)
         }
         if !unmapped.isEmpty && !dropUnmapped { throw .unmapped(unmapped) }
+        if let shard = selection.shard, packets == 0, !counts.isEmpty { throw .emptyShard(shard, streams: counts.count) }
         if packets == 0 { throw .nothingSelected(path, otherPackets: skippedNotUDP) }
         // The span of what the whole replay sends, every shard's streams included: one anchor for all.
         for (i, entry) in counts.enumerated() where !resolved[i].isEmpty {

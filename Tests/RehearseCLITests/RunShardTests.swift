@@ -133,6 +133,23 @@ struct RunShardTests {
         #expect(lone.status == 2 && lone.stderr.contains("no session"), "\(lone.stderr)")
     }
 
+    @Test("load shards refuse what they cannot share, before anything is sent: a shard holding no stream, a rate pacing, --start-at without --shard on run")
+    func refusals() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-shard-refusals-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let capture = directory + "/feed.pcap"
+        #expect(try CLI.run(["synth", "-o", capture, "--channels", "4", "--packets", "400", "--lines", "A"]).status == 0)
+        let empty = try CLI.run(["replay", capture, "--to", "each=127.0.0.1:9", "--shard", "5/8"])
+        #expect(empty.status == 2 && empty.stderr.contains("--shard 5/8: no stream of the 4 selected"), "\(empty.stderr)")
+        let rate = try CLI.run(["replay", capture, "--to", "each=127.0.0.1:9", "--shard", "0/2", "--pps", "1000"])
+        #expect(rate.status == 2 && rate.stderr.contains("a rate (--pps, --mbps) is one sender's"), "\(rate.stderr)")
+        let bench = try CLI.run(["bench", capture, "--new", "127.0.0.1:9", "--new-from", "127.0.0.1:19", "--shard", "0/2", "--pps", "1000"])
+        #expect(bench.status == 2 && bench.stderr.contains("a bench shard keeps the capture's timing"), "\(bench.stderr)")
+        let run = try CLI.run(["run", CLI.packageRoot + "/scenarios/demo.yaml", "--start-at", "2030-01-01T00:00:00Z"])
+        #expect(run.status == 2 && run.stderr.contains("--start-at is for shards"), "\(run.stderr)")
+    }
+
     func json(_ text: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
     }
