@@ -13,12 +13,26 @@ public final class CapacityRamp: Sendable {
     let finisher: RunFinisher
     let legs: ScenarioLegs
 
+    /// With `shard` (`capacity --shard INDEX/COUNT --start-at TIME`): this shard's channels at every
+    /// speed of `capacity.speeds`, step k starting at an instant every shard computes alike (TIME, then
+    /// each step's schedule + the drain + ``stepGuard`` after the one before); nothing is judged or
+    /// stored — ``merge(_:scenario:)`` judges the merged steps as one ramp.
+    public let shard: Shard?
+    let startAt: Int64?
+    /// Time left between a sharded ramp's steps beyond the schedule and the drain, ns.
+    public static let stepGuard: Int64 = 2_000_000_000
+
     /// Checks the scenario has a feed leg and that its history and output directory can be used.
-    public init(scenario: Scenario) throws(RehearseError) {
+    public init(scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil) throws(RehearseError) {
         guard scenario.feed != nil else { throw RehearseError(.usage, "\(scenario.path): capacity needs a feed: section") }
+        if shard != nil && startAt == nil {
+            throw RehearseError(.usage, "capacity --shard needs --start-at: every shard runs each step at an agreed instant")
+        }
         self.scenario = scenario
+        self.shard = shard
+        self.startAt = startAt
         finisher = try RunFinisher(scenario: scenario)
-        legs = ScenarioLegs(scenario)
+        legs = ScenarioLegs(scenario, shard: shard)
     }
 
     public func stop() { legs.interrupt() }
@@ -38,8 +52,8 @@ public final class CapacityRamp: Sendable {
         result.scenario = s.name + " · capacity"
         var steps: [CapacityStep] = []
         var failure: LegError?
-        func measure(_ speed: Double) -> CapacityStep? {
-            let outcome = legs.feed(speed: speed)
+        func measure(_ speed: Double, at: Int64? = nil) -> CapacityStep? {
+            let outcome = legs.feed(speed: speed, startAt: at)
             guard case .success(let bench) = outcome else {
                 if case .failure(let e) = outcome { failure = e }
                 return nil
@@ -48,6 +62,22 @@ public final class CapacityRamp: Sendable {
             steps.append(step)
             progress(step)
             return step
+        }
+        if let shard, let startAt {
+            // Every step at an agreed instant, none skipped: whether a step broke is the merge's to say.
+            var at = startAt
+            for speed in s.capacity.speeds where !legs.interrupted {
+                guard let step = measure(speed, at: at) else { break }
+                at = at &+ step.bench.replay.scheduledNs &+ (s.feed?.drain ?? 0) &+ Self.stepGuard
+            }
+            result.capacity = CapacityResult(steps: steps, knee: nil, limitingFactor: "not judged (a shard)",
+                                             detail: "shard \(shard): merged with every shard's steps by `rehearse merge`")
+            if let failure { result.errors.append(failure.description); result.partial = true }
+            if legs.interrupted { result.partial = true; result.errors.append("interrupted during the ramp") }
+            result.finished = TimePoint(Clock.realtime())
+            let status: ExitStatus = legs.interrupted ? .interrupted : failure?.status ?? .success
+            result.shard = RunShardPart(shard: shard, status: status.rawValue)
+            return RunOutcome(result: result, directory: "", status: status)
         }
         for speed in s.capacity.speeds where !legs.interrupted {
             guard let step = measure(speed), step.passed else { break }
@@ -70,6 +100,51 @@ public final class CapacityRamp: Sendable {
         if legs.interrupted { status = .interrupted }
         else if let failure { status = failure.status }
         else { status = ScenarioRun.status(of: finished.result.verdict) }
+        if let e = finished.historyError { status = status.worst(e.status) }
+        return RunOutcome(result: finished.result, directory: finished.directory, status: status)
+    }
+
+    /// The steps of every shard of one ramp (`capacity --shard`, each shard's result) put together
+    /// speed by speed (``BenchResult/merge(_:)``), judged as one ramp's steps — up to the first that
+    /// broke, as one process would have stopped — then stored and reported as one ramp. A sharded ramp
+    /// runs `capacity.speeds` only: it does not bisect towards the knee.
+    public static func merge(_ parts: [RunResult], scenario s: Scenario) throws(RehearseError) -> RunOutcome {
+        do { try MergeError.checkComplete(parts.map { $0.shard?.shard }, what: "a ramp") } catch {
+            throw RehearseError(.input, "merge: \(error.description)")
+        }
+        let first = parts[0]
+        guard first.scenario == s.name + " · capacity" else {
+            throw RehearseError(.input, "merge: the shards ran \"\(first.scenario)\", not \(s.path)'s capacity ramp")
+        }
+        let counts = Set(parts.map { $0.capacity?.steps.count ?? 0 })
+        var result = first
+        result.shard = nil
+        result.started = parts.map(\.started).min { $0.ns < $1.ns }!
+        result.errors = parts.sorted { $0.shard!.shard.index < $1.shard!.shard.index }.flatMap { p in p.errors.map { "shard \(p.shard!.shard): \($0)" } }
+        result.partial = parts.contains(where: \.partial)
+        if counts.count > 1 {
+            result.errors.append("the shards ran \(counts.sorted().map(String.init).joined(separator: ", ")) steps: the steps all ran are merged")
+            result.partial = true
+        }
+        var steps: [CapacityStep] = []
+        for k in 0..<(counts.min() ?? 0) {
+            let shardsSteps = parts.map { $0.capacity!.steps[k] }
+            guard Set(shardsSteps.map(\.speed)).count == 1 else {
+                throw RehearseError(.input, "merge: the shards' step \(k + 1) ran at different speeds (\(shardsSteps.map(\.speed)))")
+            }
+            let bench: BenchResult
+            do { bench = try BenchResult.merge(shardsSteps.map(\.bench)) } catch {
+                throw RehearseError(.input, "merge: step ×\(TimeFormat.format(shardsSteps[0].speed, 2)): \(error.description)")
+            }
+            let step = Self.step(speed: shardsSteps[0].speed, bench: bench, scenario: s, started: result.started, environment: result.environment)
+            steps.append(step)
+            if !step.passed { break }
+        }
+        result.capacity = summarize(steps)
+        result.feed = kneeStep(steps)?.bench ?? steps.first?.bench
+        let finished = try RunFinisher(scenario: s).finish(result)
+        var status = parts.compactMap { $0.shard.flatMap { ExitStatus(rawValue: $0.status) } }.reduce(ExitStatus.success) { $0.worst($1) }
+        if status == .success { status = ScenarioRun.status(of: finished.result.verdict) }
         if let e = finished.historyError { status = status.worst(e.status) }
         return RunOutcome(result: finished.result, directory: finished.directory, status: status)
     }

@@ -94,8 +94,9 @@ public final class ScenarioLegs: Sendable {
         }
     }
 
-    /// The feed leg at `speed` × recorded: the bench result, or why it could not run.
-    public func feed(speed: Double) -> Result<BenchResult, LegError> {
+    /// The feed leg at `speed` × recorded: the bench result, or why it could not run. `startAt`
+    /// (realtime ns) anchors its schedule, instead of the legs' own `startAt` (a sharded ramp's step).
+    public func feed(speed: Double, startAt stepStart: Int64? = nil) -> Result<BenchResult, LegError> {
         guard let leg = scenario.feed else { return .failure(LegError("no feed: section")) }
         let targets = feedTargets
         guard !targets.isEmpty else { return .failure(LegError("feed: no target has feed.send and feed.receive")) }
@@ -105,7 +106,7 @@ public final class ScenarioLegs: Sendable {
         selection.shard = shard
         var options = ReplayOptions()
         options.pacing = .speed(speed)
-        options.startAt = startAt
+        options.startAt = stepStart ?? startAt
         let bench: FeedBench
         do {
             bench = try FeedBench(path: leg.capture, selection: selection, targets: targets, options: options, drain: leg.drain)

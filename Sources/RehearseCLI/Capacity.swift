@@ -29,6 +29,10 @@ struct Capacity: ParsableCommand {
     @OptionGroup var scenarioFile: ScenarioRunArguments
     @Option(help: "Speeds to ramp through, comma-separated (overrides capacity.speeds).")
     var speeds: String?
+    @Option(help: "Ramp only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX), at every speed of the list, each step at an instant every shard computes from --start-at; nothing is judged or stored: `rehearse merge` of every shard's --json result judges the steps as one ramp (without bisecting towards the knee).")
+    var shard: String?
+    @Option(help: "With --shard: the first step's instant, UTC (ISO 8601).")
+    var startAt: String?
 
     func run() throws {
         var s = try scenarioFile.load()
@@ -38,11 +42,26 @@ struct Capacity: ParsableCommand {
             guard !list.isEmpty, list.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw RehearseError(.usage, "--speeds \(speeds): e.g. 1,2,3,5") }
             s.capacity.speeds = list
         }
-        let ramp = try CapacityRamp(scenario: s)
+        let part = try shard.map(parseShard)
+        guard startAt == nil || part != nil else { throw RehearseError(.usage, "--start-at is for shards (--shard)") }
+        let instant = try startAt.map { text -> Int64 in
+            guard let t = UTCInstant.parse(text) else { throw RehearseError(.usage, "--start-at \(text): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
+            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(text): already past") }
+            return t
+        }
+        let ramp = try CapacityRamp(scenario: s, shard: part, startAt: instant)
         let say = progressPrinter(json: json)
         let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop,
                                  progress: { ramp.progress }, json: json)
         let final = outcome.result
+        if let p = final.shard {
+            if json { print(try jsonText(final)) } else {
+                print("shard \(p.shard): \(final.capacity?.steps.count ?? 0) steps run, not judged or stored; `rehearse merge` of every shard's --json result judges the ramp")
+            }
+            for e in final.errors { printError("rehearse: \(e)") }
+            if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }
+            return
+        }
         if json { print(try jsonText(final)) } else {
             print(CapacityText.render(final.capacity!))
             if let v = final.verdict { print("verdict: \(v.summary)") }

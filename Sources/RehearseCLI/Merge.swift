@@ -157,8 +157,13 @@ struct Merge: ParsableCommand {
         let path = scenario ?? parts[0].scenarioPath
         let loaded: Scenario
         do { loaded = try Scenario.load(path) } catch { throw RehearseError(error) }
-        let outcome = try ScenarioRun.merge(parts, scenario: loaded)
-        print(json ? try jsonText(outcome.result) : RunText.render(outcome.result))
+        // A ramp's shards (capacity --shard) carry their steps; a run's, its legs.
+        let outcome = parts[0].capacity != nil ? try CapacityRamp.merge(parts, scenario: loaded) : try ScenarioRun.merge(parts, scenario: loaded)
+        if json { print(try jsonText(outcome.result)) } else if let c = outcome.result.capacity {
+            print(CapacityText.render(c) + (outcome.result.verdict.map { "\nverdict: \($0.summary)" } ?? ""))
+        } else {
+            print(RunText.render(outcome.result))
+        }
         printError("rehearse: report: \(outcome.directory)/report.html · history: \(loaded.outputs.history) (run \(outcome.result.id.map(String.init) ?? "-"))")
         for e in outcome.result.errors { printError("rehearse: \(e)") }
         if outcome.status != .success { throw ExitCode(outcome.status.rawValue) }

@@ -122,6 +122,8 @@ public struct FeedMatcher: Sendable {
 final class BenchReceiver: @unchecked Sendable {
     let target: BenchTarget
     let receiver: UDPReceiver
+    /// The channel each receive endpoint is (endpoint i receives channel channelOf[i]).
+    let channelOf: [Int]
     let stopFlag = Atomic<Bool>(false)
     let lastArrival = Atomic<Int64>(0)
     let matched = Atomic<UInt64>(0)
@@ -135,14 +137,17 @@ final class BenchReceiver: @unchecked Sendable {
     var sequences: [SequenceTracker]
     var recoveryReport: RecoveryReport?
 
-    init(target: BenchTarget, channels: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
+    /// Receives channel c's output on the receive port + c for each of `channels` (a shard's own: the
+    /// others' ports stay free for the shards beside it), `total` channels in the bench.
+    init(target: BenchTarget, channels: [Int], total: Int, expected: ExpectedMessages, options: ReceiverOptions) throws(TransportError) {
         self.target = target
-        let endpoints = (0..<channels).map { Endpoint(address: target.receive.address, port: target.receive.port &+ UInt16($0)) }
+        let endpoints = channels.map { Endpoint(address: target.receive.address, port: target.receive.port &+ UInt16($0)) }
         receiver = try UDPReceiver(endpoints: endpoints, options: options)
+        channelOf = channels
         matcher = FeedMatcher(expected: expected)
-        drops = Array(repeating: 0, count: channels)
+        drops = Array(repeating: 0, count: channels.count)
         if let r = target.recovery { recovery = try RetransmissionClient(options: r) } else { recovery = nil }
-        sequences = Array(repeating: SequenceTracker(), count: recovery == nil ? 0 : channels)
+        sequences = Array(repeating: SequenceTracker(), count: recovery == nil ? 0 : total)
     }
 
     func start(anchor: @escaping @Sendable () -> Int64?, offset: ClockOffset) {
@@ -184,10 +189,11 @@ final class BenchReceiver: @unchecked Sendable {
             for i in 0..<n {
                 guard let d = receiver.datagram(at: i) else { continue }
                 drops[d.endpointIndex] = max(drops[d.endpointIndex], UInt64(d.kernelDrops))
+                let channel = channelOf[d.endpointIndex]
                 let time = d.kernelTime != 0 ? d.kernelTime : Clock.realtime()
-                m.account(channel: d.endpointIndex, payload: d.payload, length: d.length, truncated: d.truncated,
+                m.account(channel: channel, payload: d.payload, length: d.length, truncated: d.truncated,
                           time: time, anchor: anchorRealtime)
-                if _slowPath(recovery != nil) && !d.truncated { followSequence(d.endpointIndex, d.payload, length: d.length, time: time) }
+                if _slowPath(recovery != nil) && !d.truncated { followSequence(channel, d.payload, length: d.length, time: time) }
             }
             lastArrival.store(Clock.monotonic(), ordering: .relaxed)
             matched.store(m.received, ordering: .relaxed)
@@ -273,9 +279,11 @@ public final class FeedBench: @unchecked Sendable {
             expected = messages
         } catch { throw .expected(error) }
         var receivers: [BenchReceiver] = []
+        let streams = plan.streams
+        let owned = streams.indices.filter { !streams[$0].targets.isEmpty }
         for t in targets {
             do {
-                receivers.append(try BenchReceiver(target: t, channels: plan.streams.count, expected: expected, options: receiverOptions))
+                receivers.append(try BenchReceiver(target: t, channels: owned, total: streams.count, expected: expected, options: receiverOptions))
             } catch { throw .receiver(error) }
         }
         self.receivers = receivers

@@ -32,6 +32,16 @@ public final class HistoryStore: Sendable {
         do {
             let directory = (path as NSString).deletingLastPathComponent
             if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            // Processes opening a new history at once (shards of one job on one host) would both find it
+            // unmigrated and both create its tables: the migration is held under an exclusive flock on
+            // the file (SQLite's own locks are fcntl locks, which flock leaves alone).
+            let lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if lock >= 0 {
+                // Up to the busy timeout, as SQLite waits for its own locks; then on (SQLite says what it finds).
+                let deadline = Date().addingTimeInterval(busyTimeout)
+                while flock(lock, LOCK_EX | LOCK_NB) != 0 && Date() < deadline { usleep(5_000) }
+            }
+            defer { if lock >= 0 { _ = flock(lock, LOCK_UN); close(lock) } }
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
             queue = try DatabaseQueue(path: path, configuration: configuration)

@@ -133,6 +133,69 @@ struct RunShardTests {
         #expect(lone.status == 2 && lone.stderr.contains("no session"), "\(lone.stderr)")
     }
 
+    @Test("capacity --shard: two shards on one host (each receiving only its own channels) run every step at agreed instants; merged, the ramp is judged, stored and reported as one, each step carrying the one-process ramp's messages; without --start-at a shard is refused")
+    func capacityShards() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-capacity-shards-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = freePortBlock(24)
+        #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "4", "--duration", "600ms", "--rate", "4000",
+                             "--seed", "4", "--lines", "A"]).status == 0)
+        let sims = try [
+            Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)", "--profile", "old", "--duration", "90s"]),
+            Background(["sim", "feed", "--listen", "127.0.0.1:\(port + 4)-\(port + 7)", "--publish", "127.0.0.1:\(port + 14)", "--duration", "90s"]),
+        ]
+        defer { sims.forEach { _ = $0.interrupt() } }
+        let scenario = directory + "/scenario.yaml"
+        try """
+        name: sharded ramp
+        targets:
+          old:
+            feed: {send: 127.0.0.1:\(port), receive: 127.0.0.1:\(port + 10)}
+          new:
+            feed: {send: 127.0.0.1:\(port + 4), receive: 127.0.0.1:\(port + 14)}
+        feed: {capture: feed.pcap, speed: 1, drain: 500ms}
+        limits:
+          feedLost: 100000
+          feedLatencyP99: 10s
+        validity: {senderLateness: 100%, hiccups: 100%}
+        capacity: {speeds: [1, 2], senderLatenessP99: 1s}
+        outputs: {directory: runs, history: history.sqlite}
+        """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        usleep(400_000)
+        func ran(_ r: CLI.Result) -> Bool { r.status == 0 || r.status == 5 }
+        let refused = try CLI.run(["capacity", scenario, "--shard", "0/2"])
+        #expect(refused.status == 2 && refused.stderr.contains("needs --start-at"), "\(refused.stderr)")
+        let startAt = TimeFormat.iso8601(Clock.realtime() + 2_000_000_000)
+        let shards = try (0..<2).map { k in
+            try Background(["capacity", scenario, "--shard", "\(k)/2", "--start-at", startAt, "--json"], keepStandardError: true)
+        }
+        var paths: [String] = []
+        for (k, shard) in shards.enumerated() {
+            let (status, out) = shard.wait(limit: 60)
+            #expect(status == 0 || status == 5, "shard \(k) exited \(status): \(shard.standardError)")
+            let path = directory + "/c\(k).json"
+            try out.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+        }
+        let merge = try CLI.run(["merge", "--json"] + paths)
+        #expect(ran(merge), "\(merge.stderr)")
+        let merged = try json(merge.stdout)
+        let steps = (merged["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+        #expect(merged["id"] as? Int == 1 && steps.map { $0["speed"] as? Double } == [1, 2], "\(merge.stdout.prefix(300))")
+        let summary = ((merged["verdict"] as? [String: Any])?["summary"] as? String) ?? ""
+        #expect(summary.contains("knee ×2"), "\(summary)")
+        let one = try json(try CLI.run(["capacity", scenario, "--json"]).stdout)
+        let oneSteps = (one["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+        func sent(_ step: [String: Any]) -> [Int] { ((step["bench"] as? [String: Any])?["sides"] as? [[String: Any]] ?? []).map { $0["messagesSent"] as? Int ?? -1 } }
+        #expect(oneSteps.count == 2 && steps.map(sent) == oneSteps.map(sent) && (sent(steps[0]).first ?? 0) > 1_000, "\(steps.map(sent)) vs \(oneSteps.map(sent))")
+        for step in steps {
+            for side in (step["bench"] as? [String: Any])?["sides"] as? [[String: Any]] ?? [] {
+                #expect(side["messagesReceived"] as? Int == side["messagesSent"] as? Int, "\(side["name"] ?? ""): nothing lost on loopback")
+            }
+        }
+    }
+
     @Test("load shards refuse what they cannot share, before anything is sent: a shard holding no stream, a rate pacing, --start-at without --shard on run")
     func refusals() throws {
         let directory = NSTemporaryDirectory() + "rehearse-shard-refusals-\(UUID().uuidString)"
