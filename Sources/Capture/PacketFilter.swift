@@ -13,10 +13,11 @@ public final class PacketFilter {
     }
 
     public let expression: String
-    private var programs: [(LinkType, UnsafeMutablePointer<bpf_program>)] = []
-    private var lastLinkType = LinkType(rawValue: .max)
-    private var lastProgram: UnsafeMutablePointer<bpf_program>?
-    private var header = pcap_pkthdr()
+    // Read and written per packet by the one thread running the filter: no dynamic exclusivity check
+    // (it cost 15 % of a filtered compare's instructions; a filter is not shared between threads).
+    @exclusivity(unchecked) private var programs: [(LinkType, UnsafeMutablePointer<bpf_program>)] = []
+    @exclusivity(unchecked) private var lastLinkType = LinkType(rawValue: .max)
+    @exclusivity(unchecked) private var lastProgram: UnsafeMutablePointer<bpf_program>?
 
     /// Creates the filter; call ``prepare(for:)`` to validate it for a link type up front.
     public init(expression: String) {
@@ -33,6 +34,7 @@ public final class PacketFilter {
     /// Compiles the expression for `linkType` (if not done yet), throwing libpcap's error.
     @discardableResult
     public func prepare(for linkType: LinkType) throws(CompileError) -> UnsafeMutablePointer<bpf_program> {
+        if linkType == lastLinkType, let lastProgram { return lastProgram }
         if let found = programs.first(where: { $0.0 == linkType }) { return found.1 }
         guard let dead = pcap_open_dead(Self.dlt(for: linkType), 262_144) else {
             throw CompileError(expression: expression, linkType: linkType, reason: "libpcap cannot open a handle for this link type")
@@ -74,6 +76,7 @@ public final class PacketFilter {
             lastLinkType = linkType
         }
         guard let program = lastProgram else { return false }
+        var header = pcap_pkthdr()
         header.caplen = UInt32(data.count)
         header.len = UInt32(clamping: originalLength)
         return data.withUnsafeBytes { raw in
