@@ -211,6 +211,16 @@ struct PairRing {
         emptyKnown = false
     }
 
+    /// ``record(side:_:time:hash:limits:into:)`` then ``advance(now:limits:all:into:)`` at `t`, in one
+    /// access to the ring.
+    @inline(__always)
+    mutating func recordAndAdvance(side: Int, _ s: UInt32, time t: Int64, hash h: UInt64, limits: PairingLimits,
+                                   into pair: inout PairWalk) -> PairRecord {
+        let outcome = record(side: side, s, time: t, hash: h, limits: limits, into: &pair)
+        advance(now: t, limits: limits, into: &pair)
+        return outcome
+    }
+
     /// Line `side` delivered a sequence number after `s`.
     @inline(__always)
     private func passed(_ side: Int, _ s: UInt32) -> Bool {
@@ -395,9 +405,8 @@ struct ChannelPairing {
     @inline(__always)
     mutating func record(side: Int, epoch: UInt64, _ s: UInt32, time t: Int64, hash h: UInt64) -> PairRecord {
         if _slowPath(!(last < rings.count && rings[last].walk.key == epoch)) { open(epoch) }
-        let outcome = rings[last].record(side: side, s, time: t, hash: h, limits: limits, into: &walk)
+        let outcome = rings[last].recordAndAdvance(side: side, s, time: t, hash: h, limits: limits, into: &walk)
         if _slowPath(outcome == .late) { if side == 0 { late.a &+= 1 } else { late.b &+= 1 } }
-        rings[last].advance(now: t, limits: limits, into: &walk)
         return outcome
     }
 
