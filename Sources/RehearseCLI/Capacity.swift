@@ -44,11 +44,7 @@ struct Capacity: ParsableCommand {
         }
         let part = try shard.map(parseShard)
         guard startAt == nil || part != nil else { throw RehearseError(.usage, "--start-at is for shards (--shard)") }
-        let instant = try startAt.map { text -> Int64 in
-            guard let t = UTCInstant.parse(text) else { throw RehearseError(.usage, "--start-at \(text): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
-            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(text): already past") }
-            return t
-        }
+        let instant = try parseStartAt(startAt)
         let ramp = try CapacityRamp(scenario: s, shard: part, startAt: instant)
         let say = progressPrinter(json: json)
         let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop,

@@ -84,11 +84,7 @@ struct Gateway: ParsableCommand {
         options.logonTimeout = l
         guard connectAttempts >= 1 else { throw RehearseError(.usage, "--connect-attempts: at least 1") }
         options.connectAttempts = connectAttempts
-        if let startAt {
-            guard let t = UTCInstant.parse(startAt) else { throw RehearseError(.usage, "--start-at \(startAt): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
-            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(startAt): already past") }
-            options.startAt = t
-        }
+        options.startAt = try parseStartAt(startAt)
         try Self.replay(capture: capture, filter: filter, targets: targets.map { Orchestration.GatewayTarget(name: $0.0, endpoint: $0.1, options: options) },
                         json: json, shard: try shard.map(parseShard))
     }

@@ -27,14 +27,7 @@ struct PacingOptions: ParsableArguments {
     var startAt: String?
 
     /// `--start-at` as ns since 1970; a usage error when it cannot be read or is already past.
-    func startInstant(now: Int64 = Clock.realtime()) throws -> Int64? {
-        guard let startAt else { return nil }
-        guard let t = UTCInstant.parse(startAt) else {
-            throw RehearseError(.usage, "--start-at \(startAt): expected an ISO 8601 UTC time such as 2026-12-02T15:30:00Z")
-        }
-        guard t > now else { throw RehearseError(.usage, "--start-at \(startAt) is already past (now \(TimeFormat.iso8601(now)))") }
-        return t
-    }
+    func startInstant(now: Int64 = Clock.realtime()) throws -> Int64? { try parseStartAt(startAt, now: now) }
 
     func pacing() throws -> Pacing {
         let chosen = [speed != nil, pps != nil, mbps != nil, max].filter { $0 }.count
@@ -47,6 +40,17 @@ struct PacingOptions: ParsableArguments {
 }
 
 /// `--from`, `--until`, `--filter`, `--stream`: which packets of a capture a replay or bench sends.
+/// A `--start-at` value (replay, bench, gateway, run and capacity shards) as ns since 1970 (nil: not
+/// given); a usage error when it cannot be read or is already past.
+func parseStartAt(_ text: String?, now: Int64 = Clock.realtime()) throws -> Int64? {
+    guard let text else { return nil }
+    guard let t = UTCInstant.parse(text) else {
+        throw RehearseError(.usage, "--start-at \(text): expected an ISO 8601 UTC time such as 2026-12-02T15:30:00Z")
+    }
+    guard t > now else { throw RehearseError(.usage, "--start-at \(text) is already past (now \(TimeFormat.iso8601(now)))") }
+    return t
+}
+
 struct SelectionArguments: ParsableArguments {
     @Option(help: "Send only packets from this far into the capture (e.g. 30s).")
     var from: String?

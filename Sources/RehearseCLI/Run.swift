@@ -45,11 +45,7 @@ struct Run: ParsableCommand {
         let json = scenarioFile.json
         let part = try shard.map(parseShard)
         guard startAt == nil || part != nil else { throw RehearseError(.usage, "--start-at is for shards (--shard); a whole run starts when it starts") }
-        let instant = try startAt.map { text -> Int64 in
-            guard let t = UTCInstant.parse(text) else { throw RehearseError(.usage, "--start-at \(text): not an ISO 8601 UTC time (e.g. 2026-12-02T15:30:00Z)") }
-            guard t > Clock.realtime() else { throw RehearseError(.usage, "--start-at \(text): already past") }
-            return t
-        }
+        let instant = try parseStartAt(startAt)
         let run = try ScenarioRun(scenario: scenario, shard: part, startAt: instant)
         let say = progressPrinter(json: json)
         say("run \(scenario.path): \(scenario.name)")
