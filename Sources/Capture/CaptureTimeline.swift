@@ -49,10 +49,20 @@ public enum CaptureTimeline {
 /// that two timelines can be read together in time order. A file that cannot be opened or read is
 /// passed over (said in ``faults``), keeping what was read before the fault; each packet is valid
 /// until the next call.
+///
+/// Records are taken by the reader's fast walk (the cursor in the timeline, a record a few loads and
+/// compares) and anything unusual — a window refill, a truncated tail, a pcapng block other than an
+/// Enhanced Packet Block — by the reader's own `next()`, so the packets are exactly `next()`'s.
 public struct TimelineReader: ~Copyable {
     private var files: [String]
     private var next = 0
     private var reader: CaptureReader?
+    /// The fast walk over the current file's window (one of the two, by format), nil while the
+    /// reader's own `next()` has the cursor.
+    private var pcapWalk: PcapWalk?
+    private var pcapngWalk: PcapngWalk?
+    /// The current file is pcapng.
+    private var isPcapng = false
     /// Bytes of the files finished before the current one.
     public private(set) var bytesBefore = 0
     /// What could not be read, one line per fault.
@@ -70,23 +80,44 @@ public struct TimelineReader: ~Copyable {
 
     /// Bytes of the current file read so far.
     private var consumed: Int {
+        if let w = pcapWalk { return w.cursor.offset }
+        if let w = pcapngWalk { return w.cursor.offset }
         switch reader {
-        case .some(let r): r.bytesConsumed
-        case .none: 0
+        case .some(let r): return r.bytesConsumed
+        case .none: return 0
         }
     }
 
     /// The next packet, nil at the end of the last file.
+    @inline(__always)
     public mutating func nextPacket() -> CapturedPacket? {
+        if _fastPath(pcapWalk != nil), let packet = pcapWalk!.next() { return packet }
+        if pcapngWalk != nil, let packet = pcapngWalk!.next() { return packet }
+        return nextSlowly()
+    }
+
+    /// The reader takes the cursor back from the walk and reads the next packet itself (the walk
+    /// stopped at something unusual, or none was started), then hands it to a walk again.
+    @inline(never)
+    private mutating func nextSlowly() -> CapturedPacket? {
+        if let w = pcapWalk { reader!.finish(w.cursor); pcapWalk = nil }
+        if let w = pcapngWalk { reader!.finish(w.cursor); pcapngWalk = nil }
         while true {
             if reader == nil {
                 guard next < files.count else { return nil }
-                do { reader = try CaptureReader.open(files[next]) } catch { faults.append(error.description) }
+                do {
+                    let opened = try CaptureReader.open(files[next])
+                    isPcapng = opened.format.isPcapng
+                    reader = consume opened
+                } catch { faults.append(error.description) }
                 next += 1
                 continue
             }
             do {
-                if let packet = try reader!.next() { return packet }
+                if let packet = try reader!.next() {
+                    if isPcapng { pcapngWalk = PcapngWalk(reader!) } else { pcapWalk = PcapWalk(reader!) }
+                    return packet
+                }
             } catch {
                 faults.append(error.description)
             }

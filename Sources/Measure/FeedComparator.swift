@@ -394,99 +394,32 @@ public enum FeedComparator {
             return filters.map { _ in [] }
         }
         let errorsAtStart = errors.count
-        let compiled = filters.map { $0.map(PacketFilter.init(expression:)) }
-        var tables = filters.map { _ in FlowTable(capacity: 64) }
-        var lines: [[LineChannel]] = filters.map { _ in [] }
-        // Flow table index → line index.
-        var slots: [[Int]] = filters.map { _ in [] }
-        let analyzer = OMDStreamAnalyzer()
-        // A plain loop rather than forEachPacket's closure: state captured by a closure is boxed and
-        // every access to it pays a dynamic exclusivity check.
-        var tick = 0
-        var before = progressBase  // bytes of the timeline's earlier files
-        var previous: (file: String, end: Int64)?
-        files: for file in files {
+        var discovery = Discovery(filters: filters, names: names, stallLimit: stallLimit, forced: forced, rules: rules, progress: progress)
+        discovery.before = progressBase
+        for file in files {
             var reader: CaptureReader
             do { reader = try CaptureReader.open(file) } catch {
                 // A file of a timeline that cannot be opened: said, and the others read.
                 errors.append(error.description)
                 continue
             }
-            var firstOfFile = true
-            var lastTime = Int64.min
+            discovery.start(file: file)
             do {
-                packets: while let packet = try reader.next() {
-                    tick &+= 1
-                    if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: before + packet.recordOffset) }
-                    if _slowPath(firstOfFile) {
-                        firstOfFile = false
-                        if let p = previous, packet.timestamp < p.end, packet.hasTimestamp {
-                            warnings.append("\(file) starts at \(TimeFormat.iso8601(packet.timestamp)), before \(p.file) ends (\(TimeFormat.iso8601(p.end))): read after it, as the directory's time order has it")
-                        }
-                    }
-                    if packet.hasTimestamp { lastTime = packet.timestamp }
-                    var side = -1
-                    for (k, filter) in compiled.enumerated() {
-                        guard let filter else { side = k; break }
-                        do { try filter.prepare(for: packet.linkType) } catch { filterError = "\(names[k]): \(error)"; break files }
-                        if filter.matches(packet) { side = k; break }
-                    }
-                    guard side >= 0 else { continue }
-                    let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-                    guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { continue }
-                    let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
-                                      destinationPort: d.flow.destinationPort)
-                    let (flow, inserted) = tables[side].findOrInsert(key)
-                    if inserted {
-                        var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
-                        // The user named the protocol (for this stream by a rule its first packet passes, the
-                        // first rule winning, or for every stream): no detection, every datagram read as it.
-                        if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
-                            line.decided = true
-                            line.named = true
-                            line.feedProtocol = named
-                            if named != .omd { line.feed = FeedStream(forced: named) }
-                        }
-                        lines[side].append(line)
-                        slots[side].append(lines[side].count - 1)
-                    }
-                    let i = slots[side][flow]
-                    guard _fastPath(lines[side][i].decided) else {
-                        lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
-                        if lines[side][i].probe.count >= FeedStream.probePackets {
-                            decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
-                        }
-                        continue
-                    }
-                    // A decided line needs one valid packet (one the user named a protocol for may have none:
-                    // it is then not compared), not its accounting.
-                    if lines[side][i].lastTime != .min {
-                        // Only the line's span (the end of the comparison is every line's latest), as accounting leaves it.
-                        if lines[side][i].feedProtocol != .omd || OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength {
-                            lines[side][i].lastTime = packet.timestamp
-                            if packet.timestamp < lines[side][i].firstTime { lines[side][i].firstTime = packet.timestamp }
-                        }
-                        continue
-                    }
-                    if _fastPath(lines[side][i].feedProtocol == .omd) {
-                        // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
-                        guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { continue }
-                        var scratch = ChannelPairing.none
-                        account(&lines[side][i], &scratch, side: side, p, payload: d.payload, declared: d.declaredPayloadLength, time: packet.timestamp,
-                                stallLimit: stallLimit, analyzer: analyzer)
-                    } else if let p = lines[side][i].feedProtocol {
-                        var scratch = ChannelPairing.none
-                        accountOther(&lines[side][i], &scratch, side: side, p, payload: d.payload, time: packet.timestamp, stallLimit: stallLimit)
-                    }
-                }
+                try reader.forEachPacket(into: &discovery)
             } catch {
                 errors.append("\(error) (figures up to it are kept)")
             }
+            warnings += discovery.warnings
+            discovery.warnings = []
+            if let e = discovery.filterError {
+                filterError = e
+                break
+            }
             warnings += reader.warnings.map { "\($0) (the packets before it are compared)" }
-            before += reader.bytesConsumed
-            progress?.set(completed: before)
-            if lastTime != .min { previous = (file, lastTime) }
+            discovery.end(consumed: reader.bytesConsumed)
         }
+        let analyzer = discovery.analyzer
+        var lines = discovery.finish()
         for k in lines.indices {
             for i in lines[k].indices { decide(&lines[k][i], stallLimit: stallLimit, analyzer: analyzer) }
         }
@@ -562,6 +495,7 @@ public enum FeedComparator {
         let before = line.feed?.sessionChanges ?? 0
         line.feed?.add(payload, timestamp: t)
         guard let h = p.header(payload) else { return }
+        defer { if pairing.pairs { pairing.endPacket(at: t) } }
         if p.sessionsInterleave {
             line.sessions.insert(h.session)
             p.forEachSequenced(payload, h) { sequence, bytes in
@@ -592,7 +526,7 @@ public enum FeedComparator {
         line.messages &+= 1
         line.epochMessages &+= 1
         guard pairing.pairs else { return }
-        if pairing.record(side: side, epoch: epoch, sequence, time: t, hash: h) == .duplicate {
+        if pairing.recordInPacket(side: side, epoch: epoch, sequence, time: t, hash: h) == .duplicate {
             line.events.duplicate(at: t)
         } else if let message, line.keyed != nil {
             line.keyed!.record(message, time: t)
@@ -632,25 +566,47 @@ public enum FeedComparator {
             }
             record(&line, &pairing, side: side, epoch: line.epoch, item.sequence, time: t, hash: hash(item.message.bytes), message: item.message)
         }
+        if pairing.pairs { pairing.endPacket(at: t) }
     }
 
-    /// A 64-bit hash of the message bytes, eight bytes at a time (multiply-rotate mixing).
+    /// A 64-bit hash of the message bytes (multiply-rotate mixing), sixteen bytes a step in two
+    /// independent lanes so that the multiplications of one overlap the other's; the last 1–7 bytes
+    /// are one load ending at the last byte. Every step is a bijection of its lane for a given input
+    /// word, so two messages of one length that differ in one word always hash apart.
     @inline(__always)
     package static func hash(_ bytes: ByteView) -> UInt64 {
         bytes.withUnsafeBytes { raw in
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-            var i = 0
-            while i + 8 <= raw.count {
-                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                h = ((h ^ w) &* 0xff51_afd7_ed55_8ccd)
-                h = (h << 31) | (h >> 33)
-                i += 8
+            let n = raw.count
+            @inline(__always) func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+            @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64, _ r: UInt64) -> UInt64 {
+                let m = (h ^ w) &* k
+                return (m << r) | (m >> (64 &- r))
             }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < raw.count { tail |= UInt64(raw[i]) << shift; shift += 8; i += 1 }
-            h = (h ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-            return h ^ (h >> 29)
+            var a: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n), b: UInt64 = 0x6A09_E667_F3BC_C909
+            var i = 0
+            while i &+ 16 <= n {
+                a = mix(a, word(i), 0xff51_afd7_ed55_8ccd, 31)
+                b = mix(b, word(i &+ 8), 0xc4ce_b9fe_1a85_ec53, 29)
+                i &+= 16
+            }
+            if i &+ 8 <= n {
+                a = mix(a, word(i), 0xff51_afd7_ed55_8ccd, 31)
+                i &+= 8
+            }
+            if i < n {
+                var tail: UInt64 = 0
+                if n >= 8 {
+                    // The bytes from i to the end are the high ones of the word ending at the last byte.
+                    tail = word(n &- 8) >> UInt64((8 &- (n &- i)) &* 8)
+                } else {
+                    var shift: UInt64 = 0
+                    while i < n { tail |= UInt64(raw[i]) << shift; shift &+= 8; i &+= 1 }
+                }
+                b = mix(b, tail, 0xc4ce_b9fe_1a85_ec53, 29)
+            }
+            var h = (a ^ ((b << 17) | (b >> 47))) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            return h
         }
     }
 

@@ -74,9 +74,8 @@ struct EpochWalk {
 /// A value kept in its channel's array and changed in place (no reference counting, no dynamic
 /// exclusivity checks per message).
 struct PairRing {
-    private(set) var slots: [PairSlot]
+    private var slots: MaskedRing<PairSlot>
     private(set) var capacity: UInt32
-    private var mask: UInt32
     var walk: EpochWalk
     var started = false
     /// Some sequence number was settled: one below ``tail`` is late or a duplicate, never the window's new start.
@@ -97,7 +96,7 @@ struct PairRing {
     /// Which lines delivered each settled sequence number, two bits each (A, B), in a ring of
     /// ``historyMask`` + 1 sequence numbers ending at ``tail``; it grows with the settled span up to
     /// ``historyLimit``. ``historyStart``: the first settled.
-    private var history: [UInt64] = []
+    private var history: MaskedRing<UInt64>?
     private var historyMask: UInt32 = 0
     private var historyStart: UInt32 = 0
 
@@ -106,30 +105,27 @@ struct PairRing {
     /// most, so that a repeat is told from a late first copy that far back (256 KB).
     static let historyLimit: UInt32 = 1 << 20
 
-    init(key: UInt64) {
+    init(key: UInt64, capacity: UInt32 = PairRing.initialCapacity) {
         walk = EpochWalk(key: key)
-        capacity = Self.initialCapacity
-        mask = capacity - 1
-        slots = [PairSlot](repeating: PairSlot(), count: Int(capacity))
+        self.capacity = capacity
+        slots = MaskedRing(count: Int(capacity), repeating: PairSlot())
     }
+
+    /// A placeholder for a channel's active ring while it has none (one slot, never recorded into).
+    static var dormant: PairRing { PairRing(key: .max, capacity: 1) }
 
     /// Unsettled sequence numbers (the window's span).
     var span: UInt32 { head &- tail }
-
-    /// The place of sequence number `s`.
-    @inline(__always)
-    private func at(_ s: UInt32) -> Int { Int(s & mask) }
 
     /// Doubles the ring until it holds `needed` sequence numbers, moving what it held (the unsettled
     /// ones and the settled ones behind them) to their places in the larger ring.
     private mutating func grow(toHold needed: UInt32) {
         var bigger = capacity
         while bigger < needed { bigger <<= 1 }
-        var fresh = [PairSlot](repeating: PairSlot(), count: Int(bigger))
-        for slot in slots where slot.state != 0 { fresh[Int(slot.sequence & (bigger - 1))] = slot }
+        let fresh = MaskedRing(count: Int(bigger), repeating: PairSlot())
+        slots.forEach { slot in if slot.state != 0 { fresh[slot.sequence] = slot } }
         slots = fresh
         capacity = bigger
-        mask = bigger - 1
     }
 
     /// Records sequence number `s` seen on `side` (0 A, 1 B) at `t` with message hash `h`; the
@@ -147,7 +143,7 @@ struct PairRing {
             started = true
             tail = s
             head = s &+ 1
-            slots[at(s)] = PairSlot(sequence: s, state: bit, timeA: t, timeB: t, hash: h)
+            slots[s] = PairSlot(sequence: s, state: bit, timeA: t, timeB: t, hash: h)
             return .recorded
         }
         let offset = Int32(bitPattern: s &- tail)
@@ -159,11 +155,11 @@ struct PairRing {
             if needed > UInt64(capacity) { grow(toHold: UInt32(needed)) }
             tail = s
             emptyKnown = false
-            slots[at(s)] = PairSlot(sequence: s, state: bit, timeA: t, timeB: t, hash: h)
+            slots[s] = PairSlot(sequence: s, state: bit, timeA: t, timeB: t, hash: h)
             return .recorded
         }
         if _slowPath(UInt32(offset) >= capacity) { makeRoom(for: s, limits: limits, into: &pair) }
-        let i = at(s)
+        let i = s
         if Int32(bitPattern: s &- head) >= 0 {
             head = s &+ 1
         } else if slots[i].sequence == s && slots[i].state != 0 {
@@ -192,7 +188,7 @@ struct PairRing {
         if capacity < UInt32(limits.window) { grow(toHold: UInt32(limits.window)) }
         let newTail = s &- capacity &+ 1
         while tail != head && Int32(bitPattern: tail &- newTail) < 0 {
-            let slot = slots[at(tail)]
+            let slot = slots[tail]
             if slot.sequence == tail && slot.state != 0 {
                 if slot.state & 3 != 3 { early &+= 1 }
                 settle(slot, into: &pair)
@@ -211,16 +207,6 @@ struct PairRing {
         emptyKnown = false
     }
 
-    /// ``record(side:_:time:hash:limits:into:)`` then ``advance(now:limits:all:into:)`` at `t`, in one
-    /// access to the ring.
-    @inline(__always)
-    mutating func recordAndAdvance(side: Int, _ s: UInt32, time t: Int64, hash h: UInt64, limits: PairingLimits,
-                                   into pair: inout PairWalk) -> PairRecord {
-        let outcome = record(side: side, s, time: t, hash: h, limits: limits, into: &pair)
-        advance(now: t, limits: limits, into: &pair)
-        return outcome
-    }
-
     /// Line `side` delivered a sequence number after `s`.
     @inline(__always)
     private func passed(_ side: Int, _ s: UInt32) -> Bool {
@@ -234,7 +220,7 @@ struct PairRing {
     @inline(__always)
     mutating func advance(now: Int64, limits: PairingLimits, all: Bool = false, into pair: inout PairWalk) {
         while tail != head {
-            let slot = slots[at(tail)]
+            let slot = slots[tail]
             if slot.sequence == tail && slot.state != 0 {
                 if slot.state & 3 != 3 && !all {
                     let age = now &- slot.firstTime
@@ -266,11 +252,11 @@ struct PairRing {
     @inline(never)
     private mutating func findEmptyEnd(limits: PairingLimits) {
         var s = tail
-        while s != head && !(slots[at(s)].sequence == s && slots[at(s)].state != 0) { s &+= 1 }
+        while s != head && !(slots[s].sequence == s && slots[s].state != 0) { s &+= 1 }
         emptyEnd = s
         func after(_ wait: Int64) -> Int64 {
             guard s != head else { return .min }
-            let (deadline, overflow) = slots[at(s)].firstTime.addingReportingOverflow(wait)
+            let (deadline, overflow) = slots[s].firstTime.addingReportingOverflow(wait)
             return overflow ? .max : deadline
         }
         emptyDeadline = after(limits.horizon)
@@ -288,23 +274,23 @@ struct PairRing {
     /// history reaches (beyond it: not known, taken as not seen).
     private func seenBefore(_ s: UInt32, _ bit: UInt8) -> Bool {
         let back = tail &- s
-        guard !history.isEmpty, back <= historyMask &+ 1, back <= tail &- historyStart else { return false }
+        guard let history, back <= historyMask &+ 1, back <= tail &- historyStart else { return false }
         let i = s & historyMask
-        return (history[Int(i >> 5)] >> UInt64((i & 31) << 1)) & UInt64(bit) != 0
+        return (history[i >> 5] >> UInt64((i & 31) << 1)) & UInt64(bit) != 0
     }
 
     /// Remembers which lines delivered `s`, the next settled sequence number (the tail), as `bits`.
     @inline(__always)
     private mutating func remember(_ s: UInt32, _ bits: UInt8) {
-        if _slowPath(history.isEmpty) {
+        if _slowPath(history == nil) {
             historyStart = s
-            history = [0, 0]
+            history = MaskedRing(count: 2, repeating: 0)
             historyMask = 63
         } else if _slowPath(s &- historyStart > historyMask) {
             growHistory(upTo: s)
         }
         let i = s & historyMask, shift = UInt64((i & 31) << 1)
-        history[Int(i >> 5)] = history[Int(i >> 5)] & ~(3 << shift) | UInt64(bits & 3) << shift
+        history.unsafelyUnwrapped[i >> 5] = history.unsafelyUnwrapped[i >> 5] & ~(3 << shift) | UInt64(bits & 3) << shift
     }
 
     /// Doubles the history up to its limit (the limit reached, the oldest are forgotten), the
@@ -312,15 +298,23 @@ struct PairRing {
     @inline(never)
     private mutating func growHistory(upTo s: UInt32) {
         guard historyMask &+ 1 < Self.historyLimit else { return }
-        let old = history, oldMask = historyMask
+        guard let old = history else { return }
+        let oldMask = historyMask
         let capacity = min((oldMask &+ 1) << 1, Self.historyLimit)
-        history = [UInt64](repeating: 0, count: Int(capacity >> 5))
+        let history = MaskedRing<UInt64>(count: Int(capacity >> 5), repeating: 0)
+        self.history = history
         historyMask = capacity &- 1
         var k = s &- min(oldMask &+ 1, s &- historyStart)
         while k != s {
+            if k & 31 == 0 && s &- k >= 32 {
+                // 32 sequence numbers from a multiple of 32 fill one word in either ring: moved whole.
+                history[(k & historyMask) >> 5] = old[(k & oldMask) >> 5]
+                k &+= 32
+                continue
+            }
             let i = k & oldMask, j = k & historyMask
-            let bits = (old[Int(i >> 5)] >> UInt64((i & 31) << 1)) & 3
-            history[Int(j >> 5)] |= bits << UInt64((j & 31) << 1)
+            let bits = (old[i >> 5] >> UInt64((i & 31) << 1)) & 3
+            history[j >> 5] |= bits << UInt64((j & 31) << 1)
             k &+= 1
         }
     }
@@ -352,11 +346,15 @@ struct PairRing {
 /// memory is its window's span, not its length. A value changed in place.
 struct ChannelPairing {
     var walk: PairWalk
-    /// Open epochs, oldest first.
-    private var rings: [PairRing] = []
+    /// The open epoch recorded into last (kept apart from the others: a message reaches it without
+    /// an array's access), and the other open epochs.
+    private var active = PairRing.dormant
+    /// The active ring's epoch (nil: none, ``active`` a placeholder), read per message without
+    /// touching the ring.
+    private var activeEpoch: UInt64?
+    private var others: [PairRing] = []
     /// Epochs settled and closed, for ``finish()``.
     private var closed: [EpochWalk] = []
-    private var last = 0
     /// Messages that arrived after their sequence number was settled (not compared).
     private(set) var late: (a: UInt64, b: UInt64) = (0, 0)
     /// Messages settled before their horizon because the window was full.
@@ -388,57 +386,86 @@ struct ChannelPairing {
     mutating func moved(side: Int, to epoch: UInt64) {
         if side == 0 { current.a = epoch } else { current.b = epoch }
         let below = min(current.a, current.b)
+        if let key = activeEpoch, key < below {
+            close(active)
+            active = .dormant
+            activeEpoch = nil
+        }
         var i = 0
-        while i < rings.count {
-            if rings[i].walk.key < below {
-                finish(ring: i)
-                rings.remove(at: i)
+        while i < others.count {
+            if others[i].walk.key < below {
+                close(others.remove(at: i))
             } else {
                 i += 1
             }
         }
-        last = 0
     }
 
     /// Records sequence number `s` of epoch `epoch` seen on `side` (0 A, 1 B) at `t` (also the read's
-    /// time) with message hash `h`.
+    /// time) with message hash `h`, and advances the window to `t`: a packet of one message.
     @inline(__always)
     mutating func record(side: Int, epoch: UInt64, _ s: UInt32, time t: Int64, hash h: UInt64) -> PairRecord {
-        if _slowPath(!(last < rings.count && rings[last].walk.key == epoch)) { open(epoch) }
-        let outcome = rings[last].recordAndAdvance(side: side, s, time: t, hash: h, limits: limits, into: &walk)
+        let outcome = recordInPacket(side: side, epoch: epoch, s, time: t, hash: h)
+        endPacket(at: t)
+        return outcome
+    }
+
+    /// Records one message of a packet read at `t`; the window advances once the packet's messages
+    /// are all recorded (``endPacket(at:)``): a packet is read at one instant, so its messages are
+    /// paired with what the other line delivered before it, whatever their order in it.
+    @inline(__always)
+    mutating func recordInPacket(side: Int, epoch: UInt64, _ s: UInt32, time t: Int64, hash h: UInt64) -> PairRecord {
+        if _slowPath(activeEpoch != epoch) { open(epoch, now: t) }
+        let outcome = active.record(side: side, s, time: t, hash: h, limits: limits, into: &walk)
         if _slowPath(outcome == .late) { if side == 0 { late.a &+= 1 } else { late.b &+= 1 } }
         return outcome
     }
 
-    /// Makes epoch `epoch`'s ring the current one, opening it when it is new.
-    @inline(never)
-    private mutating func open(_ epoch: UInt64) {
-        if let i = rings.firstIndex(where: { $0.walk.key == epoch }) {
-            last = i
-            return
-        }
-        rings.append(PairRing(key: epoch))
-        last = rings.count - 1
+    /// The packet read at `t` is recorded: the window settles what is final at `t`.
+    @inline(__always)
+    mutating func endPacket(at t: Int64) {
+        if activeEpoch != nil { active.advance(now: t, limits: limits, into: &walk) }
     }
 
-    private mutating func finish(ring i: Int) {
-        rings[i].settleAll(into: &walk)
-        early &+= rings[i].early
-        closed.append(rings[i].walk)
+    /// Makes epoch `epoch`'s ring the current one, opening it when it is new.
+    @inline(never)
+    private mutating func open(_ epoch: UInt64, now t: Int64) {
+        if activeEpoch != nil {
+            // Its packet's messages so far recorded: advanced before it waits among the others.
+            active.advance(now: t, limits: limits, into: &walk)
+            others.append(active)
+        }
+        if let i = others.firstIndex(where: { $0.walk.key == epoch }) {
+            active = others.remove(at: i)
+        } else {
+            active = PairRing(key: epoch)
+        }
+        activeEpoch = epoch
+    }
+
+    /// Settles an epoch's ring to its end and keeps its walk.
+    private mutating func close(_ ring: consuming PairRing) {
+        var ring = ring
+        ring.settleAll(into: &walk)
+        early &+= ring.early
+        closed.append(ring.walk)
     }
 
     /// Settles everything; the epochs' walks in key order (epoch index, or session) and the count of
     /// messages settled before their horizon.
     mutating func finish() -> (epochs: [EpochWalk], early: UInt64) {
-        for i in rings.indices { finish(ring: i) }
-        rings = []
+        if activeEpoch != nil { close(active) }
+        active = .dormant
+        activeEpoch = nil
+        for ring in others { close(ring) }
+        others = []
         return (closed.sorted { $0.key < $1.key }, early)
     }
 
     /// Sequence numbers held unsettled, over the open epochs.
-    var held: Int { rings.reduce(0) { $0 + Int($1.span) } }
+    var held: Int { others.reduce(activeEpoch == nil ? 0 : Int(active.span)) { $0 + Int($1.span) } }
     /// Slots allocated over the open epochs (32 bytes each).
-    var allocated: Int { rings.reduce(0) { $0 + Int($1.capacity) } }
+    var allocated: Int { others.reduce(activeEpoch == nil ? 0 : Int(active.capacity)) { $0 + Int($1.capacity) } }
 }
 
 /// One channel's common and one-sided tallies that do not depend on order, and its lags.
@@ -449,11 +476,11 @@ struct PairWalk {
     /// into the histograms below (``spill()``).
     var differences: [Int64] = []
     var rawLimit = 65_536
-    /// After a spill: every lag (|B − A|), and the differences by sign as magnitudes — where B came
-    /// later or at once (≥ 0) and where B came first (< 0) — for the median difference at the lag's
-    /// precision (one histogram of the shifted difference, ±1 h around 2⁴², had 2-second buckets
-    /// there, and its median came out as the largest lag).
-    var lag: LatencyHistogram?
+    /// After a spill: the differences by sign as magnitudes — where B came later or at once (≥ 0)
+    /// and where B came first (< 0) — for the median difference at the lag's precision (one histogram
+    /// of the shifted difference, ±1 h around 2⁴², had 2-second buckets there, and its median came out
+    /// as the largest lag). Every lag (|B − A|) is the two added (``figures()``): the same buckets as
+    /// recording each lag a third time.
     var bLater: LatencyHistogram?
     var bEarlier: LatencyHistogram?
     var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
@@ -526,15 +553,13 @@ struct PairWalk {
     /// reused for the next batch.
     @inline(never)
     mutating func spill() {
-        var all = lag.take() ?? LatencyHistogram.latency()
         var later = bLater.take() ?? LatencyHistogram.latency()
         var earlier = bEarlier.take() ?? LatencyHistogram.latency()
         for d in differences {
-            all.recordLatency(d.magnitude)
             if d >= 0 { later.recordLatency(UInt64(d)) } else { earlier.recordLatency(d.magnitude) }
         }
         differences.removeAll(keepingCapacity: true)
-        (lag, bLater, bEarlier) = (all, later, earlier)
+        (bLater, bEarlier) = (later, earlier)
     }
 
     /// The lag's figures, and the median of B − A (HdrHistogram's rank for the 50th percentile, at
@@ -542,12 +567,13 @@ struct PairWalk {
     /// from the histograms.
     mutating func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
         func rank(_ total: UInt64) -> UInt64 { LatencyHistogram.rank(atPercentile: 50, of: total) }
-        if lag != nil && !differences.isEmpty { spill() }
-        if let lag {
-            let earlier = bEarlier?.totalCount ?? 0, total = earlier + (bLater?.totalCount ?? 0)
+        if bLater != nil && !differences.isEmpty { spill() }
+        if var lag = bLater, let bEarlier {
+            lag.add(bEarlier)
+            let earlier = bEarlier.totalCount, total = earlier + (bLater?.totalCount ?? 0)
             let r = rank(total)
             // Ascending: B's earliest arrivals (the largest magnitudes of bEarlier) first.
-            let median = r <= earlier ? -Int64(bEarlier!.value(atRank: earlier - r + 1)) : Int64(bLater?.value(atRank: r - earlier) ?? 0)
+            let median = r <= earlier ? -Int64(bEarlier.value(atRank: earlier - r + 1)) : Int64(bLater?.value(atRank: r - earlier) ?? 0)
             return (LatencyFigures(lag), total == 0 ? 0 : median)
         }
         guard !differences.isEmpty else { return (LatencyFigures(sortedValues: []), 0) }

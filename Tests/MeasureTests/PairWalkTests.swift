@@ -34,7 +34,7 @@ struct PairWalkTests {
         var kept = walk(count, rawLimit: 1_000_000) { differences[$0] }
         // Spilled at once (one difference per batch), or in batches of 100 with a part-batch left at the end.
         var spilled = walk(count, rawLimit: seed % 2 == 0 ? 0 : 100) { differences[$0] }
-        #expect(kept.lag == nil && spilled.lag != nil)
+        #expect(kept.bLater == nil && spilled.bLater != nil)
         let k = kept.figures(), s = spilled.figures()
         #expect(k.lag.summary == s.lag.summary && k.lag.spectrum == s.lag.spectrum && k.lag.base64V2Compressed == s.lag.base64V2Compressed)
         #expect(k.medianBMinusA == s.medianBMinusA, "\(k.medianBMinusA) vs \(s.medianBMinusA)")
