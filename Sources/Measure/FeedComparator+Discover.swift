@@ -19,6 +19,9 @@ extension FeedComparator {
         let analyzer = OMDStreamAnalyzer()
         let progress: ProgressCounter?
         var tables: [FlowTable]
+        /// Per side (A, B), plain frames' streams by their raw header words → index into ``spans``
+        /// (two properties, not an array: a find then reads the cache in place).
+        var cacheA = IPv4UDPFlowCache(), cacheB = IPv4UDPFlowCache()
         var lines: [[LineChannel]]
         /// Flow table index → index into ``spans`` (one per line of every side).
         var slots: [[Int]]
@@ -93,17 +96,26 @@ extension FeedComparator {
                 }
                 guard side >= 0 else { return true }
             }
-            let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-            guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return true }
-            let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
-                              destinationPort: d.flow.destinationPort)
-            let (flow, inserted) = tables[side].findOrInsert(key)
-            if _slowPath(inserted) { add(packet, side: side, d) }
-            let g = slots[side][flow]
+            // The common frame (plain Ethernet, IPv4, UDP) of a stream met before: found from its raw
+            // header words; anything else decoded in full.
+            let g: Int, payload: ByteView, declared: Int
+            if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data),
+               let known = side == 0 ? cacheA.find(frame) : cacheB.find(frame) {
+                payload = frame.payload
+                declared = frame.declaredPayloadLength
+                guard payload.count == declared else { return true }
+                g = known
+            } else {
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return true }
+                g = place(packet, side: side, d)
+                payload = d.payload
+                declared = d.declaredPayloadLength
+            }
             switch spans[g].kind {
             case 1:
                 // Only the line's span (the end of the comparison is every line's latest), as accounting leaves it.
-                guard OMDPacket(d.payload)?.packetSize == d.declaredPayloadLength else { return true }
+                guard OMDPacket(payload)?.packetSize == declared else { return true }
                 spans[g].last = packet.timestamp
                 if packet.timestamp < spans[g].first { spans[g].first = packet.timestamp }
             case 2:
@@ -112,9 +124,24 @@ extension FeedComparator {
             case 3:
                 break
             default:
-                readInFull(packet, d, g)
+                readInFull(packet, payload, declared, g)
             }
             return true
+        }
+
+        /// The line of a decoded UDP datagram of `side` (its destination's), added when new; a plain
+        /// frame's stream is remembered in the side's cache.
+        @inline(never)
+        mutating func place(_ packet: CapturedPacket, side: Int, _ d: DecodedPacket) -> Int {
+            let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
+                              destinationPort: d.flow.destinationPort)
+            let (flow, inserted) = tables[side].findOrInsert(key)
+            if inserted { add(packet, side: side, d) }
+            let g = slots[side][flow]
+            if packet.linkType.rawValue == 1, let frame = PlainIPv4UDPFrame(packet.data) {
+                if side == 0 { cacheA.remember(frame, index: g) } else { cacheB.remember(frame, index: g) }
+            }
+            return g
         }
 
         /// A new stream of `side`: its line, its protocol when the user named it.
@@ -137,23 +164,23 @@ extension FeedComparator {
         /// A packet of a line not decided yet, or without a valid packet yet: kept for the decision,
         /// or accounted; the line's span kept from then on.
         @inline(never)
-        mutating func readInFull(_ packet: CapturedPacket, _ d: DecodedPacket, _ g: Int) {
+        mutating func readInFull(_ packet: CapturedPacket, _ payload: ByteView, _ declared: Int, _ g: Int) {
             let (side, i) = (spans[g].side, spans[g].index)
             if !lines[side][i].decided {
-                lines[side][i].probe.append((d.payload.bytes, packet.timestamp))
+                lines[side][i].probe.append((payload.bytes, packet.timestamp))
                 if lines[side][i].probe.count >= FeedStream.probePackets {
                     FeedComparator.decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
                 }
             } else if lines[side][i].feedProtocol == .omd {
                 // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
-                if let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength {
+                if let p = OMDPacket(payload), p.packetSize == declared {
                     var scratch = ChannelPairing.none
-                    FeedComparator.account(&lines[side][i], &scratch, side: side, p, payload: d.payload, declared: d.declaredPayloadLength,
+                    FeedComparator.account(&lines[side][i], &scratch, side: side, p, payload: payload, declared: declared,
                                            time: packet.timestamp, stallLimit: stallLimit, analyzer: analyzer)
                 }
             } else if let p = lines[side][i].feedProtocol {
                 var scratch = ChannelPairing.none
-                FeedComparator.accountOther(&lines[side][i], &scratch, side: side, p, payload: d.payload, time: packet.timestamp,
+                FeedComparator.accountOther(&lines[side][i], &scratch, side: side, p, payload: payload, time: packet.timestamp,
                                             stallLimit: stallLimit)
             }
             // A decided line needs one valid packet (one the user named a protocol for may have none:

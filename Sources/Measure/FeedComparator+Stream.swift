@@ -65,6 +65,9 @@ extension FeedComparator {
         /// Destination → channel, per side; flow table index → channel or -1 (a stream not held).
         let place: [[Endpoint: Int]]
         var tables = [FlowTable(capacity: 64), FlowTable(capacity: 64)]
+        /// Per side (A, B), plain frames' streams by their raw header words → channel + 1 (0: not
+        /// held; two properties, not an array: a find then reads the cache in place).
+        var cacheA = IPv4UDPFlowCache(), cacheB = IPv4UDPFlowCache()
         var slots: [[Int]] = [[], []]
 
         init(lines: [[LineChannel]], stallLimit: Int64) {
@@ -85,24 +88,48 @@ extension FeedComparator {
         /// A packet of `side`: its datagram accounted to its channel's line, when that is held.
         @inline(__always)
         mutating func account(_ packet: CapturedPacket, side: Int, _ pairings: inout [ChannelPairing]) {
-            let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
-            guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return }
+            // The common frame (plain Ethernet, IPv4, UDP) of a stream met before: its channel from the
+            // raw header words (cached as channel + 1; 0: a stream not held); anything else decoded in full.
+            let c: Int, payload: ByteView, declared: Int
+            if _fastPath(packet.linkType.rawValue == 1), let frame = PlainIPv4UDPFrame(packet.data),
+               let known = side == 0 ? cacheA.find(frame) : cacheB.find(frame) {
+                payload = frame.payload
+                declared = frame.declaredPayloadLength
+                guard known > 0, payload.count == declared else { return }
+                c = known &- 1
+            } else {
+                let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
+                guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return }
+                c = channel(packet, side: side, d)
+                guard c >= 0 else { return }
+                payload = d.payload
+                declared = d.declaredPayloadLength
+            }
+            let l = 2 &* c &+ side
+            if _fastPath(lines[l].feedProtocol == .omd) {
+                // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
+                guard let p = OMDPacket(payload), p.packetSize == declared else { return }
+                FeedComparator.account(&lines[l], &pairings[c], side: side, p, payload: payload, declared: declared,
+                                       time: packet.timestamp, stallLimit: stallLimit, analyzer: analyzer)
+            } else if let p = lines[l].feedProtocol {
+                FeedComparator.accountOther(&lines[l], &pairings[c], side: side, p, payload: payload, time: packet.timestamp,
+                                            stallLimit: stallLimit)
+            }
+        }
+
+        /// The channel of a decoded UDP datagram of `side` (its destination's; -1: a stream not
+        /// held); a plain frame's stream is remembered in the side's cache.
+        @inline(never)
+        mutating func channel(_ packet: CapturedPacket, side: Int, _ d: DecodedPacket) -> Int {
             let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                               destinationPort: d.flow.destinationPort)
             let (flow, inserted) = tables[side].findOrInsert(key)
             if inserted { slots[side].append(place[side][Endpoint(address: d.flow.destination, port: d.flow.destinationPort)] ?? -1) }
             let c = slots[side][flow]
-            guard c >= 0 else { return }
-            let l = 2 &* c &+ side
-            if _fastPath(lines[l].feedProtocol == .omd) {
-                // A cheap OMD check (header and PktSize); framing errors are the analyzer's to count.
-                guard let p = OMDPacket(d.payload), p.packetSize == d.declaredPayloadLength else { return }
-                FeedComparator.account(&lines[l], &pairings[c], side: side, p, payload: d.payload, declared: d.declaredPayloadLength,
-                                       time: packet.timestamp, stallLimit: stallLimit, analyzer: analyzer)
-            } else if let p = lines[l].feedProtocol {
-                FeedComparator.accountOther(&lines[l], &pairings[c], side: side, p, payload: d.payload, time: packet.timestamp,
-                                            stallLimit: stallLimit)
+            if packet.linkType.rawValue == 1, let frame = PlainIPv4UDPFrame(packet.data) {
+                if side == 0 { cacheA.remember(frame, index: c &+ 1) } else { cacheB.remember(frame, index: c &+ 1) }
             }
+            return c
         }
     }
 }
