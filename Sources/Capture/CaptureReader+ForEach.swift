@@ -1,4 +1,5 @@
 import Vocabulary
+import CShims
 /// Receives the packets of ``CaptureReader/forEachPacket(into:)``. A struct conforming to it whose
 /// `visit` is `@inline(__always)` is compiled into the reader's loop: no call per packet (a closure
 /// handed to ``CaptureReader/forEachPacket(_:)`` stays a call, with the packet passed through memory).
@@ -114,6 +115,8 @@ struct WalkWindow {
     @inlinable @inline(__always)
     mutating func advance(to offset: Int) {
         cursor.offset = offset
+        // The records a few ahead, asked for now: the walk's loads of a record's header are its misses.
+        if let base { rh_prefetch(base + ((offset &- start) &+ CaptureReader.prefetchDistance)) }
         if _slowPath(offset >= cursor.releaseAt) {
             source.release(upTo: offset &- CaptureReader.releaseStep)
             cursor.releaseAt = offset &+ CaptureReader.releaseStep

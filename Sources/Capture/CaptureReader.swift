@@ -141,6 +141,9 @@ public struct CaptureReader: ~Copyable {
         }
     }
 
+    /// How far ahead of the cursor (bytes) a fast walk asks for the capture's bytes: a few records.
+    @usableFromInline static var prefetchDistance: Int { 1024 }
+
     /// The next packet, or nil at the end of the capture (check ``warnings`` for a truncated tail).
     @inlinable @inline(__always)
     public mutating func next() throws(CaptureError) -> CapturedPacket? {
