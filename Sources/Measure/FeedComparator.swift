@@ -569,44 +569,36 @@ public enum FeedComparator {
         if pairing.pairs { pairing.endPacket(at: t) }
     }
 
-    /// A 64-bit hash of the message bytes (multiply-rotate mixing), sixteen bytes a step in two
-    /// independent lanes so that the multiplications of one overlap the other's; the last 1–7 bytes
-    /// are one load ending at the last byte. Every step is a bijection of its lane for a given input
+    /// A 64-bit hash of the message bytes: each 8-byte word, keyed by its place, multiplied on its
+    /// own and the products summed, so the CPU overlaps the multiplications (no chain through them);
+    /// the last 1–7 bytes are one load ending at the last byte. A word's term is a bijection of the
     /// word, so two messages of one length that differ in one word always hash apart.
     @inline(__always)
     package static func hash(_ bytes: ByteView) -> UInt64 {
         bytes.withUnsafeBytes { raw in
+            // Plain loads, no nested function: a debug build (the tests' watch) calls what is written.
             let n = raw.count
-            @inline(__always) func word(_ i: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
-            @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64, _ r: UInt64) -> UInt64 {
-                let m = (h ^ w) &* k
-                return (m << r) | (m >> (64 &- r))
-            }
-            var a: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n), b: UInt64 = 0x6A09_E667_F3BC_C909
+            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+            var key: UInt64 = 0x6A09_E667_F3BC_C909
             var i = 0
-            while i &+ 16 <= n {
-                a = mix(a, word(i), 0xff51_afd7_ed55_8ccd, 31)
-                b = mix(b, word(i &+ 8), 0xc4ce_b9fe_1a85_ec53, 29)
-                i &+= 16
-            }
-            if i &+ 8 <= n {
-                a = mix(a, word(i), 0xff51_afd7_ed55_8ccd, 31)
+            while i &+ 8 <= n {
+                h &+= (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ key) &* 0xff51_afd7_ed55_8ccd
+                key &+= 0x9E37_79B9_7F4A_7C15
                 i &+= 8
             }
             if i < n {
                 var tail: UInt64 = 0
                 if n >= 8 {
                     // The bytes from i to the end are the high ones of the word ending at the last byte.
-                    tail = word(n &- 8) >> UInt64((8 &- (n &- i)) &* 8)
+                    tail = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) >> UInt64((8 &- (n &- i)) &* 8)
                 } else {
                     var shift: UInt64 = 0
                     while i < n { tail |= UInt64(raw[i]) << shift; shift &+= 8; i &+= 1 }
                 }
-                b = mix(b, tail, 0xc4ce_b9fe_1a85_ec53, 29)
+                h &+= (tail ^ key) &* 0xc4ce_b9fe_1a85_ec53
             }
-            var h = (a ^ ((b << 17) | (b >> 47))) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 29
-            return h
+            h = (h ^ (h >> 32)) &* 0xBF58_476D_1CE4_E5B9
+            return h ^ (h >> 29)
         }
     }
 
