@@ -11,6 +11,8 @@
 #   inspect 2 threads per thread of `rehearse inspect --threads 2 --json` (reading thread, OMD worker)
 #   feed matcher      FeedMatcher.account, inclusive, in Benchmarks' match-cost over the capture
 #   live comparator   LiveComparator.process, inclusive, in Benchmarks' live-compare over lines A and B
+#   offline compare   whole process of `rehearse compare A B --json`, the capture's lines split by tcpdump
+#                     into two files (both passes, the merge by time, the pairing window)
 #   replay sender     the sending thread of `rehearse replay --max` to a local listener
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,10 @@ A=$(build "$before"); B=$(build "$after")
 data="$work/data"; mkdir -p "$data"
 cap="$data/omd-1m.pcap"; cap2="$data/omd-200k.pcap"
 [ -f "$cap" ] || "$B/.build/release/rehearse" synth -o "$cap" --packets 1000000 --rate 200000 --channels 8 --seed 42 >/dev/null
+capA="$data/omd-1m-a.pcap"; capB="$data/omd-1m-b.pcap"
+command -v tcpdump >/dev/null || apt-get install -y -qq tcpdump >/dev/null
+[ -f "$capA" ] || tcpdump -q --time-stamp-precision=nano -r "$cap" -w "$capA" 'dst net 239.1.1.0/24' 2>/dev/null
+[ -f "$capB" ] || tcpdump -q --time-stamp-precision=nano -r "$cap" -w "$capB" 'dst net 239.1.2.0/24' 2>/dev/null
 [ -f "$cap2" ] || "$B/.build/release/rehearse" synth -o "$cap2" --packets 200000 --rate 200000 --channels 8 --seed 42 --lines A >/dev/null
 stripped() {  # valgrind rejects Swift's debug info: count a stripped copy
   local out="$data/$(basename "$2")-$1"; cp "$2" "$out"; strip -g "$out"; echo "$out"
@@ -51,6 +57,7 @@ for side in A B; do
   result[$side.walk]=$(total "walk.$side" "$(stripped "$side" "$dir/Benchmarks/.build/release/reader-walk")" "$cap" 1)
   result[$side.inspect1]=$(total "inspect1.$side" "$r" inspect --threads 1 --json "$cap")
   result[$side.inspect2]=$(threads "inspect2.$side" "$r" inspect --threads 2 --json "$cap")
+  result[$side.compare]=$(total "compare.$side" "$r" compare "$capA" "$capB" --json)
   result[$side.matcher]=$(function_cost "match.$side" 'FeedMatcher.*account' "$(stripped "$side" "$dir/Benchmarks/.build/release/match-cost")" "$cap" 1)
   if [ -x "$dir/Benchmarks/.build/release/live-compare" ]; then
     result[$side.live]=$(function_cost "live.$side" 'LiveComparator.*process' "$(stripped "$side" "$dir/Benchmarks/.build/release/live-compare")" "$cap" 1)
@@ -65,7 +72,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.4f", b / a; else
 first() { echo "$1" | awk '{print $1}'; }
 echo "instructions (callgrind): $before → $after"
 printf '%-26s %16s %16s %8s\n' "hot path" "$before" "$after" "ratio"
-for k in walk inspect1 matcher live; do
+for k in walk inspect1 compare matcher live; do
   printf '%-26s %16s %16s %8s\n' "$k" "${result[A.$k]:--}" "${result[B.$k]:--}" "$(ratio "${result[A.$k]:-0}" "${result[B.$k]:-0}")"
 done
 for k in inspect2 replay; do
