@@ -157,17 +157,11 @@ public struct OMDStreamAnalyzer {
             s.errors.truncatedHeader &+= 1
             return
         }
-        s.packets &+= 1
-        if packet.packetSize != declaredLength { s.errors.packetSizeMismatch &+= 1 }
-        if payload.count < declaredLength { s.errors.snappedPayload &+= 1 }
-        let sendTime = packet.sendTime
-        if s.firstSendTime == nil { s.firstSendTime = sendTime }
-        s.lastSendTime = sendTime
+        begin(packet, payloadCount: payload.count, declaredLength: declaredLength, into: &s)
         let count = packet.messageCount
-        let sequenceNumber = packet.sequenceNumber
         if count == 0 {
             if packet.packetSize != OMDPacket.headerSize { s.errors.messageCountMismatch &+= 1 }
-            s.sequence.observe(sequenceNumber: sequenceNumber, messageCount: 0, timestamp: timestamp)
+            s.sequence.observe(sequenceNumber: packet.sequenceNumber, messageCount: 0, timestamp: timestamp)
             return
         }
         var block = packet.messageBlock
@@ -175,13 +169,11 @@ public struct OMDStreamAnalyzer {
             s.compressedPackets &+= 1
             guard let inflated = inflater.inflate(block) else {
                 s.errors.decompressionFailed &+= 1
-                s.sequence.observe(sequenceNumber: sequenceNumber, messageCount: count, timestamp: timestamp)
+                s.sequence.observe(sequenceNumber: packet.sequenceNumber, messageCount: count, timestamp: timestamp)
                 return
             }
             block = inflated
         }
-        // First pass: count every type below 512; flag the packet when a message is short, rare
-        // (Sequence Reset, DR Signal) or of a type ≥ 512, for the second pass.
         var messages = OMDMessages(block: block, expectedCount: count)
         var flagged = false
         thresholds.withUnsafeBufferPointer { threshold in
@@ -197,7 +189,46 @@ public struct OMDStreamAnalyzer {
                 }
             }
         }
-        if _slowPath(messages.error != nil) { Self.count(messages.error!, into: &s) }
+        end(block: block, count: count, sequenceNumber: packet.sequenceNumber, error: messages.error, flagged: flagged,
+            timestamp: timestamp, into: &s)
+    }
+
+    // A packet's accounting in three steps, for a caller that walks the messages itself (the offline
+    // comparison pairs them in the same walk): ``begin(_:payloadCount:declaredLength:into:)`` for the
+    // header, ``tally(size:type:flagged:into:)`` for each message the walk meets, and
+    // ``end(block:count:sequenceNumber:error:flagged:timestamp:into:)`` once it has stopped. A walk
+    // over ``OMDPacket/messages`` (or ``SequencedMessages``) meets the messages ``processInline``
+    // meets and stops with the same error, so the figures are the same.
+
+    /// The header's part of a packet's accounting: counted, its size and send time checked.
+    @inlinable @inline(__always)
+    public func begin(_ packet: OMDPacket, payloadCount: Int, declaredLength: Int, into s: inout OMDStreamStatistics) {
+        s.packets &+= 1
+        if packet.packetSize != declaredLength { s.errors.packetSizeMismatch &+= 1 }
+        if payloadCount < declaredLength { s.errors.snappedPayload &+= 1 }
+        let sendTime = packet.sendTime
+        if s.firstSendTime == nil { s.firstSendTime = sendTime }
+        s.lastSendTime = sendTime
+    }
+
+    /// One message of the packet (MsgSize, MsgType): counted by type; `flagged` is set when it is
+    /// short, rare (Sequence Reset, DR Signal) or of a type ≥ 512, for ``end``'s second look.
+    @inlinable @inline(__always)
+    public func tally(size: Int, type messageType: UInt16, flagged: inout Bool, into s: inout OMDStreamStatistics) {
+        let type = Int(messageType)
+        if _fastPath(type < 512) {
+            s.typeCounts.add(slot: Int(slots[type]))
+            if _fastPath(size >= Int(thresholds[type])) { return }
+        }
+        flagged = true
+    }
+
+    /// The end of a packet of `count` ≥ 1 messages in `block` whose walk stopped with `error`: the
+    /// framing error counted, a flagged packet looked at again, and its sequence observed.
+    @inlinable @inline(__always)
+    public func end(block: ByteView, count: Int, sequenceNumber: UInt32, error: OMDFramingError?, flagged: Bool, timestamp: Int64,
+                    into s: inout OMDStreamStatistics) {
+        if _slowPath(error != nil) { Self.count(error!, into: &s) }
         if _slowPath(flagged), let reset = secondPass(block, count, into: &s) {
             s.sequence.observe(sequenceNumber: sequenceNumber, messageCount: count, reset: (reset.0, reset.1), timestamp: timestamp)
         } else {

@@ -31,7 +31,7 @@ public struct SequencedMessages: IteratorProtocol, Sequence {
     @usableFromInline var messages: OMDMessages
     @usableFromInline var sequence: UInt32
 
-    @inlinable public init(_ packet: OMDPacket) {
+    @inlinable @inline(__always) public init(_ packet: OMDPacket) {
         messages = packet.messages
         sequence = packet.sequenceNumber
     }
