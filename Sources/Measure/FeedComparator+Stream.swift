@@ -14,6 +14,9 @@ extension FeedComparator {
         var state = StreamState(lines: lines, stallLimit: stallLimit)
         let count = lines[0].count
         lines = []
+        let held = InPlaceValues(pairings)
+        pairings = []
+        defer { pairings = held.array }
         let filterA = a.filter.map(PacketFilter.init(expression:)), filterB = b.filter.map(PacketFilter.init(expression:))
         var tick = 0
         /// Every 65,536 packets, the bytes read so far (only then asked for).
@@ -27,9 +30,9 @@ extension FeedComparator {
             while let packet = reader.nextPacket() {
                 report { reader.bytesRead }
                 if state.passes(filterA, packet) {
-                    state.account(packet, side: 0, &pairings)
+                    state.account(packet, side: 0, held)
                 } else if state.passes(filterB, packet) {
-                    state.account(packet, side: 1, &pairings)
+                    state.account(packet, side: 1, held)
                 }
             }
             progress?.set(completed: progressBase + reader.bytesRead)
@@ -42,11 +45,11 @@ extension FeedComparator {
             while timeA != nil || timeB != nil {
                 report { readerA.bytesRead + readerB.bytesRead }
                 if let ta = timeA, timeB == nil || ta <= timeB! {
-                    if let packet = nextA, state.passes(filterA, packet) { state.account(packet, side: 0, &pairings) }
+                    if let packet = nextA, state.passes(filterA, packet) { state.account(packet, side: 0, held) }
                     nextA = readerA.nextPacket()
                     timeA = nextA?.timestamp
                 } else {
-                    if let packet = nextB, state.passes(filterB, packet) { state.account(packet, side: 1, &pairings) }
+                    if let packet = nextB, state.passes(filterB, packet) { state.account(packet, side: 1, held) }
                     nextB = readerB.nextPacket()
                     timeB = nextB?.timestamp
                 }
@@ -58,8 +61,8 @@ extension FeedComparator {
 
     /// The second pass's lines and where each stream goes.
     struct StreamState {
-        /// Channel c's line on side s is `lines[2c + s]` (one array: one uniqueness check per access).
-        var lines: [LineChannel]
+        /// Channel c's line on side s is `lines[2c + s]` (changed in place, no uniqueness check).
+        let lines: InPlaceValues<LineChannel>
         let stallLimit: Int64
         let analyzer = OMDStreamAnalyzer()
         /// Destination → channel, per side; flow table index → channel or -1 (a stream not held).
@@ -71,7 +74,7 @@ extension FeedComparator {
         var slots: [[Int]] = [[], []]
 
         init(lines: [[LineChannel]], stallLimit: Int64) {
-            self.lines = zip(lines[0], lines[1]).flatMap { [$0, $1] }
+            self.lines = InPlaceValues(zip(lines[0], lines[1]).flatMap { [$0, $1] })
             self.stallLimit = stallLimit
             place = lines.map { side in Dictionary(uniqueKeysWithValues: side.enumerated().map { ($1.destination, $0) }) }
         }
@@ -87,7 +90,7 @@ extension FeedComparator {
 
         /// A packet of `side`: its datagram accounted to its channel's line, when that is held.
         @inline(__always)
-        mutating func account(_ packet: CapturedPacket, side: Int, _ pairings: inout [ChannelPairing]) {
+        mutating func account(_ packet: CapturedPacket, side: Int, _ pairings: InPlaceValues<ChannelPairing>) {
             // The common frame (plain Ethernet, IPv4, UDP) of a stream met before: its channel from the
             // raw header words (cached as channel + 1; 0: a stream not held); anything else decoded in full.
             let c: Int, payload: ByteView, declared: Int

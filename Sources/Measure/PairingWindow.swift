@@ -474,7 +474,7 @@ struct PairWalk {
     /// summarised with exactly a histogram's figures (``LatencyFigures``) without a histogram's
     /// 46,000 buckets, so a channel of a few messages costs microseconds. Beyond the limit they go
     /// into the histograms below (``spill()``).
-    var differences: [Int64] = []
+    var differences = LagValues()
     var rawLimit = 65_536
     /// After a spill: the differences by sign as magnitudes — where B came later or at once (≥ 0)
     /// and where B came first (< 0) — for the median difference at the lag's precision (one histogram
@@ -555,10 +555,10 @@ struct PairWalk {
     mutating func spill() {
         var later = bLater.take() ?? LatencyHistogram.latency()
         var earlier = bEarlier.take() ?? LatencyHistogram.latency()
-        for d in differences {
+        differences.forEach { d in
             if d >= 0 { later.recordLatency(UInt64(d)) } else { earlier.recordLatency(d.magnitude) }
         }
-        differences.removeAll(keepingCapacity: true)
+        differences.removeAll()
         (bLater, bEarlier) = (later, earlier)
     }
 
