@@ -26,6 +26,10 @@ struct Merge: ParsableCommand {
     var maxMissing: UInt64 = 0
     @Option(help: "run: the scenario file the shards ran (default: the path the shards recorded); its history and output directory take the merged run.")
     var scenario: String?
+    @Option(help: "run: override the scenario's outputs.history for the merged run (a scenario mounted read-only, as on Kubernetes).")
+    var history: String?
+    @Option(help: "run: override the scenario's outputs.directory for the merged run.")
+    var output: String?
     @Flag(help: "Print the merged result as JSON.")
     var json = false
 
@@ -155,8 +159,10 @@ struct Merge: ParsableCommand {
     func mergeRuns(_ files: [(path: String, data: Data)]) throws {
         let parts = try Self.decode(RunResult.self, files, what: "a run")
         let path = scenario ?? parts[0].scenarioPath
-        let loaded: Scenario
+        var loaded: Scenario
         do { loaded = try Scenario.load(path) } catch { throw RehearseError(error) }
+        if let history { loaded.outputs.history = history }
+        if let output { loaded.outputs.directory = output }
         // A ramp's shards (capacity --shard) carry their steps; a run's, its legs.
         let outcome = parts[0].capacity != nil ? try CapacityRamp.merge(parts, scenario: loaded) : try ScenarioRun.merge(parts, scenario: loaded)
         if json { print(try jsonText(outcome.result)) } else if let c = outcome.result.capacity {
