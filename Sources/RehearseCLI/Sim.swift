@@ -21,15 +21,16 @@ struct SimFeed: ParsableCommand {
         commandName: "feed",
         abstract: "A reference OMD market-data platform: receives packets and republishes their messages after a profiled delay behind a service-time capacity.",
         discussion: """
-        Channel i is received on the i-th --listen port and published to the --publish port + i. Profiles: \
+        Channel i is received on the i-th --listen port and published to the --publish port + i; with N \
+        --publish endpoints, to the (i mod N)-th one's port + i: the host of bench shard i mod N (--shard). Profiles: \
         old (lognormal median 80 µs, 2.5 µs/message service, keeps packetisation) and new (lognormal median \
         30 µs, 1 µs/message, re-packetises). Runs until --duration or Ctrl-C, then prints its counters.
         """)
 
     @Option(help: "ADDRESS:PORT, ADDRESS:FIRST-LAST (ports step) or A.B.C.D-E:FIRST-LAST (group and port step together) to receive channels on.")
     var listen: String
-    @Option(help: "ADDRESS:PORT channel 0 is published to (channel i to PORT+i).")
-    var publish: String
+    @Option(help: "ADDRESS:PORT channel 0 is published to (channel i to PORT+i). Repeat for bench shards on several hosts: with N of them, channel i goes to the (i mod N)-th, PORT+i (the host benching shard i mod N).")
+    var publish: [String]
     @Option(help: "Built-in profile: old or new.")
     var profile = "new"
     @Option(help: "Override the profile's per-message delay: fixed:50us, uniform:10us-80us or lognormal:40us,0.5.")
@@ -142,11 +143,24 @@ struct SimFeed: ParsableCommand {
         } catch { throw RehearseError(error) }
     }
 
+    /// Where each of `channels` channels is published: channel i to the (i mod N)-th of the N `--publish`
+    /// endpoints, its port + i (exit 2 naming the option when one is not ADDRESS:PORT or a block runs past 65535).
+    static func publishMap(_ publish: [String], channels: Int) throws -> [Endpoint] {
+        guard !publish.isEmpty else { throw RehearseError(.usage, "--publish: give at least one ADDRESS:PORT") }
+        let bases = try publish.map { text in
+            guard let base = Endpoint(text), base.port > 0 else { throw RehearseError(.usage, "--publish \(text): not ADDRESS:PORT") }
+            return base
+        }
+        return try (0..<channels).map { i in
+            let base = bases[i % bases.count]
+            guard Int(base.port) + i <= 65_535 else { throw RehearseError(.usage, "--publish \(base): channel \(i)'s port is past 65535") }
+            return Endpoint(address: base.address, port: base.port + UInt16(i))
+        }
+    }
+
     func run() throws {
         let listenEndpoints = try parseEndpoints(listen, option: "--listen")
-        guard let base = Endpoint(publish), base.port > 0 else { throw RehearseError(.usage, "--publish \(publish): not ADDRESS:PORT") }
-        guard Int(base.port) + listenEndpoints.count - 1 <= 65_535 else { throw RehearseError(.usage, "--publish: port block past 65535") }
-        let publishEndpoints = listenEndpoints.indices.map { Endpoint(address: base.address, port: base.port + UInt16($0)) }
+        let publishEndpoints = try Self.publishMap(publish, channels: listenEndpoints.count)
         guard var p = FeedProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
         if let delay { p.delay = try parseDelay(delay) }
         if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
@@ -190,7 +204,8 @@ struct SimFeed: ParsableCommand {
         simulator.retransmission = server?.feed
         if !json {
             print("sim feed (\(p.name): delay \(p.delay), service \(TimeFormat.duration(p.serviceTime))/message, \(p.repacketise ? "re-packetises" : "keeps packets")): "
-                  + "\(listen) → \(publishEndpoints.first!)…\(publishEndpoints.last!.port)")
+                  + "\(listen) → " + (publish.count == 1 ? "\(publishEndpoints.first!)…\(publishEndpoints.last!.port)"
+                                                        : publishEndpoints.map(\.description).joined(separator: ", ")))
         }
         if let server, !json, !server.endpoints.isEmpty {
             let where_ = zip(server.endpoints, server.faults).map { e, f in "\(e)\(f.isEmpty ? "" : " (\(f.map(\.description).joined(separator: ", ")))")" }

@@ -218,6 +218,32 @@ struct RunShardTests {
         #expect(run.status == 2 && run.stderr.contains("--start-at is for shards"), "\(run.stderr)")
     }
 
+    @Test("one reference platform for bench shards on two hosts: sim feed with two --publish endpoints sends channel i to the (i mod 2)-th's port + i, so each shard, bound to its own host's address only, receives every message of its channels; a block past port 65535 is refused, named")
+    func publishMap() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-publish-map-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let capture = directory + "/feed.pcap"
+        #expect(try CLI.run(["synth", "-o", capture, "--channels", "4", "--duration", "1s", "--rate", "2000", "--seed", "9", "--lines", "A"]).status == 0)
+        let port = freePortBlock(16)
+        // The two load hosts: 127.0.0.1 and 127.0.0.2 (both loopback); each shard binds its own host's address only.
+        let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 8)",
+                                  "--publish", "127.0.0.2:\(port + 8)", "--duration", "60s"])
+        defer { _ = sim.interrupt() }
+        usleep(400_000)
+        for k in 0..<2 {
+            let r = try CLI.run(["bench", capture, "--new", "127.0.0.1:\(port)", "--new-from", "127.0.0.\(k + 1):\(port + 8)", "--speed", "2",
+                                 "--shard", "\(k)/2", "--json"])
+            #expect(r.status == 0 || r.status == 5, "shard \(k): \(r.stderr)")
+            let sides = (try json(r.stdout))["sides"] as? [[String: Any]] ?? []
+            let sent = sides.first?["messagesSent"] as? Int ?? 0, received = sides.first?["messagesReceived"] as? Int ?? -1
+            #expect(sent > 500 && received == sent, "shard \(k): sent \(sent), received \(received)")
+        }
+        let past = try CLI.run(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 8)",
+                                "--publish", "127.0.0.2:65534", "--duration", "1s"])
+        #expect(past.status == 2 && past.stderr.contains("--publish 127.0.0.2:65534: channel 3's port is past 65535"), "\(past.stderr)")
+    }
+
     func json(_ text: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
     }
