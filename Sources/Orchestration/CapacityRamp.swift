@@ -16,21 +16,32 @@ public final class CapacityRamp: Sendable {
     /// With `shard` (`capacity --shard INDEX/COUNT --start-at TIME`): this shard's channels at every
     /// speed of `capacity.speeds`, step k starting at an instant every shard computes alike (TIME, then
     /// each step's schedule + the drain + ``stepGuard`` after the one before); nothing is judged or
-    /// stored — ``merge(_:scenario:)`` judges the merged steps as one ramp.
+    /// stored — ``merge(_:scenario:)`` judges the merged steps as one ramp. With a `rendezvous` too,
+    /// the shards meet after each step and follow the ramp one process would, bisection included.
     public let shard: Shard?
     let startAt: Int64?
+    let rendezvous: RampRendezvous?
     /// Time left between a sharded ramp's steps beyond the schedule and the drain, ns.
     public static let stepGuard: Int64 = 2_000_000_000
 
     /// Checks the scenario has a feed leg and that its history and output directory can be used.
-    public init(scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil) throws(RehearseError) {
+    /// `rendezvous`: a directory every shard reaches, to meet in after each step (``RampRendezvous``),
+    /// waiting at most `rendezvousWait` (ns) for the others' step.
+    public init(scenario: Scenario, shard: Shard? = nil, startAt: Int64? = nil, rendezvous: String? = nil,
+                rendezvousWait: Int64 = 60_000_000_000) throws(RehearseError) {
         guard scenario.feed != nil else { throw RehearseError(.usage, "\(scenario.path): capacity needs a feed: section") }
         if shard != nil && startAt == nil {
             throw RehearseError(.usage, "capacity --shard needs --start-at: every shard runs each step at an agreed instant")
         }
+        if rendezvous != nil && shard == nil { throw RehearseError(.usage, "--rendezvous is where shards meet: it needs --shard") }
         self.scenario = scenario
         self.shard = shard
         self.startAt = startAt
+        if let rendezvous, let shard, let startAt {
+            self.rendezvous = try RampRendezvous(directory: rendezvous, shard: shard, startAt: startAt, patience: rendezvousWait)
+        } else {
+            self.rendezvous = nil
+        }
         finisher = try RunFinisher(scenario: scenario)
         legs = ScenarioLegs(scenario, shard: shard)
     }
@@ -63,12 +74,35 @@ public final class CapacityRamp: Sendable {
             progress(step)
             return step
         }
+        let plan = CapacityPlan(s.capacity)
         if let shard, let startAt {
-            // Every step at an agreed instant, none skipped: whether a step broke is the merge's to say.
             var at = startAt
-            for speed in s.capacity.speeds where !legs.interrupted {
-                guard let step = measure(speed, at: at) else { break }
-                at = at &+ step.bench.replay.scheduledNs &+ (s.feed?.drain ?? 0) &+ Self.stepGuard
+            if let rendezvous {
+                // The shards meet after each step: every one judges the merged step alike, and so
+                // takes the ramp's next speed as one process would.
+                var judged: [CapacityStep] = []
+                while !legs.interrupted, let speed = plan.next(after: judged) {
+                    guard let own = measure(speed, at: at) else { break }
+                    do throws(RehearseError) {
+                        try rendezvous.publish(step: judged.count, own, finished: Clock.realtime())
+                        let all = try rendezvous.gather(step: judged.count) { legs.interrupted }
+                        let bench: BenchResult
+                        do { bench = try BenchResult.merge(all.map(\.step.bench)) } catch {
+                            throw RehearseError(.input, "--rendezvous: step \(judged.count + 1): \(error.description)")
+                        }
+                        judged.append(Self.step(speed: speed, bench: bench, scenario: s, started: result.started, environment: result.environment))
+                        at = all.map(\.finished).max()! &+ Self.stepGuard
+                    } catch {
+                        failure = LegError("capacity", error)
+                        break
+                    }
+                }
+            } else {
+                // Every step at an agreed instant, none skipped: whether a step broke is the merge's to say.
+                for speed in s.capacity.speeds where !legs.interrupted {
+                    guard let step = measure(speed, at: at) else { break }
+                    at = at &+ step.bench.replay.scheduledNs &+ (s.feed?.drain ?? 0) &+ Self.stepGuard
+                }
             }
             result.capacity = CapacityResult(steps: steps, knee: nil, limitingFactor: "not judged (a shard)",
                                              detail: "shard \(shard): merged with every shard's steps by `rehearse merge`")
@@ -79,17 +113,9 @@ public final class CapacityRamp: Sendable {
             result.shard = RunShardPart(shard: shard, status: status.rawValue)
             return RunOutcome(result: result, directory: "", status: status)
         }
-        for speed in s.capacity.speeds where !legs.interrupted {
-            guard let step = measure(speed), step.passed else { break }
-        }
-        // Bisect between the last good and the first bad step, when the target (not the host) broke.
-        if failure == nil, let bad = steps.last, !bad.passed, bad.validity?.valid != false, let good = steps.last(where: \.passed) {
-            var low = good.speed, high = bad.speed
-            while high / low - 1 > s.capacity.resolution && !legs.interrupted {
-                let middle = (low + high) / 2
-                guard let step = measure(middle) else { break }
-                if step.passed { low = middle } else if step.validity?.valid == false { break } else { high = middle }
-            }
+        // The speeds in turn while they hold, then the bisection towards the knee (CapacityPlan).
+        while !legs.interrupted, let speed = plan.next(after: steps) {
+            guard measure(speed) != nil else { break }
         }
         result.capacity = Self.summarize(steps)
         result.feed = Self.kneeStep(steps)?.bench ?? steps.first?.bench
@@ -105,9 +131,10 @@ public final class CapacityRamp: Sendable {
     }
 
     /// The steps of every shard of one ramp (`capacity --shard`, each shard's result) put together
-    /// speed by speed (``BenchResult/merge(_:)``), judged as one ramp's steps — up to the first that
-    /// broke, as one process would have stopped — then stored and reported as one ramp. A sharded ramp
-    /// runs `capacity.speeds` only: it does not bisect towards the knee.
+    /// speed by speed (``BenchResult/merge(_:)``), judged as one ramp's steps — those one process
+    /// would have run (``CapacityPlan``): up to the first that broke for shards that ran
+    /// the list, the bisection too for shards that met after each step (`--rendezvous`) — then stored
+    /// and reported as one ramp.
     public static func merge(_ parts: [RunResult], scenario s: Scenario) throws(RehearseError) -> RunOutcome {
         do { try MergeError.checkComplete(parts.map { $0.shard?.shard }, what: "a ramp") } catch {
             throw RehearseError(.input, "merge: \(error.description)")
@@ -127,18 +154,19 @@ public final class CapacityRamp: Sendable {
             result.partial = true
         }
         var steps: [CapacityStep] = []
+        let plan = CapacityPlan(s.capacity)
         for k in 0..<(counts.min() ?? 0) {
             let shardsSteps = parts.map { $0.capacity!.steps[k] }
             guard Set(shardsSteps.map(\.speed)).count == 1 else {
                 throw RehearseError(.input, "merge: the shards' step \(k + 1) ran at different speeds (\(shardsSteps.map(\.speed)))")
             }
+            // Only the steps one process would have run: the list's speeds after a break are not.
+            guard plan.next(after: steps) == shardsSteps[0].speed else { break }
             let bench: BenchResult
             do { bench = try BenchResult.merge(shardsSteps.map(\.bench)) } catch {
                 throw RehearseError(.input, "merge: step ×\(TimeFormat.format(shardsSteps[0].speed, 2)): \(error.description)")
             }
-            let step = Self.step(speed: shardsSteps[0].speed, bench: bench, scenario: s, started: result.started, environment: result.environment)
-            steps.append(step)
-            if !step.passed { break }
+            steps.append(Self.step(speed: shardsSteps[0].speed, bench: bench, scenario: s, started: result.started, environment: result.environment))
         }
         result.capacity = summarize(steps)
         result.feed = kneeStep(steps)?.bench ?? steps.first?.bench

@@ -29,10 +29,14 @@ struct Capacity: ParsableCommand {
     @OptionGroup var scenarioFile: ScenarioRunArguments
     @Option(help: "Speeds to ramp through, comma-separated (overrides capacity.speeds).")
     var speeds: String?
-    @Option(help: "Ramp only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX), at every speed of the list, each step at an instant every shard computes from --start-at; nothing is judged or stored: `rehearse merge` of every shard's --json result judges the steps as one ramp (without bisecting towards the knee).")
+    @Option(help: "Ramp only this shard's channels, INDEX/COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX), at every speed of the list, each step at an instant every shard computes from --start-at; nothing is judged or stored: `rehearse merge` of every shard's --json result judges the steps as one ramp (bisecting towards the knee only with --rendezvous).")
     var shard: String?
     @Option(help: "With --shard: the first step's instant, UTC (ISO 8601).")
     var startAt: String?
+    @Option(help: "With --shard: a directory every shard reaches (a shared volume): the shards meet there after each step, judge it merged, and follow the ramp one process would — the bisection towards the knee included.")
+    var rendezvous: String?
+    @Option(help: "With --rendezvous: how long a shard waits for the others' step before giving up (exit 3, naming the missing shards).")
+    var rendezvousWait = "60s"
 
     func run() throws {
         var s = try scenarioFile.load()
@@ -45,7 +49,10 @@ struct Capacity: ParsableCommand {
         let part = try shard.map(parseShard)
         guard startAt == nil || part != nil else { throw RehearseError(.usage, "--start-at is for shards (--shard)") }
         let instant = try parseStartAt(startAt)
-        let ramp = try CapacityRamp(scenario: s, shard: part, startAt: instant)
+        guard let wait = try parseDurationOption(rendezvousWait, "--rendezvous-wait"), wait > 0 else {
+            throw RehearseError(.usage, "--rendezvous-wait \(rendezvousWait): a duration such as 60s")
+        }
+        let ramp = try CapacityRamp(scenario: s, shard: part, startAt: instant, rendezvous: rendezvous, rendezvousWait: wait)
         let say = progressPrinter(json: json)
         let outcome = try runJob({ () throws(RehearseError) -> RunOutcome in try ramp.execute(step: { say(CapacityText.line($0)) }) }, stop: ramp.stop,
                                  progress: { ramp.progress }, json: json)

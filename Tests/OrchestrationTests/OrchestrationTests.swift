@@ -186,25 +186,51 @@ struct ScenarioRunTests {
         #expect(outcome.errors.contains { $0.contains("not stored in the history") })
     }
 
+    /// One capacity step judged against a feedLatencyP99 limit: the platform's p99 and the sender's lateness p99.
+    static func step(_ speed: Double, p99: UInt64, lateness: UInt64, limit: Int64 = 50_000_000) -> CapacityStep {
+        var summary = LatencySummary(LatencyHistogram.latency())
+        summary.count = 1_000
+        summary.p99 = p99
+        var late = summary
+        late.p99 = lateness
+        let replay = ReplayResult(capture: "c", pacing: "×\(speed)", loopsRequested: 1, loopsCompleted: 1, packets: 10, bytes: 10, targets: [],
+                                  wallNs: 1_000_000_000, scheduledNs: 1_000_000_000, packetsPerSecond: 10, lateness: late, interrupted: false,
+                                  stoppedOnError: false, unmappedPacketsDropped: 0, streams: 1)
+        let side = BenchSideResult(name: "new", sendTo: "a", receiveOn: "b", messagesSent: 1_000, messagesReceived: 1_000, messagesLost: 0,
+                                   duplicateMessages: 0, unexpectedMessages: 0, packetsReceived: 10, heartbeats: 0, garbage: 0, kernelDrops: 0,
+                                   messagesPerSecond: 1_000, latency: summary)
+        var s = try! Scenario.parse("name: s\ntargets:\n  new:\n    feed: {send: 127.0.0.1:9, receive: 127.0.0.1:9}\n", file: "s.yaml")
+        s.limits.feedLatencyP99 = limit
+        let env = RunEnvironment.current(scenarioText: "", inputs: [], toolVersion: "test")
+        return CapacityRamp.step(speed: speed, bench: BenchResult(replay: replay, sides: [side]), scenario: s, started: TimePoint(0), environment: env)
+    }
+
+    @Test("the capacity plan: the listed speeds while they hold, then a bisection between the last that held and the first that broke on the target, to the resolution; a break the test host caused, or no step that held, ends the ramp")
+    func capacityPlan() {
+        var settings = CapacitySettings()
+        settings.speeds = [1, 2, 4, 8]
+        settings.resolution = 0.10
+        let plan = CapacityPlan(settings)
+        func held(_ speed: Double) -> CapacityStep { Self.step(speed, p99: 1_000_000, lateness: 100_000) }
+        func broke(_ speed: Double) -> CapacityStep { Self.step(speed, p99: 90_000_000, lateness: 100_000) }
+        func host(_ speed: Double) -> CapacityStep { Self.step(speed, p99: 169_000_000, lateness: 166_000_000) }
+        #expect(plan.next(after: []) == 1)
+        #expect(plan.next(after: [held(1), held(2)]) == 4)
+        #expect(plan.next(after: [held(1), held(2), held(4), held(8)]) == nil)
+        // ×4 broke on the target: 3, then 3.5 (3 held), then 3.25 (3.5 broke); 3.5 ÷ 3.25 is within 10 %.
+        #expect(plan.next(after: [held(1), held(2), broke(4)]) == 3)
+        #expect(plan.next(after: [held(1), held(2), broke(4), held(3)]) == 3.5)
+        #expect(plan.next(after: [held(1), held(2), broke(4), held(3), broke(3.5)]) == 3.25)
+        #expect(plan.next(after: [held(1), held(2), broke(4), held(3), broke(3.5), held(3.25)]) == nil)
+        // The test host's limit, or nothing that held: no bisection.
+        #expect(plan.next(after: [held(1), host(2)]) == nil)
+        #expect(plan.next(after: [broke(1)]) == nil)
+        #expect(plan.next(after: [held(1), held(2), broke(4), host(3)]) == nil)
+    }
+
     @Test("a capacity step the sender could not hold ends the ramp as the test host's limit, never the target's; a target's break is named as such")
     func capacityAttribution() {
-        func step(_ speed: Double, p99: UInt64, lateness: UInt64, limit: Int64 = 50_000_000) -> CapacityStep {
-            var summary = LatencySummary(LatencyHistogram.latency())
-            summary.count = 1_000
-            summary.p99 = p99
-            var late = summary
-            late.p99 = lateness
-            let replay = ReplayResult(capture: "c", pacing: "×\(speed)", loopsRequested: 1, loopsCompleted: 1, packets: 10, bytes: 10, targets: [],
-                                      wallNs: 1_000_000_000, scheduledNs: 1_000_000_000, packetsPerSecond: 10, lateness: late, interrupted: false,
-                                      stoppedOnError: false, unmappedPacketsDropped: 0, streams: 1)
-            let side = BenchSideResult(name: "new", sendTo: "a", receiveOn: "b", messagesSent: 1_000, messagesReceived: 1_000, messagesLost: 0,
-                                       duplicateMessages: 0, unexpectedMessages: 0, packetsReceived: 10, heartbeats: 0, garbage: 0, kernelDrops: 0,
-                                       messagesPerSecond: 1_000, latency: summary)
-            var s = try! Scenario.parse("name: s\ntargets:\n  new:\n    feed: {send: 127.0.0.1:9, receive: 127.0.0.1:9}\n", file: "s.yaml")
-            s.limits.feedLatencyP99 = limit
-            let env = RunEnvironment.current(scenarioText: "", inputs: [], toolVersion: "test")
-            return CapacityRamp.step(speed: speed, bench: BenchResult(replay: replay, sides: [side]), scenario: s, started: TimePoint(0), environment: env)
-        }
+        func step(_ speed: Double, p99: UInt64, lateness: UInt64) -> CapacityStep { Self.step(speed, p99: p99, lateness: lateness) }
         // ×2 breaks with the sender as late as the platform is slow: the test host, not the target.
         let host = CapacityRamp.summarize([step(1, p99: 1_000_000, lateness: 100_000), step(2, p99: 169_000_000, lateness: 166_000_000)])
         #expect(host.limitingFactor == "the test host" && host.knee == 1 && host.detail.contains("166.00 ms"), "\(host.detail)")

@@ -201,6 +201,63 @@ struct RunShardTests {
         }
     }
 
+    @Test("capacity --shard --rendezvous: two shards meet in a directory after each step, judge it merged and bisect towards the knee as one process does; merged, every step they ran is one the ramp would run; a shard whose peer never comes gives up, naming it")
+    func capacityRendezvous() throws {
+        let directory = NSTemporaryDirectory() + "rehearse-capacity-rendezvous-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = freePortBlock(24)
+        #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "4", "--duration", "600ms", "--rate", "2000",
+                             "--seed", "6", "--lines", "A"]).status == 0)
+        // One platform serving 4,000 messages/s (250 µs each): ×1 (8,800/s offered) queues but delivers every
+        // message; ×16 (140,000/s) loses about a thousand.
+        let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)",
+                                  "--service-time", "250us", "--duration", "120s"])
+        defer { _ = sim.interrupt() }
+        let scenario = directory + "/scenario.yaml"
+        try """
+        name: met ramp
+        targets:
+          new:
+            feed: {send: 127.0.0.1:\(port), receive: 127.0.0.1:\(port + 10)}
+        feed: {capture: feed.pcap, speed: 1, drain: 300ms}
+        limits:
+          feedLost: 0
+          feedLatencyP99: 10s
+        validity: {senderLateness: 100%, hiccups: 100%}
+        capacity: {speeds: [1, 16], senderLatenessP99: 1s, resolution: 200%}
+        outputs: {directory: runs, history: history.sqlite}
+        """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        usleep(400_000)
+        let meet = directory + "/meet"
+        let startAt = TimeFormat.iso8601(Clock.realtime() + 2_000_000_000)
+        let shards = try (0..<2).map { k in
+            try Background(["capacity", scenario, "--shard", "\(k)/2", "--start-at", startAt, "--rendezvous", meet, "--json"], keepStandardError: true)
+        }
+        var paths: [String] = [], speeds: [[Double]] = []
+        for (k, shard) in shards.enumerated() {
+            let (status, out) = shard.wait(limit: 120)
+            #expect(status == 0 || status == 5, "shard \(k) exited \(status): \(shard.standardError)")
+            let path = directory + "/c\(k).json"
+            try out.write(toFile: path, atomically: true, encoding: .utf8)
+            paths.append(path)
+            let ran = ((try json(out))["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+            speeds.append(ran.map { $0["speed"] as? Double ?? -1 })
+        }
+        // The shards took the same course: the list, then the bisection's midpoints (×16 broke: ×8.5 next).
+        #expect(speeds[0] == speeds[1] && speeds[0].count >= 3 && Array(speeds[0].prefix(3)) == [1, 16, 8.5], "\(speeds)")
+        let merge = try CLI.run(["merge", "--json"] + paths)
+        #expect(merge.status == 0 || merge.status == 5, "\(merge.stderr)")
+        let steps = ((try json(merge.stdout))["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []
+        // Every step the shards ran is one the ramp would have run (the merge keeps no other), each merged from both.
+        #expect(steps.map { $0["speed"] as? Double ?? -1 } == speeds[0].sorted(), "\(steps.map { $0["speed"] ?? "-" })")
+        #expect(steps.first { $0["speed"] as? Double == 16 }?["passed"] as? Bool == false)
+        // Alone, a shard waits for its peer's first step, then gives up naming it.
+        let alone = try CLI.run(["capacity", scenario, "--shard", "0/2", "--start-at", TimeFormat.iso8601(Clock.realtime() + 1_000_000_000),
+                                 "--rendezvous", meet, "--rendezvous-wait", "2s", "--json"])
+        #expect(alone.status == 3 && alone.stderr.contains("step 1 of shard 1/2 not there after 2.00 s"), "\(alone.status) \(alone.stderr)")
+    }
+
     @Test("load shards refuse what they cannot share, before anything is sent: a shard holding no stream, a rate pacing, --start-at without --shard on run")
     func refusals() throws {
         let directory = NSTemporaryDirectory() + "rehearse-shard-refusals-\(UUID().uuidString)"
