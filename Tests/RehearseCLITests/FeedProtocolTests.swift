@@ -125,7 +125,9 @@ struct FeedProtocolTests {
         // process start alone can put the primary past the horizon (everything late, nothing on both).
         let standby = try Background(["replay", b, "--to", "each=127.0.0.1:\(port + 2)", "--speed", "1"])
         let primary = try Background(["replay", a, "--to", "each=127.0.0.1:\(port)", "--speed", "1"])
-        #expect(standby.wait().0 == 0 && primary.wait().0 == 0)
+        // 5: a replay that fell more than 10 % behind its pace on a loaded host (every packet still sent).
+        let (standbyStatus, _) = standby.wait(), (primaryStatus, _) = primary.wait()
+        #expect([0, 5].contains(standbyStatus) && [0, 5].contains(primaryStatus), "replays exited \(standbyStatus), \(primaryStatus)")
         let (_, output) = watch.wait()
         let channels = try #require(try json(output)["channels"] as? [[String: Any]])
         #expect(channels.count == 2)
