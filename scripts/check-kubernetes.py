@@ -9,11 +9,11 @@
                                                         (JOB_COMPLETION_INDEX 0 … COUNT-1), then the merge, with
                                                         `rehearse` = BIN and the volumes at CAPTURES and RESULTS;
                                                         exits with the merge's exit code
-    scripts/check-kubernetes.py --run-load BIN SCENARIOS RESULTS
-                                                        the same for the load Jobs (run-shards.yaml, then
-                                                        run-merge.yaml): every shard at once, as the pods start,
-                                                        with START_AT a few seconds ahead and the scenario
-                                                        ConfigMap at SCENARIOS
+    scripts/check-kubernetes.py --run-load BIN SCENARIOS RESULTS [JOB]
+                                                        the same for a load Job (run-shards.yaml, or
+                                                        capacity-shards.yaml, then run-merge.yaml): every shard
+                                                        at once, as the pods start, with START_AT a few seconds
+                                                        ahead and the scenario ConfigMap at SCENARIOS
 
 The Indexed Jobs' rules: completionMode Indexed; completions, parallelism and the SHARDS variable equal;
 the script takes its shard from JOB_COMPLETION_INDEX; restartPolicy Never; no failed index allowed; the
@@ -29,9 +29,11 @@ import yaml
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DEPLOY = os.environ.get("REHEARSE_DEPLOY_DIR", os.path.join(ROOT, "deploy", "kubernetes"))  # another copy, for the test
-FILES = ["compare-shards.yaml", "merge.yaml", "run-shards.yaml", "run-merge.yaml"]
+FILES = ["compare-shards.yaml", "merge.yaml", "run-shards.yaml", "capacity-shards.yaml", "run-merge.yaml"]
 # The Indexed Jobs of shards, and the merge each is followed by.
-SHARDED = {"compare-shards.yaml": "merge.yaml", "run-shards.yaml": "run-merge.yaml"}
+SHARDED = {"compare-shards.yaml": "merge.yaml", "run-shards.yaml": "run-merge.yaml", "capacity-shards.yaml": "run-merge.yaml"}
+# The load Jobs (one START_AT, one pod per node), and the KIND their merge is given.
+LOAD = {"run-shards.yaml": "run", "capacity-shards.yaml": "capacity"}
 
 
 def load(name):
@@ -68,12 +70,16 @@ def check():
             failures.append(f"{name}: the script does not take --shard from JOB_COMPLETION_INDEX")
         if spec.get("maxFailedIndexes") != 0:
             failures.append(f"{name}: a failed shard must fail the Job (maxFailedIndexes: 0)")
-    load_spec = load("run-shards.yaml")["spec"]["template"]["spec"]
-    if '--start-at "$START_AT"' not in " ".join(container(load("run-shards.yaml"))["args"]):
-        failures.append("run-shards.yaml: the shards do not start at START_AT")
-    anti = load_spec.get("affinity", {}).get("podAntiAffinity", {}).get("requiredDuringSchedulingIgnoredDuringExecution", [])
-    if not any(t.get("topologyKey") == "kubernetes.io/hostname" for t in anti):
-        failures.append("run-shards.yaml: load shards may share a node (no required pod anti-affinity on kubernetes.io/hostname)")
+    for name in LOAD:
+        load_spec = load(name)["spec"]["template"]["spec"]
+        script = " ".join(container(load(name))["args"])
+        if '--start-at "$START_AT"' not in script:
+            failures.append(f"{name}: the shards do not start at START_AT")
+        anti = load_spec.get("affinity", {}).get("podAntiAffinity", {}).get("requiredDuringSchedulingIgnoredDuringExecution", [])
+        if not any(t.get("topologyKey") == "kubernetes.io/hostname" for t in anti):
+            failures.append(f"{name}: load shards may share a node (no required pod anti-affinity on kubernetes.io/hostname)")
+    if '--rendezvous "$RESULTS/' not in " ".join(container(load("capacity-shards.yaml"))["args"]):
+        failures.append("capacity-shards.yaml: the shards do not meet on the shared results volume (--rendezvous)")
     for name in FILES:
         if load(name)["spec"]["template"]["spec"].get("restartPolicy") != "Never":
             failures.append(f"{name}: restartPolicy is not Never")
@@ -104,11 +110,11 @@ def run(binary, captures, results, count):
     return r.returncode
 
 
-def run_load(binary, scenarios, results, count, lead=4):
-    """The load Jobs' scripts as their pods run them, here: every shard at once, START_AT `lead` seconds
-    ahead (as the operator sets it when applying), then the merge."""
+def run_load(binary, scenarios, results, count, lead=4, job="run-shards.yaml"):
+    """A load Job's script as its pods run it, here: every shard at once, START_AT `lead` seconds ahead
+    (as the operator sets it when applying), then the merge given the Job's KIND."""
     base = path_with(binary)
-    c = container(load("run-shards.yaml"))
+    c = container(load(job))
     start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=lead)
     shared = {**base, **env(c), "SCENARIOS": scenarios, "RESULTS": results, "START_AT": start.strftime("%Y-%m-%dT%H:%M:%SZ")}
     pods = [subprocess.Popen(c["command"] + c["args"], env={**shared, "JOB_COMPLETION_INDEX": str(i)},
@@ -122,7 +128,7 @@ def run_load(binary, scenarios, results, count, lead=4):
     if failed:
         sys.exit("\n".join(failed))
     m = container(load("run-merge.yaml"))
-    r = subprocess.run(m["command"] + m["args"], env={**base, **env(m), "SCENARIOS": scenarios, "RESULTS": results},
+    r = subprocess.run(m["command"] + m["args"], env={**base, **env(m), "SCENARIOS": scenarios, "RESULTS": results, "KIND": LOAD[job]},
                        capture_output=True, text=True)
     print(r.stdout, end="")
     print(r.stderr, end="", file=sys.stderr)
@@ -135,12 +141,14 @@ def main():
     if failures:
         sys.exit("deploy/kubernetes:\n- " + "\n- ".join(failures))
     print(f"deploy/kubernetes: {len(FILES)} manifests valid against the Kubernetes API's schema; Indexed Jobs of "
-          f"{counts['compare-shards.yaml']} compare shards and {counts['run-shards.yaml']} load shards, each then its merge")
+          f"{counts['compare-shards.yaml']} compare shards, {counts['run-shards.yaml']} run shards and "
+          f"{counts['capacity-shards.yaml']} capacity shards, each then its merge")
     if len(sys.argv) == 5 and sys.argv[1] == "--run":
         sys.exit(run(sys.argv[2], sys.argv[3], sys.argv[4], counts["compare-shards.yaml"]))
-    if len(sys.argv) == 5 and sys.argv[1] == "--run-load":
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--run-load":
         lead = float(os.environ.get("REHEARSE_LOAD_LEAD", "4"))  # negative in the test: a START_AT already past
-        sys.exit(run_load(sys.argv[2], sys.argv[3], sys.argv[4], counts["run-shards.yaml"], lead))
+        job = sys.argv[5] if len(sys.argv) == 6 else "run-shards.yaml"
+        sys.exit(run_load(sys.argv[2], sys.argv[3], sys.argv[4], counts[job], lead, job))
 
 
 if __name__ == "__main__":

@@ -82,7 +82,11 @@ public final class CapacityRamp: Sendable {
                 // takes the ramp's next speed as one process would.
                 var judged: [CapacityStep] = []
                 while !legs.interrupted, let speed = plan.next(after: judged) {
-                    guard let own = measure(speed, at: at) else { break }
+                    guard let own = measure(speed, at: at) else {
+                        // The others end the ramp too, told why, rather than wait for this step.
+                        if let failure { try? rendezvous.publish(step: judged.count, nil, failure: failure.failure, finished: Clock.realtime()) }
+                        break
+                    }
                     do throws(RehearseError) {
                         try rendezvous.publish(step: judged.count, own, finished: Clock.realtime())
                         let all = try rendezvous.gather(step: judged.count) { legs.interrupted }

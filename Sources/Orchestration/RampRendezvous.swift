@@ -14,12 +14,15 @@ public struct RampRendezvous: Sendable {
     /// How long a shard waits for the others' step, ns.
     let patience: Int64
 
-    /// One shard's step as the others read it.
+    /// One shard's step as the others read it: measured, or failed (the ramp then ends on every shard).
     struct Entry: Codable {
         let shard: Shard
         /// When the shard's step (its drain included) ended, ns since 1970 UTC.
         let finished: Int64
-        let step: CapacityStep
+        let step: CapacityStep?
+        /// Why the step could not be measured (the leg's error) and its exit status.
+        var failure: String?
+        var status: Int32?
     }
 
     /// The ramp starting at `startAt` of `shard`'s shards, meeting in `directory` (made when missing).
@@ -35,33 +38,40 @@ public struct RampRendezvous: Sendable {
 
     func path(step k: Int, shard index: Int) -> String { directory + "/step-\(k + 1)-shard-\(index).json" }
 
-    /// Writes this shard's step `k` (from 0), ended at `finished`: written aside, then renamed into place.
-    func publish(step k: Int, _ step: CapacityStep, finished: Int64) throws(RehearseError) {
+    /// Writes this shard's step `k` (from 0), ended at `finished` — or why it failed, so that the
+    /// others end the ramp too rather than wait: written aside, then renamed into place.
+    func publish(step k: Int, _ step: CapacityStep?, failure: RehearseError? = nil, finished: Int64) throws(RehearseError) {
         let file = path(step: k, shard: shard.index)
         do {
-            let data = try JSONEncoder().encode(Entry(shard: shard, finished: finished, step: step))
+            let entry = Entry(shard: shard, finished: finished, step: step, failure: failure?.message, status: failure?.status.rawValue)
+            let data = try JSONEncoder().encode(entry)
             try data.write(to: URL(fileURLWithPath: file), options: .atomic)
         } catch {
             throw RehearseError(.input, "--rendezvous: cannot write \(file): \(error.localizedDescription)")
         }
     }
 
-    /// Every shard's step `k`, in shard order, once all are there (looked for every 20 ms). Fails naming
-    /// the shards still missing after ``patience`` (or once `stopped()`), or a file that is not a step
-    /// of this ramp.
-    func gather(step k: Int, stopped: () -> Bool) throws(RehearseError) -> [Entry] {
+    /// Every shard's step `k`, in shard order, once all are there (looked for every 20 ms). Fails with
+    /// another shard's failure of that step (its status, its message named), naming the shards still
+    /// missing after ``patience`` (or once `stopped()`), or a file that is not a step of this ramp.
+    func gather(step k: Int, stopped: () -> Bool) throws(RehearseError) -> [(finished: Int64, step: CapacityStep)] {
         let deadline = Clock.monotonic() &+ patience
         var entries = [Entry?](repeating: nil, count: shard.count)
         while true {
             for i in 0..<shard.count where entries[i] == nil {
                 let file = path(step: k, shard: i)
                 guard let data = FileManager.default.contents(atPath: file) else { continue }
-                guard let entry = try? JSONDecoder().decode(Entry.self, from: data), entry.shard == Shard(index: i, count: shard.count) else {
+                guard let entry = try? JSONDecoder().decode(Entry.self, from: data), entry.shard == Shard(index: i, count: shard.count),
+                      entry.step != nil || entry.failure != nil else {
                     throw RehearseError(.input, "--rendezvous: \(file) is not shard \(i)/\(shard.count)'s step \(k + 1)")
+                }
+                if let failure = entry.failure {
+                    throw RehearseError(entry.status.flatMap(ExitStatus.init(rawValue:)) ?? .input,
+                                        "shard \(i)/\(shard.count)'s step \(k + 1) failed: \(failure)")
                 }
                 entries[i] = entry
             }
-            if entries.allSatisfy({ $0 != nil }) { return entries.map { $0! } }
+            if entries.allSatisfy({ $0 != nil }) { return entries.map { ($0!.finished, $0!.step!) } }
             if stopped() || Clock.monotonic() > deadline {
                 let missing = entries.indices.filter { entries[$0] == nil }.map { "\($0)/\(shard.count)" }
                 throw RehearseError(.input, "--rendezvous \(directory): step \(k + 1) of shard\(missing.count == 1 ? "" : "s") "

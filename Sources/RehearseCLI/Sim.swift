@@ -37,6 +37,8 @@ struct SimFeed: ParsableCommand {
     var delay: String?
     @Option(help: "Override the profile's service time per message (e.g. 2us); capacity = 1 / service time.")
     var serviceTime: String?
+    @Option(help: "Messages the platform queues at most behind its service time; past it, arriving messages are dropped (counted as queue overflows): an overloaded platform that loses rather than lags.")
+    var queueLimit: Int?
     @Option(help: "Re-packetise output: yes or no (default: the profile's).")
     var repacketise: String?
     @Option(help: "Probability that an output packet is dropped (packets carrying a Sequence Reset or DR Signal are spared by every fault).")
@@ -164,6 +166,10 @@ struct SimFeed: ParsableCommand {
         guard var p = FeedProfile.builtIn[profile] else { throw RehearseError(.usage, "--profile \(profile): use old or new") }
         if let delay { p.delay = try parseDelay(delay) }
         if let s = try parseDurationOption(serviceTime, "--service-time") { p.serviceTime = s }
+        if let queueLimit {
+            guard queueLimit > 0 else { throw RehearseError(.usage, "--queue-limit \(queueLimit): at least 1 message") }
+            p.queueLimit = queueLimit
+        }
         if let r = repacketise {
             guard r == "yes" || r == "no" else { throw RehearseError(.usage, "--repacketise: yes or no") }
             p.repacketise = r == "yes"

@@ -39,7 +39,7 @@ struct DeployTests {
         let merged = try String(contentsOfFile: results + "/compare-merged.json", encoding: .utf8)
         #expect(NSDictionary(dictionary: try json(merged)).isEqual(to: try json(one.stdout)), "the Job's merge differs from one process")
         // A copy whose completions say 3 while SHARDS says 4 is caught, and so are load shards that may share a node.
-        for name in ["compare-shards.yaml", "merge.yaml", "run-shards.yaml", "run-merge.yaml"] {
+        for name in ["compare-shards.yaml", "merge.yaml", "run-shards.yaml", "capacity-shards.yaml", "run-merge.yaml"] {
             var text = try String(contentsOfFile: CLI.packageRoot + "/deploy/kubernetes/" + name, encoding: .utf8)
             if name == "compare-shards.yaml" { text = text.replacingOccurrences(of: "completions: 4", with: "completions: 3") }
             if name == "run-shards.yaml" { text = text.replacingOccurrences(of: "topologyKey: kubernetes.io/hostname", with: "topologyKey: topology.kubernetes.io/zone") }
@@ -93,5 +93,40 @@ struct DeployTests {
         // A pod that starts after START_AT: exit 2, naming it (the Job then fails: no retry can keep the schedule).
         let c = try python(["--run-load", CLI.executable, scenarios, late], environment: ["REHEARSE_LOAD_LEAD": "-5"])
         #expect(c.status != 0 && c.stderr.contains("is already past"), "\(c.stderr)")
+    }
+
+    @Test("the capacity Job: 4 pods ramp at once from one START_AT, meeting on the results volume after each step (the same course on every pod), then the merge with KIND=capacity: one ramp stored, every step the pods ran kept")
+    func capacityJob() throws {
+        let dir = NSTemporaryDirectory() + "rehearse-k8s-capacity-\(UUID().uuidString)"
+        let scenarios = dir + "/scenarios", results = dir + "/results"
+        for d in [scenarios, results] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = freePortBlock(16)
+        #expect(try CLI.run(["synth", "-o", dir + "/feed.pcap", "--channels", "4", "--duration", "600ms", "--rate", "2000", "--seed", "6",
+                             "--lines", "A"]).status == 0)
+        let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)",
+                                  "--duration", "120s"])
+        defer { _ = sim.interrupt() }
+        try """
+        name: capacity shards
+        targets:
+          new: {feed: {send: 127.0.0.1:\(port), receive: 127.0.0.1:\(port + 10)}}
+        feed: {capture: \(dir)/feed.pcap, speed: 1, drain: 1s}
+        limits: {feedLost: 100000, feedLatencyP99: 10s}
+        validity: {senderLateness: 100%, hiccups: 100%}
+        capacity: {speeds: [1, 2], senderLatenessP99: 1s}
+        """.write(toFile: scenarios + "/nightly.yaml", atomically: true, encoding: .utf8)
+        usleep(400_000)
+        let r = try python(["--run-load", CLI.executable, scenarios, results, "capacity-shards.yaml"])
+        #expect((r.status == 0 || r.status == 5) && r.stdout.contains("load shard 3/4: exit 0"), "\(r.stdout) \(r.stderr)")
+        var courses: [[Double]] = []
+        for i in 0..<4 {
+            let shard = try json(String(contentsOfFile: results + "/capacity-\(i).json", encoding: .utf8))
+            courses.append(((shard["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []).map { $0["speed"] as? Double ?? -1 })
+        }
+        #expect(Set(courses).count == 1 && courses.first == [1, 2], "\(courses)")
+        let stored = try json(String(contentsOfFile: results + "/runs/run-1/result.json", encoding: .utf8))
+        let steps = ((stored["capacity"] as? [String: Any])?["steps"] as? [[String: Any]] ?? []).map { $0["speed"] as? Double ?? -1 }
+        #expect(steps == (courses.first ?? []).sorted(), "\(steps) vs \(courses)")
     }
 }

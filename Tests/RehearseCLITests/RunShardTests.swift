@@ -209,10 +209,11 @@ struct RunShardTests {
         let port = freePortBlock(24)
         #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "4", "--duration", "600ms", "--rate", "2000",
                              "--seed", "6", "--lines", "A"]).status == 0)
-        // One platform serving 4,000 messages/s (250 µs each): ×1 (8,800/s offered) queues but delivers every
-        // message; ×16 (140,000/s) loses about a thousand.
+        // One platform serving 50,000 messages/s (20 µs each) that queues at most 1,000 and drops the rest:
+        // ×1 (8,800/s offered, its bursts queueing a few hundred) delivers every message; ×16 (140,000/s,
+        // 5,300 in 38 ms) drops thousands. Its clock is the arrivals': the same course on any host.
         let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)",
-                                  "--service-time", "250us", "--duration", "120s"])
+                                  "--service-time", "20us", "--queue-limit", "1000", "--duration", "120s"])
         defer { _ = sim.interrupt() }
         let scenario = directory + "/scenario.yaml"
         try """
@@ -256,6 +257,25 @@ struct RunShardTests {
         let alone = try CLI.run(["capacity", scenario, "--shard", "0/2", "--start-at", TimeFormat.iso8601(Clock.realtime() + 1_000_000_000),
                                  "--rendezvous", meet, "--rendezvous-wait", "2s", "--json"])
         #expect(alone.status == 3 && alone.stderr.contains("step 1 of shard 1/2 not there after 2.00 s"), "\(alone.status) \(alone.stderr)")
+        // A shard whose target delivers nothing (channel 1 published where nobody listens) tells the other,
+        // which ends the ramp at once with its reason, not after --rendezvous-wait.
+        let other = freePortBlock(24)
+        let broken = try Background(["sim", "feed", "--listen", "127.0.0.1:\(other)-\(other + 3)", "--publish", "127.0.0.1:\(other + 10)",
+                                     "--publish", "127.0.0.1:\(other + 20)", "--duration", "60s"])
+        defer { _ = broken.interrupt() }
+        let brokenScenario = directory + "/broken.yaml"
+        try String(contentsOfFile: scenario, encoding: .utf8).replacingOccurrences(of: "127.0.0.1:\(port + 10)", with: "127.0.0.1:\(other + 10)")
+            .replacingOccurrences(of: "send: 127.0.0.1:\(port),", with: "send: 127.0.0.1:\(other),")
+            .write(toFile: brokenScenario, atomically: true, encoding: .utf8)
+        usleep(300_000)
+        let brokenAt = TimeFormat.iso8601(Clock.realtime() + 2_000_000_000)
+        let pair = try (0..<2).map { k in
+            try Background(["capacity", brokenScenario, "--shard", "\(k)/2", "--start-at", brokenAt, "--rendezvous", meet, "--json"], keepStandardError: true)
+        }
+        let started = Date()
+        let (first, _) = pair[0].wait(limit: 40), (second, _) = pair[1].wait(limit: 40)
+        #expect(first == 4 && pair[0].standardError.contains("shard 1/2's step 1 failed: feed: new delivered none"), "\(first) \(pair[0].standardError)")
+        #expect(second == 4 && Date().timeIntervalSince(started) < 30, "\(second) \(pair[1].standardError)")
     }
 
     @Test("load shards refuse what they cannot share, before anything is sent: a shard holding no stream, a rate pacing, --start-at without --shard on run")
