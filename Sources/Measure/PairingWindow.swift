@@ -480,9 +480,10 @@ struct PairWalk {
     /// and where B came first (< 0) — for the median difference at the lag's precision (one histogram
     /// of the shifted difference, ±1 h around 2⁴², had 2-second buckets there, and its median came out
     /// as the largest lag). Every lag (|B − A|) is the two added (``figures()``): the same buckets as
-    /// recording each lag a third time.
-    var bLater: LatencyHistogram?
-    var bEarlier: LatencyHistogram?
+    /// recording each lag a third time. Counted in a ``LatencyTally`` (a histogram's buckets without
+    /// its bookkeeping per value) and made histograms once, in ``figures()``.
+    var bLater: LatencyTally?
+    var bEarlier: LatencyTally?
     var both: UInt64 = 0, missingA: UInt64 = 0, missingB: UInt64 = 0, mismatches: UInt64 = 0
     var aFirst: UInt64 = 0, bFirst: UInt64 = 0, ties: UInt64 = 0
     let tenthStart: Int64, tenthSpan: Int64
@@ -553,13 +554,12 @@ struct PairWalk {
     /// reused for the next batch.
     @inline(never)
     mutating func spill() {
-        var later = bLater.take() ?? LatencyHistogram.latency()
-        var earlier = bEarlier.take() ?? LatencyHistogram.latency()
+        if bLater == nil { (bLater, bEarlier) = (LatencyTally(), LatencyTally()) }
+        let later = bLater.unsafelyUnwrapped, earlier = bEarlier.unsafelyUnwrapped
         differences.forEach { d in
-            if d >= 0 { later.recordLatency(UInt64(d)) } else { earlier.recordLatency(d.magnitude) }
+            if d >= 0 { later.record(UInt64(d)) } else { earlier.record(d.magnitude) }
         }
         differences.removeAll()
-        (bLater, bEarlier) = (later, earlier)
     }
 
     /// The lag's figures, and the median of B − A (HdrHistogram's rank for the 50th percentile, at
@@ -568,12 +568,16 @@ struct PairWalk {
     mutating func figures() -> (lag: LatencyFigures, medianBMinusA: Int64) {
         func rank(_ total: UInt64) -> UInt64 { LatencyHistogram.rank(atPercentile: 50, of: total) }
         if bLater != nil && !differences.isEmpty { spill() }
-        if var lag = bLater, let bEarlier {
+        if let laterTally = bLater, let earlierTally = bEarlier {
+            var bLater = LatencyHistogram.latency(), bEarlier = LatencyHistogram.latency()
+            laterTally.add(to: &bLater)
+            earlierTally.add(to: &bEarlier)
+            var lag = bLater
             lag.add(bEarlier)
-            let earlier = bEarlier.totalCount, total = earlier + (bLater?.totalCount ?? 0)
+            let earlier = bEarlier.totalCount, total = earlier + bLater.totalCount
             let r = rank(total)
             // Ascending: B's earliest arrivals (the largest magnitudes of bEarlier) first.
-            let median = r <= earlier ? -Int64(bEarlier.value(atRank: earlier - r + 1)) : Int64(bLater?.value(atRank: r - earlier) ?? 0)
+            let median = r <= earlier ? -Int64(bEarlier.value(atRank: earlier - r + 1)) : Int64(bLater.value(atRank: r - earlier))
             return (LatencyFigures(lag), total == 0 ? 0 : median)
         }
         guard !differences.isEmpty else { return (LatencyFigures(sortedValues: []), 0) }
