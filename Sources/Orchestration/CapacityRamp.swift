@@ -42,7 +42,7 @@ public final class CapacityRamp: Sendable {
         } else {
             self.rendezvous = nil
         }
-        finisher = try RunFinisher(scenario: scenario)
+        finisher = shard == nil ? try RunFinisher(scenario: scenario) : RunFinisher(shardOf: scenario)
         legs = ScenarioLegs(scenario, shard: shard)
     }
 

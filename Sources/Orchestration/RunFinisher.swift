@@ -10,7 +10,8 @@ import Vocabulary
 /// stores the run and writes its files.
 public struct RunFinisher: Sendable {
     public let scenario: Scenario
-    let store: HistoryStore
+    /// The history (nil for a shard, which stores nothing: ``init(shardOf:)``).
+    let store: HistoryStore?
     public let startedAt: Int64
 
     /// Opens the history and checks the output directory can be written (input errors otherwise).
@@ -20,12 +21,22 @@ public struct RunFinisher: Sendable {
         let directory = scenario.outputs.directory
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let probe = directory + "/.rehearse-write-check"
+            // Named for this process: shards started together on one host check the same directory.
+            let probe = directory + "/.rehearse-write-check-\(getpid())"
             try Data().write(to: URL(fileURLWithPath: probe))
             try FileManager.default.removeItem(atPath: probe)
         } catch {
             throw RehearseError(.input, "output directory \(directory): cannot be written (\(error.localizedDescription))")
         }
+        startedAt = Clock.realtime()
+    }
+
+    /// For one shard of a run or ramp (`--shard`): it judges and stores nothing (the merge does, with
+    /// the scenario's history and output directory), so neither is opened or checked here — on
+    /// Kubernetes the scenario comes from a read-only ConfigMap. Only ``start()`` is for a shard.
+    public init(shardOf scenario: Scenario) {
+        self.scenario = scenario
+        store = nil
         startedAt = Clock.realtime()
     }
 
@@ -59,7 +70,7 @@ public struct RunFinisher: Sendable {
         }
         let invalid = validity.filter { !$0.value.valid }.mapValues(\.reasons)
         var baseline: [(id: Int64, metrics: [Metric])] = []
-        do { baseline = try store.baseline(scenario: r.scenario, id: scenario.baseline.run, window: scenario.baseline.window) } catch {
+        do { baseline = try store?.baseline(scenario: r.scenario, id: scenario.baseline.run, window: scenario.baseline.window) ?? [] } catch {
             r.errors.append("baseline not read: \(error.description)")
         }
         r.verdict = Judge.verdict(limits: r.limits, current: r.metrics, baseline: baseline, settings: scenario.baseline, invalid: invalid)
@@ -83,9 +94,13 @@ public struct RunFinisher: Sendable {
     public func finish(_ run: RunResult) throws(RehearseError) -> FinishedRun {
         var r = judge(run)
         var historyError: RehearseError?
-        do { r.id = try store.record(r, metrics: r.metrics) } catch {
-            historyError = RehearseError(error)
-            r.errors.append("not stored in the history: \(error.description)")
+        if let store {
+            do { r.id = try store.record(r, metrics: r.metrics) } catch {
+                historyError = RehearseError(error)
+                r.errors.append("not stored in the history: \(error.description)")
+            }
+        } else {
+            historyError = RehearseError(.usage, "a shard stores nothing: the merge stores the run")
         }
         let name = r.id.map { "run-\($0)" } ?? "run-unsaved-" + r.started.utc.filter { $0.isNumber }
         let directory = scenario.outputs.directory + "/" + name

@@ -36,7 +36,7 @@ public final class ScenarioRun: Sendable {
             throw RehearseError(.usage, "\(scenario.path): nothing to run: give a feed:, gateway: or compare: section")
         }
         self.scenario = scenario
-        finisher = try RunFinisher(scenario: scenario)
+        finisher = shard == nil ? try RunFinisher(scenario: scenario) : RunFinisher(shardOf: scenario)
         legs = ScenarioLegs(scenario, shard: shard, startAt: startAt)
     }
 

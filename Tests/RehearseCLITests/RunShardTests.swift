@@ -209,11 +209,11 @@ struct RunShardTests {
         let port = freePortBlock(24)
         #expect(try CLI.run(["synth", "-o", directory + "/feed.pcap", "--channels", "4", "--duration", "600ms", "--rate", "2000",
                              "--seed", "6", "--lines", "A"]).status == 0)
-        // One platform serving 50,000 messages/s (20 µs each) that queues at most 1,000 and drops the rest:
-        // ×1 (8,800/s offered, its bursts queueing a few hundred) delivers every message; ×16 (140,000/s,
-        // 5,300 in 38 ms) drops thousands. Its clock is the arrivals': the same course on any host.
+        // One platform serving 20,000 messages/s (50 µs each) that queues at most 2,000 and drops the rest:
+        // ×1 (8,800/s offered, its bursts queueing about 1,300) delivers every message; ×16 (5,300 messages
+        // offered at 140,000/s, or at 40,000/s by a sender slowed by a loaded host) drops a thousand or more.
         let sim = try Background(["sim", "feed", "--listen", "127.0.0.1:\(port)-\(port + 3)", "--publish", "127.0.0.1:\(port + 10)",
-                                  "--service-time", "20us", "--queue-limit", "1000", "--duration", "120s"])
+                                  "--service-time", "50us", "--queue-limit", "2000", "--duration", "120s"])
         defer { _ = sim.interrupt() }
         let scenario = directory + "/scenario.yaml"
         try """
