@@ -1,3 +1,4 @@
+import Vocabulary
 import Foundation
 
 /// Captures read one after another as one timeline: a capture file, or a directory of them — a day
@@ -96,6 +97,13 @@ public struct TimelineReader: ~Copyable {
         return nextSlowly()
     }
 
+    /// The next packet's time, link type and bytes (nil at the end of the last file): what a pass
+    /// that needs no more of a packet hands around, a third of a ``CapturedPacket``.
+    public mutating func nextFrame() -> TimedFrame? {
+        guard let packet = nextPacket() else { return nil }
+        return TimedFrame(timestamp: packet.timestamp, data: packet.data, linkType: packet.linkType)
+    }
+
     /// The reader takes the cursor back from the walk and reads the next packet itself (the walk
     /// stopped at something unusual, or none was started), then hands it to a walk again.
     @inline(never)
@@ -124,5 +132,22 @@ public struct TimelineReader: ~Copyable {
             bytesBefore += consumed
             reader = nil
         }
+    }
+}
+
+/// A packet's capture time, link type and bytes (``TimelineReader/nextFrame()``).
+@frozen
+public struct TimedFrame {
+    /// As ``CapturedPacket/timestamp``.
+    public var timestamp: Int64
+    /// The captured bytes, starting at the link-layer header.
+    public var data: ByteView
+    public var linkType: LinkType
+
+    @inlinable
+    public init(timestamp: Int64, data: ByteView, linkType: LinkType) {
+        self.timestamp = timestamp
+        self.data = data
+        self.linkType = linkType
     }
 }

@@ -25,9 +25,11 @@ extension FeedComparator {
         var lines: [[LineChannel]]
         /// Flow table index → index into ``spans`` (one per line of every side).
         var slots: [[Int]]
-        /// Each line's place (side, index) and span, in one flat array: a line with a valid packet
-        /// is kept here, a packet of it costing two stores.
-        var spans: [LineSpan] = []
+        /// Each line's place (side, index) and span, the first ``spanCount`` of one flat buffer
+        /// changed in place (no uniqueness check per packet): a line with a valid packet is kept here,
+        /// a packet of it costing two stores. Doubled when full.
+        var spans = InPlaceValues([LineSpan](repeating: LineSpan(side: 0, index: 0), count: 64))
+        var spanCount = 0
         var filterError: String?
         var tick = 0
         /// Bytes of the timeline's files before this one (progress).
@@ -157,8 +159,12 @@ extension FeedComparator {
                 if named != .omd { line.feed = FeedStream(forced: named) }
             }
             lines[side].append(line)
-            slots[side].append(spans.count)
-            spans.append(LineSpan(side: side, index: lines[side].count - 1))
+            slots[side].append(spanCount)
+            if spanCount == spans.count {
+                spans = InPlaceValues(spans.array + [LineSpan](repeating: LineSpan(side: 0, index: 0), count: spans.count))
+            }
+            spans[spanCount] = LineSpan(side: side, index: lines[side].count - 1)
+            spanCount += 1
         }
 
         /// A packet of a line not decided yet, or without a valid packet yet: kept for the decision,
@@ -207,7 +213,7 @@ extension FeedComparator {
 
         /// The lines found, their spans written back.
         mutating func finish() -> [[LineChannel]] {
-            for span in spans where span.kind == 1 || span.kind == 2 {
+            for span in spans.array.prefix(spanCount) where span.kind == 1 || span.kind == 2 {
                 lines[span.side][span.index].lastTime = span.last
                 lines[span.side][span.index].firstTime = min(lines[span.side][span.index].firstTime, span.first)
             }

@@ -30,12 +30,30 @@ extension FeedComparator {
             while let packet = reader.nextPacket() {
                 report { reader.bytesRead }
                 if state.passes(filterA, packet) {
-                    state.account(packet, side: 0, held)
+                    state.account(TimedFrame(packet), side: 0, held)
                 } else if state.passes(filterB, packet) {
-                    state.account(packet, side: 1, held)
+                    state.account(TimedFrame(packet), side: 1, held)
                 }
             }
             progress?.set(completed: progressBase + reader.bytesRead)
+        } else if a.filter == nil && b.filter == nil {
+            // Two timelines, merged by packet time (A first on a tie), every packet read: only each
+            // packet's time, link type and bytes are handed around.
+            var readerA = TimelineReader(a.path), readerB = TimelineReader(b.path)
+            var nextA = readerA.nextFrame(), nextB = readerB.nextFrame()
+            while true {
+                report { readerA.bytesRead + readerB.bytesRead }
+                if let frame = nextA, nextB == nil || frame.timestamp <= nextB.unsafelyUnwrapped.timestamp {
+                    state.account(frame, side: 0, held)
+                    nextA = readerA.nextFrame()
+                } else if let frame = nextB {
+                    state.account(frame, side: 1, held)
+                    nextB = readerB.nextFrame()
+                } else {
+                    break
+                }
+            }
+            progress?.set(completed: progressBase + readerA.bytesRead + readerB.bytesRead)
         } else {
             // Two timelines, merged by packet time (A first on a tie).
             var readerA = TimelineReader(a.path), readerB = TimelineReader(b.path)
@@ -45,11 +63,11 @@ extension FeedComparator {
             while timeA != nil || timeB != nil {
                 report { readerA.bytesRead + readerB.bytesRead }
                 if let ta = timeA, timeB == nil || ta <= timeB! {
-                    if let packet = nextA, state.passes(filterA, packet) { state.account(packet, side: 0, held) }
+                    if let packet = nextA, state.passes(filterA, packet) { state.account(TimedFrame(packet), side: 0, held) }
                     nextA = readerA.nextPacket()
                     timeA = nextA?.timestamp
                 } else {
-                    if let packet = nextB, state.passes(filterB, packet) { state.account(packet, side: 1, held) }
+                    if let packet = nextB, state.passes(filterB, packet) { state.account(TimedFrame(packet), side: 1, held) }
                     nextB = readerB.nextPacket()
                     timeB = nextB?.timestamp
                 }
@@ -90,7 +108,7 @@ extension FeedComparator {
 
         /// A packet of `side`: its datagram accounted to its channel's line, when that is held.
         @inline(__always)
-        mutating func account(_ packet: CapturedPacket, side: Int, _ pairings: InPlaceValues<ChannelPairing>) {
+        mutating func account(_ packet: TimedFrame, side: Int, _ pairings: InPlaceValues<ChannelPairing>) {
             // The common frame (plain Ethernet, IPv4, UDP) of a stream met before: its channel from the
             // raw header words (cached as channel + 1; 0: a stream not held); anything else decoded in full.
             let c: Int, payload: ByteView, declared: Int
@@ -123,7 +141,7 @@ extension FeedComparator {
         /// The channel of a decoded UDP datagram of `side` (its destination's; -1: a stream not
         /// held); a plain frame's stream is remembered in the side's cache.
         @inline(never)
-        mutating func channel(_ packet: CapturedPacket, side: Int, _ d: DecodedPacket) -> Int {
+        mutating func channel(_ packet: TimedFrame, side: Int, _ d: DecodedPacket) -> Int {
             let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                               destinationPort: d.flow.destinationPort)
             let (flow, inserted) = tables[side].findOrInsert(key)
@@ -135,4 +153,10 @@ extension FeedComparator {
             return c
         }
     }
+}
+
+extension TimedFrame {
+    /// The packet's time, link type and bytes.
+    @inline(__always)
+    init(_ packet: CapturedPacket) { self.init(timestamp: packet.timestamp, data: packet.data, linkType: packet.linkType) }
 }
