@@ -473,7 +473,7 @@ struct PairWalk {
     /// The differences B − A (ns) of a channel's first ``rawLimit`` common messages, kept as values:
     /// summarised with exactly a histogram's figures (``LatencyFigures``) without a histogram's
     /// 46,000 buckets, so a channel of a few messages costs microseconds. Beyond the limit they go
-    /// into the histograms below (``spill()``).
+    /// into the histograms below (``spill()``), and the later ones straight there.
     var differences = LagValues()
     var rawLimit = 65_536
     /// After a spill: the differences by sign as magnitudes — where B came later or at once (≥ 0)
@@ -509,8 +509,13 @@ struct PairWalk {
         both &+= 1
         let d = timeB &- timeA
         if d > 0 { aFirst &+= 1 } else if d < 0 { bFirst &+= 1 } else { ties &+= 1 }
-        differences.append(d)
-        if _slowPath(differences.count > rawLimit) { spill() }
+        if let later = bLater {
+            // Past the first spill: counted at once (the same buckets, in any order).
+            if d >= 0 { later.record(UInt64(d)) } else { bEarlier.unsafelyUnwrapped.record(d.magnitude) }
+        } else {
+            differences.append(d)
+            if _slowPath(differences.count > rawLimit) { spill() }
+        }
         if _slowPath(timeA < tenthLow || timeA >= tenthHigh) { findTenth(timeA) }
         tenthSums[tenth] &+= Int128(d)
         tenthCounts[tenth] &+= 1
@@ -549,9 +554,9 @@ struct PairWalk {
         }
     }
 
-    /// Moves the kept differences into the histograms (made at the first spill: a channel past
-    /// ``rawLimit`` common messages), in one tight loop over local copies; the buffer is then
-    /// reused for the next batch.
+    /// Moves the kept differences into the histograms (made here: a channel past ``rawLimit`` common
+    /// messages), in one tight loop over local copies; from then on ``common(timeA:timeB:)`` counts
+    /// each difference there itself.
     @inline(never)
     mutating func spill() {
         if bLater == nil { (bLater, bEarlier) = (LatencyTally(), LatencyTally()) }
