@@ -548,7 +548,9 @@ public enum FeedComparator {
         if t < line.firstTime { line.firstTime = t }
     }
 
-    @inline(__always)
+    // Transparent: always inlined into the pass's per-packet step (`@inline(__always)` left it a call
+    // of ten arguments per packet, the inliner's size limits reached).
+    @_transparent
     static func account(_ line: inout LineChannel, _ pairing: inout ChannelPairing, side: Int, _ p: OMDPacket, payload: ByteView,
                         declared: Int, time t: Int64, stallLimit: Int64, analyzer: OMDStreamAnalyzer) {
         silence(&line, t, stallLimit: stallLimit)
