@@ -64,14 +64,13 @@ public struct OMDStreamStatistics: Sendable {
 /// sequence (gaps, duplicates, heartbeats, resets). Allocation-free per packet once warm
 /// (compressed packets inflate into a reused buffer).
 public struct OMDStreamAnalyzer {
-    /// Per MsgType below 512, the smallest MsgSize that needs no second look: the type's minimum size,
-    /// or `UInt16.max` for the types the second pass handles (Sequence Reset, DR Signal). One compare
-    /// per message covers both "too short" and "rare". Exactly 512 entries (an array, not inline
-    /// storage: the analyzer is read next to the statistics it updates, and a large value would be
-    /// copied for each packet).
-    @usableFromInline let thresholds: [UInt16]
-    /// Per MsgType below 512, its counter slot (``OMDMessageType/slotTable``), read next to `thresholds`.
-    @usableFromInline let slots: [UInt8]
+    /// Per MsgType below 512, one entry read per message: its counter slot (``OMDMessageType/slotTable``)
+    /// in the low 8 bits, and above them the smallest MsgSize that needs no second look — the type's
+    /// minimum size, or `UInt16.max` for the types the second pass handles (Sequence Reset, DR
+    /// Signal), so one compare per message covers both "too short" and "rare". Exactly 512 entries (an
+    /// array, not inline storage: the analyzer is read next to the statistics it updates, and a large
+    /// value would be copied for each packet).
+    @usableFromInline let typeEntries: [UInt32]
     /// Per MsgType below 512, its minimum MsgSize (4 for unknown types).
     @usableFromInline let minimumSizes: [UInt8]
     @usableFromInline let inflater: ZlibInflater
@@ -87,8 +86,7 @@ public struct OMDStreamAnalyzer {
         // A type that is not known goes to the second pass too, which counts it by type.
         for type in 0..<512 where OMDMessageType.slot(UInt16(type)) == OMDMessageType.known.count { thresholds[type] = .max }
         minimumSizes = sizes
-        self.thresholds = thresholds
-        slots = OMDMessageType.slotTable
+        typeEntries = (0..<512).map { UInt32(thresholds[$0]) << 8 | UInt32(OMDMessageType.slotTable[$0]) }
         inflater = ZlibInflater()
     }
 
@@ -176,17 +174,16 @@ public struct OMDStreamAnalyzer {
         }
         var messages = OMDMessages(block: block, expectedCount: count)
         var flagged = false
-        thresholds.withUnsafeBufferPointer { threshold in
-            slots.withUnsafeBufferPointer { slot in
-                while let (size, messageType) = messages.nextHeader() {
-                    let type = Int(messageType)
-                    // `threshold` and `slot` have exactly 512 entries.
-                    if _fastPath(type < threshold.count) {
-                        s.typeCounts.add(slot: Int(slot[type]))
-                        if _fastPath(size >= Int(threshold[type])) { continue }
-                    }
-                    flagged = true
+        typeEntries.withUnsafeBufferPointer { entries in
+            while let (size, messageType) = messages.nextHeader() {
+                let type = Int(messageType)
+                // `entries` has exactly 512 entries.
+                if _fastPath(type < entries.count) {
+                    let entry = entries[type]
+                    s.typeCounts.add(slot: Int(entry & 0xFF))
+                    if _fastPath(size >= Int(entry >> 8)) { continue }
                 }
+                flagged = true
             }
         }
         end(block: block, count: count, sequenceNumber: packet.sequenceNumber, error: messages.error, flagged: flagged,
@@ -217,8 +214,9 @@ public struct OMDStreamAnalyzer {
     public func tally(size: Int, type messageType: UInt16, flagged: inout Bool, into s: inout OMDStreamStatistics) {
         let type = Int(messageType)
         if _fastPath(type < 512) {
-            s.typeCounts.add(slot: Int(slots[type]))
-            if _fastPath(size >= Int(thresholds[type])) { return }
+            let entry = typeEntries[type]
+            s.typeCounts.add(slot: Int(entry & 0xFF))
+            if _fastPath(size >= Int(entry >> 8)) { return }
         }
         flagged = true
     }

@@ -83,7 +83,7 @@ extension FeedComparator {
         mutating func visit(_ packet: CapturedPacket) -> Bool {
             tick &+= 1
             if _slowPath(tick & 0xFFFF == 0), let progress { progress.set(completed: before + packet.recordOffset) }
-            if _slowPath(firstOfFile) { noteFirst(packet) }
+            if _slowPath(firstOfFile) { noteFirst(time: packet.timestamp, hasTimestamp: packet.hasTimestamp) }
             if packet.hasTimestamp { lastTime = packet.timestamp }
             var side = 0
             if _slowPath(!unfiltered) {
@@ -126,7 +126,7 @@ extension FeedComparator {
             case 3:
                 break
             default:
-                readInFull(packet, payload, declared, g)
+                readInFull(time: packet.timestamp, payload, declared, g)
             }
             return true
         }
@@ -170,10 +170,10 @@ extension FeedComparator {
         /// A packet of a line not decided yet, or without a valid packet yet: kept for the decision,
         /// or accounted; the line's span kept from then on.
         @inline(never)
-        mutating func readInFull(_ packet: CapturedPacket, _ payload: ByteView, _ declared: Int, _ g: Int) {
+        mutating func readInFull(time: Int64, _ payload: ByteView, _ declared: Int, _ g: Int) {
             let (side, i) = (spans[g].side, spans[g].index)
             if !lines[side][i].decided {
-                lines[side][i].probe.append((payload.bytes, packet.timestamp))
+                lines[side][i].probe.append((payload.bytes, time))
                 if lines[side][i].probe.count >= FeedStream.probePackets {
                     FeedComparator.decide(&lines[side][i], stallLimit: stallLimit, analyzer: analyzer)
                 }
@@ -182,11 +182,11 @@ extension FeedComparator {
                 if let p = OMDPacket(payload), p.packetSize == declared {
                     var scratch = ChannelPairing.none
                     FeedComparator.account(&lines[side][i], &scratch, side: side, p, payload: payload, declared: declared,
-                                           time: packet.timestamp, stallLimit: stallLimit, analyzer: analyzer)
+                                           time: time, stallLimit: stallLimit, analyzer: analyzer)
                 }
             } else if let p = lines[side][i].feedProtocol {
                 var scratch = ChannelPairing.none
-                FeedComparator.accountOther(&lines[side][i], &scratch, side: side, p, payload: payload, time: packet.timestamp,
+                FeedComparator.accountOther(&lines[side][i], &scratch, side: side, p, payload: payload, time: time,
                                             stallLimit: stallLimit)
             }
             // A decided line needs one valid packet (one the user named a protocol for may have none:
@@ -204,10 +204,10 @@ extension FeedComparator {
 
         /// The first packet of a file after the first: said when it is earlier than the previous file's end.
         @inline(never)
-        mutating func noteFirst(_ packet: CapturedPacket) {
+        mutating func noteFirst(time: Int64, hasTimestamp: Bool) {
             firstOfFile = false
-            if let p = previous, packet.timestamp < p.end, packet.hasTimestamp {
-                warnings.append("\(file) starts at \(TimeFormat.iso8601(packet.timestamp)), before \(p.file) ends (\(TimeFormat.iso8601(p.end))): read after it, as the directory's time order has it")
+            if let p = previous, time < p.end, hasTimestamp {
+                warnings.append("\(file) starts at \(TimeFormat.iso8601(time)), before \(p.file) ends (\(TimeFormat.iso8601(p.end))): read after it, as the directory's time order has it")
             }
         }
 
