@@ -3,7 +3,9 @@
 # and a duplicate burst on B), PACKETS packets in all (72 M: about 100 M messages a line), split into two
 # captures that end together; compared once with peak RSS and an RSS curve sampled every 0.5 s.
 #   scripts/bench-compare-day.sh [PACKETS] [BINARY]
-# Prints the time, messages read per second (both sides), peak RSS and the RSS curve (s, MB anon, MB file).
+# Prints the time, messages read per second (both sides; bar ≥ 20 M/s on one core), the core's clock
+# before and after (scripts/core-clock.c) with the cycles per message read, peak RSS (bar ≤ 256 MB) and
+# the RSS curve (s, MB anon, MB file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-72000000}
@@ -23,6 +25,8 @@ if [ ! -f "$a" ] || [ ! -f "$b" ]; then
 fi
 ls -l "$a" "$b" | awk '{printf "  %s: %.1f GB\n", $9, $5 / 1e9}'
 curve="$work/compare-day.rss"
+cc -O2 -o "$work/core-clock" scripts/core-clock.c
+clock_before=$("$work/core-clock")
 s=$(date +%s%N)
 "$R" compare "$a" "$b" --json > "$work/compare-day.json" 2>/dev/null &
 pid=$!
@@ -36,7 +40,11 @@ wait $pid || true
 e=$(date +%s%N)
 secs=$(echo "scale=3; ($e - $s) / 1000000000" | bc)
 msgs=$(jq -r '[.channels[] | .messagesA + .messagesB] | add' "$work/compare-day.json")
-echo "  $secs s, $msgs messages read, $(echo "scale=0; $msgs / $secs" | bc) messages/s"
+clock_after=$("$work/core-clock")
+rate=$(echo "scale=0; $msgs / $secs" | bc)
+echo "  $secs s, $msgs messages read, $rate messages/s"
+cycles=$(echo "$clock_before $clock_after $rate" | awk '$1 != "unknown" {printf "%.0f", ($1 + $2) / 2 * 1e9 / $3}')
+echo "  core clock $clock_before GHz before, $clock_after GHz after: ${cycles:-unknown} cycles per message read"
 awk '{ if ($2 + $3 > p) p = $2 + $3; if ($2 > pa) pa = $2 } END {printf "  peak RSS %.0f MB (anonymous %.0f MB)\n", p, pa}' "$curve"
 echo "  RSS curve (s, MB anonymous, MB file-backed), every 10th sample:"
 awk 'NR % 10 == 1' "$curve" | sed 's/^/    /'
