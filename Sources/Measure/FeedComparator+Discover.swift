@@ -94,7 +94,7 @@ extension FeedComparator {
                         filterError = "\(names[k]): \(error)"
                         return false
                     }
-                    if filter.matches(packet) { side = k; break }
+                    if filter.matches(data: packet.data, originalLength: packet.originalLength, linkType: packet.linkType) { side = k; break }
                 }
                 guard side >= 0 else { return true }
             }
@@ -110,7 +110,7 @@ extension FeedComparator {
             } else {
                 let d = PacketDecoder.decode(packet.data, linkType: packet.linkType)
                 guard d.status == .transport, d.flow.ipProtocol == 17, d.payload.count == d.declaredPayloadLength else { return true }
-                g = place(packet, side: side, d)
+                g = place(packet.data, originalLength: packet.originalLength, linkType: packet.linkType, side: side, d)
                 payload = d.payload
                 declared = d.declaredPayloadLength
             }
@@ -132,15 +132,16 @@ extension FeedComparator {
         }
 
         /// The line of a decoded UDP datagram of `side` (its destination's), added when new; a plain
-        /// frame's stream is remembered in the side's cache.
+        /// frame's stream is remembered in the side's cache. (The packet's parts, not the packet: a
+        /// packet handed to a call is laid out in memory, by every packet of the pass.)
         @inline(never)
-        mutating func place(_ packet: CapturedPacket, side: Int, _ d: DecodedPacket) -> Int {
+        mutating func place(_ data: ByteView, originalLength: Int, linkType: LinkType, side: Int, _ d: DecodedPacket) -> Int {
             let key = FlowKey(ipProtocol: 17, source: .zero, sourcePort: 0, destination: d.flow.destination,
                               destinationPort: d.flow.destinationPort)
             let (flow, inserted) = tables[side].findOrInsert(key)
-            if inserted { add(packet, side: side, d) }
+            if inserted { add(data, originalLength: originalLength, linkType: linkType, side: side, d) }
             let g = slots[side][flow]
-            if packet.linkType.rawValue == 1, let frame = PlainIPv4UDPFrame(packet.data) {
+            if linkType.rawValue == 1, let frame = PlainIPv4UDPFrame(data) {
                 if side == 0 { cacheA.remember(frame, index: g) } else { cacheB.remember(frame, index: g) }
             }
             return g
@@ -148,11 +149,12 @@ extension FeedComparator {
 
         /// A new stream of `side`: its line, its protocol when the user named it.
         @inline(never)
-        mutating func add(_ packet: CapturedPacket, side: Int, _ d: DecodedPacket) {
+        mutating func add(_ data: ByteView, originalLength: Int, linkType: LinkType, side: Int, _ d: DecodedPacket) {
             var line = LineChannel(destination: Endpoint(address: d.flow.destination, port: d.flow.destinationPort))
             // The user named the protocol (for this stream by a rule its first packet passes, the
             // first rule winning, or for every stream): no detection, every datagram read as it.
-            if let named = rules.first(where: { $0.filter.matches(packet) })?.feedProtocol ?? forced {
+            if let named = rules.first(where: { $0.filter.matches(data: data, originalLength: originalLength, linkType: linkType) })?.feedProtocol
+                ?? forced {
                 line.decided = true
                 line.named = true
                 line.feedProtocol = named
