@@ -30,9 +30,9 @@ extension FeedComparator {
             while let packet = reader.nextPacket() {
                 report { reader.bytesRead }
                 if state.passes(filterA, packet) {
-                    state.account(TimedFrame(packet), side: 0, held)
+                    state.accountA(TimedFrame(packet), held)
                 } else if state.passes(filterB, packet) {
-                    state.account(TimedFrame(packet), side: 1, held)
+                    state.accountB(TimedFrame(packet), held)
                 }
             }
             progress?.set(completed: progressBase + reader.bytesRead)
@@ -44,10 +44,10 @@ extension FeedComparator {
             while true {
                 report { readerA.bytesRead + readerB.bytesRead }
                 if let frame = nextA, nextB == nil || frame.timestamp <= nextB.unsafelyUnwrapped.timestamp {
-                    state.account(frame, side: 0, held)
+                    state.accountA(frame, held)
                     nextA = readerA.nextFrame()
                 } else if let frame = nextB {
-                    state.account(frame, side: 1, held)
+                    state.accountB(frame, held)
                     nextB = readerB.nextFrame()
                 } else {
                     break
@@ -63,11 +63,11 @@ extension FeedComparator {
             while timeA != nil || timeB != nil {
                 report { readerA.bytesRead + readerB.bytesRead }
                 if let ta = timeA, timeB == nil || ta <= timeB! {
-                    if let packet = nextA, state.passes(filterA, packet) { state.account(TimedFrame(packet), side: 0, held) }
+                    if let packet = nextA, state.passes(filterA, packet) { state.accountA(TimedFrame(packet), held) }
                     nextA = readerA.nextPacket()
                     timeA = nextA?.timestamp
                 } else {
-                    if let packet = nextB, state.passes(filterB, packet) { state.account(TimedFrame(packet), side: 1, held) }
+                    if let packet = nextB, state.passes(filterB, packet) { state.accountB(TimedFrame(packet), held) }
                     nextB = readerB.nextPacket()
                     timeB = nextB?.timestamp
                 }
@@ -105,6 +105,15 @@ extension FeedComparator {
             guard (try? filter.prepare(for: packet.linkType)) != nil else { return false }
             return filter.matches(packet)
         }
+
+        /// A packet of line A: ``account(_:side:_:)`` compiled with the side a constant (the branches on
+        /// it, per packet and per message, folded away).
+        @inline(never)
+        mutating func accountA(_ packet: TimedFrame, _ pairings: InPlaceValues<ChannelPairing>) { account(packet, side: 0, pairings) }
+
+        /// A packet of line B (as ``accountA(_:_:)``).
+        @inline(never)
+        mutating func accountB(_ packet: TimedFrame, _ pairings: InPlaceValues<ChannelPairing>) { account(packet, side: 1, pairings) }
 
         /// A packet of `side`: its datagram accounted to its channel's line, when that is held.
         @inline(__always)
