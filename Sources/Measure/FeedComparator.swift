@@ -575,7 +575,8 @@ public enum FeedComparator {
             }
             record(&line, &pairing, side: side, epoch: line.epoch, item.sequence, time: t, hash: hash(item.message.bytes), message: item.message)
         }
-        analyzer.end(block: p.messageBlock, count: p.messageCount, sequenceNumber: p.sequenceNumber, error: messages.error,
+        // The block is read again only for a flagged packet's second look.
+        analyzer.end(block: _slowPath(flagged) ? p.messageBlock : .empty, count: p.messageCount, sequenceNumber: p.sequenceNumber, error: messages.error,
                      flagged: flagged, timestamp: t, into: &line.statistics)
         if pairing.pairs { pairing.endPacket(at: t) }
     }
