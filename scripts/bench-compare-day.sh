@@ -43,7 +43,7 @@ msgs=$(jq -r '[.channels[] | .messagesA + .messagesB] | add' "$work/compare-day.
 clock_after=$("$work/core-clock")
 rate=$(echo "scale=0; $msgs / $secs" | bc)
 echo "  $secs s, $msgs messages read, $rate messages/s"
-cycles=$(echo "$clock_before $clock_after $rate" | awk '$1 != "unknown" {printf "%.0f", ($1 + $2) / 2 * 1e9 / $3}')
+cycles=$(echo "$clock_before $clock_after $rate" | awk '$1 != "unknown" && $3 > 0 {printf "%.0f", ($1 + $2) / 2 * 1e9 / $3}')
 echo "  core clock $clock_before GHz before, $clock_after GHz after: ${cycles:-unknown} cycles per message read"
 awk '{ if ($2 + $3 > p) p = $2 + $3; if ($2 > pa) pa = $2 } END {printf "  peak RSS %.0f MB (anonymous %.0f MB)\n", p, pa}' "$curve"
 echo "  RSS curve (s, MB anonymous, MB file-backed), every 10th sample:"

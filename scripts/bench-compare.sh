@@ -42,6 +42,6 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 clock_after=$("$work/core-clock")
 rate=$(printf '%s\n' "${rates[@]}" | median)
 echo "medians: $rate messages read/s (both sides; bar ≥ 20 M/s on one core), $(printf '%s\n' "${compared[@]}" | median) messages compared/s"
-cycles=$(echo "$clock_before $clock_after $rate" | awk '$1 != "unknown" {printf "%.0f", ($1 + $2) / 2 * 1e9 / $3}')
+cycles=$(echo "$clock_before $clock_after $rate" | awk '$1 != "unknown" && $3 > 0 {printf "%.0f", ($1 + $2) / 2 * 1e9 / $3}')
 echo "core clock $clock_before GHz before, $clock_after GHz after: ${cycles:-unknown} cycles per message read"
 jq -c '[.channels[] | {ch: .channel, missingOnB, missingOnA, mismatches, dupB: .lineB.duplicateMessages}]' "$work/compare.json"
