@@ -581,41 +581,41 @@ public enum FeedComparator {
         if pairing.pairs { pairing.endPacket(at: t) }
     }
 
-    /// A 64-bit hash of the message bytes: each 8-byte word, keyed by its place, multiplied on its
-    /// own and added to a running sum that is then rotated, so the CPU overlaps the multiplications
-    /// (the chain is an add and a rotate a word); the last 1–7 bytes are one load ending at the last
-    /// byte. A word's term is a bijection of the word and each step a bijection of the sum, so two
-    /// messages of one length that differ in one word always hash apart.
+    /// A 64-bit hash of the message bytes, in two lanes: the words at 0, 16, 32, … into one and those
+    /// at 8, 24, … into the other, each step `(lane ^ word) · odd constant`, the last word the one ending
+    /// at the last byte (it may overlap the one before; the length is in the seed). Each lane's chain is
+    /// an xor and a multiplication every other word, so the two overlap; there is no key or rotation a
+    /// word and no shifting of a tail. Every step is a bijection of its lane and the lanes are joined
+    /// by a bijection of each, so two messages of one length that differ in one word always hash apart.
     @inline(__always)
     package static func hash(_ bytes: ByteView) -> UInt64 {
-        bytes.withUnsafeBytes { raw in
-            // Plain loads, no nested function: a debug build (the tests' watch) calls what is written.
-            let n = raw.count
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
-            var key: UInt64 = 0x6A09_E667_F3BC_C909
+        // Plain loads, no nested function: a debug build (the tests' watch) calls what is written.
+        let n = bytes.count
+        var a: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
+        var b: UInt64 = 0x6A09_E667_F3BC_C909
+        if _fastPath(n >= 8) {
             var i = 0
-            while i &+ 8 <= n {
-                // Added, then rotated: the multiplications stay independent, and the loop is not
-                // vectorised (64-bit products in SSE2 lanes cost more than they save on 3–5 words).
-                h &+= (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) ^ key) &* 0xff51_afd7_ed55_8ccd
-                h = h << 23 | h >> 41
-                key &+= 0x9E37_79B9_7F4A_7C15
-                i &+= 8
+            while i &+ 16 < n {
+                // Two words, both wholly before the last.
+                a = (a ^ UInt64(littleEndian: bytes.load(i, as: UInt64.self))) &* 0xff51_afd7_ed55_8ccd
+                b = (b ^ UInt64(littleEndian: bytes.load(i &+ 8, as: UInt64.self))) &* 0xc4ce_b9fe_1a85_ec53
+                i &+= 16
             }
-            if i < n {
-                var tail: UInt64 = 0
-                if n >= 8 {
-                    // The bytes from i to the end are the high ones of the word ending at the last byte.
-                    tail = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)) >> UInt64((8 &- (n &- i)) &* 8)
-                } else {
-                    var shift: UInt64 = 0
-                    while i < n { tail |= UInt64(raw[i]) << shift; shift &+= 8; i &+= 1 }
-                }
-                h &+= (tail ^ key) &* 0xc4ce_b9fe_1a85_ec53
-            }
-            h = (h ^ (h >> 32)) &* 0xBF58_476D_1CE4_E5B9
-            return h ^ (h >> 29)
+            if i &+ 8 < n { a = (a ^ UInt64(littleEndian: bytes.load(i, as: UInt64.self))) &* 0xff51_afd7_ed55_8ccd }
+            b = (b ^ UInt64(littleEndian: bytes.load(n &- 8, as: UInt64.self))) &* 0xc4ce_b9fe_1a85_ec53
+        } else if n >= 4 {
+            // 4–7 bytes: the four at the start and the four ending at the last byte.
+            let low = UInt64(UInt32(littleEndian: bytes.load(0, as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: bytes.load(n &- 4, as: UInt32.self)))
+            a = (a ^ (low | high << 32)) &* 0xff51_afd7_ed55_8ccd
+        } else {
+            var word: UInt64 = 0, i = 0
+            while i < n { word |= UInt64(bytes.load(i, as: UInt8.self)) << UInt64(i &* 8); i &+= 1 }
+            a = (a ^ word) &* 0xff51_afd7_ed55_8ccd
         }
+        var h = a &+ (b << 32 | b >> 32)
+        h = (h ^ (h >> 32)) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 29)
     }
 
     static func line(_ l: LineChannel) -> LineReport {
