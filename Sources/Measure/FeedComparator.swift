@@ -586,7 +586,9 @@ public enum FeedComparator {
     /// at the last byte (it may overlap the one before; the length is in the seed). Each lane's chain is
     /// an xor and a multiplication every other word, so the two overlap; there is no key or rotation a
     /// word and no shifting of a tail. Every step is a bijection of its lane and the lanes are joined
-    /// by a bijection of each, so two messages of one length that differ in one word always hash apart.
+    /// by a bijection of each, so two messages of one length that differ in one word read (outside the
+    /// bytes the last word shares with the one before) always hash apart; any other difference
+    /// collides only by a 64-bit coincidence.
     @inline(__always)
     package static func hash(_ bytes: ByteView) -> UInt64 {
         // Plain loads, no nested function: a debug build (the tests' watch) calls what is written.
