@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The same comparisons by two builds of rehearse, JSON against JSON: the golden captures and synth
 # captures with every fault kind (gaps, duplicates, reorders, pauses, lag, bursts, resets, DR, a
-# line cut short), other venues' protocols, --match keys, and one side shifted by an hour.
+# line cut short), other venues' protocols, --match keys, one side shifted by an hour, and message
+# bytes changed on one line (mismatches).
 #   scripts/compare-equality.sh OLD_BINARY NEW_BINARY
 # Prints one line per case (same / DIFFERS) and exits 1 when any differs.
 set -uo pipefail
@@ -32,6 +33,21 @@ if [ ! -f "$work/late-b.pcap" ]; then
   tcpdump -q --time-stamp-precision=nano -r "$work/gaps.pcap" -w "$work/gaps-b.pcap" "$B" 2>/dev/null
   editcap -t 3600 "$work/gaps-b.pcap" "$work/late-b.pcap" 2>/dev/null
 fi
+if [ ! -f "$work/flipped-b.pcap" ]; then
+  # Line B with one byte changed in the first message of every 997th packet: mismatches to find.
+  python3 - "$work/gaps-b.pcap" "$work/flipped-b.pcap" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+off, n = 24, 0
+while off + 16 <= len(d):
+    incl = struct.unpack_from('<I', d, off + 8)[0]
+    n += 1
+    if n % 997 == 0 and incl >= 42 + 16 + 12:
+        d[off + 16 + 42 + 16 + 10] ^= 0x5A
+    off += 16 + incl
+open(sys.argv[2], 'wb').write(d)
+PY
+fi
 status=0
 run() {  # NAME ARGS…
   local name=$1; shift
@@ -52,6 +68,7 @@ run gaps-stall "$work/gaps.pcap" --a "$A" --b "$B" --stall 100ms
 run gaps-keys "$work/gaps.pcap" --a "$A" --b "$B" --match keys
 run two-files "$work/gaps-a.pcap" "$work/gaps-b.pcap"
 run hour-apart "$work/gaps-a.pcap" "$work/late-b.pcap"
+run mismatches "$work/gaps-a.pcap" "$work/flipped-b.pcap"
 run itself "$work/reorder.pcap" "$work/reorder.pcap"
 for p in pitch cme eobi mold; do run "$p" "$work/$p.pcap" "$work/$p-gap.pcap"; done
 exit $status
